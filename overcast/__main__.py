@@ -1,0 +1,5 @@
+import sys
+
+from overcast.cli import main
+
+sys.exit(main())

@@ -1,0 +1,153 @@
+"""The `overcast` command: up | status | manage ... | policy-sample."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from overcast.common.config import ConfigError, load
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML configuration file (or $OVERCAST_CONFIG)")
+    parser.add_argument("--data-dir", help="directory holding everything the cloud writes")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    parser.add_argument("--bus-url", help="memory:// (default) or amqp://user:pass@host:5672/")
+
+
+def _config(args):
+    return load(
+        args.config,
+        server__data_dir=args.data_dir,
+        server__host=getattr(args, "host", None),
+        server__port=getattr(args, "port", None),
+        server__public_url=getattr(args, "public_url", None),
+        database__url=args.database_url,
+        bus__url=args.bus_url,
+        identity__admin_password=getattr(args, "admin_password", None),
+    )
+
+
+def cmd_up(args) -> int:
+    started = time.monotonic()
+    import uvicorn
+
+    from overcast import clientconfig
+    from overcast.server import Cloud
+
+    config = _config(args)
+    cloud = Cloud(config)
+    cloud.prepare()
+    default_dir = config.data_path == load(environ={}).data_path and not args.data_dir
+    hint = f"export OS_CLIENT_CONFIG_FILE={cloud.clouds_file}; export OS_CLOUD=overcast"
+    if default_dir or args.merge_clouds:
+        clientconfig.merge_user_clouds(cloud.clouds_file)
+        hint = "export OS_CLOUD=overcast"
+    data = config.data_path
+    print(
+        "\n".join(
+            [
+                f"overcast is starting on {config.public_url} (data in {data})",
+                f"  identity   {cloud.auth_url}",
+                f"  admin      user admin, password {cloud.passwords['admin']}, project admin",
+                f"  demo       user demo, password {cloud.passwords['demo']}, project demo",
+                f"  use it     {hint}",
+                f"             or: source {data / 'admin-openrc.sh'}",
+                f"  prepared in {time.monotonic() - started:.2f}s; Ctrl-C stops it",
+            ]
+        ),
+        flush=True,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            cloud.app(),
+            host=config.server.host,
+            port=config.server.port,
+            log_level=args.log_level.lower(),
+            access_log=False,
+            lifespan="on",
+            server_header=False,
+        )
+    )
+    server.run()
+    return 0
+
+
+def cmd_status(args) -> int:
+    from overcast.common import heartbeats
+    from overcast.common.db import Database
+
+    config = _config(args)
+    db = Database(config.database_url)
+    rows = heartbeats.list_services(db)
+    if not rows:
+        print("no service has reported yet (is `overcast up` running on this data dir?)")
+        return 1
+    print(f"{'service':<28} {'host':<24} {'state':<6} last seen (UTC)")
+    for row in rows:
+        print(f"{row['binary']:<28} {row['host']:<24} {row['state']:<6} {row['last_seen']:%Y-%m-%d %H:%M:%S}")
+    return 0 if all(row["state"] == "up" for row in rows) else 2
+
+
+def cmd_manage(args) -> int:
+    from overcast.server import Cloud
+
+    config = _config(args)
+    cloud = Cloud(config)
+    if args.action == "db-sync":
+        from overcast.common.db.migrate import upgrade
+
+        upgrade(cloud.db)
+    elif args.action == "bootstrap":
+        cloud.prepare()
+    elif args.action == "rotate-keys":
+        cloud.identity.token_keys.rotate()
+        print("token keys rotated; restart API processes (or wait for them to reload) to use the new primary")
+    return 0
+
+
+def cmd_policy_sample(args) -> int:
+    from overcast.common.policy import Enforcer
+    from overcast.services import SERVICES
+
+    rules = [rule for spec in SERVICES for rule in spec.policies()]
+    sys.stdout.write(Enforcer(rules).rules_as_yaml(commented=True))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="overcast", description="An OpenStack-compatible cloud in one command.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start the all-in-one cloud in the foreground")
+    _common(up)
+    up.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    up.add_argument("--port", type=int, help="port to listen on (default 8600)")
+    up.add_argument("--public-url", help="base URL put in the catalog (default http://HOST:PORT)")
+    up.add_argument("--admin-password", help="admin's password on first start (default: random, saved)")
+    up.add_argument("--merge-clouds", action="store_true", help="also add the entries to ~/.config/openstack/clouds.yaml")
+    up.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    up.set_defaults(func=cmd_up)
+    status = commands.add_parser("status", help="every service and agent, up or down")
+    _common(status)
+    status.set_defaults(func=cmd_status)
+    manage = commands.add_parser("manage", help="maintenance: db-sync, bootstrap, rotate-keys")
+    _common(manage)
+    manage.add_argument("action", choices=["db-sync", "bootstrap", "rotate-keys"])
+    manage.set_defaults(func=cmd_manage)
+    sample = commands.add_parser("policy-sample", help="print every default policy rule as policy.yaml")
+    sample.set_defaults(func=cmd_policy_sample)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(args, "log_level", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return args.func(args)
+    except ConfigError as error:
+        print(f"overcast: configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

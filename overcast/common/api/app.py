@@ -1,0 +1,75 @@
+"""The one ASGI app: every service mounted under its prefix, behind a short middleware list.
+
+Middleware, outermost first (read top to bottom):
+1. RequestIdMiddleware: gives every request an ``x-openstack-request-id`` and logs it.
+Authentication and fault rendering happen per route (see routing.py), because each
+service has its own fault style and public routes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Router
+
+from overcast.common.api.routing import build_routes, not_found_app
+
+log = logging.getLogger("overcast.access")
+
+
+class RequestIdMiddleware:
+    """Adds ``x-openstack-request-id: req-<uuid>`` to every response and logs the call."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = "req-" + str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-openstack-request-id", request_id.encode())
+        started = time.perf_counter()
+        status = [0]
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + [header]
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "%s %s %s %s %.1fms",
+                    request_id,
+                    scope["method"],
+                    scope["path"],
+                    status[0],
+                    (time.perf_counter() - started) * 1000,
+                )
+
+
+def build_app(
+    mounts: list[tuple[str, list, str]], state: dict, root_routes: list | None = None, lifespan=None
+) -> Starlette:
+    """Build the app from ``(prefix, route rows, fault style)`` triples.
+
+    ``state`` becomes ``app.state`` (authenticator, enforcer, services); ``root_routes``
+    are extra Starlette routes at ``/`` (the cloud's own index); ``lifespan`` starts and
+    stops background work with the server.
+    """
+    routes = list(root_routes or [])
+    for prefix, rows, style in mounts:
+        router = Router(routes=build_routes(rows, style, prefix), default=not_found_app(style))
+        routes.append(Mount(prefix, app=router))
+    app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
+    for key, value in state.items():
+        setattr(app.state, key, value)
+    return app

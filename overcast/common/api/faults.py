@@ -1,0 +1,59 @@
+"""Render an error in the fault style of the service that raised it.
+
+Styles follow what each OpenStack service writes, because clients parse them:
+- identity: {"error": {"code", "title", "message"}}
+- compute: {"<camelName>": {"code", "message"}} with nova's key per status
+- network: {"NeutronError": {"type", "message", "detail"}}
+Unexpected exceptions become a generic 500 in the same style; the traceback goes to
+the log only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.responses import Response
+
+from overcast.common.errors import OvercastError
+
+log = logging.getLogger("overcast.api")
+
+COMPUTE_KEYS = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+
+
+def _identity(error: OvercastError) -> dict:
+    return {"error": {"code": error.status, "title": error.title, "message": error.text}}
+
+
+def _compute(error: OvercastError) -> dict:
+    key = COMPUTE_KEYS.get(error.status, "computeFault")
+    return {key: {"code": error.status, "message": error.text}}
+
+
+def _network(error: OvercastError) -> dict:
+    return {"NeutronError": {"type": type(error).__name__, "message": error.text, "detail": ""}}
+
+
+STYLES = {"identity": _identity, "compute": _compute, "network": _network}
+
+
+def render(style: str, error: Exception, request_id: str = "") -> Response:
+    """A JSON response for ``error`` in ``style``; non-overcast errors become a 500."""
+    if not isinstance(error, OvercastError):
+        log.error("unexpected error [%s]", request_id, exc_info=error)
+        error = OvercastError()
+    body = STYLES.get(style, _identity)(error)
+    headers = dict(error.headers)
+    return Response(json.dumps(body), status_code=error.status, headers=headers, media_type="application/json")

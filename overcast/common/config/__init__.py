@@ -1,0 +1,156 @@
+"""Typed configuration: defaults, then a TOML file, then OVERCAST_* environment, then flags.
+
+Every option lives in one section named after the package that reads it. The defaults
+are the all-in-one cloud on loopback; nothing here reads a file at import time.
+
+    [server]   host, port, public_url, data_dir
+    [database] url
+    [bus]      url
+    [identity] token_expiration, password_hash_rounds, max_active_keys, ...
+    [policy]   file
+
+An environment variable ``OVERCAST_<SECTION>_<OPTION>`` (upper case) overrides the file,
+and keyword overrides given to :func:`load` (the CLI flags) override both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"  # address the API listens on
+    port: int = 8600  # TCP port of the single API listener, 1-65535
+    public_url: str = ""  # base URL put in the catalog; empty: http://host:port
+    data_dir: str = "~/.local/share/overcast"  # everything the cloud writes lives here
+
+
+@dataclass
+class DatabaseConfig:
+    url: str = ""  # SQLAlchemy URL; empty: SQLite file overcast.db in the data directory
+
+
+@dataclass
+class BusConfig:
+    url: str = "memory://"  # memory:// (one process) or amqp://user:pass@host:5672/
+
+
+@dataclass
+class IdentityConfig:
+    token_expiration: int = 3600  # seconds a token lives, 60-604800
+    password_hash_rounds: int = 12  # bcrypt cost factor, 4-31 (each +1 doubles the work)
+    max_active_keys: int = 3  # fernet keys kept by rotation, 2-100
+    admin_password: str = ""  # bootstrap password of 'admin'; empty: random, saved in the data dir
+    demo_password: str = ""  # bootstrap password of 'demo'; empty: random, saved in the data dir
+    region: str = "RegionOne"  # region of the bootstrap endpoints
+
+
+@dataclass
+class PolicyConfig:
+    file: str = ""  # policy.yaml overriding the defaults; empty: DATA_DIR/policy.yaml if it exists
+
+
+@dataclass
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    bus: BusConfig = field(default_factory=BusConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.server.data_dir).expanduser().resolve()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_path / 'overcast.db'}"
+
+    @property
+    def public_url(self) -> str:
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        host = self.server.host
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"
+        return f"http://{host}:{self.server.port}"
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message names the option."""
+
+
+def _coerce(section: str, name: str, current, value):
+    kind = type(current)
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError(value)
+                return value.lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"[{section}] {name}: {value!r} is not a valid {kind.__name__}") from None
+
+
+def _apply(config: Config, section: str, values: dict, source: str) -> None:
+    target = getattr(config, section, None)
+    if target is None or not dataclasses.is_dataclass(target):
+        raise ConfigError(f"{source}: unknown section [{section}]")
+    known = {f.name for f in dataclasses.fields(target)}
+    for name, value in values.items():
+        if name not in known:
+            raise ConfigError(f"{source}: unknown option [{section}] {name}")
+        setattr(target, name, _coerce(section, name, getattr(target, name), value))
+
+
+def load(path: str | Path | None = None, environ: dict | None = None, **overrides) -> Config:
+    """Build the configuration.
+
+    ``overrides`` use ``section__option`` keys (``server__port=8700``); None values are
+    ignored so CLI flags that were not given leave lower layers alone. Raises ConfigError.
+    """
+    config = Config()
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get("OVERCAST_CONFIG"):
+        path = environ["OVERCAST_CONFIG"]
+    if path is not None:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+        for section, values in document.items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: '{section}' must be a [section]")
+            _apply(config, section, values, str(path))
+    for section in dataclasses.fields(config):
+        prefix = f"OVERCAST_{section.name.upper()}_"
+        values = {
+            key[len(prefix):].lower(): value for key, value in environ.items() if key.startswith(prefix)
+        }
+        if values:
+            _apply(config, section.name, values, "environment")
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        section, _, name = key.partition("__")
+        _apply(config, section, {name: value}, "command line")
+    _check_ranges(config)
+    return config
+
+
+def _check_ranges(config: Config) -> None:
+    checks = [
+        ("server", "port", 1, 65535),
+        ("identity", "token_expiration", 60, 604800),
+        ("identity", "password_hash_rounds", 4, 31),
+        ("identity", "max_active_keys", 2, 100),
+    ]
+    for section, name, low, high in checks:
+        value = getattr(getattr(config, section), name)
+        if not low <= value <= high:
+            raise ConfigError(f"[{section}] {name}: {value} is outside {low}-{high}")

@@ -1,0 +1,46 @@
+"""Bring a database to the newest schema with Alembic, cheaply when it already is.
+
+Starting the cloud must stay fast, so the common case (schema already current) costs
+one SELECT and never imports Alembic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+
+from overcast.common.db.engine import Database
+
+HEAD = "0001"  # newest revision in migrations/versions; tests check it matches Alembic's head
+SCRIPTS = Path(__file__).parent / "migrations"
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(db: Database) -> None:
+    """Run every pending migration; does nothing when the schema is at HEAD."""
+    if current_revision(db) == HEAD:
+        return
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(SCRIPTS))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def alembic_head() -> str:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(SCRIPTS))
+    return ScriptDirectory.from_config(config).get_current_head()

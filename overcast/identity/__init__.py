@@ -1,0 +1,27 @@
+"""Identity (Keystone v3, plus the v2.0 token and tenant calls)."""
+
+from overcast.common.spec import ServiceSpec
+
+
+def _routes():
+    from overcast.identity.api.routes import ROUTES
+
+    return ROUTES
+
+
+def _policies():
+    from overcast.identity.policies import RULES
+
+    return RULES
+
+
+SPEC = ServiceSpec(
+    name="identity",
+    service_type="identity",
+    catalog_name="keystone",
+    prefix="/identity",
+    endpoint_path="/v3",
+    fault_style="identity",
+    routes=_routes,
+    policies=_policies,
+)

@@ -1,0 +1,89 @@
+"""The all-in-one cloud: wire the services, prepare the data dir, serve one ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+
+from starlette.responses import JSONResponse
+from starlette.routing import Route as StarletteRoute
+
+from overcast import clientconfig
+from overcast.common import heartbeats
+from overcast.common.api.app import build_app
+from overcast.common.bus import Bus, make_transport
+from overcast.common.config import Config
+from overcast.common.db import Database
+from overcast.common.db.migrate import upgrade
+from overcast.common.policy import Enforcer
+from overcast.identity.bootstrap import bootstrap
+from overcast.identity.service import IdentityService
+from overcast.services import SERVICES
+
+log = logging.getLogger("overcast")
+
+
+class Cloud:
+    """One overcast process: configuration, database, bus, services and the app."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.host = socket.gethostname()
+        config.data_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db = Database(config.database_url)
+        self.bus = Bus(make_transport(config.bus.url), host=self.host)
+        self.identity = IdentityService(config, self.db)
+        self.passwords: dict[str, str] = {}
+        self.clouds_file = None
+        self._tasks: list[asyncio.Task] = []
+
+    def prepare(self) -> None:
+        """Migrate the schema, make keys, bootstrap, and write the client files."""
+        upgrade(self.db)
+        self.identity.start()
+        ident = self.config.identity
+        self.passwords = clientconfig.bootstrap_passwords(
+            self.config.data_path, ident.admin_password, ident.demo_password
+        )
+        bootstrap(self.identity, SERVICES, self.passwords["admin"], self.passwords["demo"])
+        self.clouds_file = clientconfig.write(
+            self.config.data_path, self.auth_url, self.passwords, ident.region
+        )
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.config.public_url}/identity/v3"
+
+    def enforcer(self) -> Enforcer:
+        rules = [rule for spec in SERVICES for rule in spec.policies()]
+        path = self.config.policy.file or self.config.data_path / "policy.yaml"
+        return Enforcer(rules, path if (self.config.policy.file or path.exists()) else None)
+
+    def app(self):
+        mounts = [(spec.prefix, spec.routes(), spec.fault_style) for spec in SERVICES]
+        state = {"identity": self.identity, "authenticator": self.identity.auth, "enforcer": self.enforcer()}
+        index = StarletteRoute("/", self._index, methods=["GET"])
+        return build_app(mounts, state, root_routes=[index], lifespan=self.lifespan)
+
+    async def _index(self, request):
+        base = self.config.public_url
+        return JSONResponse(
+            {"overcast": {"services": {spec.service_type: f"{base}{spec.prefix}" for spec in SERVICES}}}
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app):
+        await self.bus.start()
+        await heartbeats.serve(self.bus, self.db)
+        for spec in SERVICES:
+            self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, f"overcast-{spec.name}", self.host, spec.name)))
+        try:
+            yield
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.bus.stop()
+            self.db.close()

@@ -1,0 +1,5 @@
+"""Every service overcast serves, in mount order. Nothing registers itself at import."""
+
+from overcast.identity import SPEC as IDENTITY
+
+SERVICES = [IDENTITY]
