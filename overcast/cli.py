@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 
@@ -71,8 +72,18 @@ def cmd_up(args) -> int:
             server_header=False,
         )
     )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the
+    # handler that was installed before it: make that a plain, successful exit
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_cleanly)
     server.run()
+    print("overcast stopped", flush=True)
     return 0
+
+
+def _exit_cleanly(signum, frame):
+    print("overcast stopped", flush=True)
+    raise SystemExit(0)
 
 
 def cmd_status(args) -> int:

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# overcast's two commands on a fresh Debian machine:
+#   ./run.sh up [overcast up options]   install what is missing, start the all-in-one cloud
+#   ./run.sh test [pytest options]      install the test tools, run the test suite (+ Tempest smoke)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+VENV=$ROOT/.venv
+
+need_debian() {
+  # python3 with venv and pip; installed with apt-get only when missing
+  if python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    return
+  fi
+  if ! command -v apt-get >/dev/null; then
+    echo "overcast needs Python >= 3.11 with venv; install it and retry" >&2
+    exit 1
+  fi
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+}
+
+venv() {
+  local extras=$1 stamp=$VENV/.installed-$1
+  need_debian
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[$extras]"
+    touch "$stamp"
+  fi
+}
+
+cmd=${1:-up}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  up)
+    venv postgres,mysql
+    exec "$VENV/bin/overcast" up "$@"
+    ;;
+  test)
+    venv test
+    status=0
+    "$VENV/bin/python" -m pytest "$@" || status=$?
+    if [ "${OVERCAST_SKIP_TEMPEST:-0}" != 1 ] && [ $# -eq 0 ]; then
+      tools/tempest.sh --start || status=$?
+    fi
+    exit $status
+    ;;
+  *)
+    echo "usage: $0 up [overcast up options] | test [pytest options]" >&2
+    exit 2
+    ;;
+esac

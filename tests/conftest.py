@@ -1,0 +1,97 @@
+"""Shared fixtures: a real overcast process, openstacksdk connections, the openstack CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from cloudproc import CloudProcess  # noqa: E402
+
+# bcrypt cost 4 keeps test logins fast; the benchmark and real clouds use the default, 12
+FAST_HASH = {"OVERCAST_IDENTITY_PASSWORD_HASH_ROUNDS": "4"}
+OPENSTACK = str(Path(sys.executable).with_name("openstack"))
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory):
+    """One overcast for the whole test session."""
+    data = tmp_path_factory.mktemp("cloud") / "data"
+    proc = CloudProcess(data, env=FAST_HASH).start()
+    yield proc
+    assert proc.stop() == 0
+
+
+def connect(cloud: CloudProcess, user: str = "admin", password: str | None = None, project: str | None = None,
+            auth_type: str = "password", **auth):
+    import openstack
+
+    if auth_type != "password":
+        return openstack.connect(auth_type=auth_type, auth={"auth_url": cloud.auth_url, **auth},
+                                 region_name="RegionOne", identity_api_version="3")
+    password = password if password is not None else cloud.passwords()[user]
+    auth = {
+        "auth_url": cloud.auth_url,
+        "username": user,
+        "password": password,
+        "project_name": project or user,
+        "user_domain_name": "Default",
+        "project_domain_name": "Default",
+        **auth,
+    }
+    return openstack.connect(auth=auth, region_name="RegionOne", identity_api_version="3")
+
+
+@pytest.fixture(scope="session")
+def admin(cloud):
+    return connect(cloud)
+
+
+@pytest.fixture(scope="session")
+def demo(cloud):
+    return connect(cloud, "demo")
+
+
+def random_name(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class Cli:
+    """Runs the real `openstack` CLI against a cloud; ``run`` returns parsed JSON."""
+
+    def __init__(self, cloud: CloudProcess):
+        self.cloud = cloud
+
+    def env(self, cloud_name: str = "overcast", extra: dict | None = None) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(OS_CLIENT_CONFIG_FILE=str(self.cloud.clouds_file), OS_CLOUD=cloud_name, **(extra or {}))
+        return env
+
+    def raw(self, *args, cloud_name="overcast", env=None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [OPENSTACK, *args], env=env or self.env(cloud_name), capture_output=True, text=True, timeout=120
+        )
+
+    def run(self, *args, cloud_name="overcast", env=None):
+        result = self.raw(*args, "-f", "json", cloud_name=cloud_name, env=env)
+        if result.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
+        return json.loads(result.stdout) if result.stdout.strip() else None
+
+    def ok(self, *args, cloud_name="overcast"):
+        result = self.raw(*args, cloud_name=cloud_name)
+        if result.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+
+@pytest.fixture(scope="session")
+def cli(cloud):
+    return Cli(cloud)

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Run Tempest 47.0.0 against overcast.
+#
+#   tools/tempest.sh [--start] [-v] [REGEX]
+#
+#   REGEX    stestr/tempest test regex (default: the identity smoke tests,
+#            '^tempest\.api\.identity\..*\[.*\bsmoke\b.*\]'); e.g. 'tempest.api.identity'
+#   --start  start a private `overcast up` (temp data dir, free port) and stop it at the end;
+#            otherwise use the running cloud from OS_AUTH_URL/OS_* or $OVERCAST_DATA_DIR
+#            (default ~/.local/share/overcast)
+#   -v       stream Tempest's own output (it always goes to .tempest/workspace/last-run.log)
+#
+# Tempest lives in .tempest/venv (created once), the workspace in .tempest/workspace; the
+# HTTP exchanges are in .tempest/workspace/logs/tempest.log. The last line printed is
+#   tempest: N passed, N failed, N skipped
+# followed by the failed test ids. Exit status: 0 all passed, 1 a test failed, 2 setup error.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TDIR=$ROOT/.tempest
+VENV=$TDIR/venv
+WS=$TDIR/workspace
+TEMPEST_PIN=${TEMPEST_PIN:-tempest==47.0.0}
+OVERCAST=${OVERCAST:-$ROOT/.venv/bin/overcast}
+DEFAULT_REGEX='^tempest\.api\.identity\..*\[.*\bsmoke\b.*\]'
+
+START=0
+VERBOSE=0
+REGEX=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --start) START=1 ;;
+        -v|--verbose) VERBOSE=1 ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "tempest.sh: unknown option $1" >&2; exit 2 ;;
+        *) [ -z "$REGEX" ] || { echo "tempest.sh: one REGEX only" >&2; exit 2; }; REGEX=$1 ;;
+    esac
+    shift
+done
+REGEX=${REGEX:-$DEFAULT_REGEX}
+SECONDS=0
+
+# 1. Tempest's own venv, created once and reused while the pin is unchanged.
+mkdir -p "$TDIR"
+if [ ! -x "$VENV/bin/tempest" ] || [ "$(cat "$VENV/.pin" 2>/dev/null)" != "$TEMPEST_PIN stestr" ]; then
+    echo "tempest.sh: installing $TEMPEST_PIN + stestr into $VENV ..."
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "$TEMPEST_PIN" stestr >"$TDIR/install.log" 2>&1 \
+        || { echo "tempest.sh: pip install failed, see $TDIR/install.log" >&2; exit 2; }
+    echo "$TEMPEST_PIN stestr" >"$VENV/.pin"
+fi
+PY=$VENV/bin/python
+
+# 2. The cloud: our own (--start) or the one described by the environment / data dir.
+OVERCAST_PID=
+cleanup() {
+    if [ -n "$OVERCAST_PID" ] && kill -0 "$OVERCAST_PID" 2>/dev/null; then
+        kill -TERM "$OVERCAST_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$OVERCAST_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -0 "$OVERCAST_PID" 2>/dev/null && kill -KILL "$OVERCAST_PID" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$START" = 1 ]; then
+    DATA=$(mktemp -d "${TMPDIR:-/tmp}/overcast-tempest.XXXXXX")
+    PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$OVERCAST" up --data-dir "$DATA" --port "$PORT" >"$DATA/overcast.log" 2>&1 &
+    OVERCAST_PID=$!
+    URL=http://127.0.0.1:$PORT/identity/v3
+    for _ in $(seq 300); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL" || true)" = 200 ] && break
+        kill -0 "$OVERCAST_PID" 2>/dev/null || { echo "tempest.sh: overcast died:" >&2; tail -20 "$DATA/overcast.log" >&2; exit 2; }
+        sleep 0.2
+    done
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL" || true)" = 200 ] \
+        || { echo "tempest.sh: $URL never answered 200" >&2; exit 2; }
+    echo "tempest.sh: overcast up on port $PORT (pid $OVERCAST_PID, data $DATA, log $DATA/overcast.log) after ${SECONDS}s"
+    for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+    export OVERCAST_DATA_DIR=$DATA
+fi
+
+# 3. Workspace and tempest.conf.
+if [ ! -f "$WS/.stestr.conf" ]; then
+    rm -rf "$WS"
+    "$VENV/bin/tempest" init --workspace-path "$TDIR/workspace.yaml" "$WS" >/dev/null
+fi
+"$PY" "$ROOT/tools/tempest_conf.py" --workspace "$WS" || exit 2
+mkdir -p "$WS/logs"
+: >"$WS/logs/tempest.log"
+
+# 4. Run.
+echo "tempest.sh: tempest run --regex '$REGEX' --concurrency 2"
+cd "$WS"
+set +e
+if [ "$VERBOSE" = 1 ]; then
+    "$VENV/bin/tempest" run --regex "$REGEX" --concurrency 2 2>&1 | tee "$WS/last-run.log"
+else
+    "$VENV/bin/tempest" run --regex "$REGEX" --concurrency 2 >"$WS/last-run.log" 2>&1
+fi
+set -e
+
+# 5. Summary from the last stestr run's subunit stream. A class whose setUpClass failed
+#    (or skipped) counts each of its selected tests as failed (skipped), so the totals
+#    always add up to the number of selected tests.
+rm -f "$WS/.summary"
+"$VENV/bin/stestr" list "$REGEX" >"$WS/.selected" 2>/dev/null || true
+"$VENV/bin/stestr" last --subunit 2>/dev/null | "$PY" -c '
+import re, sys, subunit, testtools
+status, fixture = {}, {}
+def record(test):
+    if test["status"] in ("inprogress", "exists"):
+        return
+    match = re.match(r"(setUpClass|tearDownClass) \((.*)\)$", test["id"])
+    if match:
+        fixture[match.group(2)] = (match.group(1), test["status"])
+    else:
+        status[re.sub(r"\[.*\]$", "", test["id"])] = test["status"]
+result = testtools.StreamToDict(record)
+result.startTestRun()
+subunit.ByteStreamToStreamResult(sys.stdin.buffer, non_subunit_name="stdout").run(result)
+result.stopTestRun()
+selected = [re.sub(r"\[.*\]$", "", line.strip()) for line in open(".selected") if line.startswith("tempest.")]
+passed, failed, skipped = [], [], []
+for test in dict.fromkeys(selected + list(status)):
+    state, why = status.get(test), ""
+    if state is None or state == "success":
+        kind, fstate = fixture.get(test.rpartition(".")[0], ("", ""))
+        if fstate in ("fail", "skip"):
+            state, why = fstate, f"  ({kind})"
+        elif state is None:
+            state, why = "fail", "  (did not run)"
+    if state in ("success", "xfail"):
+        passed.append(test)
+    elif state == "skip":
+        skipped.append(test)
+    else:
+        failed.append(test + why)
+for cls, (kind, fstate) in fixture.items():
+    if fstate == "fail" and not any(t.startswith(cls + ".") for t in selected):
+        failed.append(f"{kind} ({cls})")
+print(f"tempest: {len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped")
+for test in sorted(failed):
+    print(f"  FAILED {test}")
+open(".summary", "w").write(f"{len(passed)} {len(failed)}\n")
+'
+read -r NPASS NFAIL <"$WS/.summary" || { NPASS=0; NFAIL=0; }
+echo "tempest.sh: ${SECONDS}s wall; details in $WS/last-run.log, HTTP log in $WS/logs/tempest.log"
+[ "$START" = 1 ] && echo "tempest.sh: server log kept in $DATA/overcast.log"
+if [ "$NFAIL" != 0 ]; then exit 1; fi
+if [ "$NPASS" = 0 ]; then echo "tempest.sh: no test passed (does the regex match anything?)" >&2; exit 1; fi
+exit 0

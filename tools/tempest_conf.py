@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Write a tempest.conf (Tempest 47.0.0) for a running overcast cloud.
+
+Credentials come from the command line, else from the OS_* environment, else from
+$OVERCAST_DATA_DIR (default ~/.local/share/overcast): admin-openrc.sh and passwords.yaml.
+The admin token's catalog decides [service_available]: a service is on only if its
+type is in the catalog. Standard library only, so any python3 can run it.
+
+    tools/tempest_conf.py --workspace .tempest/workspace [--output FILE] [--set section.key=value ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import ssl
+import sys
+import urllib.request
+from pathlib import Path
+
+# catalog service type -> [service_available] flag (identity is always on, horizon always off)
+SERVICE_FLAGS = {
+    "compute": "nova",
+    "image": "glance",
+    "network": "neutron",
+    "volumev3": "cinder",
+    "block-storage": "cinder",
+    "volume": "cinder",
+    "object-store": "swift",
+}
+ALL_FLAGS = ("nova", "glance", "neutron", "cinder", "swift", "horizon")
+
+# Everything that does not depend on the cloud; @@NAME@@ is filled from `facts`.
+TEMPLATE: dict[str, dict[str, str]] = {
+    "DEFAULT": {"log_dir": "@@WORKSPACE@@/logs", "log_file": "tempest.log", "debug": "@@DEBUG@@"},
+    "oslo_concurrency": {"lock_path": "@@WORKSPACE@@/tempest_lock"},
+    "auth": {
+        "use_dynamic_credentials": "true",
+        "admin_username": "@@USERNAME@@",
+        "admin_password": "@@PASSWORD@@",
+        "admin_project_name": "@@PROJECT@@",
+        "admin_domain_name": "@@DOMAIN@@",
+        "default_credentials_domain_name": "@@DOMAIN@@",
+        "create_isolated_networks": "false",
+    },
+    "identity": {
+        "uri_v3": "@@AUTH_URL@@",
+        "auth_version": "v3",
+        "region": "@@REGION@@",
+        "v3_endpoint_type": "public",
+        "admin_role": "admin",
+        "default_domain_id": "default",
+        "disable_ssl_certificate_validation": "true",
+    },
+    "identity-feature-enabled": {"trust": "false", "access_rules": "false"},
+    "service_available": {},  # filled from the catalog
+    "validation": {"run_validation": "false"},
+    "compute": {"flavor_ref": "1", "flavor_ref_alt": "2", "build_timeout": "120", "build_interval": "1"},
+    "compute-feature-enabled": {
+        **{flag: "false" for flag in (
+            "resize", "cold_migration", "live_migration", "shelve", "suspend", "pause", "rescue", "snapshot",
+            "console_output", "interface_attach", "vnc_console", "spice_console", "serial_console",
+            "change_password", "personality", "attach_encrypted_volume", "config_drive", "disk_config",
+            "metadata_service")},
+        "enable_instance_password": "true",
+    },
+    "image-feature-enabled": {"import_image": "false", "os_glance_reserved": "false"},
+    "network": {"floating_network_name": "public", "project_network_cidr": "10.100.0.0/16",
+                "project_network_mask_bits": "28"},
+    "network-feature-enabled": {
+        "api_extensions": "router,external-net,security-group,quotas,standard-attr-description,"
+                          "subnet_allocation,extra_dhcp_opt,allowed-address-pairs,binding",
+        "ipv6": "false", "ipv6_subnet_attributes": "false", "port_security": "false", "floating_ips": "true",
+    },
+    "volume": {"catalog_type": "@@VOLUME_TYPE@@"},
+    "volume-feature-enabled": {"backup": "false", "manage_volume": "false", "manage_snapshot": "false",
+                               "extend_attached_volume": "false"},
+    "object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
+    "object-storage-feature-enabled": {"discoverable_apis": "container_quotas,account_quotas",
+                                       "container_sync": "false", "object_versioning": "false"},
+}
+
+_CTX = ssl.create_default_context()
+_CTX.check_hostname = False
+_CTX.verify_mode = ssl.CERT_NONE
+
+
+def _http(method: str, url: str, body: dict | None = None, token: str = "") -> tuple[dict, dict]:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["X-Auth-Token"] = token
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=30, context=_CTX) as response:
+        return dict(response.headers), json.loads(response.read() or b"{}")
+
+
+def _from_data_dir() -> dict[str, str]:
+    """OS_* values from $OVERCAST_DATA_DIR/admin-openrc.sh (+ passwords.yaml for the password)."""
+    data_dir = Path(os.environ.get("OVERCAST_DATA_DIR") or Path.home() / ".local/share/overcast").expanduser()
+    found: dict[str, str] = {}
+    openrc = data_dir / "admin-openrc.sh"
+    if openrc.exists():
+        for name, value in re.findall(r"^export (OS_[A-Z_]+)=(.*)$", openrc.read_text(), re.M):
+            found[name] = value.strip().strip("'\"")
+    passwords = data_dir / "passwords.yaml"
+    if "OS_PASSWORD" not in found and passwords.exists():
+        match = re.search(r"^admin:\s*['\"]?([^'\"\n]+)", passwords.read_text(), re.M)
+        if match:
+            found["OS_PASSWORD"] = match.group(1).strip()
+    return found
+
+
+def credentials(args) -> dict[str, str]:
+    use_env = bool(os.environ.get("OS_AUTH_URL"))
+    source = dict(os.environ) if use_env else _from_data_dir()
+    pick = lambda arg, name, default="": arg or source.get(name) or default  # noqa: E731
+    creds = {
+        "AUTH_URL": pick(args.auth_url, "OS_AUTH_URL").rstrip("/"),
+        "USERNAME": pick(args.username, "OS_USERNAME", "admin"),
+        "PASSWORD": pick(args.password, "OS_PASSWORD"),
+        "PROJECT": pick(args.project_name, "OS_PROJECT_NAME", "admin"),
+        "DOMAIN": pick(args.domain_name, "OS_USER_DOMAIN_NAME", "Default"),
+        "REGION": pick(args.region, "OS_REGION_NAME", "RegionOne"),
+    }
+    if not creds["AUTH_URL"] or not creds["PASSWORD"]:
+        sys.exit("tempest_conf: no credentials (set OS_AUTH_URL/OS_PASSWORD, or OVERCAST_DATA_DIR)")
+    if not creds["AUTH_URL"].endswith("/v3"):
+        creds["AUTH_URL"] += "/v3"
+    return creds
+
+
+def catalog(creds: dict[str, str]) -> list[dict]:
+    domain = {"name": creds["DOMAIN"]}
+    body = {"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": creds["USERNAME"], "password": creds["PASSWORD"], "domain": domain}}},
+        "scope": {"project": {"name": creds["PROJECT"], "domain": domain}},
+    }}
+    _, reply = _http("POST", creds["AUTH_URL"] + "/auth/tokens", body)
+    return reply.get("token", {}).get("catalog", [])
+
+
+def build(creds: dict[str, str], services: list[dict], workspace: Path, debug: bool) -> dict[str, dict[str, str]]:
+    types = {service.get("type") for service in services}
+    flags = {flag: "false" for flag in ALL_FLAGS}
+    for service_type, flag in SERVICE_FLAGS.items():
+        if service_type in types:
+            flags[flag] = "true"
+    volume_type = next((t for t in ("block-storage", "volumev3", "volume") if t in types), "block-storage")
+    facts = {**creds, "WORKSPACE": str(workspace), "DEBUG": str(debug).lower(), "VOLUME_TYPE": volume_type}
+    conf = {section: {key: re.sub(r"@@(\w+)@@", lambda m: facts[m.group(1)], value)
+                      for key, value in options.items()}
+            for section, options in TEMPLATE.items()}
+    conf["service_available"] = flags
+    return conf
+
+
+def render(conf: dict[str, dict[str, str]]) -> str:
+    lines = ["# written by tools/tempest_conf.py; regenerated on every tools/tempest.sh run"]
+    for section, options in conf.items():
+        lines += ["", f"[{section}]"] + [f"{key} = {value}" for key, value in options.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workspace", required=True, help="Tempest workspace (conf goes to WORKSPACE/etc/tempest.conf)")
+    parser.add_argument("--output", help="where to write (default WORKSPACE/etc/tempest.conf; - for stdout)")
+    parser.add_argument("--auth-url")
+    parser.add_argument("--username")
+    parser.add_argument("--password")
+    parser.add_argument("--project-name")
+    parser.add_argument("--domain-name")
+    parser.add_argument("--region")
+    parser.add_argument("--no-debug", action="store_true", help="don't log every HTTP exchange to tempest.log")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override an option")
+    args = parser.parse_args(argv)
+
+    workspace = Path(args.workspace).resolve()
+    creds = credentials(args)
+    services = catalog(creds)
+    conf = build(creds, services, workspace, debug=not args.no_debug)
+    for override in args.set:
+        target, _, value = override.partition("=")
+        section, _, key = target.rpartition(".")
+        conf.setdefault(section or "DEFAULT", {})[key] = value
+    text = render(conf)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        output = Path(args.output) if args.output else workspace / "etc" / "tempest.conf"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        on = [flag for flag, value in conf["service_available"].items() if value == "true"]
+        print(f"tempest_conf: wrote {output} (auth {creds['AUTH_URL']}; services on: keystone"
+              + "".join(f", {flag}" for flag in on) + ")")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
