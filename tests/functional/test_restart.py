@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 
 import httpx
 
@@ -47,3 +49,14 @@ def test_two_clouds_side_by_side_are_independent(tmp_path):
         assert httpx.post(f"{two.auth_url}/auth/tokens", json=body).status_code == 401
     finally:
         assert one.stop() == 0 and two.stop() == 0
+
+
+def test_status_shows_services_up(tmp_path):
+    cloud = CloudProcess(tmp_path / "data", env=FAST_HASH).start()
+    try:
+        result = subprocess.run([sys.executable, "-m", "overcast", "status", "--data-dir", str(cloud.data_dir)],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "overcast-identity" in result.stdout and " up " in result.stdout
+    finally:
+        cloud.stop()

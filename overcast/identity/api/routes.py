@@ -153,7 +153,7 @@ ROUTES = [
     Route("GET", "/v3/credentials/{credential_id}", credentials.get_credential, P + "get_credential"),
     Route("PATCH", "/v3/credentials/{credential_id}", credentials.update_credential, P + "update_credential"),
     Route("DELETE", "/v3/credentials/{credential_id}", credentials.delete_credential, P + "delete_credential"),
-    Route("POST", "/v3/ec2tokens", not_implemented, auth=False),
+    Route("POST", "/v3/ec2tokens", tokens.issue_ec2, auth=False),
     Route("GET", "/v3/policies", credentials.list_policies, P + "list_policies"),
     Route("POST", "/v3/policies", credentials.create_policy, P + "create_policy"),
     Route("GET", "/v3/policies/{policy_id}", credentials.get_policy, P + "get_policy"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from overcast.common.api import reply
 from overcast.common.api.validation import body_object
-from overcast.identity import views
+from overcast.identity import errors, views
 from overcast.identity.tokens import TokenData
 
 
@@ -56,6 +56,17 @@ def issue(req):
     auth = body_object(req.json(), "auth")
     token, data = identity.auth.issue(auth)
     return reply(render(identity, data, _wants_catalog(req)), status=201, headers={"X-Subject-Token": token})
+
+
+def issue_ec2(req):
+    """POST /v3/ec2tokens: the EC2 API's signature check, answered with a token."""
+    body = req.json()
+    credentials = body.get("credentials") or body.get("ec2Credentials") if isinstance(body, dict) else None
+    if not isinstance(credentials, dict):
+        raise errors.ValidationError("Invalid input for field 'credentials': 'credentials' is a required property")
+    identity = req.state.identity
+    token, data = identity.auth.issue_ec2(credentials)
+    return reply(render(identity, data), status=200, headers={"X-Subject-Token": token})
 
 
 def _subject(req) -> tuple[str, TokenData]:

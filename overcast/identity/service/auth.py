@@ -70,6 +70,15 @@ class Auth(SubService):
                 raise errors.AuthFailed()
         return seal(self.keys, data), data
 
+    def issue_ec2(self, credentials: dict) -> tuple[str, TokenData]:
+        """A token for the project of a correctly signed EC2 request (``/v3/ec2tokens``)."""
+        user_id, project_id = self.identity.credentials.check_ec2_signature(credentials)
+        user = self._enabled_user(user_id)
+        data = TokenData(user_id=user.id, user_domain_id=user.domain_id, methods=["ec2credential"],
+                         expires_at=time.time() + self.identity.config.identity.token_expiration)
+        self._scope(data, {"project": {"id": project_id}})
+        return seal(self.keys, data), data
+
     def _enabled_user(self, user_id: str):
         try:
             user = self.identity.users.get(user_id)

@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import select
 
 from overcast.common.db import new_id
-from overcast.identity import errors
+from overcast.identity import ec2sig, errors
 from overcast.identity.models import Credential, Policy, User
 from overcast.identity.service.base import SubService, dump_json, load_json, split_extra
 
@@ -119,6 +119,20 @@ class Credentials(SubService):
         if row is None or row.type != EC2 or (user_id and row.user_id != user_id):
             raise errors.CredentialNotFound(access)
         return self._ec2_view(row)
+
+    def check_ec2_signature(self, credentials: dict) -> tuple[str, str]:
+        """(user id, project id) of a correctly signed EC2 request; AuthFailed otherwise."""
+        access = credentials.get("access")
+        if not isinstance(access, str):
+            raise errors.AuthFailed()
+        with self.db.session() as session:
+            row = session.get(Credential, ec2_credential_id(access))
+        if row is None or row.type != EC2:
+            raise errors.AuthFailed()
+        blob = load_json(self.blob(row), {})
+        if not ec2sig.verify(blob.get("secret", ""), credentials):
+            raise errors.AuthFailed()
+        return row.user_id, row.project_id
 
     def delete_ec2(self, user_id: str, access: str) -> None:
         self.get_ec2(user_id, access)
