@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --start) START=1 ;;
         -v|--verbose) VERBOSE=1 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "tempest.sh: unknown option $1" >&2; exit 2 ;;
         *) [ -z "$REGEX" ] || { echo "tempest.sh: one REGEX only" >&2; exit 2; }; REGEX=$1 ;;
     esac
@@ -99,6 +99,7 @@ mkdir -p "$WS/logs"
 # 4. Run.
 echo "tempest.sh: tempest run --regex '$REGEX' --concurrency 2"
 cd "$WS"
+BEFORE=$(cat .stestr/next-stream 2>/dev/null || echo 0)
 set +e
 if [ "$VERBOSE" = 1 ]; then
     "$VENV/bin/tempest" run --regex "$REGEX" --concurrency 2 2>&1 | tee "$WS/last-run.log"
@@ -111,6 +112,10 @@ set -e
 #    (or skipped) counts each of its selected tests as failed (skipped), so the totals
 #    always add up to the number of selected tests.
 rm -f "$WS/.summary"
+if [ "$(cat .stestr/next-stream 2>/dev/null || echo 0)" = "$BEFORE" ]; then
+    echo "tempest.sh: tempest recorded no run; its output:" >&2; tail -30 "$WS/last-run.log" >&2
+    echo "tempest: 0 passed, 0 failed, 0 skipped"; exit 2
+fi
 "$VENV/bin/stestr" list "$REGEX" >"$WS/.selected" 2>/dev/null || true
 "$VENV/bin/stestr" last --subunit 2>/dev/null | "$PY" -c '
 import re, sys, subunit, testtools
@@ -146,16 +151,16 @@ for test in dict.fromkeys(selected + list(status)):
 for cls, (kind, fstate) in fixture.items():
     if fstate == "fail" and not any(t.startswith(cls + ".") for t in selected):
         failed.append(f"{kind} ({cls})")
-print(f"tempest: {len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped")
-for test in sorted(failed):
-    print(f"  FAILED {test}")
-open(".summary", "w").write(f"{len(passed)} {len(failed)}\n")
+lines = [f"tempest: {len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped"]
+lines += [f"  FAILED {test}" for test in sorted(failed)]
+open(".summary", "w").write(f"{len(passed)} {len(failed)}\n" + "\n".join(lines) + "\n")
 '
-read -r NPASS NFAIL <"$WS/.summary" || { NPASS=0; NFAIL=0; }
-echo "tempest.sh: ${SECONDS}s wall; details in $WS/last-run.log, HTTP log in $WS/logs/tempest.log"
+read -r NPASS NFAIL <"$WS/.summary" || { NPASS=0; NFAIL=0; echo "0 0" >"$WS/.summary"; }
 if [ "$START" = 1 ]; then
     if [ "$NFAIL" = 0 ]; then cleanup; rm -rf "$DATA"; else echo "tempest.sh: server log kept in $DATA/overcast.log"; fi
 fi
+echo "tempest.sh: ${SECONDS}s wall; details in $WS/last-run.log, HTTP log in $WS/logs/tempest.log"
+tail -n +2 "$WS/.summary"
 if [ "$NFAIL" != 0 ]; then exit 1; fi
 if [ "$NPASS" = 0 ]; then echo "tempest.sh: no test passed (does the regex match anything?)" >&2; exit 1; fi
 exit 0

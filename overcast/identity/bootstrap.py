@@ -7,6 +7,8 @@ own services match the current public URL; nothing an operator created is touche
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from overcast.common.db import new_id
 from overcast.identity import errors
 from overcast.identity.models import Endpoint, Service
@@ -51,8 +53,10 @@ def bootstrap(identity: IdentityService, specs: list, admin_password: str, demo_
     admin_project = _ensure_project(identity, "admin", "Bootstrap project for the cloud administrator")
     _ensure_project(identity, "service", "Project of the service users")
     demo_project = _ensure_project(identity, "demo", "A project for a first, unprivileged user")
-    admin = _ensure_user(identity, "admin", admin_password, admin_project)
-    demo = _ensure_user(identity, "demo", demo_password, demo_project)
+    with ThreadPoolExecutor(2) as pool:  # two bcrypt hashes on first start: one per core
+        admin_future = pool.submit(_ensure_user, identity, "admin", admin_password, admin_project)
+        demo_future = pool.submit(_ensure_user, identity, "demo", demo_password, demo_project)
+        admin, demo = admin_future.result(), demo_future.result()
     identity.assignments.grant("user", admin, "project", admin_project, roles["admin"])
     identity.assignments.grant("user", admin, "system", "system", roles["admin"])
     identity.assignments.grant("user", demo, "project", demo_project, roles["member"])

@@ -9,7 +9,7 @@ import pytest
 from overcast.common import heartbeats
 from overcast.common.config import load
 from overcast.common.db import Database
-from overcast.common.db.migrate import HEAD, alembic_head, current_revision, upgrade
+from overcast.common.db.migrate import HEAD, alembic_head, current_revision, run_alembic, upgrade
 from overcast.identity import errors
 from overcast.identity.bootstrap import bootstrap
 from overcast.identity.service import IdentityService
@@ -32,6 +32,22 @@ def identity(database_url, tmp_path):
 
 def test_head_constant_matches_alembic():
     assert HEAD == alembic_head()
+
+
+def test_migration_scripts_build_the_models_schema(database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from overcast.common.db import Base
+    from overcast.common.db.models import load_all
+
+    load_all()
+    db = Database(database_url)
+    run_alembic(db)
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    db.close()
+    assert differences == []
 
 
 def test_migrations_reach_head_and_rerun_is_a_no_op(identity):

@@ -24,9 +24,38 @@ def current_revision(db: Database) -> str | None:
 
 
 def upgrade(db: Database) -> None:
-    """Run every pending migration; does nothing when the schema is at HEAD."""
-    if current_revision(db) == HEAD:
+    """Run every pending migration; does nothing when the schema is at HEAD.
+
+    An empty database gets the models' tables directly and is stamped HEAD, which skips
+    importing Alembic on first start; a test checks the migrations build the same schema.
+    """
+    revision = current_revision(db)
+    if revision == HEAD:
         return
+    if revision is None and _is_empty(db):
+        _create_fresh(db)
+        return
+    run_alembic(db)
+
+
+def _is_empty(db: Database) -> bool:
+    with db.engine.connect() as connection:
+        return not inspect(connection).get_table_names()
+
+
+def _create_fresh(db: Database) -> None:
+    from overcast.common.db.base import Base
+    from overcast.common.db.models import load_all
+
+    load_all()
+    with db.engine.begin() as connection:
+        Base.metadata.create_all(connection)
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": HEAD})
+
+
+def run_alembic(db: Database) -> None:
+    """Apply the migration scripts whatever the state (tests use it on empty databases)."""
     from alembic import command
     from alembic.config import Config as AlembicConfig
 

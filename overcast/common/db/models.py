@@ -1,0 +1,6 @@
+"""Imports every module that defines tables, so Base.metadata knows them all."""
+
+
+def load_all() -> None:
+    import overcast.common.heartbeats  # noqa: F401
+    import overcast.identity.models  # noqa: F401
