@@ -338,10 +338,14 @@ def print_report(report: dict) -> None:
     names = report["servers"]
     cells = report["cells"]
     print()
-    print(f"identity benchmark: overcast vs Keystone 30.x (uWSGI {2} processes, SQLite, fernet)")
+    print("identity benchmark: " + ("overcast vs Keystone 30.x (uWSGI 2 processes, SQLite, fernet)"
+                                    if len(names) == 2 else "overcast only (--no-keystone)"))
     m = report["machine"]
     print(f"machine: {m['cores']} cores, {m['cpu']}; Python {m['python']}; "
           f"{report['config']['duration']}s x {report['config']['reps']} interleaved runs per cell")
+    note = "; PYTHONDONTWRITEBYTECODE is set (overcast's modules compile on every start: ~10-40 ms)" \
+        if m["PYTHONDONTWRITEBYTECODE"] else ""
+    print(f"overcast revision {report['overcast_revision']}{note}")
     print()
     head = f"{'case':<9}{'c':>3} |"
     for n in names:
@@ -485,7 +489,9 @@ def main(argv=None) -> int:
     report: dict = {
         "benchmark": "identity", "time": stamp,
         "machine": {"cores": CORES, "cpu": _cpu_model(), "python": platform.python_version(),
-                    "kernel": platform.release(), "cpu_pressure": _pressure()},
+                    "kernel": platform.release(), "cpu_pressure": _pressure(),
+                    "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")},
+        "overcast_revision": _revision(),
         "config": {"duration": duration, "reps": reps, "concurrency": concurrency, "cases": cases,
                    "overcast_log_level": args.overcast_log_level or "default"},
         "bcrypt": {"check_ms": check * 1000, "check_wall_ms": check_wall * 1000, "bound_rps": CORES / check},
@@ -578,6 +584,18 @@ def main(argv=None) -> int:
 def _empty() -> dict:
     return {"other_cores": 0.0, "ok": 0, "errors": 0, "statuses": {}, "elapsed": 0.0, "rps": 0.0, "server_cpu": 0.0, "client_cpu": 0.0,
             "client_core_share": 0.0, "connects": 0, "latencies": []}
+
+
+def _revision() -> str:
+    """The overcast commit measured, and how many of its files differ from it (others edit the tree)."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "overcast"],
+                               capture_output=True, text=True, timeout=10).stdout.splitlines()
+        return f"{head} (+{len(dirty)} uncommitted files under overcast/)" if dirty else head
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def _pressure() -> str:

@@ -193,3 +193,33 @@ class RevocationEvent(Base):
     app_cred_id: Mapped[str | None] = mapped_column(ID)
     issued_before: Mapped[datetime.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class DomainConfig(Base):
+    """One option of a domain-specific configuration (``/v3/domains/{id}/config``)."""
+
+    __tablename__ = "identity_domain_configs"
+    domain_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("identity_domains.id", ondelete="CASCADE"), primary_key=True
+    )
+    group: Mapped[str] = mapped_column(String(64), primary_key=True)
+    option: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON, so integers stay integers
+
+
+class EndpointGroup(Base):
+    __tablename__ = "identity_endpoint_groups"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    description: Mapped[str | None] = mapped_column(Text)
+    filters: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Consumer(Base):
+    """An OAuth1 consumer; the secret is kept encrypted with the credential keys."""
+
+    __tablename__ = "identity_oauth_consumers"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    encrypted_secret: Mapped[str] = mapped_column(Text)
+    extra: Mapped[str] = mapped_column(Text, default="{}")

@@ -56,6 +56,13 @@ def project(base: str, row) -> dict:
     }
 
 
+def domain_as_project(base: str, row) -> dict:
+    """A domain seen through /v3/projects (Keystone keeps domains as is_domain projects)."""
+    body = domain(base, row)
+    body.update(domain_id=None, parent_id=None, is_domain=True, links={"self": f"{base}/v3/projects/{row.id}"})
+    return body
+
+
 def user(base: str, row) -> dict:
     body = {
         **load_json(row.extra, {}),
@@ -171,7 +178,7 @@ def app_cred(base: str, row, secret: str | None = None) -> dict:
         "user_id": row.user_id,
         "project_id": row.project_id,
         "description": row.description,
-        "expires_at": iso(row.expires_at),
+        "expires_at": row.expires_at.isoformat(timespec="microseconds") if row.expires_at else None,
         "unrestricted": row.unrestricted,
         "roles": [{"id": r} for r in json.loads(row.roles)],
         "access_rules": json.loads(row.access_rules),

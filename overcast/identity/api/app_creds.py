@@ -27,7 +27,8 @@ def create(req):
     if app_cred_id and not req.state.identity.app_creds.get(None, app_cred_id).unrestricted:
         raise errors.ForbiddenAction("A restricted application credential cannot create application credentials.")
     fields = resource(req, "application_credential", FIELDS, ("name",))
-    row, secret = req.state.identity.app_creds.create(user_id, ctx.project_id, ctx.role_ids, fields)
+    held = req.state.identity.assignments.effective_roles(user_id, project_id=ctx.project_id)
+    row, secret = req.state.identity.app_creds.create(user_id, ctx.project_id, held, fields)
     return reply({"application_credential": _view(req, row, secret)}, status=201)
 
 

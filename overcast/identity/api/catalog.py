@@ -49,7 +49,7 @@ def put_region(req):
 
 def update_region(req):
     req.authorize()
-    fields = no_id(resource(req, "region", REGION), "region")
+    fields = no_id(resource(req, "region", REGION), "region", req.params["region_id"])
     row = req.state.identity.catalog.update_region(req.params["region_id"], fields)
     return reply({"region": views.region(req.base_url, row)})
 
@@ -82,7 +82,7 @@ def create_service(req):
 
 def update_service(req):
     req.authorize()
-    fields = no_id(resource(req, "service", SERVICE), "service")
+    fields = no_id(resource(req, "service", SERVICE), "service", req.params["service_id"])
     row = req.state.identity.catalog.update_service(req.params["service_id"], fields)
     return reply({"service": views.service(req.base_url, row)})
 
@@ -119,7 +119,7 @@ def create_endpoint(req):
 
 def update_endpoint(req):
     req.authorize()
-    fields = no_id(resource(req, "endpoint", ENDPOINT), "endpoint")
+    fields = no_id(resource(req, "endpoint", ENDPOINT), "endpoint", req.params["endpoint_id"])
     row = req.state.identity.catalog.update_endpoint(req.params["endpoint_id"], fields)
     return reply({"endpoint": views.endpoint(req.base_url, row)})
 

@@ -23,7 +23,10 @@ def resource(req, key: str, fields: dict, required: tuple = ()) -> dict:
     return dict(check(body_object(req.json(), key), fields, required))
 
 
-def no_id(obj: dict, kind: str) -> dict:
+def no_id(obj: dict, kind: str, same: str | None = None) -> dict:
+    """Drop an ``id`` in a body; only one equal to ``same`` (the URL's id) is allowed."""
     if "id" in obj:
-        raise errors.ValidationError(f"Invalid input for field 'id': a {kind} id cannot be set.")
+        if same is None or obj["id"] != same:
+            raise errors.ValidationError(f"Invalid input for field 'id': a {kind} id cannot be set or changed.")
+        obj = {k: v for k, v in obj.items() if k != "id"}
     return obj

@@ -48,7 +48,7 @@ def update_credential(req):
     credentials = req.state.identity.credentials
     row = credentials.get(req.params["credential_id"])
     req.authorize({"target.credential.user_id": row.user_id})
-    fields = no_id(resource(req, "credential", FIELDS), "credential")
+    fields = no_id(resource(req, "credential", FIELDS), "credential", row.id)
     if "user_id" in fields:
         req.authorize({"target.credential.user_id": fields["user_id"]})
     row = credentials.update(row.id, fields)
@@ -118,7 +118,7 @@ def create_policy(req):
 
 def update_policy(req):
     req.authorize()
-    fields = no_id(resource(req, "policy", POLICY), "policy")
+    fields = no_id(resource(req, "policy", POLICY), "policy", req.params["policy_id"])
     row = req.state.identity.policies.update(req.params["policy_id"], fields)
     return reply({"policy": views.policy(req.base_url, row)})
 

@@ -32,7 +32,7 @@ def create_domain(req):
 def update_domain(req):
     req.authorize({"target.domain.id": req.params["domain_id"]})
     fields = resource(req, "domain", FIELDS)
-    row = req.state.identity.domains.update(req.params["domain_id"], no_id(fields, "domain"))
+    row = req.state.identity.domains.update(req.params["domain_id"], no_id(fields, "domain", req.params["domain_id"]))
     return reply({"domain": views.domain(req.base_url, row)})
 
 

@@ -38,7 +38,7 @@ def create_group(req):
 def update_group(req):
     identity = req.state.identity
     req.authorize(_target(identity.groups.get(req.params["group_id"])))
-    row = identity.groups.update(req.params["group_id"], no_id(resource(req, "group", FIELDS), "group"))
+    row = identity.groups.update(req.params["group_id"], no_id(resource(req, "group", FIELDS), "group", req.params["group_id"]))
     return reply({"group": views.group(req.base_url, row)})
 
 

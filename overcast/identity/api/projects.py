@@ -19,7 +19,22 @@ FIELDS = {
 
 
 def _target(row) -> dict:
-    return {"target.project.id": row.id, "target.project.domain_id": row.domain_id}
+    return {"target.project.id": row.id, "target.project.domain_id": getattr(row, "domain_id", None)}
+
+
+def _find(identity, project_id: str):
+    """The project, or the domain of that id (domains act as projects with is_domain)."""
+    try:
+        return identity.projects.get(project_id)
+    except errors.ProjectNotFound:
+        try:
+            return identity.domains.get(project_id)
+        except errors.DomainNotFound:
+            raise errors.ProjectNotFound(project_id) from None
+
+
+def _view(base: str, row) -> dict:
+    return views.project(base, row) if hasattr(row, "parent_id") else views.domain_as_project(base, row)
 
 
 def list_projects(req):
@@ -32,25 +47,31 @@ def list_projects(req):
         **{key: query.get(key) for key in ("tags", "tags-any", "not-tags", "not-tags-any")},
     }
     req.authorize({"target.domain_id": filters["domain_id"]})
-    if query.get("is_domain") and flag(query.get("is_domain")):
-        rows = []
+    identity = req.state.identity
+    if flag(query.get("is_domain")):
+        rows = identity.domains.list(filters["name"], filters["enabled"])
     else:
-        rows = req.state.identity.projects.list(filters)
+        rows = identity.projects.list(filters)
     base = req.base_url
-    return reply(views.collection(base, "projects", "projects", [views.project(base, r) for r in rows]))
+    return reply(views.collection(base, "projects", "projects", [_view(base, r) for r in rows]))
 
 
 def get_project(req):
-    row = req.state.identity.projects.get(req.params["project_id"])
+    row = _find(req.state.identity, req.params["project_id"])
     req.authorize(_target(row))
-    return reply({"project": views.project(req.base_url, row)})
+    return reply({"project": _view(req.base_url, row)})
 
 
 def create_project(req):
     fields = no_id(resource(req, "project", FIELDS, ("name",)), "project")
-    if fields.get("is_domain"):
-        raise errors.ValidationError("Projects acting as domains are not supported; create a domain.")
     identity = req.state.identity
+    if fields.pop("is_domain", False):
+        if fields.get("domain_id") or fields.get("parent_id"):
+            raise errors.ValidationError("A project acting as a domain has no domain_id or parent_id.")
+        req.authorize({"target.project.domain_id": None})
+        domain_fields = {k: fields[k] for k in ("name", "description", "enabled") if k in fields}
+        row = identity.domains.create(domain_fields)
+        return reply({"project": views.domain_as_project(req.base_url, row)}, status=201)
     if not fields.get("domain_id"):
         parent = fields.get("parent_id")
         fields["domain_id"] = identity.projects.get(parent).domain_id if parent else (
@@ -63,16 +84,24 @@ def create_project(req):
 
 def update_project(req):
     identity = req.state.identity
-    req.authorize(_target(identity.projects.get(req.params["project_id"])))
-    fields = no_id(resource(req, "project", FIELDS), "project")
+    found = _find(identity, req.params["project_id"])
+    req.authorize(_target(found))
+    fields = no_id(resource(req, "project", FIELDS), "project", req.params["project_id"])
+    if not hasattr(found, "parent_id"):
+        fields = {k: v for k, v in fields.items() if k in ("name", "description", "enabled")}
+        return reply({"project": views.domain_as_project(req.base_url, identity.domains.update(found.id, fields))})
     row = identity.projects.update(req.params["project_id"], fields)
     return reply({"project": views.project(req.base_url, row)})
 
 
 def delete_project(req):
     identity = req.state.identity
-    req.authorize(_target(identity.projects.get(req.params["project_id"])))
-    identity.projects.delete(req.params["project_id"])
+    found = _find(identity, req.params["project_id"])
+    req.authorize(_target(found))
+    if hasattr(found, "parent_id"):
+        identity.projects.delete(found.id)
+    else:
+        identity.domains.delete(found.id)
     return reply(None, status=204)
 
 

@@ -29,7 +29,7 @@ def create_role(req):
 
 def update_role(req):
     req.authorize()
-    fields = no_id(resource(req, "role", FIELDS), "role")
+    fields = no_id(resource(req, "role", FIELDS), "role", req.params["role_id"])
     row = req.state.identity.roles.update(req.params["role_id"], fields)
     return reply({"role": views.role(req.base_url, row)})
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
 from overcast.identity.api import (
-    app_creds, assignments, catalog, credentials, domains, grants, groups, projects, roles, tokens, users, v2, versions,
+    app_creds, assignments, catalog, credentials, domain_configs, domains, extensions, grants, groups, projects, roles,
+    tokens, users, v2, versions,
 )
 
 P = "identity:"
@@ -60,7 +61,20 @@ ROUTES = [
     Route("DELETE", "/v3/domains/{domain_id}", domains.delete_domain, P + "delete_domain"),
     *_grant_rows("/v3/domains/{domain_id}/users/{user_id}", "user", "domain", GRANT),
     *_grant_rows("/v3/domains/{domain_id}/groups/{group_id}", "group", "domain", GRANT),
-    Route("GET", "/v3/domains/{domain_id}/config", not_implemented),
+    Route("GET", "/v3/domains/config/default", domain_configs.defaults, P + "get_domain_config_default"),
+    Route("GET", "/v3/domains/config/{group}/default", domain_configs.defaults, P + "get_domain_config_default"),
+    Route("GET", "/v3/domains/config/{group}/{option}/default", domain_configs.defaults,
+          P + "get_domain_config_default"),
+    Route("PUT", "/v3/domains/{domain_id}/config", domain_configs.replace, P + "create_domain_config"),
+    *[
+        Route(method, f"/v3/domains/{{domain_id}}/config{tail}", handler, P + rule)
+        for tail in ("", "/{group}", "/{group}/{option}")
+        for method, handler, rule in (
+            ("GET", domain_configs.show, "get_domain_config"),
+            ("PATCH", domain_configs.update, "update_domain_config"),
+            ("DELETE", domain_configs.delete, "delete_domain_config"),
+        )
+    ],
     # projects
     Route("GET", "/v3/projects", projects.list_projects, P + "list_projects"),
     Route("POST", "/v3/projects", projects.create_project, P + "create_project"),
@@ -166,7 +180,19 @@ ROUTES = [
     Route("GET", "/v3/registered_limits", not_implemented),
     Route("GET", "/v3/OS-FEDERATION/identity_providers", not_implemented),
     Route("GET", "/v3/OS-REVOKE/events", not_implemented),
-    Route("GET", "/v3/OS-EP-FILTER/endpoint_groups", not_implemented),
-    Route("GET", "/v3/OS-OAUTH1/consumers", not_implemented),
+    Route("GET", "/v3/OS-EP-FILTER/endpoint_groups", extensions.list_groups, P + "list_endpoint_groups"),
+    Route("POST", "/v3/OS-EP-FILTER/endpoint_groups", extensions.create_group, P + "create_endpoint_group"),
+    Route("GET", "/v3/OS-EP-FILTER/endpoint_groups/{group_id}", extensions.get_group, P + "get_endpoint_group"),
+    Route("PATCH", "/v3/OS-EP-FILTER/endpoint_groups/{group_id}", extensions.update_group,
+          P + "update_endpoint_group"),
+    Route("DELETE", "/v3/OS-EP-FILTER/endpoint_groups/{group_id}", extensions.delete_group,
+          P + "delete_endpoint_group"),
+    Route("GET", "/v3/OS-EP-FILTER/projects/{project_id}/endpoints", not_implemented),
+    Route("GET", "/v3/OS-OAUTH1/consumers", extensions.list_consumers, P + "list_consumers"),
+    Route("POST", "/v3/OS-OAUTH1/consumers", extensions.create_consumer, P + "create_consumer"),
+    Route("GET", "/v3/OS-OAUTH1/consumers/{consumer_id}", extensions.get_consumer, P + "get_consumer"),
+    Route("PATCH", "/v3/OS-OAUTH1/consumers/{consumer_id}", extensions.update_consumer, P + "update_consumer"),
+    Route("DELETE", "/v3/OS-OAUTH1/consumers/{consumer_id}", extensions.delete_consumer, P + "delete_consumer"),
+    Route("POST", "/v3/OS-OAUTH1/request_token", not_implemented, auth=False),
     Route("GET", "/v3/OS-SIMPLE-CERT/ca", not_implemented),
 ]

@@ -51,7 +51,7 @@ def create_user(req):
 def update_user(req):
     identity = req.state.identity
     req.authorize(_target(identity.users.get(req.params["user_id"])))
-    fields = no_id(resource(req, "user", FIELDS), "user")
+    fields = no_id(resource(req, "user", FIELDS), "user", req.params["user_id"])
     row = identity.users.update(req.params["user_id"], fields)
     return reply({"user": views.user(req.base_url, row)})
 

@@ -11,8 +11,11 @@ from overcast.identity.service.assignments import Assignments
 from overcast.identity.service.auth import Auth
 from overcast.identity.service.base import NameCache
 from overcast.identity.service.catalog import Catalog
+from overcast.identity.service.consumers import Consumers
 from overcast.identity.service.credentials import Credentials, Policies
+from overcast.identity.service.domain_configs import DomainConfigs
 from overcast.identity.service.domains import Domains
+from overcast.identity.service.endpoint_groups import EndpointGroups
 from overcast.identity.service.groups import Groups
 from overcast.identity.service.projects import Projects
 from overcast.identity.service.roles import Roles
@@ -46,6 +49,9 @@ class IdentityService:
         self.policies = Policies(self)
         self.app_creds = ApplicationCredentials(self)
         self.auth = Auth(self)
+        self.domain_configs = DomainConfigs(self)
+        self.endpoint_groups = EndpointGroups(self)
+        self.consumers = Consumers(self)
 
     def start(self) -> None:
         """Make sure keys exist and load revocations (called once at start-up)."""

@@ -29,8 +29,8 @@ def parse_time(value: str | None) -> datetime.datetime | None:
 
 
 class ApplicationCredentials(SubService):
-    def create(self, user_id: str, project_id: str, token_roles: list[str], fields: dict) -> tuple:
-        """Create one; returns (row, secret). Roles must be a subset of the caller's token roles."""
+    def create(self, user_id: str, project_id: str, held_roles: list[str], fields: dict) -> tuple:
+        """Create one; returns (row, secret). Roles must be among those the user holds now."""
         secret = fields.get("secret") or base64.urlsafe_b64encode(secrets.token_bytes(64)).decode().rstrip("=")
         wanted = []
         for ref in fields.get("roles") or []:
@@ -41,10 +41,10 @@ class ApplicationCredentials(SubService):
                 raise errors.RoleNotFound(ref.get("name"))
             wanted.append(role.id)
         if not wanted:
-            wanted = list(token_roles)
-        missing = [r for r in wanted if r not in token_roles]
+            wanted = list(held_roles)
+        missing = [r for r in wanted if r not in held_roles]
         if missing:
-            raise errors.ForbiddenAction(f"Cannot delegate role {missing[0]}: the token does not hold it.")
+            raise errors.ValidationError(f"Cannot delegate role {missing[0]}: the user does not hold it on the project.")
         expires = parse_time(fields.get("expires_at"))
         if expires is not None and expires <= utcnow():
             raise errors.ValidationError("Invalid input for field 'expires_at': it is in the past")

@@ -151,7 +151,8 @@ class Assignments(SubService):
                         continue
                     if role_id not in found:
                         found.append(role_id)
-        return self.identity.roles.expand(found) if found else []
+        roles = self.identity.roles
+        return roles.strip_domain_roles(roles.expand(found)) if found else []
 
     def targets_of(self, user_id: str, target_kind: str) -> list[str]:
         """Project or domain ids where the user holds any role (directly or by group)."""
@@ -190,6 +191,8 @@ class Assignments(SubService):
             ]
             if effective:
                 grants = self._effective(session, grants)
+                kept = set(self.identity.roles.strip_domain_roles(list({g.role_id for g in grants})))
+                grants = [g for g in grants if g.role_id in kept]
         result = []
         for grant in grants:
             if filters.get("user_id") and (grant.actor_kind != "user" or grant.actor_id != filters["user_id"]):

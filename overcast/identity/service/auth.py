@@ -6,6 +6,7 @@ an unknown user from a wrong password, a disabled user or a disabled project.
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 import time
@@ -36,14 +37,14 @@ class Auth(SubService):
         if not methods or unknown:
             raise errors.AuthFailed(f"Attempted to authenticate with an unsupported method: {unknown or methods}.")
         scope = auth.get("scope")
-        expires = time.time() + self.identity.config.identity.token_expiration
+        expires = int(time.time()) + self.identity.config.identity.token_expiration  # whole seconds, as Keystone
         audit_ids = [new_audit_id()]
         app_cred = None
         if "application_credential" in methods:
             app_cred = self.identity.app_creds.authenticate(identity.get("application_credential"))
             user = self._enabled_user(app_cred.user_id)
             if app_cred.expires_at is not None:
-                expires = min(expires, app_cred.expires_at.timestamp())
+                expires = min(expires, int(app_cred.expires_at.replace(tzinfo=datetime.UTC).timestamp()))
             if scope:
                 raise errors.AuthFailed("Application credentials cannot request a scope.")
             scope = {"project": {"id": app_cred.project_id}}
@@ -55,6 +56,7 @@ class Auth(SubService):
             user = self._enabled_user(old.user_id)
             expires = old.expires_at
             audit_ids = [new_audit_id(), old.audit_ids[-1]]
+            methods = list(dict.fromkeys(old.methods + ["token"]))
         else:
             user = self._password_user(identity.get("password"))
         if scope is None and user.default_project_id:
@@ -75,7 +77,7 @@ class Auth(SubService):
         user_id, project_id = self.identity.credentials.check_ec2_signature(credentials)
         user = self._enabled_user(user_id)
         data = TokenData(user_id=user.id, user_domain_id=user.domain_id, methods=["ec2credential"],
-                         expires_at=time.time() + self.identity.config.identity.token_expiration)
+                                          expires_at=int(time.time()) + self.identity.config.identity.token_expiration)
         self._scope(data, {"project": {"id": project_id}})
         return seal(self.keys, data), data
 

@@ -151,6 +151,15 @@ class Catalog(SubService):
         with self.db.session() as session:
             return list(session.scalars(query))
 
+    def _legacy_region(self, session, fields: dict) -> None:
+        """Keystone's rule: a legacy ``region`` (without ``region_id``) is created if missing."""
+        region = fields.pop("region", None)
+        if region and "region_id" not in fields:
+            fields["region_id"] = region
+            if session.get(Region, region) is None:
+                session.add(Region(id=region, description="", extra="{}"))
+                session.flush()
+
     def _check_endpoint(self, session, known: dict) -> None:
         if "interface" in known and known["interface"] not in INTERFACES:
             raise errors.ValidationError(
@@ -162,11 +171,9 @@ class Catalog(SubService):
             raise errors.ValidationError(f"Could not find region: {known['region_id']}.")
 
     def create_endpoint(self, fields: dict) -> Endpoint:
-        if "region" in fields and "region_id" not in fields:
-            fields["region_id"] = fields["region"]
-        fields.pop("region", None)
-        known, extra = split_extra(fields, {"service_id", "interface", "region_id", "url", "enabled"})
         with self.db.session() as session:
+            self._legacy_region(session, fields)
+            known, extra = split_extra(fields, {"service_id", "interface", "region_id", "url", "enabled"})
             self._check_endpoint(session, known)
             row = Endpoint(id=new_id(), extra=dump_json(extra), **known)
             session.add(row)
@@ -174,14 +181,12 @@ class Catalog(SubService):
         return row
 
     def update_endpoint(self, endpoint_id: str, fields: dict) -> Endpoint:
-        if "region" in fields and "region_id" not in fields:
-            fields["region_id"] = fields["region"]
-        fields.pop("region", None)
-        known, extra = split_extra(fields, {"service_id", "interface", "region_id", "url", "enabled"})
         with self.db.session() as session:
             row = session.get(Endpoint, endpoint_id)
             if row is None:
                 raise errors.EndpointNotFound(endpoint_id)
+            self._legacy_region(session, fields)
+            known, extra = split_extra(fields, {"service_id", "interface", "region_id", "url", "enabled"})
             self._check_endpoint(session, known)
             for key, value in known.items():
                 setattr(row, key, value)

@@ -35,7 +35,7 @@ class Groups(SubService):
         known, extra = split_extra(fields, COLUMNS)
         with self.db.session() as session:
             if session.get(Domain, known["domain_id"]) is None:
-                raise errors.ValidationError(f"Could not find domain: {known['domain_id']}.")
+                raise errors.DomainNotFound(known["domain_id"])
             row = Group(id=new_id(), extra=dump_json(extra), **known)
             session.add(row)
             self.commit_unique(session, "group", known["name"])

@@ -75,7 +75,7 @@ class Projects(SubService):
         extra.pop("is_domain", None)
         with self.db.session() as session:
             if session.get(Domain, known["domain_id"]) is None:
-                raise errors.ValidationError(f"Could not find domain: {known['domain_id']}.")
+                raise errors.DomainNotFound(known["domain_id"])
             parent_id = known.get("parent_id")
             if parent_id == known["domain_id"]:
                 known["parent_id"] = None

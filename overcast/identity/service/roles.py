@@ -105,6 +105,14 @@ class Roles(SubService):
             pending.extend(implied.get(role, []))
         return result
 
+    def strip_domain_roles(self, role_ids: list[str]) -> list[str]:
+        """Keystone's rule: domain-specific roles only confer the global roles they imply."""
+        if not role_ids:
+            return []
+        with self.db.session() as session:
+            global_ids = set(session.scalars(select(Role.id).where(Role.id.in_(role_ids), Role.domain_id == GLOBAL)))
+        return [r for r in role_ids if r in global_ids]
+
     def add_implied(self, prior_id: str, implied_id: str) -> tuple[Role, Role]:
         prior, implied = self.get(prior_id), self.get(implied_id)
         if prior_id in self.expand([implied_id]):

@@ -74,7 +74,7 @@ class Users(SubService):
         secret = self._password_fields(password)  # hashed before the transaction opens
         with self.db.session() as session:
             if session.get(Domain, known["domain_id"]) is None:
-                raise errors.ValidationError(f"Could not find domain: {known['domain_id']}.")
+                raise errors.DomainNotFound(known["domain_id"])
             row = User(id=user_id or new_id(), options=dump_json(options), extra=dump_json(extra), **known, **secret)
             session.add(row)
             self.commit_unique(session, "user", known["name"])

@@ -93,7 +93,7 @@ def test_failed_create_leaves_no_partial_rows(http, admin_token):
     headers = {"X-Auth-Token": admin_token}
     name = random_name("orphan")
     body = {"user": {"name": name, "domain_id": "no-such-domain", "password": "pw"}}
-    assert_error(http.post("/users", json=body, headers=headers), 400)
+    assert_error(http.post("/users", json=body, headers=headers), 404)  # Keystone: DomainNotFound
     assert http.get(f"/users?name={name}", headers=headers).json()["users"] == []
 
 
