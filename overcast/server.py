@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 
+import anyio.to_thread
 from starlette.responses import JSONResponse
 from starlette.routing import Route as StarletteRoute
 
@@ -75,6 +76,8 @@ class Cloud:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app):
+        # blocking handler work runs in this many threads; more only adds GIL contention
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.config.server.worker_threads
         await self.bus.start()
         await heartbeats.serve(self.bus, self.db)
         for spec in SERVICES:

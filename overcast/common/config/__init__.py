@@ -28,6 +28,7 @@ class ServerConfig:
     port: int = 8600  # TCP port of the single API listener, 1-65535
     public_url: str = ""  # base URL put in the catalog; empty: http://host:port
     data_dir: str = "~/.local/share/overcast"  # everything the cloud writes lives here
+    worker_threads: int = 16  # threads running blocking handler work (DB, bcrypt), 2-256
 
 
 @dataclass
@@ -146,6 +147,7 @@ def load(path: str | Path | None = None, environ: dict | None = None, **override
 def _check_ranges(config: Config) -> None:
     checks = [
         ("server", "port", 1, 65535),
+        ("server", "worker_threads", 2, 256),
         ("identity", "token_expiration", 60, 604800),
         ("identity", "password_hash_rounds", 4, 31),
         ("identity", "max_active_keys", 2, 100),

@@ -24,7 +24,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("mysql") and "charset=" not in url:
         url += ("&" if "?" in url else "?") + "charset=utf8mb4"
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # keep a connection per API worker thread: opening one costs three PRAGMAs
+        pool = {} if url in ("sqlite://", "sqlite:///:memory:") else {"pool_size": 16, "max_overflow": 48}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
