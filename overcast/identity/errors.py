@@ -54,6 +54,14 @@ class ApplicationCredentialNotFound(IdentityNotFound):
     kind = "application credential"
 
 
+class EndpointGroupNotFound(IdentityNotFound):
+    kind = "endpoint group"
+
+
+class ConsumerNotFound(IdentityNotFound):
+    kind = "consumer"
+
+
 class TokenNotFound(IdentityNotFound):
     kind = "token"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 
 import httpx
 
@@ -54,8 +55,12 @@ def test_two_clouds_side_by_side_are_independent(tmp_path):
 def test_status_shows_services_up(tmp_path):
     cloud = CloudProcess(tmp_path / "data", env=FAST_HASH).start()
     try:
-        result = subprocess.run([sys.executable, "-m", "overcast", "status", "--data-dir", str(cloud.data_dir)],
-                                capture_output=True, text=True, timeout=60)
+        for _ in range(50):  # the first heartbeat is cast at start-up
+            result = subprocess.run([sys.executable, "-m", "overcast", "status", "--data-dir", str(cloud.data_dir)],
+                                    capture_output=True, text=True, timeout=60)
+            if result.returncode == 0:
+                break
+            time.sleep(0.1)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "overcast-identity" in result.stdout and " up " in result.stdout
     finally:

@@ -67,10 +67,16 @@ class ApiRequest:
         except (ValueError, UnicodeDecodeError):
             raise BadRequest("Malformed request body: not valid JSON.") from None
 
+    def allowed(self, target: dict | None = None, rule: str | None = None) -> bool:
+        """Whether policy allows the route's rule (or ``rule``) on ``target``; never raises.
+
+        For handlers that filter what they return instead of refusing the whole call.
+        """
+        self.authorized = True
+        return self.enforcer.authorize(rule or self.rule, target or {}, self.context.creds())
+
     def authorize(self, target: dict | None = None, rule: str | None = None) -> None:
         """Check the route's policy rule (or ``rule``) against ``target``; raise Forbidden."""
-        rule = rule or self.rule
-        target = target or {}
-        if not self.enforcer.authorize(rule, target, self.context.creds()):
-            raise Forbidden(f"You are not authorized to perform the requested action: {rule}.")
-        self.authorized = True
+        if not self.allowed(target, rule):
+            self.authorized = False
+            raise Forbidden(f"You are not authorized to perform the requested action: {rule or self.rule}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from overcast.common.api import reply
 from overcast.common.api.validation import check
-from overcast.identity import errors, views
+from overcast.identity import views
 from overcast.identity.api.common import no_id, resource
 
 FIELDS = {"blob": "string", "type": ("string", 1, 255), "user_id": "string", "project_id": "string|null"}
@@ -17,17 +17,14 @@ def _view(req, row) -> dict:
 
 def list_credentials(req):
     user_id = req.query.get("user_id")
-    credentials = req.state.identity.credentials
-    ctx = req.context
-    try:
-        req.authorize({"target.credential.user_id": user_id or ""})
-    except errors.Forbidden:
-        # callers without admin see their own credentials only (as Keystone filters)
-        req.authorize({"target.credential.user_id": ctx.user_id})
-        if user_id and user_id != ctx.user_id:
+    own = req.context.user_id
+    if not req.allowed({"target.credential.user_id": user_id}):
+        # callers who may not read everyone's credentials see their own only, as in Keystone
+        req.authorize({"target.credential.user_id": own})
+        if user_id and user_id != own:
             return reply(views.collection(req.base_url, "credentials", "credentials", []))
-        user_id = ctx.user_id
-    rows = credentials.list(user_id=user_id, type=req.query.get("type"))
+        user_id = own
+    rows = req.state.identity.credentials.list(user_id=user_id, type=req.query.get("type"))
     return reply(views.collection(req.base_url, "credentials", "credentials", [_view(req, r) for r in rows]))
 
 

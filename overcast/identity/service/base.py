@@ -36,6 +36,14 @@ def split_extra(fields: dict, columns: set[str]) -> tuple[dict, dict]:
     return known, extra
 
 
+def must_get(session, model, ident, missing: type[errors.IdentityNotFound]):
+    """The row of ``model`` with primary key ``ident``; raises ``missing(ident)`` if absent."""
+    row = session.get(model, ident)
+    if row is None:
+        raise missing(ident)
+    return row
+
+
 class NameCache:
     """id -> (name, domain id) for users, projects and domains; role id -> name.
 

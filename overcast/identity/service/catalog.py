@@ -10,7 +10,7 @@ from sqlalchemy import select
 from overcast.common.db import new_id
 from overcast.identity import errors
 from overcast.identity.models import Endpoint, Region, Service
-from overcast.identity.service.base import CACHE_TTL, SubService, dump_json, load_json, split_extra
+from overcast.identity.service.base import CACHE_TTL, SubService, dump_json, load_json, must_get, split_extra
 
 INTERFACES = ("public", "internal", "admin")
 
@@ -29,10 +29,7 @@ class Catalog(SubService):
 
     def get_region(self, region_id: str) -> Region:
         with self.db.session() as session:
-            row = session.get(Region, region_id)
-            if row is None:
-                raise errors.RegionNotFound(region_id)
-            return row
+            return must_get(session, Region, region_id, errors.RegionNotFound)
 
     def list_regions(self, parent_region_id: str | None = None) -> list[Region]:
         query = select(Region).order_by(Region.id)
@@ -59,9 +56,7 @@ class Catalog(SubService):
     def update_region(self, region_id: str, fields: dict) -> Region:
         known, extra = split_extra(fields, {"description", "parent_region_id"})
         with self.db.session() as session:
-            row = session.get(Region, region_id)
-            if row is None:
-                raise errors.RegionNotFound(region_id)
+            row = must_get(session, Region, region_id, errors.RegionNotFound)
             parent = known.get("parent_region_id")
             if parent and (parent == region_id or session.get(Region, parent) is None):
                 raise errors.ValidationError(f"Invalid parent region: {parent}.")
@@ -74,9 +69,7 @@ class Catalog(SubService):
 
     def delete_region(self, region_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Region, region_id)
-            if row is None:
-                raise errors.RegionNotFound(region_id)
+            row = must_get(session, Region, region_id, errors.RegionNotFound)
             if session.scalars(select(Region.id).where(Region.parent_region_id == region_id)).first():
                 raise errors.ForbiddenAction(f"Cannot delete region {region_id}: it has child regions.")
             if session.scalars(select(Endpoint.id).where(Endpoint.region_id == region_id)).first():
@@ -88,10 +81,7 @@ class Catalog(SubService):
 
     def get_service(self, service_id: str) -> Service:
         with self.db.session() as session:
-            row = session.get(Service, service_id)
-            if row is None:
-                raise errors.ServiceNotFound(service_id)
-            return row
+            return must_get(session, Service, service_id, errors.ServiceNotFound)
 
     def list_services(self, type: str | None = None, name: str | None = None) -> list[Service]:
         query = select(Service).order_by(Service.type)
@@ -114,9 +104,7 @@ class Catalog(SubService):
     def update_service(self, service_id: str, fields: dict) -> Service:
         known, extra = split_extra(fields, {"type", "enabled"})
         with self.db.session() as session:
-            row = session.get(Service, service_id)
-            if row is None:
-                raise errors.ServiceNotFound(service_id)
+            row = must_get(session, Service, service_id, errors.ServiceNotFound)
             for key, value in known.items():
                 setattr(row, key, value)
             if extra:
@@ -126,9 +114,7 @@ class Catalog(SubService):
 
     def delete_service(self, service_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Service, service_id)
-            if row is None:
-                raise errors.ServiceNotFound(service_id)
+            row = must_get(session, Service, service_id, errors.ServiceNotFound)
             for endpoint in session.scalars(select(Endpoint).where(Endpoint.service_id == service_id)):
                 session.delete(endpoint)
             session.delete(row)
@@ -138,10 +124,7 @@ class Catalog(SubService):
 
     def get_endpoint(self, endpoint_id: str) -> Endpoint:
         with self.db.session() as session:
-            row = session.get(Endpoint, endpoint_id)
-            if row is None:
-                raise errors.EndpointNotFound(endpoint_id)
-            return row
+            return must_get(session, Endpoint, endpoint_id, errors.EndpointNotFound)
 
     def list_endpoints(self, filters: dict | None = None) -> list[Endpoint]:
         query = select(Endpoint).order_by(Endpoint.service_id, Endpoint.interface)
@@ -182,9 +165,7 @@ class Catalog(SubService):
 
     def update_endpoint(self, endpoint_id: str, fields: dict) -> Endpoint:
         with self.db.session() as session:
-            row = session.get(Endpoint, endpoint_id)
-            if row is None:
-                raise errors.EndpointNotFound(endpoint_id)
+            row = must_get(session, Endpoint, endpoint_id, errors.EndpointNotFound)
             self._legacy_region(session, fields)
             known, extra = split_extra(fields, {"service_id", "interface", "region_id", "url", "enabled"})
             self._check_endpoint(session, known)
@@ -197,9 +178,7 @@ class Catalog(SubService):
 
     def delete_endpoint(self, endpoint_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Endpoint, endpoint_id)
-            if row is None:
-                raise errors.EndpointNotFound(endpoint_id)
+            row = must_get(session, Endpoint, endpoint_id, errors.EndpointNotFound)
             session.delete(row)
         self.invalidate()
 

@@ -9,16 +9,13 @@ from sqlalchemy import select
 from overcast.common.db import new_id
 from overcast.identity import errors
 from overcast.identity.models import Consumer
-from overcast.identity.service.base import SubService, dump_json, load_json
+from overcast.identity.service.base import SubService, dump_json, load_json, must_get
 
 
 class Consumers(SubService):
     def get(self, consumer_id: str) -> Consumer:
         with self.db.session() as session:
-            row = session.get(Consumer, consumer_id)
-            if row is None:
-                raise errors.IdentityNotFound(f"consumer {consumer_id}")
-            return row
+            return must_get(session, Consumer, consumer_id, errors.ConsumerNotFound)
 
     def list(self) -> list[Consumer]:
         with self.db.session() as session:
@@ -38,9 +35,7 @@ class Consumers(SubService):
         if "secret" in fields:
             raise errors.ValidationError("Invalid input for field 'secret': it cannot be changed")
         with self.db.session() as session:
-            row = session.get(Consumer, consumer_id)
-            if row is None:
-                raise errors.IdentityNotFound(f"consumer {consumer_id}")
+            row = must_get(session, Consumer, consumer_id, errors.ConsumerNotFound)
             if "description" in fields:
                 row.description = fields["description"]
             extra = {k: v for k, v in fields.items() if k not in ("description", "id")}
@@ -50,7 +45,5 @@ class Consumers(SubService):
 
     def delete(self, consumer_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Consumer, consumer_id)
-            if row is None:
-                raise errors.IdentityNotFound(f"consumer {consumer_id}")
+            row = must_get(session, Consumer, consumer_id, errors.ConsumerNotFound)
             session.delete(row)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from overcast.common.db import new_id
 from overcast.identity import ec2sig, errors
 from overcast.identity.models import Credential, Policy, User
-from overcast.identity.service.base import SubService, dump_json, load_json, split_extra
+from overcast.identity.service.base import SubService, dump_json, load_json, must_get, split_extra
 
 EC2 = "ec2"
 
@@ -31,10 +31,7 @@ class Credentials(SubService):
 
     def get(self, credential_id: str) -> Credential:
         with self.db.session() as session:
-            row = session.get(Credential, credential_id)
-            if row is None:
-                raise errors.CredentialNotFound(credential_id)
-            return row
+            return must_get(session, Credential, credential_id, errors.CredentialNotFound)
 
     def list(self, user_id: str | None = None, type: str | None = None) -> list[Credential]:
         query = select(Credential).order_by(Credential.id)
@@ -70,9 +67,7 @@ class Credentials(SubService):
     def update(self, credential_id: str, fields: dict) -> Credential:
         known, extra = split_extra(fields, {"user_id", "project_id", "type", "blob"})
         with self.db.session() as session:
-            row = session.get(Credential, credential_id)
-            if row is None:
-                raise errors.CredentialNotFound(credential_id)
+            row = must_get(session, Credential, credential_id, errors.CredentialNotFound)
             if "blob" in known:
                 row.encrypted_blob = self._seal(known.pop("blob"))
             for key, value in known.items():
@@ -83,9 +78,7 @@ class Credentials(SubService):
 
     def delete(self, credential_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Credential, credential_id)
-            if row is None:
-                raise errors.CredentialNotFound(credential_id)
+            row = must_get(session, Credential, credential_id, errors.CredentialNotFound)
             session.delete(row)
 
     # EC2 (/v3/users/{user_id}/credentials/OS-EC2)
@@ -144,10 +137,7 @@ class Policies(SubService):
 
     def get(self, policy_id: str) -> Policy:
         with self.db.session() as session:
-            row = session.get(Policy, policy_id)
-            if row is None:
-                raise errors.PolicyNotFound(policy_id)
-            return row
+            return must_get(session, Policy, policy_id, errors.PolicyNotFound)
 
     def list(self, type: str | None = None) -> list[Policy]:
         query = select(Policy).order_by(Policy.id)
@@ -166,9 +156,7 @@ class Policies(SubService):
     def update(self, policy_id: str, fields: dict) -> Policy:
         known, extra = split_extra(fields, {"type", "blob"})
         with self.db.session() as session:
-            row = session.get(Policy, policy_id)
-            if row is None:
-                raise errors.PolicyNotFound(policy_id)
+            row = must_get(session, Policy, policy_id, errors.PolicyNotFound)
             for key, value in known.items():
                 setattr(row, key, value)
             if extra:
@@ -177,7 +165,5 @@ class Policies(SubService):
 
     def delete(self, policy_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Policy, policy_id)
-            if row is None:
-                raise errors.PolicyNotFound(policy_id)
+            row = must_get(session, Policy, policy_id, errors.PolicyNotFound)
             session.delete(row)

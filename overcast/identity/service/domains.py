@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from overcast.common.db import new_id
 from overcast.identity import errors
 from overcast.identity.models import Assignment, Domain, Group, Project, User
-from overcast.identity.service.base import SubService, dump_json, load_json, split_extra
+from overcast.identity.service.base import SubService, dump_json, load_json, must_get, split_extra
 
 COLUMNS = {"name", "description", "enabled"}
 
@@ -15,10 +15,7 @@ COLUMNS = {"name", "description", "enabled"}
 class Domains(SubService):
     def get(self, domain_id: str) -> Domain:
         with self.db.session() as session:
-            row = session.get(Domain, domain_id)
-            if row is None:
-                raise errors.DomainNotFound(domain_id)
-            return row
+            return must_get(session, Domain, domain_id, errors.DomainNotFound)
 
     def find_by_name(self, name: str) -> Domain | None:
         with self.db.session() as session:
@@ -53,9 +50,7 @@ class Domains(SubService):
     def update(self, domain_id: str, fields: dict) -> Domain:
         known, extra = split_extra(fields, COLUMNS)
         with self.db.session() as session:
-            row = session.get(Domain, domain_id)
-            if row is None:
-                raise errors.DomainNotFound(domain_id)
+            row = must_get(session, Domain, domain_id, errors.DomainNotFound)
             was_enabled = row.enabled
             for key, value in known.items():
                 setattr(row, key, value)
@@ -70,9 +65,7 @@ class Domains(SubService):
     def delete(self, domain_id: str) -> None:
         """Delete a disabled domain and everything in it (projects, users, groups)."""
         with self.db.session() as session:
-            row = session.get(Domain, domain_id)
-            if row is None:
-                raise errors.DomainNotFound(domain_id)
+            row = must_get(session, Domain, domain_id, errors.DomainNotFound)
             if row.enabled:
                 raise errors.ForbiddenAction("Cannot delete a domain that is enabled, please disable it first.")
             projects = list(session.scalars(select(Project.id).where(Project.domain_id == domain_id)))

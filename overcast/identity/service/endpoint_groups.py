@@ -9,7 +9,7 @@ from sqlalchemy import select
 from overcast.common.db import new_id
 from overcast.identity import errors
 from overcast.identity.models import EndpointGroup
-from overcast.identity.service.base import SubService
+from overcast.identity.service.base import SubService, must_get
 
 FILTER_KEYS = {"service_id", "region_id", "interface"}
 
@@ -23,10 +23,7 @@ def _filters(value) -> dict:
 class EndpointGroups(SubService):
     def get(self, group_id: str) -> EndpointGroup:
         with self.db.session() as session:
-            row = session.get(EndpointGroup, group_id)
-            if row is None:
-                raise errors.IdentityNotFound(f"endpoint group {group_id}")
-            return row
+            return must_get(session, EndpointGroup, group_id, errors.EndpointGroupNotFound)
 
     def list(self, name: str | None = None) -> list[EndpointGroup]:
         query = select(EndpointGroup).order_by(EndpointGroup.name)
@@ -44,9 +41,7 @@ class EndpointGroups(SubService):
 
     def update(self, group_id: str, fields: dict) -> EndpointGroup:
         with self.db.session() as session:
-            row = session.get(EndpointGroup, group_id)
-            if row is None:
-                raise errors.IdentityNotFound(f"endpoint group {group_id}")
+            row = must_get(session, EndpointGroup, group_id, errors.EndpointGroupNotFound)
             if "name" in fields:
                 row.name = fields["name"]
             if "description" in fields:
@@ -57,7 +52,5 @@ class EndpointGroups(SubService):
 
     def delete(self, group_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(EndpointGroup, group_id)
-            if row is None:
-                raise errors.IdentityNotFound(f"endpoint group {group_id}")
+            row = must_get(session, EndpointGroup, group_id, errors.EndpointGroupNotFound)
             session.delete(row)

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from overcast.common.db import new_id
 from overcast.identity import errors
 from overcast.identity.models import Assignment, Domain, Group, GroupMember, User
-from overcast.identity.service.base import SubService, dump_json, load_json, split_extra
+from overcast.identity.service.base import SubService, dump_json, load_json, must_get, split_extra
 
 COLUMNS = {"name", "domain_id", "description"}
 
@@ -15,10 +15,7 @@ COLUMNS = {"name", "domain_id", "description"}
 class Groups(SubService):
     def get(self, group_id: str) -> Group:
         with self.db.session() as session:
-            row = session.get(Group, group_id)
-            if row is None:
-                raise errors.GroupNotFound(group_id)
-            return row
+            return must_get(session, Group, group_id, errors.GroupNotFound)
 
     def list(self, filters: dict | None = None, user_id: str | None = None) -> list[Group]:
         filters = filters or {}
@@ -44,9 +41,7 @@ class Groups(SubService):
     def update(self, group_id: str, fields: dict) -> Group:
         known, extra = split_extra(fields, COLUMNS - {"domain_id"})
         with self.db.session() as session:
-            row = session.get(Group, group_id)
-            if row is None:
-                raise errors.GroupNotFound(group_id)
+            row = must_get(session, Group, group_id, errors.GroupNotFound)
             for key, value in known.items():
                 setattr(row, key, value)
             if extra:
@@ -56,9 +51,7 @@ class Groups(SubService):
 
     def delete(self, group_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Group, group_id)
-            if row is None:
-                raise errors.GroupNotFound(group_id)
+            row = must_get(session, Group, group_id, errors.GroupNotFound)
             members = list(session.scalars(select(GroupMember.user_id).where(GroupMember.group_id == group_id)))
             session.execute(delete(Assignment).where(Assignment.actor_id == group_id))
             session.execute(delete(GroupMember).where(GroupMember.group_id == group_id))

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from overcast.common.db import new_id
 from overcast.identity import errors
 from overcast.identity.models import Assignment, Domain, Project, ProjectTag
-from overcast.identity.service.base import SubService, dump_json, load_json, split_extra
+from overcast.identity.service.base import SubService, dump_json, load_json, must_get, split_extra
 
 COLUMNS = {"name", "description", "enabled", "domain_id", "parent_id"}
 MAX_TAGS = 80
@@ -37,9 +37,7 @@ class Projects(SubService):
 
     def get(self, project_id: str) -> Project:
         with self.db.session() as session:
-            row = session.get(Project, project_id)
-            if row is None:
-                raise errors.ProjectNotFound(project_id)
+            row = must_get(session, Project, project_id, errors.ProjectNotFound)
             return self._load_tags(session, [row])[0]
 
     def resolve(self, ref: dict) -> Project:
@@ -97,9 +95,7 @@ class Projects(SubService):
         tags = fields.pop("tags", None)
         known, extra = split_extra(fields, COLUMNS - {"domain_id", "parent_id"})
         with self.db.session() as session:
-            row = session.get(Project, project_id)
-            if row is None:
-                raise errors.ProjectNotFound(project_id)
+            row = must_get(session, Project, project_id, errors.ProjectNotFound)
             if "domain_id" in fields and fields["domain_id"] != row.domain_id:
                 raise errors.ValidationError("Cannot change the domain of a project.")
             was_enabled = row.enabled
@@ -143,9 +139,7 @@ class Projects(SubService):
 
     def delete(self, project_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Project, project_id)
-            if row is None:
-                raise errors.ProjectNotFound(project_id)
+            row = must_get(session, Project, project_id, errors.ProjectNotFound)
             if session.scalars(select(Project.id).where(Project.parent_id == project_id)).first():
                 raise errors.ForbiddenAction(
                     f"Cannot delete the project {project_id} since it is not a leaf in the hierarchy."

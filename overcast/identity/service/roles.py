@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from overcast.common.db import new_id
 from overcast.identity import errors
 from overcast.identity.models import ImpliedRole, Role
-from overcast.identity.service.base import SubService, dump_json, load_json, split_extra
+from overcast.identity.service.base import SubService, dump_json, load_json, must_get, split_extra
 
 COLUMNS = {"name", "description"}
 GLOBAL = "<<null>>"
@@ -16,10 +16,7 @@ GLOBAL = "<<null>>"
 class Roles(SubService):
     def get(self, role_id: str) -> Role:
         with self.db.session() as session:
-            row = session.get(Role, role_id)
-            if row is None:
-                raise errors.RoleNotFound(role_id)
-            return row
+            return must_get(session, Role, role_id, errors.RoleNotFound)
 
     def find_by_name(self, name: str, domain_id: str | None = None) -> Role | None:
         with self.db.session() as session:
@@ -50,9 +47,7 @@ class Roles(SubService):
         options = fields.pop("options", None)
         known, extra = split_extra(fields, COLUMNS)
         with self.db.session() as session:
-            row = session.get(Role, role_id)
-            if row is None:
-                raise errors.RoleNotFound(role_id)
+            row = must_get(session, Role, role_id, errors.RoleNotFound)
             if load_json(row.options, {}).get("immutable") and (known or extra):
                 raise errors.ForbiddenAction(f"Cannot modify immutable role {role_id}.")
             for key, value in known.items():
@@ -67,9 +62,7 @@ class Roles(SubService):
 
     def delete(self, role_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(Role, role_id)
-            if row is None:
-                raise errors.RoleNotFound(role_id)
+            row = must_get(session, Role, role_id, errors.RoleNotFound)
             if load_json(row.options, {}).get("immutable"):
                 raise errors.ForbiddenAction(f"Cannot delete immutable role {role_id}.")
             self.identity.assignments.delete_for_role(session, role_id)

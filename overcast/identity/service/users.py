@@ -8,7 +8,7 @@ from overcast.common.db import new_id, utcnow
 from overcast.identity import errors
 from overcast.identity.models import ApplicationCredential, Assignment, Credential, Domain, GroupMember, User
 from overcast.identity.passwords import check_password, hash_password
-from overcast.identity.service.base import SubService, dump_json, load_json, split_extra
+from overcast.identity.service.base import SubService, dump_json, load_json, must_get, split_extra
 
 COLUMNS = {"name", "domain_id", "enabled", "default_project_id", "description"}
 OPTIONS = {
@@ -34,10 +34,7 @@ def check_options(options) -> dict:
 class Users(SubService):
     def get(self, user_id: str) -> User:
         with self.db.session() as session:
-            row = session.get(User, user_id)
-            if row is None:
-                raise errors.UserNotFound(user_id)
-            return row
+            return must_get(session, User, user_id, errors.UserNotFound)
 
     def resolve(self, ref: dict) -> User:
         """A user from ``{"id"}`` or ``{"name", "domain": {...}}``; UserNotFound otherwise."""
@@ -86,9 +83,7 @@ class Users(SubService):
         known, extra = split_extra(fields, COLUMNS - {"domain_id"})
         secret = self._password_fields(password) if password is not False else {}
         with self.db.session() as session:
-            row = session.get(User, user_id)
-            if row is None:
-                raise errors.UserNotFound(user_id)
+            row = must_get(session, User, user_id, errors.UserNotFound)
             if "domain_id" in fields and fields["domain_id"] != row.domain_id:
                 raise errors.ValidationError("Cannot change the domain of a user.")
             was_enabled = row.enabled
@@ -116,9 +111,7 @@ class Users(SubService):
 
     def delete(self, user_id: str) -> None:
         with self.db.session() as session:
-            row = session.get(User, user_id)
-            if row is None:
-                raise errors.UserNotFound(user_id)
+            row = must_get(session, User, user_id, errors.UserNotFound)
             session.execute(delete(Assignment).where(Assignment.actor_id == user_id))
             session.execute(delete(GroupMember).where(GroupMember.user_id == user_id))
             session.execute(delete(Credential).where(Credential.user_id == user_id))

@@ -155,3 +155,15 @@ def test_domain_disable_blocks_login(cloud, admin):
         connect(cloud, "u", "pw-dom-1", "p", **auth).identity.get_token()
     admin.identity.delete_domain(domain)
     assert admin.identity.find_user(user.id) is None
+
+
+def test_member_lists_only_own_credentials(admin, demo):
+    mine = admin.identity.create_credential(type="cert", blob="admin-blob", user_id=admin.current_user_id)
+    theirs = demo.identity.create_credential(type="cert", blob="demo-blob", user_id=demo.current_user_id)
+    seen = {c.id for c in demo.identity.credentials()}
+    assert theirs.id in seen and mine.id not in seen
+    assert list(demo.identity.credentials(user_id=admin.current_user_id)) == []
+    with pytest.raises(exc.ForbiddenException):
+        demo.identity.create_credential(type="cert", blob="x", user_id=admin.current_user_id)
+    admin.identity.delete_credential(mine)
+    demo.identity.delete_credential(theirs)
