@@ -9,6 +9,7 @@ import sys
 import time
 
 from overcast.common.config import ConfigError, load
+from overcast.common.policy import PolicyError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +116,7 @@ def cmd_manage(args) -> int:
         cloud.prepare()
     elif args.action == "rotate-keys":
         cloud.identity.token_keys.rotate()
-        print("token keys rotated; restart API processes (or wait for them to reload) to use the new primary")
+        print("token keys rotated; running servers pick up the new primary within a few seconds")
     return 0
 
 
@@ -155,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as error:
         print(f"overcast: configuration error: {error}", file=sys.stderr)
+        return 2
+    except PolicyError as error:
+        print(f"overcast: policy error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

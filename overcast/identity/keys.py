@@ -4,15 +4,19 @@ Keys are files named by integers in a directory of the data dir. ``0`` is the st
 key (already accepted, not yet used to encrypt); the highest number is the primary
 (encrypts new tokens); the rest only decrypt. Rotation promotes the staged key to
 primary, stages a fresh key, and drops the oldest beyond ``max_active_keys``. Key files
-are written 0600 and never logged.
+are written 0600 and never logged. A running server notices a rotation made by another
+process (``overcast manage rotate-keys``) within ``RECHECK`` seconds.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+RECHECK = 5.0  # seconds between looks at the key directory for a rotation
 
 
 class KeyRepository:
@@ -20,6 +24,8 @@ class KeyRepository:
         self.directory = Path(directory)
         self.max_active_keys = max_active_keys
         self._fernet: MultiFernet | None = None
+        self._stamp: list[int] | None = None
+        self._checked = 0.0
 
     def _indexes(self) -> list[int]:
         if not self.directory.exists():
@@ -59,10 +65,18 @@ class KeyRepository:
             (self.directory / str(index)).unlink()
         self._fernet = None
 
+    def _rotated(self) -> bool:
+        """True when the directory changed since the keys were read (checked now and then)."""
+        now = time.monotonic()
+        if now - self._checked < RECHECK:
+            return False
+        self._checked = now
+        return self._indexes() != self._stamp  # a rotation always adds a new highest index
+
     def fernet(self) -> MultiFernet:
         """Primary first, then the others from newest to oldest, then the staged key."""
-        if self._fernet is None:
-            indexes = self._indexes()
+        if self._fernet is None or self._rotated():
+            indexes = self._stamp = self._indexes()
             if not indexes:
                 raise RuntimeError(f"no keys in {self.directory}; run setup first")
             order = [i for i in reversed(indexes) if i != 0] + [0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
@@ -10,9 +11,10 @@ from overcast.common import heartbeats
 from overcast.common.config import load
 from overcast.common.db import Database
 from overcast.common.db.migrate import HEAD, alembic_head, current_revision, run_alembic, upgrade
-from overcast.identity import errors
+from overcast.identity import errors, tokens
 from overcast.identity.bootstrap import bootstrap
 from overcast.identity.service import IdentityService
+from overcast.identity.tokens import TokenData
 from overcast.services import SERVICES
 
 
@@ -73,6 +75,18 @@ def test_password_token_issue_and_validate(identity):
     assert names == {"admin", "member", "reader"}
 
 
+def test_expired_token_is_refused(identity, monkeypatch):
+    auth = {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "demo", "domain": {"id": "default"}, "password": "demo-pw"}}}}
+    token, data = identity.auth.issue(auth)
+    later = data.expires_at + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(errors.TokenNotFound):
+        identity.auth.validate(token)
+    with pytest.raises(errors.AuthFailed):
+        identity.auth.authenticate({"x-auth-token": token})
+
+
 def test_duplicate_name_conflicts_and_rolls_back(identity):
     identity.projects.create({"name": "twin", "domain_id": "default", "tags": ["x"]})
     with pytest.raises(errors.DuplicateName):
@@ -130,8 +144,6 @@ def test_revocation_events_persist(identity):
     identity.revocations.revoke(user_id="someone")
     fresh = type(identity.revocations)(identity.db, 3600)
     fresh.load()
-    from overcast.identity.tokens import TokenData
-
     old = TokenData(user_id="someone", user_domain_id="default", methods=["password"],
                     expires_at=time.time() + 60, issued_at=time.time() - 10)
     new = TokenData(user_id="someone", user_domain_id="default", methods=["password"],
@@ -144,7 +156,5 @@ def test_heartbeats_up_and_down(identity):
     heartbeats.record(identity.db, "overcast-identity", "host1", "identity")
     rows = heartbeats.list_services(identity.db)
     assert [(r["binary"], r["state"]) for r in rows] == [("overcast-identity", "up")]
-    import datetime
-
     later = rows[0]["last_seen"] + datetime.timedelta(seconds=heartbeats.DOWN_AFTER + 1)
     assert heartbeats.list_services(identity.db, now=later)[0]["state"] == "down"

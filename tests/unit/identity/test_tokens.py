@@ -46,3 +46,17 @@ def test_key_files_are_private(tmp_path):
     make(tmp_path)
     for path in (tmp_path / "fernet").iterdir():
         assert path.stat().st_mode & 0o077 == 0
+
+
+def test_running_repository_sees_a_rotation_by_another_process(tmp_path, monkeypatch):
+    import overcast.identity.keys as keys_module
+
+    monkeypatch.setattr(keys_module, "RECHECK", 0.0)
+    server = make(tmp_path)
+    other = KeyRepository(tmp_path / "fernet", 3)
+    token = seal(server, TokenData("u", "default", ["password"], time.time() + 60))
+    other.rotate()
+    other.rotate()  # the new primary was staged after the server read its keys
+    fresh = seal(other, TokenData("u", "default", ["password"], time.time() + 60))
+    assert unseal(server, fresh) is not None
+    assert unseal(server, token) is None  # its key was pruned (max_active_keys = 3)
