@@ -8,17 +8,20 @@ ROOT=$PWD
 VENV=$ROOT/.venv
 
 need_debian() {
-  # python3 with venv and pip; installed with apt-get only when missing
-  if python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    return
-  fi
+  # Debian packages, installed with apt-get only when missing:
+  # python3 with venv and pip; qemu-utils (qemu-img reads image formats and sizes)
+  local missing=()
+  python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+    || missing+=(python3 python3-venv python3-pip)
+  command -v qemu-img >/dev/null || missing+=(qemu-utils)
+  [ ${#missing[@]} -eq 0 ] && return
   if ! command -v apt-get >/dev/null; then
-    echo "overcast needs Python >= 3.11 with venv; install it and retry" >&2
+    echo "overcast needs: ${missing[*]}; install them and retry" >&2
     exit 1
   fi
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 venv() {

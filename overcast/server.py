@@ -20,7 +20,6 @@ from overcast.common.db import Database
 from overcast.common.db.migrate import upgrade
 from overcast.common.policy import Enforcer
 from overcast.identity.bootstrap import bootstrap
-from overcast.identity.service import IdentityService
 from overcast.services import SERVICES
 
 log = logging.getLogger("overcast")
@@ -35,7 +34,10 @@ class Cloud:
         config.data_path.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.db = Database(config.database_url)
         self.bus = Bus(make_transport(config.bus.url), host=self.host)
-        self.identity = IdentityService(config, self.db)
+        self.services: dict[str, object] = {}
+        for spec in SERVICES:
+            self.services[spec.name] = spec.build(config, self.db, self.services)
+        self.identity = self.services["identity"]
         self.passwords: dict[str, str] = {}
         self.clouds_file = None
         self._tasks: list[asyncio.Task] = []
@@ -43,7 +45,8 @@ class Cloud:
     def prepare(self) -> None:
         """Migrate the schema, make keys, bootstrap, and write the client files."""
         upgrade(self.db)
-        self.identity.start()
+        for service in self.services.values():
+            service.start()
         ident = self.config.identity
         self.passwords = clientconfig.bootstrap_passwords(
             self.config.data_path, ident.admin_password, ident.demo_password
@@ -64,7 +67,7 @@ class Cloud:
 
     def app(self):
         mounts = [(spec.prefix, spec.routes(), spec.fault_style) for spec in SERVICES]
-        state = {"identity": self.identity, "authenticator": self.identity.auth, "enforcer": self.enforcer()}
+        state = {**self.services, "authenticator": self.identity.auth, "enforcer": self.enforcer()}
         index = StarletteRoute("/", self._index, methods=["GET"])
         return build_app(mounts, state, root_routes=[index], lifespan=self.lifespan)
 

@@ -1,5 +1,6 @@
 """Every service overcast serves, in mount order. Nothing registers itself at import."""
 
 from overcast.identity import SPEC as IDENTITY
+from overcast.image import SPEC as IMAGE
 
-SERVICES = [IDENTITY]
+SERVICES = [IDENTITY, IMAGE]

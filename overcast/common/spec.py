@@ -16,3 +16,4 @@ class ServiceSpec:
     fault_style: str  # identity | compute | network | ...
     routes: Callable[[], list]  # returns the route rows (imports lazily)
     policies: Callable[[], list]  # returns the default policy Rules
+    build: Callable  # (config, db, services built so far) -> the service object, state key = name

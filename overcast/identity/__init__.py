@@ -15,6 +15,12 @@ def _policies():
     return RULES
 
 
+def _build(config, db, services):
+    from overcast.identity.service import IdentityService
+
+    return IdentityService(config, db)
+
+
 SPEC = ServiceSpec(
     name="identity",
     service_type="identity",
@@ -24,4 +30,5 @@ SPEC = ServiceSpec(
     fault_style="identity",
     routes=_routes,
     policies=_policies,
+    build=_build,
 )

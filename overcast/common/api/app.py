@@ -67,7 +67,8 @@ def build_app(
     """
     routes = list(root_routes or [])
     for prefix, rows, style in mounts:
-        router = Router(routes=build_routes(rows, style, prefix), default=not_found_app(style))
+        # no slash redirects inside a service: /v2/images/ is a missing image, not the list
+        router = Router(routes=build_routes(rows, style, prefix), default=not_found_app(style), redirect_slashes=False)
         routes.append(Mount(prefix, app=router))
     app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
     for key, value in state.items():

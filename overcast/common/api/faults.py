@@ -4,6 +4,7 @@ Styles follow what each OpenStack service writes, because clients parse them:
 - identity: {"error": {"code", "title", "message"}}
 - compute: {"<camelName>": {"code", "message"}} with nova's key per status
 - network: {"NeutronError": {"type", "message", "detail"}}
+- image: {"message", "code": "404 Not Found", "title"} (WebOb's JSON error body)
 Unexpected exceptions become a generic 500 in the same style; the traceback goes to
 the log only.
 """
@@ -46,7 +47,12 @@ def _network(error: OvercastError) -> dict:
     return {"NeutronError": {"type": type(error).__name__, "message": error.text, "detail": ""}}
 
 
-STYLES = {"identity": _identity, "compute": _compute, "network": _network}
+def _image(error: OvercastError) -> dict:
+    """Glance answers with WebOb's JSON error body."""
+    return {"message": error.text, "code": f"{error.status} {error.title}", "title": error.title}
+
+
+STYLES = {"identity": _identity, "compute": _compute, "network": _network, "image": _image}
 
 
 def render(style: str, error: Exception, request_id: str = "") -> Response:

@@ -39,6 +39,7 @@ class Route:
     handler: Callable
     rule: str | None = None  # policy rule the handler enforces; None: public or self-checked
     auth: bool = True  # False: no token needed (version documents, token issue)
+    stream: bool = False  # True: the body is not read up front; the (async) handler streams it
 
 
 def build_routes(rows: list[Route], style: str, prefix: str) -> list[StarletteRoute]:
@@ -77,7 +78,7 @@ def _dispatcher(methods: dict[str, Route], style: str, prefix: str):
             if row.auth:
                 context = request.app.state.authenticator.authenticate(request.headers, request_id)
             state["context"] = context
-            body = await request.body()
+            body = b"" if row.stream else await request.body()
             req = ApiRequest(request, body, row.rule, request.app.state.enforcer, context, prefix)
             if inspect.iscoroutinefunction(row.handler):
                 response = await row.handler(req)

@@ -7,6 +7,7 @@ are the all-in-one cloud on loopback; nothing here reads a file at import time.
     [database] url
     [bus]      url
     [identity] token_expiration, password_hash_rounds, max_active_keys, ...
+    [image]    store, max_images_per_project, max_bytes_per_project, ...
     [policy]   file
 
 An environment variable ``OVERCAST_<SECTION>_<OPTION>`` (upper case) overrides the file,
@@ -52,6 +53,15 @@ class IdentityConfig:
 
 
 @dataclass
+class ImageConfig:
+    store: str = "file"  # where image data lives: file (DATA_DIR/images) or memory
+    max_images_per_project: int = 1000  # images one project may own, -1 for no limit
+    max_bytes_per_project: int = 1 << 40  # bytes of image data one project may store, -1 for no limit
+    max_image_size: int = 1 << 40  # largest single image in bytes, 1-2**53
+    web_download_timeout: int = 600  # seconds a web-download import may take, 1-86400
+
+
+@dataclass
 class PolicyConfig:
     file: str = ""  # policy.yaml overriding the defaults; empty: DATA_DIR/policy.yaml if it exists
 
@@ -62,6 +72,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     bus: BusConfig = field(default_factory=BusConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    image: ImageConfig = field(default_factory=ImageConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
 
     @property
@@ -151,6 +162,10 @@ def _check_ranges(config: Config) -> None:
         ("identity", "token_expiration", 60, 604800),
         ("identity", "password_hash_rounds", 4, 31),
         ("identity", "max_active_keys", 2, 100),
+        ("image", "max_images_per_project", -1, 2**31),
+        ("image", "max_bytes_per_project", -1, 2**53),
+        ("image", "max_image_size", 1, 2**53),
+        ("image", "web_download_timeout", 1, 86400),
     ]
     for section, name, low, high in checks:
         value = getattr(getattr(config, section), name)

@@ -1,0 +1,28 @@
+"""ImageService: Glance's logic, one small class per resource, no HTTP in here."""
+
+from __future__ import annotations
+
+from overcast.common.config import Config
+from overcast.common.db import Database
+from overcast.image.drivers import make_store
+from overcast.image.service.data import ImageData
+from overcast.image.service.images import Images
+from overcast.image.service.members import Members
+from overcast.image.service.quotas import Quotas
+
+
+class ImageService:
+    """Everything the image API does; compute reaches images through this object."""
+
+    def __init__(self, config: Config, db: Database, store=None):
+        self.config = config
+        self.db = db
+        self.store = store or make_store(config.image.store, config.data_path)
+        self.quotas = Quotas(config)
+        self.images = Images(self)
+        self.members = Members(self)
+        self.data = ImageData(self)
+
+    def start(self) -> None:
+        """Repair what a crash left (unfinished uploads, temp files)."""
+        self.data.recover()

@@ -1,0 +1,173 @@
+"""The image data path between the API and an ImageStore, without blocking the event loop.
+
+``receive`` takes the request body as it arrives, gathers it into ~1 MiB buffers and
+hands each buffer to worker threads: one updates the md5 (Glance's ``checksum``), the
+other the sha512 (``os_hash_value``) and writes to the store. hashlib and file writes
+release the GIL on buffers this size, so receiving the next buffer, hashing and writing
+the current one run at the same time on different cores. At most one buffer per thread
+is in flight and one is being filled, so an upload holds ~3 MiB whatever its size.
+
+``stream`` serves a store's blocking ``open()`` iterator to a StreamingResponse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import AsyncIterator, Callable, Iterator
+
+from overcast.image.drivers.base import StoreWriter
+from overcast.image.errors import ImageSizeMismatch, ImageTooLarge
+
+#: bytes handed to the worker threads at a time
+BUFFER_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    size: int
+    checksum: str  # md5 hex, Glance's legacy ``checksum``
+    os_hash_algo: str  # always "sha512" (Glance's default hashing_algorithm)
+    os_hash_value: str
+    location: str
+
+
+async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: int | None = None,
+                  expected_size: int | None = None, *, executor: Executor | None = None) -> UploadResult:
+    """Hash and store ``chunks``; commit the writer and return sizes, hashes and location.
+
+    Raises ImageTooLarge as soon as more than ``max_bytes`` arrived, ImageSizeMismatch
+    when the total differs from ``expected_size`` (early, once it is exceeded), and
+    passes on anything else (ClientDisconnect from the body, OSError from the store,
+    CancelledError). On every failure the writer is aborted once the worker threads are
+    idle, so nothing is left in the store. One exception: a cancellation that lands while
+    ``commit`` runs lets the commit finish (threads cannot be stopped), so the data stays
+    at the image's location; the next upload of that image replaces it. Threads come from
+    ``executor`` (default: the loop's default executor); an upload uses at most two.
+    """
+    loop = asyncio.get_running_loop()
+    md5, sha512 = hashlib.md5(), hashlib.sha512()
+
+    def hash_and_write(buffer: bytes) -> None:
+        sha512.update(buffer)
+        writer.write(buffer)
+
+    checksums = _Lane(loop, executor)
+    store = _Lane(loop, executor)
+    size = 0
+    parts: list[bytes] = []
+    buffered = 0
+    try:
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise ImageTooLarge(max_bytes)
+            if expected_size is not None and size > expected_size:
+                raise ImageSizeMismatch(expected_size)
+            parts.append(chunk)
+            buffered += len(chunk)
+            if buffered >= BUFFER_SIZE:
+                buffer = _join(parts)
+                parts, buffered = [], 0
+                await checksums.submit(md5.update, buffer)
+                await store.submit(hash_and_write, buffer)
+        if expected_size is not None and size != expected_size:
+            raise ImageSizeMismatch(expected_size, size)
+        if parts:
+            buffer = _join(parts)
+            parts = []
+            await checksums.submit(md5.update, buffer)
+            await store.submit(hash_and_write, buffer)
+        await store.submit(writer.commit)
+        location = await store.result()
+        await checksums.result()
+    except BaseException:
+        await asyncio.shield(_abort(writer, (checksums, store), loop, executor))
+        raise
+    return UploadResult(size, md5.hexdigest(), "sha512", sha512.hexdigest(), location)
+
+
+async def stream(open_chunks: Callable[[], Iterator[bytes]], *,
+                 executor: Executor | None = None) -> AsyncIterator[bytes]:
+    """Call ``open_chunks`` (e.g. ``lambda: store.open(location, offset, length)``) in a
+    worker thread and return an async iterator over its chunks for a StreamingResponse.
+
+    Opening happens here, so ImageDataNotFound raises before a response starts. Each
+    chunk is read in a worker thread (one hop per chunk, ~1 MiB). When the consumer
+    stops early (client gone) the blocking iterator is closed, releasing its file.
+    """
+    loop = asyncio.get_running_loop()
+    blocking = await loop.run_in_executor(executor, open_chunks)
+    return _iterate(blocking, loop, executor)
+
+
+_END = object()
+
+
+async def _iterate(blocking: Iterator[bytes], loop: asyncio.AbstractEventLoop,
+                   executor: Executor | None) -> AsyncIterator[bytes]:
+    pending: asyncio.Future | None = None
+    try:
+        while True:
+            pending = loop.run_in_executor(executor, next, blocking, _END)
+            chunk = await asyncio.shield(pending)
+            if chunk is _END:
+                return
+            yield chunk
+    finally:
+        if pending is not None and not pending.done():
+            await asyncio.wait([pending])  # never close the iterator under a running next()
+        close = getattr(blocking, "close", None)
+        if close is not None:
+            close()
+
+
+class _Lane:
+    """Calls run one at a time, in submission order, in a worker thread.
+
+    ``submit`` waits for the previous call (raising its error) before starting the next,
+    so at most one call per lane is in flight. Calls are shielded: cancelling the task
+    that awaits them does not lose track of a call still running in its thread.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, executor: Executor | None):
+        self._loop = loop
+        self._executor = executor
+        self._pending: asyncio.Future | None = None
+
+    async def submit(self, fn: Callable, *args) -> None:
+        await self.result()
+        self._pending = self._loop.run_in_executor(self._executor, fn, *args)
+
+    async def result(self):
+        """Wait for the call in flight, if any, and return its result."""
+        if self._pending is None:
+            return None
+        value = await asyncio.shield(self._pending)
+        self._pending = None
+        return value
+
+    async def settle(self) -> None:
+        """Wait for the call in flight to end, ignoring its outcome."""
+        if self._pending is not None:
+            await asyncio.wait([self._pending])
+            if not self._pending.cancelled():
+                self._pending.exception()  # retrieved: no "never retrieved" warning
+            self._pending = None
+
+
+async def _abort(writer: StoreWriter, lanes: tuple[_Lane, ...], loop: asyncio.AbstractEventLoop,
+                 executor: Executor | None) -> None:
+    for lane in lanes:
+        await lane.settle()
+    await loop.run_in_executor(executor, writer.abort)
+
+
+def _join(parts: list[bytes]) -> bytes:
+    if len(parts) == 1:
+        return bytes(parts[0])  # no copy for bytes; a copy of a bytearray/memoryview the caller may reuse
+    return b"".join(parts)
