@@ -55,7 +55,9 @@ PY=$VENV/bin/python
 
 # 2. The cloud: our own (--start) or the one described by the environment / data dir.
 OVERCAST_PID=
+FILES_PID=
 cleanup() {
+    if [ -n "$FILES_PID" ]; then kill "$FILES_PID" 2>/dev/null || true; fi
     if [ -n "$OVERCAST_PID" ] && kill -0 "$OVERCAST_PID" 2>/dev/null; then
         kill -TERM "$OVERCAST_PID" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$OVERCAST_PID" 2>/dev/null || break; sleep 0.2; done
@@ -65,6 +67,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+CONF_SET=()
 if [ "$START" = 1 ]; then
     DATA=$(mktemp -d "${TMPDIR:-/tmp}/overcast-tempest.XXXXXX")
     PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -85,6 +88,14 @@ if [ "$START" = 1 ]; then
     echo "tempest.sh: overcast up on port $PORT (pid $OVERCAST_PID, data $DATA, log $DATA/overcast.log) after ${SECONDS}s"
     for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
     export OVERCAST_DATA_DIR=$DATA
+    # a loopback web server with a small qcow2, for the web-download import tests
+    mkdir -p "$DATA/www"
+    qemu-img create -q -f qcow2 "$DATA/www/tempest.qcow2" 16M
+    FILES_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$PY" -m http.server --bind 127.0.0.1 --directory "$DATA/www" "$FILES_PORT" >"$DATA/www.log" 2>&1 &
+    FILES_PID=$!
+    CONF_SET+=(--set "image.http_qcow2_image=http://127.0.0.1:$FILES_PORT/tempest.qcow2"
+               --set "image.http_image=http://127.0.0.1:$FILES_PORT/tempest.qcow2")
 fi
 
 # 3. Workspace and tempest.conf.
@@ -92,7 +103,7 @@ if [ ! -f "$WS/.stestr.conf" ]; then
     rm -rf "$WS"
     "$VENV/bin/tempest" init --workspace-path "$TDIR/workspace.yaml" "$WS" >/dev/null
 fi
-"$PY" "$ROOT/tools/tempest_conf.py" --workspace "$WS" || exit 2
+"$PY" "$ROOT/tools/tempest_conf.py" --workspace "$WS" "${CONF_SET[@]}" || exit 2
 mkdir -p "$WS/logs"
 : >"$WS/logs/tempest.log"
 
