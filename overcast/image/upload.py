@@ -57,8 +57,10 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
     checksums = _Lane(loop, executor)
     store = _Lane(loop, executor)
     size = 0
-    parts: list[bytes] = []
-    buffered = 0
+    # two buffers in turn: while the threads work on one, the other fills (submit waits
+    # for the threads to finish with the previous buffer, so it is free to refill)
+    buffers = [bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE)]
+    buffer, filled = buffers[0], 0
     try:
         async for chunk in chunks:
             if not chunk:
@@ -68,20 +70,23 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
                 raise ImageTooLarge(max_bytes)
             if expected_size is not None and size > expected_size:
                 raise ImageSizeMismatch(expected_size)
-            parts.append(chunk)
-            buffered += len(chunk)
-            if buffered >= BUFFER_SIZE:
-                buffer = _join(parts)
-                parts, buffered = [], 0
-                await checksums.submit(md5.update, buffer)
-                await store.submit(hash_and_write, buffer)
+            view = memoryview(chunk)
+            while view:
+                taken = min(len(view), BUFFER_SIZE - filled)
+                buffer[filled:filled + taken] = view[:taken]
+                filled += taken
+                view = view[taken:]
+                if filled == BUFFER_SIZE:
+                    await checksums.submit(md5.update, buffer)
+                    await store.submit(hash_and_write, buffer)
+                    buffers.reverse()
+                    buffer, filled = buffers[0], 0
         if expected_size is not None and size != expected_size:
             raise ImageSizeMismatch(expected_size, size)
-        if parts:
-            buffer = _join(parts)
-            parts = []
-            await checksums.submit(md5.update, buffer)
-            await store.submit(hash_and_write, buffer)
+        if filled:
+            last = memoryview(buffer)[:filled]
+            await checksums.submit(md5.update, last)
+            await store.submit(hash_and_write, last)
         await store.submit(writer.commit)
         location = await store.result()
         await checksums.result()
