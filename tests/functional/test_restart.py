@@ -34,7 +34,7 @@ def test_restart_keeps_rows_keys_and_passwords(tmp_path):
         assert listed.status_code == 200 and listed.json()["projects"][0]["id"] == created.json()["project"]["id"]
         catalog = httpx.get(f"{second.auth_url}/auth/catalog", headers=headers).json()["catalog"]
         urls = {e["url"] for entry in catalog for e in entry["endpoints"]}
-        assert urls == {second.auth_url}  # the catalog follows the new port
+        assert urls == {second.auth_url, f"{second.url}/image"}  # the catalog follows the new port
     finally:
         assert second.stop() == 0
 
