@@ -44,9 +44,9 @@ case "$cmd" in
   test)
     venv test
     status=0
-    # Tempest first (every identity test, against a fresh cloud), so pytest's summary is the last line
+    # Tempest first (identity and image, against a fresh cloud), so pytest's summary is the last line
     if [ "${OVERCAST_SKIP_TEMPEST:-0}" != 1 ] && [ $# -eq 0 ]; then
-      tools/tempest.sh --start 'tempest.api.identity' || status=$?
+      tools/tempest.sh --start '^tempest\.api\.(identity|image)' || status=$?
     fi
     "$VENV/bin/python" -m pytest "$@" || status=$?
     exit $status

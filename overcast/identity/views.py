@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 
+from overcast.common.times import iso
 from overcast.identity.service.base import load_json
 
 GLOBAL = "<<null>>"
-
-
-def iso(moment) -> str | None:
-    """Keystone's timestamp form: 2026-11-22T02:30:03.000000Z."""
-    if moment is None:
-        return None
-    if isinstance(moment, (int, float)):
-        moment = datetime.datetime.fromtimestamp(moment, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _self(base: str, collection: str, ident: str) -> dict:

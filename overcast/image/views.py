@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from overcast.identity.views import iso
-
-
-def _time(moment) -> str | None:
-    """Glance's timestamp form: 2026-11-22T02:30:03Z (no fraction)."""
-    return iso(moment)[:19] + "Z" if moment else None
+from overcast.common.times import iso_seconds as _time
 
 
 def image(row) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from overcast.common.api import reply
 from overcast.common.api.validation import body_object
+from overcast.common.times import iso_seconds
 from overcast.identity import errors, views
 
 DEFAULT_DOMAIN = {"id": "default"}
@@ -56,7 +57,7 @@ def issue(req):
         "token": {
             "id": token,
             "issued_at": views.iso(data.issued_at),
-            "expires": views.iso(data.expires_at)[:19] + "Z",
+            "expires": iso_seconds(data.expires_at),
             "audit_ids": data.audit_ids,
         },
         "serviceCatalog": [],

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from overcast.common.api import reply
 from overcast.image import errors, views
 from overcast.image.schemas import SORT_KEYS
-from overcast.image.service.images import COLUMN_FILTERS
+from overcast.image.service.images import INT_COLUMN_FILTERS, TEXT_COLUMN_FILTERS
 
 PATCH_TYPES = ("application/openstack-images-v2.1-json-patch", "application/openstack-images-v2.0-json-patch")
 MAX_LIMIT = 1000
@@ -90,7 +90,7 @@ def _sort(req) -> list[tuple[str, str]]:
 
 
 FILTERS = ("name", "status", "owner", "disk_format", "container_format", "id", "visibility", "member_status")
-NOT_PROPERTIES = set(FILTERS) | set(COLUMN_FILTERS) | {
+NOT_PROPERTIES = set(FILTERS) | INT_COLUMN_FILTERS | TEXT_COLUMN_FILTERS | {
     "limit", "marker", "sort", "sort_key", "sort_dir", "tag", "size_min", "size_max", "created_at", "updated_at",
     "protected", "os_hidden", "changes-since",
 }
@@ -109,8 +109,10 @@ def list_images(req):
         created_at=query.get("created_at"),
         updated_at=query.get("updated_at"),
         properties={k: v for k, v in query.items() if k not in NOT_PROPERTIES},
-        columns={k: _int(req, k) if k != "checksum" and k != "os_hash_value" else query[k]
-                 for k in COLUMN_FILTERS if k in query},
+        columns={
+            **{key: _int(req, key) for key in INT_COLUMN_FILTERS if key in query},
+            **{key: query[key] for key in TEXT_COLUMN_FILTERS if key in query},
+        },
     )
     if "changes-since" in query:
         raise errors.ImageInvalid("The changes-since filter is not supported in v2; use updated_at.")

@@ -138,14 +138,17 @@ class Metadefs:
                     Association(name, link.prefix, link.properties_target, link.created_at, link.updated_at))
         return found
 
+    def _properties(self, session, row: MetadefNamespace) -> dict[str, dict]:
+        return {p.name: json.loads(p.spec) for p in session.scalars(
+            select(MetadefProperty).where(MetadefProperty.namespace_id == row.id).order_by(MetadefProperty.name))}
+
     def _contents(self, session, row: MetadefNamespace) -> MetadefNamespace:
         """Attach ``associations``, ``objects``, ``properties`` and ``tags`` to ``row``."""
         row.associations = self._associations(session, [row.id])[row.id]
         row.objects = [_object(o) for o in session.scalars(
             select(MetadefObject).where(MetadefObject.namespace_id == row.id)
             .order_by(MetadefObject.created_at, MetadefObject.id))]
-        row.properties = {p.name: json.loads(p.spec) for p in session.scalars(
-            select(MetadefProperty).where(MetadefProperty.namespace_id == row.id).order_by(MetadefProperty.name))}
+        row.properties = self._properties(session, row)
         row.tags = list(session.scalars(select(MetadefTag).where(MetadefTag.namespace_id == row.id)
                                         .order_by(MetadefTag.created_at, MetadefTag.id)))
         return row
@@ -329,7 +332,7 @@ class Metadefs:
     def list_properties(self, ctx, namespace: str) -> dict[str, dict]:
         """``{name: spec}`` for every property definition of the namespace."""
         with self.db.session() as session:
-            return self._contents(session, self._namespace(session, ctx, namespace)).properties
+            return self._properties(session, self._namespace(session, ctx, namespace))
 
     def get_property(self, ctx, namespace: str, name: str) -> dict:
         with self.db.session() as session:

@@ -23,7 +23,8 @@ from overcast.image.schemas import (
 VISIBILITIES = ("public", "private", "shared", "community")
 INT_FIELDS = ("min_ram", "min_disk")
 SETTABLE = set(MUTABLE_CORE)  # core attributes a create or a patch may set
-COLUMN_FILTERS = {"size", "checksum", "os_hash_value", "min_ram", "min_disk", "virtual_size"}
+INT_COLUMN_FILTERS = {"size", "min_ram", "min_disk", "virtual_size"}  # exact-match filters on columns
+TEXT_COLUMN_FILTERS = {"checksum", "os_hash_value"}
 MAX_TAGS = 128
 MAX_PROPERTIES = 128
 
