@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -87,6 +88,65 @@ def rss_bytes(pid: int) -> int:
         except OSError:
             pass
     return total
+
+
+def rss_of(pids: list[int]) -> int:
+    """Sum of VmRSS over ``pids`` (those still alive)."""
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            pass
+    return total
+
+
+class RssSampler:
+    """Samples the RSS of ``pid``'s process tree every ``interval`` seconds in a thread.
+
+    The tree is re-read every ``tree_every`` seconds (walking /proc costs a few ms);
+    in between only the known pids' VmRSS is read. Use as a context manager, or
+    ``start()`` / ``stop()``; ``samples`` holds (perf_counter time, bytes).
+    """
+
+    def __init__(self, pid: int, interval: float = 0.05, tree_every: float = 1.0):
+        self.pid, self.interval, self.tree_every = pid, interval, tree_every
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+
+    def _loop(self) -> None:
+        pids, listed = process_tree(self.pid), time.perf_counter()
+        while True:
+            now = time.perf_counter()
+            if now - listed >= self.tree_every:
+                pids, listed = process_tree(self.pid), now
+            self.samples.append((now, rss_of(pids)))
+            if self._stop.wait(self.interval):
+                break
+
+    def start(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def stop(self) -> "RssSampler":
+        self._stop.set()
+        self._thread.join()
+        return self
+
+    def __enter__(self) -> "RssSampler":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def max(self) -> int:
+        return max((b for _, b in self.samples), default=0)
 
 
 # plain HTTP for set-up and readiness ----------------------------------------------------

@@ -6,6 +6,7 @@ service's queries; these rules decide what it may do.
 """
 
 from overcast.common.policy import Rule
+from overcast.image.metadefs.api import RULES as METADEF_RULES
 
 OWNER_MEMBER = "role:admin or (role:member and project_id:%(project_id)s)"
 VISIBLE = ("project_id:%(project_id)s or project_id:%(member_id)s or 'community':%(visibility)s"
@@ -39,4 +40,5 @@ RULES = [
     Rule("modify_member", "role:admin or (role:member and project_id:%(member_id)s)",
          "Accept or reject a shared image.", [("PUT", "/v2/images/{image_id}/members/{member_id}")]),
     Rule("get_info", "role:reader", "Import methods and stores.", [("GET", "/v2/info/import")]),
+    *METADEF_RULES,
 ]

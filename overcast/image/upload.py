@@ -1,11 +1,12 @@
 """The image data path between the API and an ImageStore, without blocking the event loop.
 
-``receive`` takes the request body as it arrives, gathers it into ~1 MiB buffers and
-hands each buffer to worker threads: one updates the md5 (Glance's ``checksum``), the
-other the sha512 (``os_hash_value``) and writes to the store. hashlib and file writes
-release the GIL on buffers this size, so receiving the next buffer, hashing and writing
-the current one run at the same time on different cores. At most one buffer per thread
-is in flight and one is being filled, so an upload holds ~3 MiB whatever its size.
+``receive`` takes the request body as it arrives, copies it into 1 MiB buffers and
+hands each full buffer to two worker threads: one updates the md5 (Glance's
+``checksum``), the other the sha512 (``os_hash_value``) and writes to the store.
+hashlib and file writes release the GIL on buffers this size, so receiving the next
+buffer, hashing and writing the current one run at the same time on different cores.
+Two buffers take turns (one being filled, one with the threads), so an upload holds
+2 MiB whatever its size and allocates nothing per buffer.
 
 ``stream`` serves a store's blocking ``open()`` iterator to a StreamingResponse.
 """
@@ -63,14 +64,14 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
     buffer, filled = buffers[0], 0
     try:
         async for chunk in chunks:
-            if not chunk:
+            view = memoryview(chunk).cast("B")
+            if not view:
                 continue
-            size += len(chunk)
+            size += len(view)
             if max_bytes is not None and size > max_bytes:
                 raise ImageTooLarge(max_bytes)
             if expected_size is not None and size > expected_size:
                 raise ImageSizeMismatch(expected_size)
-            view = memoryview(chunk)
             while view:
                 taken = min(len(view), BUFFER_SIZE - filled)
                 buffer[filled:filled + taken] = view[:taken]
@@ -170,9 +171,3 @@ async def _abort(writer: StoreWriter, lanes: tuple[_Lane, ...], loop: asyncio.Ab
     for lane in lanes:
         await lane.settle()
     await loop.run_in_executor(executor, writer.abort)
-
-
-def _join(parts: list[bytes]) -> bytes:
-    if len(parts) == 1:
-        return bytes(parts[0])  # no copy for bytes; a copy of a bytearray/memoryview the caller may reuse
-    return b"".join(parts)

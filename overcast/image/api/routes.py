@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
 from overcast.image.api import data, discovery, images, members
+from overcast.image.metadefs import api as metadefs
 
 ROUTES = [
     Route("GET", "/", discovery.versions, auth=False),
@@ -33,7 +34,7 @@ ROUTES = [
     Route("GET", "/v2/images/{image_id}/tasks", not_implemented),
     Route("GET", "/v2/tasks", not_implemented),
     Route("POST", "/v2/tasks", discovery.create_task),
-    Route("GET", "/v2/metadefs/namespaces", not_implemented),
     Route("POST", "/v2/images/{image_id}/locations", not_implemented),
     Route("POST", "/v2/cache/{image_id}", not_implemented),
+    *metadefs.ROUTES,
 ]

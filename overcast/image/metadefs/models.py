@@ -17,8 +17,9 @@ from overcast.common.db import Base, utcnow
 NAME = String(80)  # Glance's limit on namespace, object, property, tag and resource type names
 
 
-def _namespace_fk() -> ForeignKey:
-    return ForeignKey("image_metadef_namespaces.id", ondelete="CASCADE")
+def _namespace_fk(short: str) -> ForeignKey:
+    """The child's key to its namespace; named short, as MySQL allows 64 characters."""
+    return ForeignKey("image_metadef_namespaces.id", ondelete="CASCADE", name=f"fk_image_metadef_{short}_namespace")
 
 
 class MetadefNamespace(Base):
@@ -39,7 +40,7 @@ class MetadefObject(Base):
     __tablename__ = "image_metadef_objects"
     __table_args__ = (UniqueConstraint("namespace_id", "name"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    namespace_id: Mapped[int] = mapped_column(Integer, _namespace_fk())
+    namespace_id: Mapped[int] = mapped_column(Integer, _namespace_fk("objects"))
     name: Mapped[str] = mapped_column(NAME)
     description: Mapped[str | None] = mapped_column(Text)
     required: Mapped[str | None] = mapped_column(Text)  # JSON list of property names
@@ -52,7 +53,7 @@ class MetadefProperty(Base):
     __tablename__ = "image_metadef_properties"
     __table_args__ = (UniqueConstraint("namespace_id", "name"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    namespace_id: Mapped[int] = mapped_column(Integer, _namespace_fk())
+    namespace_id: Mapped[int] = mapped_column(Integer, _namespace_fk("properties"))
     name: Mapped[str] = mapped_column(NAME)
     spec: Mapped[str] = mapped_column(Text, default="{}")  # JSON: title, type, enum, ... (not name)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
@@ -63,7 +64,7 @@ class MetadefTag(Base):
     __tablename__ = "image_metadef_tags"
     __table_args__ = (UniqueConstraint("namespace_id", "name"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    namespace_id: Mapped[int] = mapped_column(Integer, _namespace_fk())
+    namespace_id: Mapped[int] = mapped_column(Integer, _namespace_fk("tags"))
     name: Mapped[str] = mapped_column(NAME)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
@@ -83,9 +84,10 @@ class MetadefAssociation(Base):
     """A namespace applies to a resource type (with a key prefix, e.g. ``hw:``)."""
 
     __tablename__ = "image_metadef_namespace_resource_types"
-    namespace_id: Mapped[int] = mapped_column(Integer, _namespace_fk(), primary_key=True)
+    namespace_id: Mapped[int] = mapped_column(Integer, _namespace_fk("assoc"), primary_key=True)
     resource_type_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("image_metadef_resource_types.id", ondelete="CASCADE"), primary_key=True, index=True)
+        Integer, ForeignKey("image_metadef_resource_types.id", ondelete="CASCADE",
+                            name="fk_image_metadef_assoc_resource_type"), primary_key=True, index=True)
     prefix: Mapped[str | None] = mapped_column(NAME)
     properties_target: Mapped[str | None] = mapped_column(NAME)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)

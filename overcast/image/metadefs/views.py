@@ -6,15 +6,10 @@ Names go into ``self`` links as they are (``/v2/metadefs/namespaces/OS::Compute:
 
 from __future__ import annotations
 
-from overcast.identity.views import iso
+from overcast.common.times import iso_seconds as _time
 
 NAMESPACE_SCHEMA = "/v2/schemas/metadefs/namespace"
 OBJECT_SCHEMA = "/v2/schemas/metadefs/object"
-
-
-def _time(moment) -> str | None:
-    """Glance's timestamp form: 2014-08-28T17:13:06Z (no fraction)."""
-    return iso(moment)[:19] + "Z" if moment else None
 
 
 def _present(body: dict) -> dict:
@@ -65,8 +60,15 @@ def properties(specs: dict) -> dict:
     return {"properties": specs}
 
 
-def namespace(row) -> dict:
-    """A namespace; its contents too when the service attached them (the detail view)."""
+def _prefixed(specs: dict, prefix: str | None) -> dict:
+    return {f"{prefix or ''}{name}": spec for name, spec in specs.items()}
+
+
+def namespace(row, prefix: str | None = None) -> dict:
+    """A namespace; its contents too when the service attached them (the detail view).
+
+    ``prefix`` (a resource type association's, e.g. ``hw_``) goes in front of property names.
+    """
     body = _present({
         "namespace": row.namespace,
         "display_name": row.display_name,
@@ -83,8 +85,12 @@ def namespace(row) -> dict:
         body["resource_type_associations"] = [association(link) for link in row.associations]
     if getattr(row, "objects", None):
         body["objects"] = [metadef_object(row.namespace, item) for item in row.objects]
+        for item in body["objects"]:
+            item["properties"] = _prefixed(item.get("properties", {}), prefix)
+            if prefix and item.get("required"):
+                item["required"] = [prefix + name for name in item["required"]]
     if getattr(row, "properties", None):
-        body["properties"] = row.properties
+        body["properties"] = _prefixed(row.properties, prefix)
     if getattr(row, "tags", None):
         body["tags"] = [{"name": item.name} for item in row.tags]
     return body

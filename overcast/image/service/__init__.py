@@ -5,6 +5,7 @@ from __future__ import annotations
 from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.image.drivers import make_store
+from overcast.image.metadefs.service import Metadefs
 from overcast.image.service.data import ImageData
 from overcast.image.service.images import Images
 from overcast.image.service.members import Members
@@ -22,6 +23,7 @@ class ImageService:
         self.images = Images(self)
         self.members = Members(self)
         self.data = ImageData(self)
+        self.metadefs = Metadefs(db)
 
     def start(self) -> None:
         """Repair what a crash left (unfinished uploads, temp files)."""

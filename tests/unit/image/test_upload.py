@@ -7,6 +7,7 @@ import hashlib
 import os
 import random
 import time
+import tracemalloc
 import uuid
 
 import pytest
@@ -185,6 +186,21 @@ async def test_event_loop_stays_responsive(file_store):
     tick.cancel()
     assert result.size == len(data)
     assert len(gaps) > 10 and max(gaps) < 0.25  # hashing and writing never ran on the loop
+
+
+async def test_memory_use_does_not_grow_with_image_size(file_store):
+    async def generated():
+        for _ in range(512):  # 32 MiB, made on the fly
+            yield os.urandom(65536)
+
+    tracemalloc.start()
+    try:
+        result = await upload.receive(generated(), file_store.writer(new_id()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.size == 32 * MiB
+    assert peak < 4 * MiB
 
 
 async def test_stream_reads_back_a_range(store):
