@@ -490,16 +490,31 @@ def measure_listing(targets: list[Target], count: int, reps: int) -> dict:
 # profile -----------------------------------------------------------------------------------------
 
 
-def profile(pyspy: str, target: Target, label: str, work, out: Path, native: bool = False) -> dict:
+#: what the time of a Python frame that calls straight into C is (py-spy counts C time to its caller)
+C_LEAVES = {
+    "asyncio/runners.py:Runner.run": "inside uvloop (C): socket reads/writes, the loop, callbacks",
+    "concurrent/futures/thread.py:_WorkItem.run": "a C function run directly by a worker thread (upload: md5.update)",
+    "overcast/image/upload.py:receive.<locals>.hash_and_write": "sha512.update (C, GIL released)",
+    "overcast/image/drivers/file.py:_FileWriter.write": "write(2) into the temp file",
+    "overcast/image/drivers/file.py:_FileChunks.__next__": "read(2) from the image file",
+    "uvicorn/protocols/http/httptools_impl.py:RequestResponseCycle.send": "transport.write: send(2) on the socket",
+    "concurrent/futures/thread.py:ThreadPoolExecutor.submit": "handing work to a thread: queue, lock, wake-up",
+    "anyio/_backends/_asyncio.py:WorkerThread.run": "anyio worker thread: waiting for/handing back results",
+    "sqlalchemy/engine/cursor.py:CursorFetchStrategy.fetchall": "sqlite3 fetchall (C): reading the rows",
+    "sqlalchemy/engine/default.py:DefaultDialect.do_execute": "sqlite3 execute (C): running the query",
+    "json/encoder.py:JSONEncoder.iterencode": "json C encoder",
+}
+
+
+def profile(pyspy: str, target: Target, label: str, work, out: Path) -> dict:
     """py-spy ``target`` while ``work()`` runs; shares of busy thread samples by function and package.
 
-    With ``native``, C frames (hashlib, uvloop, SQLite) show as their own functions; without,
-    their time is counted to the Python function that called them.
+    Non-blocking sampling (the server is not paused), Python frames only: time in C is
+    counted to the Python function that called it (see C_LEAVES).
     """
     raw_file = out / f"pyspy-{label}.txt"
     spy = subprocess.Popen([pyspy, "record", "--pid", str(target.server.pid), "--rate", "250", "--format", "raw",
-                            "--nolineno", "--threads", *(["--native"] if native else ["--nonblocking"]),
-                            "--output", str(raw_file)],
+                            "--nolineno", "--threads", "--nonblocking", "--output", str(raw_file)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)  # let py-spy attach
     c0, t0 = target.server.cpu_seconds(), time.perf_counter()
@@ -532,7 +547,11 @@ def profile(pyspy: str, target: Target, label: str, work, out: Path, native: boo
         total += n
         self_t[frames[-1]] += n
         pkg[identity._package(frames[-1])] += n
-        threads["worker threads" if frames[0].startswith("threading.py:") else "event loop (main thread)"] += n
+        tname = thread.partition(": ")[2]
+        threads["event loop (MainThread)" if tname == "MainThread" else
+                "AnyIO workers (sync handlers, DB)" if tname.startswith("AnyIO") else
+                "loop executor (run_in_executor)" if tname.startswith(("uvloop", "asyncio", "ThreadPool")) else
+                tname or "?"] += n
         for f in set(frames):
             if not f.startswith(("overcast/cli.py", "overcast/__main__", "<frozen", "threading.py",
                                  "concurrent/futures/thread.py")) and ":<module>" not in f:
@@ -699,7 +718,7 @@ def print_report(report: dict) -> None:
         print("  self time by package:  " + ",  ".join(f"{p} {s:.1f}%" for p, s in prof["self_by_package"][:9]))
         print("  self time, top functions:")
         for f, s in prof["self"][:12]:
-            print(f"    {s:5.1f}%  {f}")
+            print(f"    {s:5.1f}%  {f}" + (f"  [{C_LEAVES[f]}]" if f in C_LEAVES else ""))
         print("  inclusive time:")
         for f, s in prof["inclusive"][:16]:
             print(f"    {s:5.1f}%  {f}")

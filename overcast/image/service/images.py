@@ -9,6 +9,7 @@ the caller may not see is reported missing (404), never forbidden.
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 
 from sqlalchemy import and_, delete, exists, func, or_, select
@@ -17,7 +18,7 @@ from overcast.common.db import utcnow
 from overcast.image import errors
 from overcast.image.models import Image, ImageMember, ImageProperty, ImageTag
 from overcast.image.schemas import (
-    CONTAINER_FORMATS, CREATE_FORBIDDEN, DISK_FORMATS, MUTABLE_CORE, READ_ONLY, SORT_KEYS, is_reserved,
+    CONTAINER_FORMATS, CREATE_FORBIDDEN, DISK_FORMATS, MUTABLE_CORE, READ_ONLY, SORT_KEYS, UUID_PATTERN, is_reserved,
 )
 
 VISIBILITIES = ("public", "private", "shared", "community")
@@ -25,6 +26,7 @@ INT_FIELDS = ("min_ram", "min_disk")
 SETTABLE = set(MUTABLE_CORE)  # core attributes a create or a patch may set
 INT_COLUMN_FILTERS = {"size", "min_ram", "min_disk", "virtual_size"}  # exact-match filters on columns
 TEXT_COLUMN_FILTERS = {"checksum", "os_hash_value"}
+UUID_PROPERTIES = ("kernel_id", "ramdisk_id")  # the AMI trio: an ami names its aki and ari images
 MAX_TAGS = 128
 MAX_PROPERTIES = 128
 
@@ -57,6 +59,8 @@ def _check_property(name: str, value) -> None:
         raise errors.ImageForbidden(f"Attribute '{name}' is read-only.")
     if not isinstance(value, str) or len(name) > 255 or len(value) > 65535:
         raise errors.ImageInvalid(f"Invalid value for property {name}: custom properties are strings")
+    if name in UUID_PROPERTIES and not re.fullmatch(UUID_PATTERN, value):
+        raise errors.ImageInvalid(f"Invalid value for property {name}: {value!r} is not an image id")
 
 
 class Images:

@@ -134,3 +134,12 @@ def test_quotas_are_413(tmp_path):
             assert [p.name for p in (cloud.data_dir / "images").iterdir()] == [first["id"]]
     finally:
         cloud.stop()
+
+
+def test_ami_trio_links_kernel_and_ramdisk_by_id(http):
+    kernel = new_image(http, disk_format="aki", container_format="aki")
+    ramdisk = new_image(http, disk_format="ari", container_format="ari")
+    machine = new_image(http, disk_format="ami", container_format="ami", kernel_id=kernel["id"],
+                        ramdisk_id=ramdisk["id"])
+    assert machine["kernel_id"] == kernel["id"] and machine["ramdisk_id"] == ramdisk["id"]
+    assert_error(http.post("/images", json={"name": "x", "disk_format": "ami", "kernel_id": "vmlinuz"}), 400)
