@@ -127,6 +127,8 @@ async def _iterate(blocking: Iterator[bytes], loop: asyncio.AbstractEventLoop,
     finally:
         if pending is not None and not pending.done():
             await asyncio.wait([pending])  # never close the iterator under a running next()
+            if not pending.cancelled():
+                pending.exception()  # retrieved: no "never retrieved" warning
         close = getattr(blocking, "close", None)
         if close is not None:
             close()

@@ -9,7 +9,9 @@ image back to ``queued`` with no data kept; a crash mid-upload is repaired at st
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
+import time
 
 import httpx
 from sqlalchemy import update
@@ -20,6 +22,8 @@ from overcast.image.models import Image, ImageProperty
 
 log = logging.getLogger(__name__)
 DOWNLOAD_CHUNK = 1 << 20
+TOUCH_EVERY = 30.0  # seconds between updated_at bumps of an image whose data is streaming in
+STALE_AFTER = 120.0  # an upload silent this long was cut off by a crash (or its process is gone)
 
 
 class ImageData:
@@ -30,12 +34,35 @@ class ImageData:
         self._tasks: set[asyncio.Task] = set()
 
     def recover(self) -> None:
-        """After a crash: unfinished uploads and imports go back to queued."""
+        """After a crash: stale uploads and imports go back to queued, their temp files go.
+
+        Live uploads (possibly in another API process sharing the database) bump their
+        image's updated_at every TOUCH_EVERY seconds and write their temp file all the
+        time, so only what has been silent for STALE_AFTER seconds is touched.
+        """
+        cutoff = utcnow() - datetime.timedelta(seconds=STALE_AFTER)
         with self.db.session() as session:
-            session.execute(update(Image).where(Image.status.in_(("saving", "importing"))).values(status="queued"))
+            session.execute(
+                update(Image)
+                .where(Image.status.in_(("saving", "importing")), Image.updated_at < cutoff)
+                .values(status="queued")
+            )
         sweep = getattr(self.store, "sweep", None)
         if sweep is not None:
-            sweep(0)
+            sweep(STALE_AFTER)
+
+    async def _touching(self, chunks, image_id: str):
+        """Pass ``chunks`` through, bumping the image's updated_at now and then."""
+        last = time.monotonic()
+        async for chunk in chunks:
+            if time.monotonic() - last > TOUCH_EVERY:
+                last = time.monotonic()
+                await asyncio.to_thread(self._touch, image_id)
+            yield chunk
+
+    def _touch(self, image_id: str) -> None:
+        with self.db.session() as session:
+            session.execute(update(Image).where(Image.id == image_id).values(updated_at=utcnow()))
 
     def _begin(self, ctx, image_id: str, allowed: tuple[str, ...], status: str) -> tuple[Image, int]:
         with self.db.session() as session:
@@ -62,16 +89,30 @@ class ImageData:
             raise errors.ImageOverLimit("Image storage quota exceeded.")
         writer = self.store.writer(image_id)
         try:
-            result = await upload.receive(chunks, writer, max_bytes=room, expected_size=size)
+            result = await upload.receive(self._touching(chunks, image_id), writer, max_bytes=room,
+                                          expected_size=size)
         except BaseException:
             self._set_status(image_id, back_to)
             raise
-        path = self.store.path(result.location)
-        virtual = await asyncio.to_thread(disk_info.virtual_size, path, disk_format) if path else None
+        try:
+            path = self.store.path(result.location)
+            virtual = await asyncio.to_thread(disk_info.virtual_size, path, disk_format) if path else None
+            return self._activate(image_id, result, virtual, disk_format)
+        except BaseException:  # the data must not outlive a record that does not point at it
+            self.store.delete(result.location)
+            if self._status(image_id) in ("saving", "importing"):
+                self._set_status(image_id, back_to)
+            raise
+
+    def _status(self, image_id: str) -> str | None:
+        with self.db.session() as session:
+            row = session.get(Image, image_id)
+            return row.status if row else None
+
+    def _activate(self, image_id: str, result, virtual: int | None, disk_format: str | None) -> Image:
         with self.db.session() as session:
             row = session.get(Image, image_id)
             if row is None or row.status not in ("saving", "importing"):  # deleted while uploading
-                self.store.delete(result.location)
                 raise errors.ImageConflict(f"Image {image_id} was deleted or changed during the upload.")
             row.size, row.checksum = result.size, result.checksum
             row.os_hash_algo, row.os_hash_value = result.os_hash_algo, result.os_hash_value
