@@ -36,7 +36,7 @@ class Cloud:
         self.bus = Bus(make_transport(config.bus.url), host=self.host)
         self.services: dict[str, object] = {}
         for spec in SERVICES:
-            self.services[spec.name] = spec.build(config, self.db, self.services)
+            self.services[spec.name] = spec.build(config, self.db)
         self.identity = self.services["identity"]
         self.passwords: dict[str, str] = {}
         self.clouds_file = None

@@ -1,19 +1,37 @@
-"""ServiceSpec: what the server needs to know to mount, wire and catalog one service."""
+"""ServiceSpec: what the server needs to know to mount, wire and catalog one service.
+
+Code is named by ``"module:attribute"`` strings and imported only when the server asks
+for it, so importing a service package does nothing (STYLE: nothing at import).
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable
+
+
+def _load(reference: str):
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    name: str  # package name, e.g. "identity"
+    name: str  # package name and app-state key, e.g. "identity"
     service_type: str  # catalog type, e.g. "identity"
     catalog_name: str  # catalog name clients see, e.g. "keystone"
     prefix: str  # URL prefix in the all-in-one app, e.g. "/identity"
     endpoint_path: str  # appended to public URL + prefix for catalog endpoints, e.g. "/v3"
-    fault_style: str  # identity | compute | network | ...
-    routes: Callable[[], list]  # returns the route rows (imports lazily)
-    policies: Callable[[], list]  # returns the default policy Rules
-    build: Callable  # (config, db, services built so far) -> the service object, state key = name
+    fault_style: str  # identity | compute | network | image ...
+    routes_ref: str  # "module:ROUTES", the route rows
+    policies_ref: str  # "module:RULES", the default policy rules
+    service_ref: str  # "module:Class", built as Class(config, db)
+
+    def routes(self) -> list:
+        return _load(self.routes_ref)
+
+    def policies(self) -> list:
+        return _load(self.policies_ref)
+
+    def build(self, config, db):
+        return _load(self.service_ref)(config, db)

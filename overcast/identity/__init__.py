@@ -2,25 +2,6 @@
 
 from overcast.common.spec import ServiceSpec
 
-
-def _routes():
-    from overcast.identity.api.routes import ROUTES
-
-    return ROUTES
-
-
-def _policies():
-    from overcast.identity.policies import RULES
-
-    return RULES
-
-
-def _build(config, db, services):
-    from overcast.identity.service import IdentityService
-
-    return IdentityService(config, db)
-
-
 SPEC = ServiceSpec(
     name="identity",
     service_type="identity",
@@ -28,7 +9,7 @@ SPEC = ServiceSpec(
     prefix="/identity",
     endpoint_path="/v3",
     fault_style="identity",
-    routes=_routes,
-    policies=_policies,
-    build=_build,
+    routes_ref="overcast.identity.api.routes:ROUTES",
+    policies_ref="overcast.identity.policies:RULES",
+    service_ref="overcast.identity.service:IdentityService",
 )

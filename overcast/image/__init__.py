@@ -2,25 +2,6 @@
 
 from overcast.common.spec import ServiceSpec
 
-
-def _routes():
-    from overcast.image.api.routes import ROUTES
-
-    return ROUTES
-
-
-def _policies():
-    from overcast.image.policies import RULES
-
-    return RULES
-
-
-def _build(config, db, services):
-    from overcast.image.service import ImageService
-
-    return ImageService(config, db)
-
-
 SPEC = ServiceSpec(
     name="image",
     service_type="image",
@@ -28,7 +9,7 @@ SPEC = ServiceSpec(
     prefix="/image",
     endpoint_path="",
     fault_style="image",
-    routes=_routes,
-    policies=_policies,
-    build=_build,
+    routes_ref="overcast.image.api.routes:ROUTES",
+    policies_ref="overcast.image.policies:RULES",
+    service_ref="overcast.image.service:ImageService",
 )
