@@ -211,8 +211,8 @@ def read_through(path: Path) -> None:
             pass
 
 
-def _python_copy(src: Path, dst: Path) -> None:
-    buf = bytearray(CHUNK)
+def _python_copy(src: Path, dst: Path, block: int) -> None:
+    buf = bytearray(block)
     view = memoryview(buf)
     with open(src, "rb", buffering=0) as fin, open(dst, "wb", buffering=0) as fout:
         while True:
@@ -223,25 +223,53 @@ def _python_copy(src: Path, dst: Path) -> None:
         os.fsync(fout.fileno())
 
 
+#: how the bound copies the file: dd at two block sizes, and a Python read/write loop; the bound
+#: takes the fastest (the block size can change the kernel's cost of filling the page cache).
+COPIES = {
+    "dd bs=1M": lambda src, dst: subprocess.run(["dd", f"if={src}", f"of={dst}", "bs=1M", "conv=fsync"], check=True,
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    "dd bs=128K": lambda src, dst: subprocess.run(["dd", f"if={src}", f"of={dst}", "bs=128K", "conv=fsync"],
+                                                  check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    "Python 128K": lambda src, dst: _python_copy(src, dst, 128 << 10),
+}
+
+
 def measure_copy(src: Path, size: int, reps: int) -> dict:
-    """dd bs=1M conv=fsync, and a Python read/write loop + fsync: wall seconds, medians of ``reps``."""
-    dst = src.with_name("copy-target")
-    dd, py = [], []
-    for _ in range(reps):
-        for kind, out in (("dd", dd), ("python", py)):
-            os.sync()
-            t0 = time.perf_counter()
-            if kind == "dd":
-                subprocess.run(["dd", f"if={src}", f"of={dst}", "bs=1M", "conv=fsync"], check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            else:
-                _python_copy(src, dst)
-            out.append(time.perf_counter() - t0)
-            dst.unlink()
-    dd_s, py_s = statistics.median(dd), statistics.median(py)
-    return {"dd_s": dd_s, "dd_mbps": size / dd_s / MB, "dd_runs_s": dd,
-            "python_s": py_s, "python_mbps": size / py_s / MB, "python_runs_s": py,
-            "mbps": max(size / dd_s, size / py_s) / MB}
+    """Copy ``src`` to a new file and fsync it, each way of COPIES ``reps`` times, interleaved.
+
+    Every copy goes to a new file, kept until all are done, as a store keeps its images (a
+    copy over a just-deleted file reuses the memory just freed, which can be much cheaper).
+    Wall seconds and CPU seconds (user + system, including dd's) per way, medians.
+    """
+    walls: dict[str, list[float]] = {k: [] for k in COPIES}
+    cpus: dict[str, list[float]] = {k: [] for k in COPIES}
+    made = []
+    try:
+        for rep in range(reps):
+            for index, (kind, copy) in enumerate(COPIES.items()):
+                dst = src.with_name(f"copy-{index}-{rep}")
+                made.append(dst)
+                os.sync()
+                c0 = _rusage_cpu()
+                t0 = time.perf_counter()
+                copy(src, dst)
+                walls[kind].append(time.perf_counter() - t0)
+                cpus[kind].append(_rusage_cpu() - c0)
+    finally:
+        for dst in made:
+            dst.unlink(missing_ok=True)
+    ways = {kind: {"s": statistics.median(walls[kind]), "mbps": size / statistics.median(walls[kind]) / MB,
+                   "runs_s": walls[kind], "cpu_s": statistics.median(cpus[kind])} for kind in COPIES}
+    best = max(ways, key=lambda k: ways[k]["mbps"])
+    return {"ways": ways, "best": best, "mbps": ways[best]["mbps"], "cpu_s": ways[best]["cpu_s"]}
+
+
+def _rusage_cpu() -> float:
+    """User + system CPU seconds of this process (main thread's work) and its finished children."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def measure_hashing(src: Path, size: int, reps: int) -> dict:
@@ -257,12 +285,13 @@ def measure_hashing(src: Path, size: int, reps: int) -> dict:
                 h.update(s)
         return [h.hexdigest() for h in hs]
 
-    single, md5_only, sha_only, parallel = [], [], [], []
+    single, single_cpu, md5_only, sha_only, parallel = [], [], [], [], []
     digests = {}
     for _ in range(reps):
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         digests["md5"], digests["sha512"] = one(("md5", "sha512"))
         single.append(time.perf_counter() - t0)
+        single_cpu.append(time.thread_time() - c0)
         t0 = time.perf_counter()
         one(("md5",))
         md5_only.append(time.perf_counter() - t0)
@@ -277,8 +306,8 @@ def measure_hashing(src: Path, size: int, reps: int) -> dict:
             t.join()
         parallel.append(time.perf_counter() - t0)
     med = statistics.median
-    del slices, view
     return {"single_s": med(single), "single_mbps": size / med(single) / MB, "single_runs_s": single,
+            "single_cpu_s": med(single_cpu),
             "md5_mbps": size / med(md5_only) / MB, "sha512_mbps": size / med(sha_only) / MB,
             "parallel_s": med(parallel), "parallel_mbps": size / med(parallel) / MB, "parallel_runs_s": parallel,
             "md5": digests["md5"], "sha512": digests["sha512"]}
@@ -352,10 +381,24 @@ def measured(target: Target, work) -> dict:
     """Run ``work()`` while sampling the server's RSS every 50 ms; add server CPU, RSS and noise figures."""
     pid = target.server.pid
     rss_before = procs.rss_bytes(pid)
+    threads0 = procs.thread_cpu(pid)
     busy0, cpu0 = procs.machine_busy_seconds(), target.server.cpu_seconds()
     with procs.RssSampler(pid, 0.05) as sampler:
         out = work()
     cpu = target.server.cpu_seconds() - cpu0
+    threads1 = procs.thread_cpu(pid)
+    per_thread = []
+    for tid, (name, user, system) in threads1.items():
+        _, user0, system0 = threads0.get(tid, (name, 0.0, 0.0))
+        per_thread.append((tid, name, user - user0, system - system0))
+    per_thread.sort(key=lambda t: -(t[2] + t[3]))
+    out.update({
+        "server_user_s": sum(t[2] for t in per_thread), "server_sys_s": sum(t[3] for t in per_thread),
+        # the busiest thread's CPU: close to the wall time when one thread is the critical path
+        "busiest_thread_s": per_thread[0][2] + per_thread[0][3] if per_thread else 0.0,
+        "threads": [{"tid": t[0], "name": t[1], "user_s": round(t[2], 2), "sys_s": round(t[3], 2)}
+                    for t in per_thread if t[2] + t[3] > 0.005],
+    })
     other = max(0.0, procs.machine_busy_seconds() - busy0 - cpu - out["client_cpu_s"])
     out.update({
         "server_cpu_s": cpu, "rss_before": rss_before, "rss_max": max(sampler.max, rss_before),
@@ -626,12 +669,18 @@ def print_report(report: dict) -> None:
     cp, h = b["copy"], b["hash"]
     print(f"physical bound ({cfg['size_mib']} MiB, source file in the page cache, target on the stores' filesystem; "
           f"medians of {cfg['bound_reps']}):")
-    print(f"  copy with fsync:   dd bs=1M conv=fsync {cp['dd_mbps']:7.1f} MB/s;  Python read/write + fsync "
-          f"{cp['python_mbps']:7.1f} MB/s  -> cp {cp['mbps']:.1f} MB/s")
-    print(f"  hashing in Python: md5 + sha512 in one thread {h['single_mbps']:7.1f} MB/s (md5 alone "
-          f"{h['md5_mbps']:.1f}, sha512 alone {h['sha512_mbps']:.1f});  md5 || sha512 in two threads "
+    runs = lambda xs: " ".join(f"{size / x / MB:.0f}" for x in xs)  # noqa: E731
+    print("  copy to a new file + fsync:  " + ";  ".join(
+        f"{k} {v['mbps']:.1f} MB/s (runs {runs(v['runs_s'])}; {v['cpu_s']:.2f} CPU-s)" for k, v in cp["ways"].items())
+        + f"  -> cp {cp['mbps']:.1f} MB/s")
+    print(f"  hashing in Python: md5 + sha512 in one thread {h['single_mbps']:7.1f} MB/s ({h['single_cpu_s']:.2f} CPU-s; "
+          f"md5 alone {h['md5_mbps']:.1f}, sha512 alone {h['sha512_mbps']:.1f});  md5 || sha512 in two threads "
           f"{h['parallel_mbps']:.1f} MB/s")
     print(f"  bound = slower of cp and one-thread hashing = {b['mbps']:.1f} MB/s ({b['limited_by']})")
+    need = h["single_cpu_s"] + cp["cpu_s"]
+    print(f"  (CPU an upload cannot avoid: hashing + copying into the page cache = {need:.2f} CPU-s, so with "
+          f"{CORES} cores even a perfectly parallel server tops out near {size / (need / CORES) / MB:.0f} MB/s "
+          f"before receiving from the socket)")
     print()
     w = 22
     head = f"{'':<34}|" + "".join(f"{n:>{w}}" for n in names) + (f"{'overcast / glance':>20}" if two else "")
@@ -661,6 +710,10 @@ def print_report(report: dict) -> None:
     row("  % of bound", [x / b["mbps"] * 100 for x in v], spec=".0f", suffix="%")
     v = both(up, "server_cpu_s")
     row("  server CPU s / upload", v, ratio(*v, inverse=True) if two else None, spec=".2f")
+    print(f"{'    of which user / sys':<34}|" + "".join(
+        f"{fmt(med(up[n], 'server_user_s'), '.2f') + ' / ' + fmt(med(up[n], 'server_sys_s'), '.2f'):>{w}}"
+        for n in names))
+    row("  busiest server thread, CPU s", both(up, "busiest_thread_s"), spec=".2f")
     row("  server cores busy", [med(up[n], "server_cpu_s") / med(up[n], "wall_s") for n in names], spec=".2f")
     row("  client CPU s / upload (sendfile)", both(up, "client_cpu_s"), spec=".3f")
     row("  server RSS max - before, MB", [max(r["rss_delta"] for r in up[n]) / MB for n in names], spec=".1f")
@@ -672,6 +725,7 @@ def print_report(report: dict) -> None:
     print(f"{'  runs':<34}|" + "".join(f"{' '.join(fmt(r['mbps'], '.0f') for r in down[n]):>{w}}" for n in names))
     v = both(down, "server_cpu_s")
     row("  server CPU s / download", v, ratio(*v, inverse=True) if two else None, spec=".2f")
+    row("  busiest server thread, CPU s", both(down, "busiest_thread_s"), spec=".2f")
     row("  client CPU s / download", both(down, "client_cpu_s"), spec=".3f")
     row("  server RSS max - before, MB", [max(r["rss_delta"] for r in down[n]) / MB for n in names], spec=".1f")
     row("  first byte, ms", both(down, "first_byte_s", 1000), spec=".1f")
@@ -698,6 +752,10 @@ def print_report(report: dict) -> None:
           f"{100 * cl['max_core_share']:.0f}% of one core in any transfer: {cl['verdict']}")
     print(f"noise: other processes used up to {cl['other_cores_max']:.2f} of {CORES} cores during a transfer; "
           f"CPU pressure at start: {m['cpu_pressure']}")
+    print("note: server sys CPU is mostly the kernel receiving the data and copying it into the page cache "
+          "(write(2)); on a VM whose host takes back free guest memory that copy costs 0.05-0.9 CPU-s per 256 MiB "
+          "depending on the memory state (it tends to grow through a run, for both servers; compare the copy runs "
+          "of the bound), so compare user CPU too")
     if two:
         print("note: Glance's file store does not fsync (its data is in the page cache when it answers: see the "
               "os.sync() line); overcast fsyncs the file and its directory before it answers 204")
@@ -868,7 +926,9 @@ def main(argv=None) -> int:
                 r = upload(t, image_id, src, size, digests)
                 images[t.name].append(image_id)
                 report["uploads"].setdefault(t.name, []).append(r)
-                log(f"  upload   {t.name:<9} {r['mbps']:7.1f} MB/s  server CPU {r['server_cpu_s']:.2f}s  "
+                log(f"  upload   {t.name:<9} {r['mbps']:7.1f} MB/s  server CPU {r['server_cpu_s']:.2f}s "
+                    f"(user {r['server_user_s']:.2f} sys {r['server_sys_s']:.2f}, busiest thread "
+                    f"{r['busiest_thread_s']:.2f})  "
                     f"client CPU {r['client_cpu_s']:.3f}s  RSS +{r['rss_delta'] / MB:.1f} MB  "
                     f"sync after {r['sync_after_s']:.3f}s  others {r['other_cores']:.2f} cores")
         for rep in range(reps):

@@ -69,6 +69,25 @@ def cpu_seconds(pid: int) -> float:
     return total / CLK_TCK
 
 
+def thread_cpu(pid: int) -> dict[int, tuple[str, float, float]]:
+    """{thread id: (name, user seconds, system seconds)} for every thread of ``pid``'s process tree."""
+    out = {}
+    for p in process_tree(pid):
+        try:
+            tids = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                raw = Path(f"/proc/{p}/task/{tid}/stat").read_text()
+            except OSError:
+                continue
+            fields = raw[raw.rindex(")") + 2:].split()
+            out[int(tid)] = (raw[raw.index("(") + 1:raw.rindex(")")], int(fields[11]) / CLK_TCK,
+                             int(fields[12]) / CLK_TCK)
+    return out
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all cores spent busy (not idle or iowait) since boot, from /proc/stat."""
     fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]

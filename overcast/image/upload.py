@@ -1,8 +1,8 @@
 """The image data path between the API and an ImageStore, without blocking the event loop.
 
 ``receive`` takes the request body as it arrives, copies it into 1 MiB buffers and
-hands each full buffer to two worker threads: one updates the md5 (Glance's
-``checksum``), the other the sha512 (``os_hash_value``) and writes to the store.
+hands each full buffer to three worker threads: one updates the md5 (Glance's
+``checksum``), one the sha512 (``os_hash_value``), one writes to the store.
 hashlib and file writes release the GIL on buffers this size, so receiving the next
 buffer, hashing and writing the current one run at the same time on different cores.
 Two buffers take turns (one being filled, one with the threads), so an upload holds
@@ -46,20 +46,17 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
     idle, so nothing is left in the store. One exception: a cancellation that lands while
     ``commit`` runs lets the commit finish (threads cannot be stopped), so the data stays
     at the image's location; the next upload of that image replaces it. Threads come from
-    ``executor`` (default: the loop's default executor); an upload uses at most two.
+    ``executor`` (default: the loop's default executor); an upload uses at most three.
     """
     loop = asyncio.get_running_loop()
     md5, sha512 = hashlib.md5(), hashlib.sha512()
-
-    def hash_and_write(buffer: bytes) -> None:
-        sha512.update(buffer)
-        writer.write(buffer)
-
-    checksums = _Lane(loop, executor)
-    store = _Lane(loop, executor)
+    # three lanes, one job at a time each: md5, sha512 and the store's write all work on
+    # the same buffer at once, so an upload goes at the pace of the slowest of them
+    lanes = [(_Lane(loop, executor), work) for work in (md5.update, sha512.update, writer.write)]
+    store = lanes[2][0]
     size = 0
-    # two buffers in turn: while the threads work on one, the other fills (submit waits
-    # for the threads to finish with the previous buffer, so it is free to refill)
+    # two buffers in turn: while the lanes work on one, the other fills (a submit waits
+    # for its lane to finish the previous buffer, so after all three it is free to refill)
     buffers = [bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE)]
     buffer, filled = buffers[0], 0
     try:
@@ -78,21 +75,22 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
                 filled += taken
                 view = view[taken:]
                 if filled == BUFFER_SIZE:
-                    await checksums.submit(md5.update, buffer)
-                    await store.submit(hash_and_write, buffer)
+                    for lane, work in lanes:
+                        await lane.submit(work, buffer)
                     buffers.reverse()
                     buffer, filled = buffers[0], 0
         if expected_size is not None and size != expected_size:
             raise ImageSizeMismatch(expected_size, size)
         if filled:
             last = memoryview(buffer)[:filled]
-            await checksums.submit(md5.update, last)
-            await store.submit(hash_and_write, last)
+            for lane, work in lanes:
+                await lane.submit(work, last)
         await store.submit(writer.commit)
         location = await store.result()
-        await checksums.result()
+        for lane, _ in lanes[:2]:
+            await lane.result()
     except BaseException:
-        await asyncio.shield(_abort(writer, (checksums, store), loop, executor))
+        await asyncio.shield(_abort(writer, [lane for lane, _ in lanes], loop, executor))
         raise
     return UploadResult(size, md5.hexdigest(), "sha512", sha512.hexdigest(), location)
 
