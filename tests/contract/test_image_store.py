@@ -286,3 +286,22 @@ def test_make_store_unknown_alias_suggests_closest(tmp_path):
         make_store("overcast.image.errors:ImageTooLarge", tmp_path)
     with pytest.raises(UnknownImageStore):
         make_store("no.such.module:Store", tmp_path)
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["o_direct", "buffered"])
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, (1 << 20) + 1, 3 * (1 << 20) + 12345])
+def test_file_store_round_trips_odd_sizes_with_and_without_direct_io(tmp_path, monkeypatch, direct, size):
+    import os
+
+    from overcast.image.drivers.file import FilesystemImageStore
+
+    if not direct:
+        monkeypatch.setenv("OVERCAST_IMAGE_NO_DIRECT_IO", "1")
+    store = FilesystemImageStore(tmp_path)
+    data = os.urandom(size)
+    writer = store.writer("image-1")
+    for start in range(0, size, 70001):
+        writer.write(data[start:start + 70001])
+    location = writer.commit()
+    assert b"".join(store.open(location)) == data
+    assert [p.name for p in (tmp_path / "images").iterdir()] == ["image-1"]
