@@ -52,7 +52,7 @@ def cmd_up(args) -> int:
         "\n".join(
             [
                 f"overcast is starting on {config.public_url} (data in {data})",
-                f"  identity   {cloud.auth_url}",
+                *[f"  {kind:<10} {url}" for kind, url in cloud.endpoints().items()],
                 f"  admin      user admin, password {cloud.passwords['admin']}, project admin",
                 f"  demo       user demo, password {cloud.passwords['demo']}, project demo",
                 f"  use it     {hint}",

@@ -60,6 +60,11 @@ class Cloud:
     def auth_url(self) -> str:
         return f"{self.config.public_url}/identity/v3"
 
+    def endpoints(self) -> dict[str, str]:
+        """Service type -> the URL the catalog gives for it."""
+        base = self.config.public_url
+        return {spec.service_type: f"{base}{spec.prefix}{spec.endpoint_path}" for spec in SERVICES}
+
     def enforcer(self) -> Enforcer:
         rules = [rule for spec in SERVICES for rule in spec.policies()]
         path = self.config.policy.file or self.config.data_path / "policy.yaml"
@@ -72,10 +77,7 @@ class Cloud:
         return build_app(mounts, state, root_routes=[index], lifespan=self.lifespan)
 
     async def _index(self, request):
-        base = self.config.public_url
-        return JSONResponse(
-            {"overcast": {"services": {spec.service_type: f"{base}{spec.prefix}" for spec in SERVICES}}}
-        )
+        return JSONResponse({"overcast": {"services": self.endpoints()}})
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app):
@@ -84,7 +86,8 @@ class Cloud:
         await self.bus.start()
         await heartbeats.serve(self.bus, self.db)
         for spec in SERVICES:
-            self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, f"overcast-{spec.name}", self.host, spec.name)))
+            beats = heartbeats.report_forever(self.bus, f"overcast-{spec.name}", self.host, spec.name)
+            self._tasks.append(asyncio.create_task(beats))
         try:
             yield
         finally:
