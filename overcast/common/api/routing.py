@@ -73,7 +73,9 @@ def _dispatcher(methods: dict[str, Route], style: str, prefix: str):
         row = methods.get(request.method)
         try:
             if row is None:
-                raise MethodNotAllowed()
+                error = MethodNotAllowed()
+                error.headers["Allow"] = ", ".join(sorted(methods))
+                raise error
             context = RequestContext(request_id=request_id)
             if row.auth:
                 context = request.app.state.authenticator.authenticate(request.headers, request_id)

@@ -151,3 +151,9 @@ def test_removed_role_revokes_scoped_tokens(cloud, http, admin_token):
 
 def test_unimplemented_operation_is_501(http, admin_token):
     assert_error(http.get("/OS-TRUST/trusts", headers={"X-Auth-Token": admin_token}), 501)
+
+
+def test_wrong_method_is_405_with_allow(http, admin_token):
+    response = http.request("PUT", "/projects", headers={"X-Auth-Token": admin_token})
+    assert_error(response, 405)
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
