@@ -5,6 +5,7 @@ import jsonschema
 import pytest
 
 from overcast.image import schemas
+from overcast.image.metadefs import schemas as metadef_schemas
 
 IMAGE_ID = "6645516a-8cbe-4a03-8732-fd00bc07634c"
 
@@ -173,22 +174,22 @@ def test_metadef_documents_resolve_their_refs():
         "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "hw_"}],
         "tags": [{"name": "t"}],
     }
-    assert errors(schemas.metadef_namespace_schema(), namespace) == []
-    assert errors(schemas.metadef_namespaces_schema(),
+    assert errors(metadef_schemas.metadef_namespace_schema(), namespace) == []
+    assert errors(metadef_schemas.metadef_namespaces_schema(),
                   {"namespaces": [namespace], "first": "/v2/metadefs/namespaces",
                    "schema": "/v2/schemas/metadefs/namespaces"}) == []
     bad = copy.deepcopy(namespace)
     bad["properties"]["hw_demo"]["maxLength"] = -1
-    assert errors(schemas.metadef_namespace_schema(), bad)
-    assert errors(schemas.metadef_namespace_schema(), {"display_name": "no namespace"})
+    assert errors(metadef_schemas.metadef_namespace_schema(), bad)
+    assert errors(metadef_schemas.metadef_namespace_schema(), {"display_name": "no namespace"})
     prop = {"name": "p", "title": "P", "type": "string", "minLength": 1}
-    assert errors(schemas.metadef_property_schema(), prop) == []
-    assert errors(schemas.metadef_properties_schema(),
+    assert errors(metadef_schemas.metadef_property_schema(), prop) == []
+    assert errors(metadef_schemas.metadef_properties_schema(),
                   {"properties": {"p": {"title": "P", "type": "boolean"}}}) == []
-    assert errors(schemas.metadef_object_schema(), {"name": "o", "required": ["a"]}) == []
-    assert errors(schemas.metadef_object_schema(), {"name": "o", "bogus": 1})
-    assert errors(schemas.metadef_tags_schema(), {"tags": [{"name": "a"}, {"name": "b"}]}) == []
-    assert errors(schemas.metadef_resource_type_schema(), {"name": "OS::Nova::Server", "prefix": "hw:"}) == []
+    assert errors(metadef_schemas.metadef_object_schema(), {"name": "o", "required": ["a"]}) == []
+    assert errors(metadef_schemas.metadef_object_schema(), {"name": "o", "bogus": 1})
+    assert errors(metadef_schemas.metadef_tags_schema(), {"tags": [{"name": "a"}, {"name": "b"}]}) == []
+    assert errors(metadef_schemas.metadef_resource_type_schema(), {"name": "OS::Nova::Server", "prefix": "hw:"}) == []
 
 
 def test_name_rules():
