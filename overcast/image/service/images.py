@@ -70,15 +70,12 @@ class Images:
 
     # visibility
 
-    def visible_clause(self, ctx, include_pending: bool = True):
-        """SQL condition for images the caller may see (by id)."""
+    def visible_clause(self, ctx):
+        """SQL condition for images the caller may see by id (members see pending shares too)."""
         if ctx.is_admin:
             return None
         project = ctx.project_id
         member = exists().where(ImageMember.image_id == Image.id, ImageMember.member == project)
-        if not include_pending:
-            member = exists().where(ImageMember.image_id == Image.id, ImageMember.member == project,
-                                    ImageMember.status == "accepted")
         return or_(Image.owner == project, Image.visibility.in_(("public", "community")),
                    and_(Image.visibility == "shared", member))
 
@@ -326,8 +323,8 @@ class Images:
                 raise errors.ImageForbidden(f"Not allowed to change image status from {row.status} to {status}.")
             row.status, row.updated_at = status, utcnow()
 
-    def delete(self, ctx, image_id: str) -> str | None:
-        """Delete the record; returns the data location the caller must remove."""
+    def delete(self, ctx, image_id: str) -> tuple[str | None, str | None]:
+        """Delete the record; returns the data and staging locations the caller must remove."""
         with self.db.session() as session:
             row = self.owned_for_update(ctx, image_id, session)
             if row.protected:
