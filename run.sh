@@ -44,9 +44,12 @@ case "$cmd" in
   test)
     venv test
     status=0
-    # Tempest first (identity and image, against a fresh cloud), so pytest's summary is the last line
+    # Tempest first (against a fresh cloud), so pytest's summary is the last line: identity,
+    # image, and the compute tests that need no servers (the servers work is still to come)
     if [ "${OVERCAST_SKIP_TEMPEST:-0}" != 1 ] && [ $# -eq 0 ]; then
-      tools/tempest.sh --start '^tempest\.api\.(identity|image)' || status=$?
+      TEMPEST_EXCLUDE='test_create_server_with_non_public_flavor|test_boot_with_low_ram' \
+        tools/tempest.sh --start '^tempest\.api\.(identity|image|compute\.(flavors|keypairs|test_versions|admin\.test_flavors|admin\.test_keypairs|limits\.test_absolute_limits\b))' \
+        || status=$?
     fi
     "$VENV/bin/python" -m pytest "$@" || status=$?
     exit $status

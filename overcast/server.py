@@ -71,7 +71,7 @@ class Cloud:
         return Enforcer(rules, path if (self.config.policy.file or path.exists()) else None)
 
     def app(self):
-        mounts = [(spec.prefix, spec.routes(), spec.fault_style) for spec in SERVICES]
+        mounts = [(spec.prefix, spec.routes(), spec.fault_style, spec.microversions()) for spec in SERVICES]
         state = {**self.services, "authenticator": self.identity.auth, "enforcer": self.enforcer()}
         index = StarletteRoute("/", self._index, methods=["GET"])
         return build_app(mounts, state, root_routes=[index], lifespan=self.lifespan)

@@ -1,6 +1,7 @@
 """Every service overcast serves, in mount order. Nothing registers itself at import."""
 
+from overcast.compute import SPEC as COMPUTE
 from overcast.identity import SPEC as IDENTITY
 from overcast.image import SPEC as IMAGE
 
-SERVICES = [IDENTITY, IMAGE]
+SERVICES = [IDENTITY, IMAGE, COMPUTE]

@@ -26,12 +26,16 @@ class ServiceSpec:
     routes_ref: str  # "module:ROUTES", the route rows
     policies_ref: str  # "module:RULES", the default policy rules
     service_ref: str  # "module:Class", built as Class(config, db)
+    microversions_ref: str | None = None  # "module:RANGE", a MicroversionRange, for services that have them
 
     def routes(self) -> list:
         return _load(self.routes_ref)
 
     def policies(self) -> list:
         return _load(self.policies_ref)
+
+    def microversions(self):
+        return _load(self.microversions_ref) if self.microversions_ref else None
 
     def build(self, config, db):
         return _load(self.service_ref)(config, db)

@@ -10,6 +10,7 @@ import time
 import httpx
 
 from cloudproc import CloudProcess
+from overcast.services import SERVICES
 from conftest import FAST_HASH, random_name
 
 
@@ -34,7 +35,8 @@ def test_restart_keeps_rows_keys_and_passwords(tmp_path):
         assert listed.status_code == 200 and listed.json()["projects"][0]["id"] == created.json()["project"]["id"]
         catalog = httpx.get(f"{second.auth_url}/auth/catalog", headers=headers).json()["catalog"]
         urls = {e["url"] for entry in catalog for e in entry["endpoints"]}
-        assert urls == {second.auth_url, f"{second.url}/image"}  # the catalog follows the new port
+        expected = {f"{second.url}{spec.prefix}{spec.endpoint_path}" for spec in SERVICES}
+        assert urls == expected  # the catalog follows the new port
     finally:
         assert second.stop() == 0
 

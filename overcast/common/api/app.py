@@ -59,16 +59,17 @@ class RequestIdMiddleware:
 def build_app(
     mounts: list[tuple[str, list, str]], state: dict, root_routes: list | None = None, lifespan=None
 ) -> Starlette:
-    """Build the app from ``(prefix, route rows, fault style)`` triples.
+    """Build the app from ``(prefix, route rows, fault style, microversion range or None)``.
 
     ``state`` becomes ``app.state`` (authenticator, enforcer, services); ``root_routes``
     are extra Starlette routes at ``/`` (the cloud's own index); ``lifespan`` starts and
     stops background work with the server.
     """
     routes = list(root_routes or [])
-    for prefix, rows, style in mounts:
+    for prefix, rows, style, versions in mounts:
         # no slash redirects inside a service: /v2/images/ is a missing image, not the list
-        router = Router(routes=build_routes(rows, style, prefix), default=not_found_app(style), redirect_slashes=False)
+        service_routes = build_routes(rows, style, prefix, versions)
+        router = Router(routes=service_routes, default=not_found_app(style), redirect_slashes=False)
         routes.append(Mount(prefix, app=router))
     app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
     for key, value in state.items():

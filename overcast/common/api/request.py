@@ -39,6 +39,7 @@ class ApiRequest:
         self.enforcer = enforcer
         self.context = context
         self.authorized = rule is None
+        self.version = None  # the Microversion asked for, on services that have them
         self.params = request.path_params
         self.query = request.query_params
         self.headers = request.headers

@@ -42,7 +42,7 @@ class Route:
     stream: bool = False  # True: the body is not read up front; the (async) handler streams it
 
 
-def build_routes(rows: list[Route], style: str, prefix: str) -> list[StarletteRoute]:
+def build_routes(rows: list[Route], style: str, prefix: str, versions=None) -> list[StarletteRoute]:
     """Group rows by path into Starlette routes with per-method dispatch."""
     by_path: dict[str, dict[str, Route]] = {}
     for row in rows:
@@ -50,7 +50,7 @@ def build_routes(rows: list[Route], style: str, prefix: str) -> list[StarletteRo
         if row.method == "GET":
             by_path[row.path].setdefault("HEAD", row)
     return [
-        StarletteRoute(path, _dispatcher(methods, style, prefix), methods=ALL_METHODS)
+        StarletteRoute(path, _dispatcher(methods, style, prefix, versions), methods=ALL_METHODS)
         for path, methods in by_path.items()
     ]
 
@@ -66,12 +66,21 @@ def not_found_app(style: str):
     return app
 
 
-def _dispatcher(methods: dict[str, Route], style: str, prefix: str):
+def _dispatcher(methods: dict[str, Route], style: str, prefix: str, versions):
     async def endpoint(request: Request):
+        response = await _handle(request)
+        if versions is not None and "version" in request.scope.get("state", {}):
+            response.headers.update(versions.response_headers(request.scope["state"]["version"]))
+        return response
+
+    async def _handle(request: Request):
         state = request.scope.get("state", {})
         request_id = state.get("request_id", "")
         row = methods.get(request.method)
         try:
+            if versions is not None:
+                state["version"] = versions.minimum
+                state["version"] = versions.requested(request.headers)
             if row is None:
                 error = MethodNotAllowed()
                 error.headers["Allow"] = ", ".join(sorted(methods))
@@ -82,6 +91,7 @@ def _dispatcher(methods: dict[str, Route], style: str, prefix: str):
             state["context"] = context
             body = b"" if row.stream else await request.body()
             req = ApiRequest(request, body, row.rule, request.app.state.enforcer, context, prefix)
+            req.version = state.get("version")
             if inspect.iscoroutinefunction(row.handler):
                 response = await row.handler(req)
             else:

@@ -15,6 +15,7 @@ TYPES = {
     "object": dict,
     "array": list,
     "integer": int,
+    "number": (int, float),
     "null": type(None),
 }
 
@@ -31,7 +32,7 @@ def check_type(field: str, value, kind: str) -> None:
     """Raise BadRequest unless ``value`` is of JSON type ``kind`` (``a|b`` means either)."""
     for name in kind.split("|"):
         python = TYPES[name]
-        if isinstance(value, python) and not (python is int and isinstance(value, bool)):
+        if isinstance(value, python) and not (name in ("integer", "number") and isinstance(value, bool)):
             return
     shown = kind.replace("|", "', '")
     raise BadRequest(f"Invalid input for field '{field}': {_json_repr(value)} is not of type '{shown}'")

@@ -62,6 +62,11 @@ class ImageConfig:
 
 
 @dataclass
+class ComputeConfig:
+    quota_key_pairs: int = 100  # keypairs one user may hold, 0-100000
+
+
+@dataclass
 class PolicyConfig:
     file: str = ""  # policy.yaml overriding the defaults; empty: DATA_DIR/policy.yaml if it exists
 
@@ -73,6 +78,7 @@ class Config:
     bus: BusConfig = field(default_factory=BusConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     image: ImageConfig = field(default_factory=ImageConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
 
     @property
@@ -166,6 +172,7 @@ def _check_ranges(config: Config) -> None:
         ("image", "max_bytes_per_project", -1, 2**53),
         ("image", "max_image_size", 1, 2**53),
         ("image", "web_download_timeout", 1, 86400),
+        ("compute", "quota_key_pairs", 0, 100000),
     ]
     for section, name, low, high in checks:
         value = getattr(getattr(config, section), name)

@@ -3,6 +3,7 @@
 
 def load_all() -> None:
     import overcast.common.heartbeats  # noqa: F401
+    import overcast.compute.models  # noqa: F401
     import overcast.identity.models  # noqa: F401
     import overcast.image.metadefs.models  # noqa: F401
     import overcast.image.models  # noqa: F401

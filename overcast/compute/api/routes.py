@@ -1,0 +1,48 @@
+"""The compute route table (Nova v2.1), as data. Servers and the rest come next."""
+
+from __future__ import annotations
+
+from overcast.common.api import Route, not_implemented
+from overcast.compute.api import flavors, keypairs, misc, versions
+
+P = "os_compute_api:"
+
+ROUTES = [
+    Route("GET", "/", versions.versions, auth=False),
+    Route("GET", "/v2", versions.version_20, auth=False),
+    Route("GET", "/v2/", versions.version_20, auth=False),
+    Route("GET", "/v2.1", versions.version, auth=False),
+    Route("GET", "/v2.1/", versions.version, auth=False),
+    Route("GET", "/v2.1/flavors", flavors.list_flavors, P + "flavors:index"),
+    Route("GET", "/v2.1/flavors/detail", flavors.list_detail, P + "flavors:index"),
+    Route("POST", "/v2.1/flavors", flavors.create, P + "os-flavor-manage:create"),
+    Route("GET", "/v2.1/flavors/{flavor_id}", flavors.show, P + "flavors:show"),
+    Route("PUT", "/v2.1/flavors/{flavor_id}", flavors.update, P + "os-flavor-manage:update"),
+    Route("DELETE", "/v2.1/flavors/{flavor_id}", flavors.delete, P + "os-flavor-manage:delete"),
+    Route("GET", "/v2.1/flavors/{flavor_id}/os-extra_specs", flavors.list_specs, P + "os-flavor-extra-specs:index"),
+    Route("POST", "/v2.1/flavors/{flavor_id}/os-extra_specs", flavors.create_specs,
+          P + "os-flavor-extra-specs:create"),
+    Route("GET", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", flavors.show_spec,
+          P + "os-flavor-extra-specs:show"),
+    Route("PUT", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", flavors.update_spec,
+          P + "os-flavor-extra-specs:update"),
+    Route("DELETE", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", flavors.delete_spec,
+          P + "os-flavor-extra-specs:delete"),
+    Route("GET", "/v2.1/flavors/{flavor_id}/os-flavor-access", flavors.list_access, P + "os-flavor-access"),
+    Route("POST", "/v2.1/flavors/{flavor_id}/action", flavors.action),
+    Route("GET", "/v2.1/os-keypairs", keypairs.list_keypairs, P + "os-keypairs:index"),
+    Route("POST", "/v2.1/os-keypairs", keypairs.create, P + "os-keypairs:create"),
+    Route("GET", "/v2.1/os-keypairs/{name}", keypairs.show, P + "os-keypairs:show"),
+    Route("DELETE", "/v2.1/os-keypairs/{name}", keypairs.delete, P + "os-keypairs:delete"),
+    Route("GET", "/v2.1/os-availability-zone", misc.availability_zones, P + "os-availability-zone:list"),
+    Route("GET", "/v2.1/limits", misc.limits, P + "limits"),
+    # not yet served: the servers work (issue 4) fills these in
+    *[Route(method, f"/v2.1/{path}", not_implemented) for method, path in (
+        ("GET", "servers"), ("POST", "servers"), ("GET", "servers/detail"), ("GET", "servers/{server_id}"),
+        ("PUT", "servers/{server_id}"), ("DELETE", "servers/{server_id}"), ("POST", "servers/{server_id}/action"),
+        ("GET", "os-services"), ("GET", "os-hypervisors"), ("GET", "os-hypervisors/detail"),
+        ("GET", "os-quota-sets/{project_id}"), ("GET", "os-simple-tenant-usage"), ("GET", "os-server-groups"),
+        ("GET", "os-aggregates"), ("GET", "images"), ("GET", "images/detail"), ("GET", "os-security-groups"),
+        ("GET", "os-floating-ips"), ("GET", "os-networks"), ("GET", "os-volumes"),
+    )],
+]

@@ -1,0 +1,38 @@
+"""Compute default policy rules, with Nova's rule names so its policy.yaml files work."""
+
+from overcast.common.policy import Rule
+
+P = "os_compute_api:"
+ADMIN = "role:admin"
+ANY = "@"
+OWNER = "(role:admin) or user_id:%(user_id)s"  # keypairs belong to users
+
+RULES = [
+    Rule(P + "flavors:index", ANY, "List flavors.", [("GET", "/flavors"), ("GET", "/flavors/detail")]),
+    Rule(P + "flavors:show", ANY, "Show a flavor.", [("GET", "/flavors/{flavor_id}")]),
+    Rule(P + "os-flavor-manage:create", ADMIN, "Create a flavor.", [("POST", "/flavors")]),
+    Rule(P + "os-flavor-manage:update", ADMIN, "Update a flavor's description.", [("PUT", "/flavors/{flavor_id}")]),
+    Rule(P + "os-flavor-manage:delete", ADMIN, "Delete a flavor.", [("DELETE", "/flavors/{flavor_id}")]),
+    Rule(P + "os-flavor-extra-specs:index", ANY, "List a flavor's extra specs.",
+         [("GET", "/flavors/{flavor_id}/os-extra_specs")]),
+    Rule(P + "os-flavor-extra-specs:show", ANY, "Show an extra spec.",
+         [("GET", "/flavors/{flavor_id}/os-extra_specs/{key}")]),
+    Rule(P + "os-flavor-extra-specs:create", ADMIN, "Set extra specs.",
+         [("POST", "/flavors/{flavor_id}/os-extra_specs")]),
+    Rule(P + "os-flavor-extra-specs:update", ADMIN, "Update an extra spec.",
+         [("PUT", "/flavors/{flavor_id}/os-extra_specs/{key}")]),
+    Rule(P + "os-flavor-extra-specs:delete", ADMIN, "Delete an extra spec.",
+         [("DELETE", "/flavors/{flavor_id}/os-extra_specs/{key}")]),
+    Rule(P + "os-flavor-access", ADMIN, "List projects with access to a private flavor.",
+         [("GET", "/flavors/{flavor_id}/os-flavor-access")]),
+    Rule(P + "os-flavor-access:add_tenant_access", ADMIN, "Give a project access to a private flavor.",
+         [("POST", "/flavors/{flavor_id}/action (addTenantAccess)")]),
+    Rule(P + "os-flavor-access:remove_tenant_access", ADMIN, "Take a project's access to a private flavor.",
+         [("POST", "/flavors/{flavor_id}/action (removeTenantAccess)")]),
+    Rule(P + "os-keypairs:index", OWNER, "List keypairs.", [("GET", "/os-keypairs")]),
+    Rule(P + "os-keypairs:create", OWNER, "Create or import a keypair.", [("POST", "/os-keypairs")]),
+    Rule(P + "os-keypairs:show", OWNER, "Show a keypair.", [("GET", "/os-keypairs/{keypair_name}")]),
+    Rule(P + "os-keypairs:delete", OWNER, "Delete a keypair.", [("DELETE", "/os-keypairs/{keypair_name}")]),
+    Rule(P + "os-availability-zone:list", ANY, "List availability zones.", [("GET", "/os-availability-zone")]),
+    Rule(P + "limits", ANY, "Show rate and absolute limits.", [("GET", "/limits")]),
+]

@@ -1,0 +1,100 @@
+"""Keypairs: a user's SSH (or x509) public keys, by name."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from overcast.common.db import Database
+from overcast.compute import errors
+from overcast.compute.models import KeyPair
+
+NAME = re.compile(r"^[A-Za-z0-9 _.@-]{1,255}$")
+
+
+def ssh_fingerprint(public_key: str) -> str:
+    """The MD5 fingerprint OpenSSH printed for years (aa:bb:...); BadRequest if not a key."""
+    try:
+        serialization.load_ssh_public_key(public_key.strip().encode())
+        blob = base64.b64decode(public_key.split()[1])
+    except (ValueError, IndexError, TypeError):
+        raise errors.ComputeInvalid("Keypair data is invalid: failed to generate fingerprint") from None
+    digest = hashlib.md5(blob).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def x509_fingerprint(certificate: str) -> str:
+    try:
+        cert = x509.load_pem_x509_certificate(certificate.encode())
+    except ValueError:
+        raise errors.ComputeInvalid("Keypair data is invalid: failed to generate fingerprint") from None
+    digest = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def generate() -> tuple[str, str]:
+    """A new RSA key: (OpenSSH public key, PEM private key), for clients below 2.92."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return public.decode() + " Generated-by-overcast", private
+
+
+class Keypairs:
+    def __init__(self, db: Database, quota: int):
+        self.db = db
+        self.quota = quota
+
+    def create(self, user_id: str, name: str, key_type: str, public_key: str | None) -> tuple[KeyPair, str | None]:
+        """Import (or generate, when ``public_key`` is None) a keypair; returns (row, private key)."""
+        if not isinstance(name, str) or not NAME.match(name) or name.strip() != name:
+            raise errors.ComputeInvalid("Keypair data is invalid: Keypair name contains unsafe characters")
+        private = None
+        if public_key is None:
+            public_key, private = generate()
+        fingerprint = x509_fingerprint(public_key) if key_type == "x509" else ssh_fingerprint(public_key)
+        with self.db.session() as session:
+            count = session.scalar(select(func.count()).select_from(KeyPair).where(KeyPair.user_id == user_id))
+            if count >= self.quota:
+                raise errors.QuotaExceeded("Quota exceeded, too many key pairs.")
+            row = KeyPair(user_id=user_id, name=name, type=key_type, fingerprint=fingerprint,
+                          public_key=public_key.strip())
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise errors.ComputeConflict(f"Key pair '{name}' already exists.") from None
+            return row, private
+
+    def get(self, user_id: str, name: str) -> KeyPair:
+        with self.db.session() as session:
+            row = session.scalars(select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)).first()
+            if row is None:
+                raise errors.KeypairNotFound(name, user_id)
+            return row
+
+    def list(self, user_id: str, limit: int | None = None, marker: str | None = None) -> list[KeyPair]:
+        query = select(KeyPair).where(KeyPair.user_id == user_id).order_by(KeyPair.name)
+        with self.db.session() as session:
+            if marker is not None:
+                if session.scalars(query.where(KeyPair.name == marker)).first() is None:
+                    raise errors.ComputeInvalid(f"Marker {marker} could not be found.")
+                query = query.where(KeyPair.name > marker)
+            if limit is not None:
+                query = query.limit(limit)
+            return list(session.scalars(query))
+
+    def delete(self, user_id: str, name: str) -> None:
+        with self.db.session() as session:
+            row = session.scalars(select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)).first()
+            if row is None:
+                raise errors.KeypairNotFound(name, user_id)
+            session.delete(row)
