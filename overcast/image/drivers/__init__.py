@@ -7,10 +7,10 @@ dotted path (``"package.module:Class"``) names any other ImageStore subclass.
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import re
 from pathlib import Path
+
+from overcast.common.plugins import resolve
 
 from .base import ImageStore, StoreWriter
 
@@ -30,22 +30,7 @@ class UnknownImageStore(ValueError):
 def resolve_store(name: str) -> type[ImageStore]:
     """The ImageStore class for an alias (``"file"``) or a ``"module:Class"`` /
     ``"module.Class"`` path. Raises UnknownImageStore, suggesting the closest alias."""
-    path = STORES.get(name.lower())
-    if path is None and ("." in name or ":" in name):
-        path = name if ":" in name else ":".join(name.rsplit(".", 1))
-    if path is None:
-        close = difflib.get_close_matches(name.lower(), STORES, n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        known = ", ".join(sorted(STORES))
-        raise UnknownImageStore(f"unknown image store {name!r}.{hint} Known stores: {known}.")
-    module, _, attr = path.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as error:
-        raise UnknownImageStore(f"cannot load image store {name!r}: {error}") from error
-    if not (isinstance(cls, type) and issubclass(cls, ImageStore)):
-        raise UnknownImageStore(f"{name!r} is not an ImageStore class")
-    return cls
+    return resolve("image store", name, STORES, ImageStore, UnknownImageStore)
 
 
 def make_store(name: str, data_dir: Path, **options) -> ImageStore:

@@ -7,8 +7,7 @@ so aio-pika is needed only for AMQP.
 
 from __future__ import annotations
 
-import difflib
-import importlib
+from overcast.common.plugins import resolve
 
 from .base import Transport, TransportError
 
@@ -29,14 +28,7 @@ def resolve_transport(name: str) -> type[Transport]:
 
     Raises UnknownTransport, suggesting the closest known scheme.
     """
-    path = TRANSPORTS.get(name.lower())
-    if path is None:
-        close = difflib.get_close_matches(name.lower(), TRANSPORTS, n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        known = ", ".join(sorted(TRANSPORTS))
-        raise UnknownTransport(f"unknown bus transport {name!r}.{hint} Known transports: {known}.")
-    module, _, attr = path.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return resolve("bus transport", name, TRANSPORTS, Transport, UnknownTransport, allow_paths=False)
 
 
 def make_transport(url: str, **options) -> Transport:
