@@ -7,8 +7,7 @@ dotted path (``"package.module:Class"``) names any other HypervisorDriver subcla
 
 from __future__ import annotations
 
-import difflib
-import importlib
+from overcast.common.plugins import resolve
 
 from .base import Capabilities, HostResources, HypervisorDriver, ImageRef, InstanceInfo, InstanceSpec, SnapshotInfo
 
@@ -26,22 +25,7 @@ class UnknownHypervisorDriver(ValueError):
 def resolve_driver(name: str) -> type[HypervisorDriver]:
     """The HypervisorDriver class for an alias (``"fake"``) or a ``"module:Class"`` /
     ``"module.Class"`` path. Raises UnknownHypervisorDriver, suggesting the closest alias."""
-    path = DRIVERS.get(name.lower())
-    if path is None and ("." in name or ":" in name):
-        path = name if ":" in name else ":".join(name.rsplit(".", 1))
-    if path is None:
-        close = difflib.get_close_matches(name.lower(), DRIVERS, n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        known = ", ".join(sorted(DRIVERS))
-        raise UnknownHypervisorDriver(f"unknown hypervisor driver {name!r}.{hint} Known drivers: {known}.")
-    module, _, attr = path.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as error:
-        raise UnknownHypervisorDriver(f"cannot load hypervisor driver {name!r}: {error}") from error
-    if not (isinstance(cls, type) and issubclass(cls, HypervisorDriver)):
-        raise UnknownHypervisorDriver(f"{name!r} is not a HypervisorDriver class")
-    return cls
+    return resolve("hypervisor driver", name, DRIVERS, HypervisorDriver, UnknownHypervisorDriver)
 
 
 def make_driver(name: str, **options) -> HypervisorDriver:

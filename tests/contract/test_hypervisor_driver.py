@@ -1,0 +1,565 @@
+"""One behaviour suite for every HypervisorDriver: the fake now, QEMU later.
+
+``HypervisorDriverContract`` holds the behaviours; each implementation subclasses it with
+a ``driver`` fixture (``init_host`` already called, everything destroyed afterwards),
+``new_spec()`` (a spec that boots on that driver) and ``failing_spec()`` (one whose spawn
+must fail). Optional behaviours skip when the driver's capability flag is False, and
+``test_capability_flags_are_honest`` checks each flag against its methods either way.
+Implementation-specific behaviours (failure knobs, resolving by alias) live in the
+subclasses and at the bottom.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid as uuidlib
+
+import pytest
+
+from overcast.common.errors import Conflict, NotFound, OvercastError, Unimplemented
+from overcast.compute import power_state as ps
+from overcast.compute.drivers import (Capabilities, HypervisorDriver, ImageRef, InstanceSpec, UnknownHypervisorDriver,
+                                      make_driver, resolve_driver)
+from overcast.compute.drivers.errors import (DeviceBusy, DriverCapabilityError, InstanceBuildFailed, InstanceExists,
+                                             InstanceInvalidState, InstanceNotFound, InstanceRebootFailed,
+                                             ResizeError)
+from overcast.compute.drivers.fake import FakeHypervisor
+
+GiB = 1 << 30
+
+
+def volume(volume_id: str | None = None) -> dict:
+    volume_id = volume_id or str(uuidlib.uuid4())
+    return {"driver_volume_type": "file", "serial": volume_id, "data": {"path": f"/nonexistent/{volume_id}"}}
+
+
+def vif(port_id: str | None = None) -> dict:
+    return {"id": port_id or str(uuidlib.uuid4()), "mac": "fa:16:3e:00:00:11", "devname": "tapfake0",
+            "bridge": "brqfake", "mtu": 1450}
+
+
+# Every operation that names an instance: (name, capability flag or None, call).
+OPERATIONS = [
+    ("reboot", None, lambda d, u: d.reboot(u, hard=True)),
+    ("power_off", None, lambda d, u: d.power_off(u, timeout=0)),
+    ("power_on", None, lambda d, u: d.power_on(u)),
+    ("get_info", None, lambda d, u: d.get_info(u)),
+    ("pause", "supports_pause", lambda d, u: d.pause(u)),
+    ("unpause", "supports_pause", lambda d, u: d.unpause(u)),
+    ("suspend", "supports_suspend", lambda d, u: d.suspend(u)),
+    ("resume", "supports_suspend", lambda d, u: d.resume(u)),
+    ("snapshot", "supports_snapshot", lambda d, u: d.snapshot(u, lambda chunk: None)),
+    ("resize", "supports_resize",
+     lambda d, u: d.resize(u, InstanceSpec(uuid=u, name="x", vcpus=2, memory_mb=256, root_gb=2))),
+    ("confirm_resize", "supports_resize", lambda d, u: d.confirm_resize(u)),
+    ("revert_resize", "supports_resize", lambda d, u: d.revert_resize(u)),
+    ("attach_volume", "supports_attach_volume", lambda d, u: d.attach_volume(u, volume())),
+    ("detach_volume", "supports_attach_volume", lambda d, u: d.detach_volume(u, volume())),
+    ("attach_interface", "supports_attach_interface", lambda d, u: d.attach_interface(u, vif())),
+    ("detach_interface", "supports_attach_interface", lambda d, u: d.detach_interface(u, vif())),
+    ("get_console_output", "supports_console_output", lambda d, u: d.get_console_output(u)),
+    ("get_remote_console", "supports_remote_console", lambda d, u: d.get_remote_console(u, "vnc")),
+    ("rescue", "supports_rescue", lambda d, u: d.rescue(u, ImageRef(id="rescue", path="/nonexistent"))),
+    ("unrescue", "supports_rescue", lambda d, u: d.unrescue(u)),
+    ("get_diagnostics", "supports_diagnostics", lambda d, u: d.get_diagnostics(u)),
+]
+OPTIONAL = [op for op in OPERATIONS if op[1]]
+
+
+class HypervisorDriverContract:
+    def new_spec(self, **changes) -> InstanceSpec:
+        raise NotImplementedError
+
+    def failing_spec(self) -> InstanceSpec:
+        raise NotImplementedError
+
+    @staticmethod
+    def need(driver, flag: str) -> None:
+        if not getattr(driver.capabilities, flag):
+            pytest.skip(f"{driver.name} has no {flag}")
+
+    def spawned(self, driver, **changes) -> InstanceSpec:
+        spec = self.new_spec(**changes)
+        driver.spawn(spec)
+        return spec
+
+    def state(self, driver, uuid: str) -> int:
+        return driver.get_info(uuid).power_state
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def test_spawn_makes_a_running_instance(self, driver):
+        spec = self.spawned(driver)
+        info = driver.get_info(spec.uuid)
+        assert info.power_state == ps.RUNNING
+        assert (info.vcpus, info.memory_mb) == (spec.vcpus, spec.memory_mb)
+        assert spec.uuid in driver.list_instances()
+
+    def test_spawn_of_an_existing_uuid_raises_instance_exists(self, driver):
+        spec = self.spawned(driver)
+        with pytest.raises(InstanceExists):
+            driver.spawn(spec)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    def test_failed_spawn_leaves_nothing(self, driver):
+        self.spawned(driver)
+        before, resources = driver.list_instances(), driver.host_resources()
+        spec = self.failing_spec()
+        with pytest.raises(InstanceBuildFailed):
+            driver.spawn(spec)
+        assert driver.list_instances() == before
+        assert driver.host_resources() == resources
+        with pytest.raises(InstanceNotFound):
+            driver.get_info(spec.uuid)
+        driver.destroy(spec.uuid)
+
+    def test_destroy_removes_the_instance(self, driver):
+        spec = self.spawned(driver)
+        driver.destroy(spec.uuid, spec)
+        assert spec.uuid not in driver.list_instances()
+        with pytest.raises(InstanceNotFound):
+            driver.get_info(spec.uuid)
+
+    def test_destroy_of_a_missing_instance_succeeds(self, driver):
+        spec = self.spawned(driver)
+        driver.destroy(spec.uuid)
+        driver.destroy(spec.uuid)
+        driver.destroy(str(uuidlib.uuid4()))
+
+    def test_destroy_of_a_stopped_instance(self, driver):
+        spec = self.spawned(driver)
+        driver.power_off(spec.uuid, timeout=0)
+        driver.destroy(spec.uuid)
+        assert spec.uuid not in driver.list_instances()
+
+    def test_list_instances_holds_every_power_state_sorted(self, driver):
+        running, stopped = self.spawned(driver), self.spawned(driver)
+        driver.power_off(stopped.uuid, timeout=0)
+        listed = driver.list_instances()
+        assert listed == sorted(listed)
+        assert {running.uuid, stopped.uuid} <= set(listed)
+
+    @pytest.mark.parametrize("hard", [False, True])
+    def test_reboot_ends_running(self, driver, hard):
+        spec = self.spawned(driver)
+        driver.reboot(spec.uuid, hard=hard)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    @pytest.mark.parametrize("hard", [False, True])
+    def test_reboot_of_a_stopped_instance_starts_it(self, driver, hard):
+        spec = self.spawned(driver)
+        driver.power_off(spec.uuid, timeout=0)
+        driver.reboot(spec.uuid, hard=hard)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    def test_power_off_then_on(self, driver):
+        spec = self.spawned(driver)
+        driver.power_off(spec.uuid, timeout=0)
+        assert self.state(driver, spec.uuid) == ps.SHUTDOWN
+        assert spec.uuid in driver.list_instances()
+        driver.power_on(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    def test_power_off_and_on_are_idempotent(self, driver):
+        spec = self.spawned(driver)
+        driver.power_on(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+        driver.power_off(spec.uuid, timeout=0)
+        driver.power_off(spec.uuid, timeout=0)
+        assert self.state(driver, spec.uuid) == ps.SHUTDOWN
+
+    def test_rebuild_keeps_the_uuid_and_runs(self, driver):
+        spec = self.spawned(driver)
+        driver.power_off(spec.uuid, timeout=0)
+        driver.rebuild(spec)
+        assert driver.list_instances().count(spec.uuid) == 1
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    def test_rebuild_of_a_missing_instance_raises_not_found(self, driver):
+        with pytest.raises(InstanceNotFound):
+            driver.rebuild(self.new_spec())
+
+    @pytest.mark.parametrize("name,flag,call", OPERATIONS, ids=[op[0] for op in OPERATIONS])
+    def test_operations_on_a_missing_instance_raise_not_found(self, driver, name, flag, call):
+        if flag:
+            self.need(driver, flag)
+        missing = str(uuidlib.uuid4())  # detaching from a missing *instance* is an error too
+        with pytest.raises(InstanceNotFound) as raised:
+            call(driver, missing)
+        assert isinstance(raised.value, NotFound) and raised.value.status == 404
+        assert missing in str(raised.value)
+
+    # -- pause, suspend ------------------------------------------------------------
+
+    def test_pause_and_unpause(self, driver):
+        self.need(driver, "supports_pause")
+        spec = self.spawned(driver)
+        driver.pause(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.PAUSED
+        driver.pause(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.PAUSED
+        driver.unpause(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+        driver.unpause(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    def test_pause_of_a_stopped_instance_is_invalid(self, driver):
+        self.need(driver, "supports_pause")
+        spec = self.spawned(driver)
+        driver.power_off(spec.uuid, timeout=0)
+        with pytest.raises(InstanceInvalidState) as raised:
+            driver.pause(spec.uuid)
+        assert isinstance(raised.value, Conflict)
+        assert self.state(driver, spec.uuid) == ps.SHUTDOWN
+
+    def test_power_on_of_a_paused_instance_is_invalid(self, driver):
+        self.need(driver, "supports_pause")
+        spec = self.spawned(driver)
+        driver.pause(spec.uuid)
+        with pytest.raises(InstanceInvalidState):
+            driver.power_on(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.PAUSED
+
+    def test_power_off_of_a_paused_instance(self, driver):
+        self.need(driver, "supports_pause")
+        spec = self.spawned(driver)
+        driver.pause(spec.uuid)
+        driver.power_off(spec.uuid, timeout=0)
+        assert self.state(driver, spec.uuid) == ps.SHUTDOWN
+
+    def test_suspend_and_resume(self, driver):
+        self.need(driver, "supports_suspend")
+        spec = self.spawned(driver)
+        driver.suspend(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.SUSPENDED
+        driver.suspend(spec.uuid)
+        driver.resume(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+        driver.resume(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    def test_suspend_of_a_paused_instance(self, driver):
+        self.need(driver, "supports_suspend")
+        self.need(driver, "supports_pause")
+        spec = self.spawned(driver)
+        driver.pause(spec.uuid)
+        driver.suspend(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.SUSPENDED
+
+    def test_suspend_or_resume_of_a_stopped_instance_is_invalid(self, driver):
+        self.need(driver, "supports_suspend")
+        spec = self.spawned(driver)
+        driver.power_off(spec.uuid, timeout=0)
+        for call in (driver.suspend, driver.resume):
+            with pytest.raises(InstanceInvalidState):
+                call(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.SHUTDOWN
+
+    # -- host resources --------------------------------------------------------------
+
+    def test_host_resources_count_every_instance(self, driver):
+        before = driver.host_resources()
+        a = self.spawned(driver, vcpus=1, memory_mb=128, root_gb=1)
+        b = self.spawned(driver, vcpus=2, memory_mb=256, root_gb=2, ephemeral_gb=1, swap_mb=512)
+        driver.power_off(b.uuid, timeout=0)
+        now = driver.host_resources()
+        assert now.vcpus_used - before.vcpus_used == 3
+        assert now.memory_mb_used - before.memory_mb_used == 384
+        assert now.local_gb_used - before.local_gb_used == 1 + 2 + 1 + 1
+        assert now.running_vms - before.running_vms == 1
+        assert (now.vcpus, now.memory_mb, now.local_gb) == (before.vcpus, before.memory_mb, before.local_gb)
+        driver.destroy(a.uuid)
+        driver.destroy(b.uuid)
+        assert driver.host_resources() == before
+
+    def test_host_resources_describe_the_host(self, driver):
+        resources = driver.host_resources()
+        assert resources.hypervisor_hostname == self.host
+        assert resources.vcpus > 0 and resources.memory_mb > 0 and resources.local_gb > 0
+        assert isinstance(resources.hypervisor_version, int) and resources.hypervisor_type
+        assert isinstance(resources.cpu_info, dict)
+
+    # -- snapshot, resize, rescue ------------------------------------------------------
+
+    def test_snapshot_to_a_callable_and_to_a_path(self, driver, tmp_path):
+        self.need(driver, "supports_snapshot")
+        spec = self.spawned(driver)
+        chunks: list[bytes] = []
+        info = driver.snapshot(spec.uuid, chunks.append)
+        assert info.size == sum(map(len, chunks)) > 0
+        assert info.virtual_size == spec.root_gb * GiB
+        assert info.disk_format in ("qcow2", "raw")
+        target = tmp_path / "snap"
+        info2 = driver.snapshot(spec.uuid, target)
+        assert target.stat().st_size == info2.size
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    def test_resize_then_confirm_releases_the_old_flavor(self, driver):
+        self.need(driver, "supports_resize")
+        spec = self.spawned(driver, vcpus=1, memory_mb=128, root_gb=1)
+        before = driver.host_resources()
+        driver.resize(spec.uuid, dataclasses.replace(spec, vcpus=2, memory_mb=256, root_gb=2))
+        info = driver.get_info(spec.uuid)
+        assert (info.power_state, info.vcpus, info.memory_mb) == (ps.RUNNING, 2, 256)
+        pending = driver.host_resources()  # the old flavor stays claimed until confirm/revert
+        assert (pending.vcpus_used - before.vcpus_used, pending.memory_mb_used - before.memory_mb_used) == (2, 256)
+        with pytest.raises(InstanceInvalidState):
+            driver.resize(spec.uuid, dataclasses.replace(spec, vcpus=4, root_gb=3))
+        driver.confirm_resize(spec.uuid)
+        driver.confirm_resize(spec.uuid)
+        after = driver.host_resources()
+        assert (after.vcpus_used - before.vcpus_used, after.memory_mb_used - before.memory_mb_used,
+                after.local_gb_used - before.local_gb_used) == (1, 128, 1)
+        with pytest.raises(InstanceInvalidState):
+            driver.revert_resize(spec.uuid)
+
+    def test_resize_then_revert_restores_the_old_flavor_and_state(self, driver):
+        self.need(driver, "supports_resize")
+        spec = self.spawned(driver, vcpus=1, memory_mb=128, root_gb=1)
+        driver.power_off(spec.uuid, timeout=0)
+        before = driver.host_resources()
+        driver.resize(spec.uuid, dataclasses.replace(spec, vcpus=2, memory_mb=256, root_gb=2))
+        assert self.state(driver, spec.uuid) == ps.SHUTDOWN
+        driver.revert_resize(spec.uuid)
+        info = driver.get_info(spec.uuid)
+        assert (info.power_state, info.vcpus, info.memory_mb) == (ps.SHUTDOWN, 1, 128)
+        assert driver.host_resources() == before
+
+    def test_resize_down_is_refused(self, driver):
+        self.need(driver, "supports_resize")
+        spec = self.spawned(driver, root_gb=2)
+        with pytest.raises(ResizeError):
+            driver.resize(spec.uuid, dataclasses.replace(spec, root_gb=1))
+        assert driver.get_info(spec.uuid).power_state == ps.RUNNING
+        driver.confirm_resize(spec.uuid)
+
+    def test_rescue_and_unrescue(self, driver):
+        self.need(driver, "supports_rescue")
+        spec = self.spawned(driver)
+        driver.rescue(spec.uuid, spec.image)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+        with pytest.raises(InstanceInvalidState):
+            driver.rescue(spec.uuid, spec.image)
+        driver.unrescue(spec.uuid)
+        driver.unrescue(spec.uuid)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+
+    # -- volumes, interfaces --------------------------------------------------------------
+
+    def test_attach_and_detach_a_volume(self, driver):
+        self.need(driver, "supports_attach_volume")
+        spec = self.spawned(driver)
+        info = volume()
+        device = driver.attach_volume(spec.uuid, info)
+        assert device.startswith("/dev/") and device != "/dev/vda"
+        with pytest.raises(DeviceBusy):
+            driver.attach_volume(spec.uuid, info)
+        with pytest.raises(DeviceBusy):
+            driver.attach_volume(spec.uuid, volume(), device)
+        assert driver.attach_volume(spec.uuid, volume(), "/dev/vdz") == "/dev/vdz"
+        driver.detach_volume(spec.uuid, info, device)
+        driver.detach_volume(spec.uuid, info, device)
+        assert driver.attach_volume(spec.uuid, info) == device
+
+    def test_attach_and_detach_an_interface(self, driver):
+        self.need(driver, "supports_attach_interface")
+        spec = self.spawned(driver)
+        port = vif()
+        driver.attach_interface(spec.uuid, port)
+        with pytest.raises(DeviceBusy):
+            driver.attach_interface(spec.uuid, port)
+        driver.detach_interface(spec.uuid, port)
+        driver.detach_interface(spec.uuid, port)
+        driver.attach_interface(spec.uuid, port)
+
+    # -- consoles, diagnostics ---------------------------------------------------------------
+
+    def test_console_output_is_per_instance_and_stable(self, driver):
+        self.need(driver, "supports_console_output")
+        a, b = self.spawned(driver), self.spawned(driver)
+        text = driver.get_console_output(a.uuid)
+        assert isinstance(text, str) and text
+        assert driver.get_console_output(a.uuid) == text
+        assert driver.get_console_output(b.uuid) != text
+        last = driver.get_console_output(a.uuid, max_lines=2)
+        assert last == "".join(text.splitlines(keepends=True)[-2:])
+        driver.power_off(a.uuid, timeout=0)
+        assert driver.get_console_output(a.uuid) == text
+
+    def test_remote_console_says_where_to_connect(self, driver):
+        self.need(driver, "supports_remote_console")
+        spec = self.spawned(driver)
+        console = driver.get_remote_console(spec.uuid, "vnc")
+        assert console["kind"] == "vnc" and console["host"] and isinstance(console["port"], int)
+        assert driver.get_remote_console(spec.uuid, "vnc") == console
+        with pytest.raises(DriverCapabilityError):
+            driver.get_remote_console(spec.uuid, "carrier-pigeon")
+        driver.power_off(spec.uuid, timeout=0)
+        with pytest.raises(InstanceInvalidState):
+            driver.get_remote_console(spec.uuid, "vnc")
+
+    def test_diagnostics_follow_nova_and_hide_backend_ids(self, driver):
+        self.need(driver, "supports_diagnostics")
+        spec = self.spawned(driver, vifs=[vif()])
+        diagnostics = driver.get_diagnostics(spec.uuid)
+        assert diagnostics["state"] == "running"
+        assert diagnostics["num_cpus"] == spec.vcpus and diagnostics["num_nics"] == 1
+        assert diagnostics["memory_details"]["maximum"] == spec.memory_mb
+        text = repr(diagnostics)
+        assert "tapfake0" not in text and "brqfake" not in text
+
+    # -- capabilities ---------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("name,flag,call", OPTIONAL, ids=[op[0] for op in OPTIONAL])
+    def test_capability_flags_are_honest(self, driver, name, flag, call):
+        spec = self.spawned(driver)
+        if getattr(driver.capabilities, flag):
+            try:
+                call(driver, spec.uuid)
+            except DriverCapabilityError:
+                pytest.fail(f"{driver.name} sets {flag} but {name} raised DriverCapabilityError")
+            except OvercastError:
+                pass  # a state error is fine; only the capability matters here
+        else:
+            with pytest.raises(DriverCapabilityError) as raised:
+                call(driver, spec.uuid)
+            assert isinstance(raised.value, Unimplemented) and raised.value.status == 501
+
+    def test_shelve_needs_snapshot(self, driver):
+        caps = driver.capabilities
+        assert not caps.supports_shelve or caps.supports_snapshot
+
+
+class FakeSpecs:
+    host = "compute-1"
+
+    def new_spec(self, **changes) -> InstanceSpec:
+        uuid = str(uuidlib.uuid4())
+        values = dict(uuid=uuid, name=f"vm-{uuid[:8]}", vcpus=1, memory_mb=128, root_gb=1,
+                      image=ImageRef(id="cirros", path="/images/cirros.qcow2", virtual_size=GiB))
+        values.update(changes)
+        return InstanceSpec(**values)
+
+    def failing_spec(self) -> InstanceSpec:
+        return self.new_spec(name="will-fail", block_devices=[{"connection_info": volume(), "device": None}],
+                             vifs=[vif()])
+
+
+class TestFakeHypervisor(FakeSpecs, HypervisorDriverContract):
+    @pytest.fixture
+    def driver(self):
+        driver = FakeHypervisor(fail_spawn_on={"will-fail"})
+        driver.init_host(self.host)
+        yield driver
+        for uuid in driver.list_instances():
+            driver.destroy(uuid)
+
+    def test_every_capability_is_on(self, driver):
+        assert all(driver.capabilities.as_dict().values())
+
+    def test_fail_spawn_on_a_callable(self):
+        driver = FakeHypervisor(fail_spawn_on=lambda spec: spec.memory_mb > 1024)
+        driver.spawn(self.new_spec(memory_mb=512))
+        with pytest.raises(InstanceBuildFailed):
+            driver.spawn(self.new_spec(memory_mb=2048))
+        assert len(driver.list_instances()) == 1
+
+    def test_spawn_with_a_broken_vif_fails_and_leaves_nothing(self, driver):
+        with pytest.raises(InstanceBuildFailed):
+            driver.spawn(self.new_spec(vifs=[vif("p1"), vif("p1")]))
+        assert driver.list_instances() == []
+
+    def test_fail_reboot_leaves_the_instance_as_it_was(self):
+        driver = FakeHypervisor(fail_reboot=True)
+        spec = self.new_spec()
+        driver.spawn(spec)
+        driver.power_off(spec.uuid, timeout=0)
+        with pytest.raises(InstanceRebootFailed) as raised:
+            driver.reboot(spec.uuid, hard=True)
+        assert raised.value.status == 500
+        assert driver.get_info(spec.uuid).power_state == ps.SHUTDOWN
+
+    def test_spawn_records_block_devices_and_vifs(self, driver):
+        spec = self.spawned(driver, block_devices=[{"connection_info": volume("v1"), "device": "/dev/vdb"}],
+                            vifs=[vif("p1")])
+        inst = driver.instances[spec.uuid]
+        assert list(inst.volumes) == ["/dev/vdb"] and list(inst.vifs) == ["p1"]
+        assert driver.attach_volume(spec.uuid, volume()) == "/dev/vdc"
+
+    def test_console_output_ends_with_the_ready_marker(self, driver):
+        spec = self.spawned(driver)
+        assert driver.get_console_output(spec.uuid, max_lines=1) == f"OVERCAST-READY {spec.uuid}\n"
+        assert driver.get_console_output(spec.uuid, max_lines=0) == ""
+
+
+class TestFakeHypervisorWithoutCapabilities(FakeSpecs, HypervisorDriverContract):
+    """The same suite with every optional feature switched off: optional behaviours skip,
+    and each optional method must raise DriverCapabilityError."""
+
+    @pytest.fixture
+    def driver(self):
+        driver = FakeHypervisor(fail_spawn_on={"will-fail"}, capabilities=Capabilities())
+        driver.init_host(self.host)
+        yield driver
+
+    def test_every_capability_is_off(self, driver):
+        assert not any(driver.capabilities.as_dict().values())
+
+
+# QemuHypervisor plugs in here once overcast/compute/drivers/qemu/ exists:
+#
+# @pytest.mark.qemu
+# class TestQemuHypervisor(HypervisorDriverContract):
+#     host = socket.gethostname()
+#     driver fixture: QemuHypervisor(state_dir=tmp_path, accel="tcg"), init_host(host),
+#         destroy everything afterwards;
+#     new_spec: the test guest from /work/shared/guest-image (disk.qcow2, 128 MiB, 1 vCPU);
+#     failing_spec: an ImageRef whose path does not exist.
+# (register the "qemu" marker in pyproject.toml alongside rabbitmq/postgres/mariadb.)
+
+
+class _Minimal(HypervisorDriver):
+    """Only the abstract methods: what the base gives a driver for free."""
+
+    def init_host(self, host): pass
+    def host_resources(self): pass
+    def list_instances(self): return []
+    def spawn(self, spec): pass
+    def destroy(self, uuid, spec=None): pass
+    def reboot(self, uuid, hard): pass
+    def power_off(self, uuid, timeout=60): pass
+    def power_on(self, uuid): pass
+    def get_info(self, uuid): pass
+
+
+def test_base_has_no_capabilities_and_optional_methods_refuse():
+    driver = _Minimal()
+    assert not any(driver.capabilities.as_dict().values())
+    for name, flag, call in OPTIONAL:
+        with pytest.raises(DriverCapabilityError, match=flag):
+            call(driver, str(uuidlib.uuid4()))
+
+
+def test_power_state_numbers_are_novas():
+    assert (ps.NOSTATE, ps.RUNNING, ps.PAUSED, ps.SHUTDOWN, ps.CRASHED, ps.SUSPENDED) == (0, 1, 3, 4, 6, 7)
+    assert ps.name(ps.SHUTDOWN) == "shutdown"
+    with pytest.raises(ValueError):
+        ps.name(5)
+
+
+def test_make_driver_by_alias_and_dotted_path():
+    assert isinstance(make_driver("fake"), FakeHypervisor)
+    assert make_driver("fake", fail_reboot=True).fail_reboot
+    assert resolve_driver("overcast.compute.drivers.fake:FakeHypervisor") is FakeHypervisor
+    assert resolve_driver("overcast.compute.drivers.fake.FakeHypervisor") is FakeHypervisor
+
+
+def test_unknown_driver_suggests_the_closest_alias():
+    with pytest.raises(UnknownHypervisorDriver, match="Did you mean 'fake'"):
+        make_driver("fkae")
+    with pytest.raises(UnknownHypervisorDriver, match="Known drivers: fake, qemu"):
+        make_driver("xen")
+    with pytest.raises(UnknownHypervisorDriver, match="not a HypervisorDriver"):
+        resolve_driver("overcast.compute.drivers.fake:FakeInstance")
+    with pytest.raises(UnknownHypervisorDriver, match="cannot load"):
+        resolve_driver("overcast.compute.drivers.nowhere:Nothing")
