@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from overcast.common.api import reply
+from overcast.common.errors import NotFound
 from overcast.image import errors, schemas
 
 # what a single-store Glance lists, less 2.12 (image tasks) and 2.17 (the location API)
@@ -42,7 +43,7 @@ def info_import(req):
 def info_stores(req):
     """Single-store Glance answers 404 here; so does overcast until it has several stores."""
     req.authorized = True
-    raise errors.SchemaNotFound("stores")
+    raise NotFound("Multiple stores are not enabled: this cloud has one image store.")
 
 
 def create_task(req):
