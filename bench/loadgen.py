@@ -141,20 +141,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-async def _run(host: str, port: int, raw: bytes, concurrency: int, duration: float, expect: int,
-               timeout: float) -> Result:
+async def _drive(host: str, port: int, concurrency: int, workers: int, requests, expect: int,
+                 timeout: float) -> Result:
+    """Run ``workers`` connections, each sending what ``requests()`` yields for it."""
     result = Result(concurrency)
     loop = asyncio.get_running_loop()
-    connections = [Connection(host, port) for _ in range(concurrency)]
+    connections = [Connection(host, port) for _ in range(workers)]
     ends: list[float] = []
     start = loop.time()
-    deadline = start + duration
 
     async def worker(conn: Connection) -> None:
         clock = time.perf_counter
-        first = True  # every worker sends at least one request, even with duration 0
-        while first or loop.time() < deadline:
-            first = False
+        for raw in requests():
             t0 = clock()
             try:
                 status, size = await asyncio.wait_for(conn.request(raw), timeout)
@@ -180,6 +178,19 @@ async def _run(host: str, port: int, raw: bytes, concurrency: int, duration: flo
     for conn in connections:
         conn.close()
     return result
+
+
+async def _run(host: str, port: int, raw: bytes, concurrency: int, duration: float, expect: int,
+               timeout: float) -> Result:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + duration
+
+    def until_deadline():
+        yield raw  # every worker sends at least one request, even with duration 0
+        while loop.time() < deadline:
+            yield raw
+
+    return await _drive(host, port, concurrency, concurrency, until_deadline, expect, timeout)
 
 
 def run(host: str, port: int, raw: bytes, concurrency: int, duration: float, expect: int = 200,
@@ -190,41 +201,9 @@ def run(host: str, port: int, raw: bytes, concurrency: int, duration: float, exp
 
 async def _run_each(host: str, port: int, raws: list[bytes], concurrency: int, expect: int,
                     timeout: float) -> Result:
-    result = Result(concurrency)
-    loop = asyncio.get_running_loop()
-    connections = [Connection(host, port) for _ in range(min(concurrency, max(len(raws), 1)))]
     todo = iter(raws)  # shared by the workers: each request is sent exactly once
-    ends: list[float] = []
-    start = loop.time()
-
-    async def worker(conn: Connection) -> None:
-        clock = time.perf_counter
-        for raw in todo:
-            t0 = clock()
-            try:
-                status, size = await asyncio.wait_for(conn.request(raw), timeout)
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, _Closed):
-                conn.close()
-                result.errors += 1
-                ends.append(loop.time())
-                continue
-            t1 = clock()
-            result.statuses[status] = result.statuses.get(status, 0) + 1
-            if status == expect:
-                result.latencies.append(t1 - t0)
-                result.body_bytes += size
-            else:
-                result.errors += 1
-            ends.append(loop.time())
-
-    cpu0 = time.process_time()
-    await asyncio.gather(*(worker(c) for c in connections))
-    result.client_cpu = time.process_time() - cpu0
-    result.elapsed = (max(ends) if ends else loop.time()) - start
-    result.connects = sum(c.connects for c in connections)
-    for conn in connections:
-        conn.close()
-    return result
+    workers = min(concurrency, max(len(raws), 1))
+    return await _drive(host, port, concurrency, workers, lambda: todo, expect, timeout)
 
 
 def run_each(host: str, port: int, raws: list[bytes], concurrency: int, expect: int = 200,
