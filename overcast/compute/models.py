@@ -53,3 +53,12 @@ class KeyPair(Base):
     fingerprint: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QuotaLimit(Base):
+    """A project's own limit for one resource; resources without a row use the default."""
+
+    __tablename__ = "compute_quotas"
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(Integer)

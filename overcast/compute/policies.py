@@ -6,6 +6,7 @@ P = "os_compute_api:"
 ADMIN = "role:admin"
 ANY = "@"
 OWNER = "(role:admin) or user_id:%(user_id)s"  # keypairs belong to users
+PROJECT_READER = "role:admin or (role:reader and project_id:%(project_id)s)"
 
 RULES = [
     Rule(P + "flavors:index", ANY, "List flavors.", [("GET", "/flavors"), ("GET", "/flavors/detail")]),
@@ -35,4 +36,11 @@ RULES = [
     Rule(P + "os-keypairs:delete", OWNER, "Delete a keypair.", [("DELETE", "/os-keypairs/{keypair_name}")]),
     Rule(P + "os-availability-zone:list", ANY, "List availability zones.", [("GET", "/os-availability-zone")]),
     Rule(P + "limits", ANY, "Show rate and absolute limits.", [("GET", "/limits")]),
+    Rule(P + "os-quota-sets:show", PROJECT_READER, "Show a project's quotas.", [("GET", "/os-quota-sets/{tenant_id}")]),
+    Rule(P + "os-quota-sets:detail", PROJECT_READER, "Show a project's quotas with usage.",
+         [("GET", "/os-quota-sets/{tenant_id}/detail")]),
+    Rule(P + "os-quota-sets:defaults", ANY, "Show the default quotas.", [("GET", "/os-quota-sets/{tenant_id}/defaults")]),
+    Rule(P + "os-quota-sets:update", ADMIN, "Set a project's quotas.", [("PUT", "/os-quota-sets/{tenant_id}")]),
+    Rule(P + "os-quota-sets:delete", ADMIN, "Revert a project's quotas to the defaults.",
+         [("DELETE", "/os-quota-sets/{tenant_id}")]),
 ]

@@ -30,7 +30,8 @@ def create(req):
     public_key = body.get("public_key")
     if public_key is None and version.at_least("2.92"):
         raise errors.ComputeInvalid("Invalid input for field/attribute keypair. 'public_key' is a required property")
-    row, private = req.state.compute.keypairs.create(user_id, body["name"], key_type, public_key)
+    row, private = req.state.compute.keypairs.create(user_id, body["name"], key_type, public_key,
+                                                     req.context.project_id)
     result = {**views.keypair(row, version), "user_id": row.user_id}
     if private is not None:
         result["private_key"] = private

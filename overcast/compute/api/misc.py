@@ -11,27 +11,30 @@ def availability_zones(req):
 
 
 def limits(req):
-    """Nova's default absolute limits; usage is zero until servers exist (the servers work)."""
+    """The project's absolute limits; instance, core and RAM usage is zero until servers exist."""
     req.authorize()
-    compute = req.state.compute
+    quotas = req.state.compute.quotas
+    limit = quotas.limits(req.context.project_id)
+    used = quotas.usage(req.context.project_id)
     absolute = {
-        "maxServerMeta": 128,
-        "maxPersonality": 5,
-        "maxPersonalitySize": 10240,
-        "maxImageMeta": 128,
-        "maxTotalKeypairs": compute.keypairs.quota,
-        "maxServerGroups": 10,
-        "maxServerGroupMembers": 10,
-        "maxTotalCores": 20,
-        "maxTotalInstances": 10,
-        "maxTotalRAMSize": 51200,
-        "totalCoresUsed": 0,
-        "totalInstancesUsed": 0,
-        "totalRAMUsed": 0,
-        "totalServerGroupsUsed": 0,
+        "maxServerMeta": limit["metadata_items"],
+        "maxPersonality": limit["injected_files"],
+        "maxPersonalitySize": limit["injected_file_content_bytes"],
+        "maxImageMeta": limit["metadata_items"],
+        "maxTotalKeypairs": limit["key_pairs"],
+        "maxServerGroups": limit["server_groups"],
+        "maxServerGroupMembers": limit["server_group_members"],
+        "maxTotalCores": limit["cores"],
+        "maxTotalInstances": limit["instances"],
+        "maxTotalRAMSize": limit["ram"],
+        "totalCoresUsed": used["cores"],
+        "totalInstancesUsed": used["instances"],
+        "totalRAMUsed": used["ram"],
+        "totalServerGroupsUsed": used["server_groups"],
     }
     if not req.version.at_least("2.36"):  # the network proxy limits, gone from 2.36
-        absolute.update(maxSecurityGroupRules=20, maxSecurityGroups=10, maxTotalFloatingIps=10,
+        absolute.update(maxSecurityGroupRules=limit["security_group_rules"],
+                        maxSecurityGroups=limit["security_groups"], maxTotalFloatingIps=limit["floating_ips"],
                         totalFloatingIpsUsed=0, totalSecurityGroupsUsed=0)
     if req.version.at_least("2.57"):
         for key in ("maxPersonality", "maxPersonalitySize"):

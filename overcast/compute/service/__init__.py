@@ -6,6 +6,7 @@ from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.compute.service.flavors import Flavors
 from overcast.compute.service.keypairs import Keypairs
+from overcast.compute.service.quotas import Quotas
 
 
 class ComputeService:
@@ -13,7 +14,8 @@ class ComputeService:
         self.config = config
         self.db = db
         self.flavors = Flavors(db)
-        self.keypairs = Keypairs(db, config.compute.quota_key_pairs)
+        self.quotas = Quotas(db, {"key_pairs": config.compute.quota_key_pairs})
+        self.keypairs = Keypairs(db, self.quotas)
 
     def start(self) -> None:
         """Make sure the default flavors exist (first start)."""

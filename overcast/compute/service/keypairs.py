@@ -9,7 +9,7 @@ import re
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from overcast.common.db import Database
@@ -49,11 +49,12 @@ def generate() -> tuple[str, str]:
 
 
 class Keypairs:
-    def __init__(self, db: Database, quota: int):
+    def __init__(self, db: Database, quotas):
         self.db = db
-        self.quota = quota
+        self.quotas = quotas
 
-    def create(self, user_id: str, name: str, key_type: str, public_key: str | None) -> tuple[KeyPair, str | None]:
+    def create(self, user_id: str, name: str, key_type: str, public_key: str | None,
+               project_id: str | None = None) -> tuple[KeyPair, str | None]:
         """Import (or generate, when ``public_key`` is None) a keypair; returns (row, private key)."""
         if not isinstance(name, str) or not NAME.match(name) or name.strip() != name:
             raise errors.ComputeInvalid("Keypair data is invalid: Keypair name contains unsafe characters")
@@ -61,10 +62,8 @@ class Keypairs:
         if public_key is None:
             public_key, private = generate()
         fingerprint = x509_fingerprint(public_key) if key_type == "x509" else ssh_fingerprint(public_key)
+        self.quotas.check_key_pairs(project_id, user_id)
         with self.db.session() as session:
-            count = session.scalar(select(func.count()).select_from(KeyPair).where(KeyPair.user_id == user_id))
-            if count >= self.quota:
-                raise errors.QuotaExceeded("Quota exceeded, too many key pairs.")
             row = KeyPair(user_id=user_id, name=name, type=key_type, fingerprint=fingerprint,
                           public_key=public_key.strip())
             session.add(row)

@@ -1,0 +1,93 @@
+"""Compute quotas: per-project limits (defaults unless set) and what is in use.
+
+Usage is counted from the rows themselves (keypairs now; instances, cores and RAM once
+servers exist), so there is no usage table to drift. -1 means unlimited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+
+from overcast.common.db import Database
+from overcast.compute import errors
+from overcast.compute.models import KeyPair, QuotaLimit
+
+DEFAULTS = {
+    "instances": 10,
+    "cores": 20,
+    "ram": 51200,
+    "metadata_items": 128,
+    "injected_files": 5,
+    "injected_file_content_bytes": 10240,
+    "injected_file_path_bytes": 255,
+    "key_pairs": 100,
+    "server_groups": 10,
+    "server_group_members": 10,
+    # the network proxy quotas, shown below microversion 2.36
+    "floating_ips": 10,
+    "fixed_ips": -1,
+    "security_groups": 10,
+    "security_group_rules": 20,
+}
+NETWORK_PROXIED = ("floating_ips", "fixed_ips", "security_groups", "security_group_rules")
+INJECTED = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+
+
+def visible(version) -> list[str]:
+    """The quota names a microversion shows (2.36 drops the network ones, 2.57 injected files)."""
+    names = list(DEFAULTS)
+    if version.at_least("2.36"):
+        names = [n for n in names if n not in NETWORK_PROXIED]
+    if version.at_least("2.57"):
+        names = [n for n in names if n not in INJECTED]
+    return names
+
+
+class Quotas:
+    def __init__(self, db: Database, defaults: dict[str, int] | None = None):
+        self.db = db
+        self.defaults = {**DEFAULTS, **(defaults or {})}
+
+    def limits(self, project_id: str) -> dict[str, int]:
+        with self.db.session() as session:
+            rows = session.execute(
+                select(QuotaLimit.resource, QuotaLimit.hard_limit).where(QuotaLimit.project_id == project_id)
+            ).all()
+        return {**self.defaults, **{resource: limit for resource, limit in rows if resource in self.defaults}}
+
+    def usage(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
+        used = {name: 0 for name in self.defaults}
+        if user_id:
+            with self.db.session() as session:
+                used["key_pairs"] = session.scalar(
+                    select(func.count()).select_from(KeyPair).where(KeyPair.user_id == user_id)
+                )
+        return used
+
+    def update(self, project_id: str, values: dict, allowed: list[str]) -> dict[str, int]:
+        """Set limits; each must be an integer >= -1 and a known, visible resource (400)."""
+        for name, value in values.items():
+            if name not in allowed:
+                raise errors.ComputeInvalid(f"Bad key(s) {name} in quota_set")
+            if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).lstrip("-").isdigit():
+                raise errors.ComputeInvalid(f"Invalid input for field/attribute {name}. Value: {value}.")
+            if int(value) < -1:
+                raise errors.ComputeInvalid(f"Quota limit {value} for {name} must be -1 or greater.")
+        with self.db.session() as session:
+            for name, value in values.items():
+                row = session.get(QuotaLimit, (project_id, name))
+                if row is None:
+                    session.add(QuotaLimit(project_id=project_id, resource=name, hard_limit=int(value)))
+                else:
+                    row.hard_limit = int(value)
+        return self.limits(project_id)
+
+    def reset(self, project_id: str) -> None:
+        with self.db.session() as session:
+            session.execute(delete(QuotaLimit).where(QuotaLimit.project_id == project_id))
+
+    def check_key_pairs(self, project_id: str | None, user_id: str) -> None:
+        """403 when the user already holds as many keypairs as the project allows."""
+        limit = self.limits(project_id)["key_pairs"] if project_id else self.defaults["key_pairs"]
+        if limit >= 0 and self.usage(project_id, user_id)["key_pairs"] >= limit:
+            raise errors.QuotaExceeded("Quota exceeded, too many key pairs.")
