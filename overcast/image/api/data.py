@@ -8,6 +8,7 @@ from starlette.responses import Response, StreamingResponse
 
 from overcast.common.api import reply
 from overcast.image import errors
+from overcast.image.api.images import authorized_image
 
 OCTET = "application/octet-stream"
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -21,14 +22,9 @@ def _content(req) -> int | None:
     return int(length) if length and length.isdigit() else None
 
 
-def _target(row) -> dict:
-    return {"project_id": row.owner, "visibility": row.visibility, "owner": row.owner}
-
-
 async def put_file(req):
     service = req.state.image
-    row = service.images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     if row.status == "queued" and (not row.disk_format or not row.container_format):
         raise errors.ImageInvalid("Properties disk_format and container_format must be set prior to upload.")
     size = _content(req)
@@ -38,16 +34,14 @@ async def put_file(req):
 
 async def stage(req):
     service = req.state.image
-    row = service.images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     await service.data.stage(req.context, row.id, req.raw.stream(), _content(req))
     return reply(None, status=204)
 
 
 async def start_import(req):
     service = req.state.image
-    row = service.images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     body = req.json()
     method = body.get("method") if isinstance(body, dict) else None
     service.data.start_import(req.context, row.id, method)
@@ -76,8 +70,7 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
 
 async def get_file(req):
     service = req.state.image
-    row = service.images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     if not row.location:
         return Response(status_code=204)
     selected = _range(req.headers.get("range"), row.size or 0)

@@ -20,6 +20,13 @@ def _target(row) -> dict:
     return {"project_id": row.owner, "visibility": row.visibility, "owner": row.owner}
 
 
+def authorized_image(req):
+    """The image named in the URL, once the route's policy rule allows the caller on it."""
+    row = req.state.image.images.get(req.context, req.params["image_id"])
+    req.authorize(_target(row))
+    return row
+
+
 def _check_visibility_change(req, visibility, owner) -> None:
     if visibility == "public":
         req.authorize({"project_id": owner}, rule="publicize_image")
@@ -129,8 +136,7 @@ def list_images(req):
 
 
 def show(req):
-    row = req.state.image.images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     return reply(views.image(row))
 
 
@@ -174,8 +180,7 @@ def _patch_changes(req) -> list[tuple[str, str, object]]:
 
 def update(req):
     images = req.state.image.images
-    row = images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     changes = _patch_changes(req)
     for op, name, value in changes:
         if name == "visibility" and op != "remove":
@@ -185,39 +190,34 @@ def update(req):
 
 def delete(req):
     service = req.state.image
-    row = service.images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     service.data.delete_data(*service.images.delete(req.context, row.id))
     return reply(None, status=204)
 
 
 def add_tag(req):
     images = req.state.image.images
-    row = images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     images.add_tag(req.context, row.id, req.params["tag"])
     return reply(None, status=204)
 
 
 def remove_tag(req):
     images = req.state.image.images
-    row = images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     images.remove_tag(req.context, row.id, req.params["tag"])
     return reply(None, status=204)
 
 
 def deactivate(req):
     images = req.state.image.images
-    row = images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     images.set_status(req.context, row.id, ("active",), "deactivated")
     return reply(None, status=204)
 
 
 def reactivate(req):
     images = req.state.image.images
-    row = images.get(req.context, req.params["image_id"])
-    req.authorize(_target(row))
+    row = authorized_image(req)
     images.set_status(req.context, row.id, ("deactivated",), "active")
     return reply(None, status=204)
