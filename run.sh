@@ -38,7 +38,7 @@ cmd=${1:-up}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   up)
-    venv postgres,mysql
+    venv postgres,mysql,client  # client: the openstack CLI the quick start uses
     exec "$VENV/bin/overcast" up "$@"
     ;;
   test)
