@@ -36,7 +36,7 @@ class Cloud:
         self.bus = Bus(make_transport(config.bus.url), host=self.host)
         self.services: dict[str, object] = {}
         for spec in SERVICES:
-            self.services[spec.name] = spec.build(config, self.db)
+            self.services[spec.name] = spec.build(config, self.db, {"bus": self.bus, **self.services})
         self.identity = self.services["identity"]
         self.passwords: dict[str, str] = {}
         self.clouds_file = None
@@ -88,9 +88,14 @@ class Cloud:
         for spec in SERVICES:
             beats = heartbeats.report_forever(self.bus, f"overcast-{spec.name}", self.host, spec.name)
             self._tasks.append(asyncio.create_task(beats))
+        running = [service for service in self.services.values() if hasattr(service, "serve")]
+        for service in running:  # bus consumers and in-process agents
+            await service.serve()
         try:
             yield
         finally:
+            for service in reversed(running):
+                await service.stop()
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -25,8 +25,9 @@ class ServiceSpec:
     fault_style: str  # identity | compute | network | image ...
     routes_ref: str  # "module:ROUTES", the route rows
     policies_ref: str  # "module:RULES", the default policy rules
-    service_ref: str  # "module:Class", built as Class(config, db)
+    service_ref: str  # "module:Class", built as Class(config, db, **needs)
     microversions_ref: str | None = None  # "module:RANGE", a MicroversionRange, for services that have them
+    needs: tuple[str, ...] = ()  # what the constructor also takes: "bus" or services built before it
 
     def routes(self) -> list:
         return _load(self.routes_ref)
@@ -37,5 +38,7 @@ class ServiceSpec:
     def microversions(self):
         return _load(self.microversions_ref) if self.microversions_ref else None
 
-    def build(self, config, db):
-        return _load(self.service_ref)(config, db)
+    def build(self, config, db, parts: dict | None = None):
+        """The service object; ``parts`` holds the bus and the services built so far."""
+        parts = parts or {}
+        return _load(self.service_ref)(config, db, **{name: parts[name] for name in self.needs})

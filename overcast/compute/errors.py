@@ -32,7 +32,9 @@ class ComputeConflict(Conflict):
 
 
 class QuotaExceeded(Forbidden):
-    pass
+    def __init__(self, message: str, over: list[str] | None = None):
+        super().__init__(message)
+        self.over = over or []
 
 
 class ComputeMethodNotAllowed(MethodNotAllowed):

@@ -64,6 +64,17 @@ class ImageConfig:
 @dataclass
 class ComputeConfig:
     quota_key_pairs: int = 100  # keypairs one user may hold, 0-100000
+    driver: str = "fake"  # hypervisor driver of the in-process agent: fake (qemu comes with its issue)
+    agent: bool = True  # run a compute agent for this host inside the all-in-one process
+    host: str = ""  # name the compute agent reports; empty: the machine's hostname
+    availability_zone: str = "nova"  # zone of this host's compute agent
+    cpu_allocation_ratio: float = 4.0  # virtual CPUs scheduled per host CPU, 0.1-1000
+    ram_allocation_ratio: float = 1.0  # RAM scheduled per MB of host RAM, 0.1-1000
+    disk_allocation_ratio: float = 1.0  # disk scheduled per GB of host disk, 0.1-1000
+    reserved_host_memory_mb: int = 512  # host RAM never given to guests, 0-1048576
+    fake_vcpus: int = 16  # what the fake driver reports: CPUs, 1-100000
+    fake_memory_mb: int = 65536  # RAM in MB, 1-2**40
+    fake_local_gb: int = 1000  # disk in GB, 1-2**40
 
 
 @dataclass
@@ -173,6 +184,13 @@ def _check_ranges(config: Config) -> None:
         ("image", "max_image_size", 1, 2**53),
         ("image", "web_download_timeout", 1, 86400),
         ("compute", "quota_key_pairs", 0, 100000),
+        ("compute", "cpu_allocation_ratio", 0.1, 1000),
+        ("compute", "ram_allocation_ratio", 0.1, 1000),
+        ("compute", "disk_allocation_ratio", 0.1, 1000),
+        ("compute", "reserved_host_memory_mb", 0, 1 << 20),
+        ("compute", "fake_vcpus", 1, 100000),
+        ("compute", "fake_memory_mb", 1, 1 << 40),
+        ("compute", "fake_local_gb", 1, 1 << 40),
     ]
     for section, name, low, high in checks:
         value = getattr(getattr(config, section), name)

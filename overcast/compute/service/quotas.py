@@ -1,7 +1,9 @@
 """Compute quotas: per-project limits (defaults unless set) and what is in use.
 
-Usage is counted from the rows themselves (keypairs now; instances, cores and RAM once
-servers exist), so there is no usage table to drift. -1 means unlimited.
+Usage is counted from the rows themselves (instances, cores and RAM from the live
+instances, keypairs per user, server groups per project), so there is no usage table to
+drift; like Nova's counting quotas, a create checks before it writes and again after, and
+undoes its rows when a racing request took the last slot. -1 means unlimited.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from sqlalchemy import delete, func, select
 
 from overcast.common.db import Database
 from overcast.compute import errors
-from overcast.compute.models import KeyPair, QuotaLimit
+from overcast.compute.models import Instance, KeyPair, QuotaLimit
 
 DEFAULTS = {
     "instances": 10,
@@ -57,12 +59,36 @@ class Quotas:
 
     def usage(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
         used = {name: 0 for name in self.defaults}
+        with self.db.session() as session:
+            count, cores, ram = session.execute(
+                select(func.count(), func.coalesce(func.sum(Instance.vcpus), 0),
+                       func.coalesce(func.sum(Instance.memory_mb), 0))
+                .where(Instance.project_id == project_id, Instance.deleted.is_(False))
+            ).one()
+            used.update(instances=count, cores=int(cores), ram=int(ram))
+            used["server_groups"] = self._count_server_groups(session, project_id)
         if user_id:
             with self.db.session() as session:
                 used["key_pairs"] = session.scalar(
                     select(func.count()).select_from(KeyPair).where(KeyPair.user_id == user_id)
                 )
         return used
+
+    def _count_server_groups(self, session, project_id: str) -> int:
+        return 0  # server groups fill this in
+
+    def check_instances(self, project_id: str, count: int, vcpus: int, memory_mb: int, already: bool = False) -> None:
+        """403 naming the resource when ``count`` more instances of this size do not fit.
+        ``already``: the rows are written, so they are part of the usage (the recheck)."""
+        limits, used = self.limits(project_id), self.usage(project_id)
+        wanted = {"instances": count, "cores": count * vcpus, "ram": count * memory_mb}
+        over = [name for name, extra in wanted.items()
+                if limits[name] >= 0 and used[name] + (0 if already else extra) > limits[name]]
+        if over:
+            name = over[0]
+            raise errors.QuotaExceeded(
+                f"Quota exceeded for {name}: Requested {wanted[name]}, but already used "
+                f"{used[name] - (wanted[name] if already else 0)} of {limits[name]} {name}", over=over)
 
     def update(self, project_id: str, values: dict, allowed: list[str]) -> dict[str, int]:
         """Set limits; each must be an integer >= -1 and a known, visible resource (400)."""

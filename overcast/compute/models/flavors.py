@@ -1,4 +1,4 @@
-"""Compute tables: flavors (with extra specs and project access) and keypairs."""
+"""Compute tables: flavors (with extra specs and project access), keypairs and quota limits."""
 
 from __future__ import annotations
 

@@ -1,0 +1,10 @@
+"""Compute tables, one module per resource family."""
+
+from overcast.compute.models.flavors import Flavor, FlavorAccess, FlavorExtraSpec, KeyPair, QuotaLimit
+from overcast.compute.models.hosts import Allocation, ComputeNode, ComputeServiceRow
+from overcast.compute.models.servers import (Instance, InstanceAction, InstanceActionEvent, InstanceFault,
+                                             InstanceMetadata, InstanceTag)
+
+__all__ = ["Allocation", "ComputeNode", "ComputeServiceRow", "Flavor", "FlavorAccess", "FlavorExtraSpec", "Instance",
+           "InstanceAction", "InstanceActionEvent", "InstanceFault", "InstanceMetadata", "InstanceTag", "KeyPair",
+           "QuotaLimit"]
