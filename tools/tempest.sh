@@ -21,7 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TDIR=$ROOT/.tempest
 VENV=$TDIR/venv
-WS=$TDIR/workspace
+WS=${TEMPEST_WORKSPACE:-$TDIR/workspace}  # another path lets two runs go side by side
 TEMPEST_PIN=${TEMPEST_PIN:-tempest==47.0.0}
 OVERCAST=${OVERCAST:-$ROOT/.venv/bin/overcast}
 DEFAULT_REGEX='^tempest\.api\.identity\..*\[.*\bsmoke\b.*\]'
@@ -104,7 +104,7 @@ fi
 # 3. Workspace and tempest.conf.
 if [ ! -f "$WS/.stestr.conf" ]; then
     rm -rf "$WS"
-    "$VENV/bin/tempest" init --workspace-path "$TDIR/workspace.yaml" "$WS" >/dev/null
+    "$VENV/bin/tempest" init --workspace-path "$WS.yaml" "$WS" >/dev/null
 fi
 "$PY" "$ROOT/tools/tempest_conf.py" --workspace "$WS" "${CONF_SET[@]}" || exit 2
 mkdir -p "$WS/logs"

@@ -57,13 +57,16 @@ TEMPLATE: dict[str, dict[str, str]] = {
     "identity-feature-enabled": {"trust": "false", "access_rules": "false"},
     "service_available": {},  # filled from the catalog
     "validation": {"run_validation": "false"},
-    "compute": {"flavor_ref": "1", "flavor_ref_alt": "2", "build_timeout": "120", "build_interval": "1"},
+    "compute": {"flavor_ref": "42", "flavor_ref_alt": "1", "build_timeout": "60", "build_interval": "1",
+                "min_microversion": "2.1", "max_microversion": "2.100", "fixed_network_name": ""},
+    # what the fake hypervisor of the all-in-one really does; the rest needs hosts, networks or
+    # consoles that come with later issues
     "compute-feature-enabled": {
+        **{flag: "true" for flag in ("resize", "shelve", "suspend", "pause", "rescue", "snapshot", "console_output")},
         **{flag: "false" for flag in (
-            "resize", "cold_migration", "live_migration", "shelve", "suspend", "pause", "rescue", "snapshot",
-            "console_output", "interface_attach", "vnc_console", "spice_console", "serial_console",
+            "cold_migration", "live_migration", "interface_attach", "vnc_console", "spice_console", "serial_console",
             "change_password", "personality", "attach_encrypted_volume", "config_drive", "disk_config",
-            "metadata_service")},
+            "metadata_service", "shelve_migrate")},
         "enable_instance_password": "true",
     },
     # overcast serves glance-direct imports and reserves os_glance_*; it does not refuse data
@@ -135,15 +138,45 @@ def credentials(args) -> dict[str, str]:
     return creds
 
 
-def catalog(creds: dict[str, str]) -> list[dict]:
+def catalog(creds: dict[str, str]) -> tuple[str, list[dict]]:
     domain = {"name": creds["DOMAIN"]}
     body = {"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": creds["USERNAME"], "password": creds["PASSWORD"], "domain": domain}}},
         "scope": {"project": {"name": creds["PROJECT"], "domain": domain}},
     }}
-    _, reply = _http("POST", creds["AUTH_URL"] + "/auth/tokens", body)
-    return reply.get("token", {}).get("catalog", [])
+    headers, reply = _http("POST", creds["AUTH_URL"] + "/auth/tokens", body)
+    return headers.get("X-Subject-Token", ""), reply.get("token", {}).get("catalog", [])
+
+
+def _endpoint(services: list[dict], service_type: str) -> str | None:
+    for service in services:
+        if service.get("type") == service_type:
+            for endpoint in service.get("endpoints", []):
+                if endpoint.get("interface") == "public":
+                    return endpoint["url"].rstrip("/")
+    return None
+
+
+def test_images(token: str, services: list[dict]) -> list[str]:
+    """Ids of two small public images for the compute tests (made once, found after)."""
+    url = _endpoint(services, "image")
+    if url is None:
+        return []
+    ids = []
+    for name in ("tempest-image", "tempest-image-alt"):
+        _, found = _http("GET", f"{url}/v2/images?name={name}", token=token)
+        if found.get("images"):
+            ids.append(found["images"][0]["id"])
+            continue
+        _, made = _http("POST", f"{url}/v2/images", {"name": name, "disk_format": "raw", "container_format": "bare",
+                                                     "visibility": "public"}, token)
+        request = urllib.request.Request(f"{url}/v2/images/{made['id']}/file", data=b"\0" * 1024, method="PUT",
+                                         headers={"X-Auth-Token": token,
+                                                  "Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(request, timeout=30, context=_CTX).close()
+        ids.append(made["id"])
+    return ids
 
 
 def build(creds: dict[str, str], services: list[dict], workspace: Path, debug: bool) -> dict[str, dict[str, str]]:
@@ -184,8 +217,11 @@ def main(argv: list[str] | None = None) -> int:
 
     workspace = Path(args.workspace).resolve()
     creds = credentials(args)
-    services = catalog(creds)
+    token, services = catalog(creds)
     conf = build(creds, services, workspace, debug=not args.no_debug)
+    images = test_images(token, services)
+    if images:
+        conf["compute"].update(image_ref=images[0], image_ref_alt=images[1])
     for override in args.set:
         target, _, value = override.partition("=")
         section, _, key = target.rpartition(".")

@@ -39,3 +39,56 @@ class QuotaExceeded(Forbidden):
 
 class ComputeMethodNotAllowed(MethodNotAllowed):
     pass
+
+
+class ComputeForbidden(Forbidden):
+    pass
+
+
+class ServerNotFound(NotFound):
+    def __init__(self, uuid: str):
+        super().__init__(f"Instance {uuid} could not be found.")
+
+
+class InstanceInvalidState(Conflict):
+    def __init__(self, uuid: str, action: str, attr: str, state):
+        super().__init__(f"Cannot '{action}' instance {uuid} while it is in {attr} {state}")
+
+
+class InstanceLocked(Conflict):
+    def __init__(self, uuid: str):
+        super().__init__(f"Instance {uuid} is locked")
+
+
+class ServerGroupNotFound(NotFound):
+    def __init__(self, group_id: str):
+        super().__init__(f"Instance group {group_id} could not be found.")
+
+
+class ServiceNotFound(NotFound):
+    def __init__(self, service_id, message: str = "Service {service_id} could not be found."):
+        super().__init__(message.format(service_id=service_id))
+
+
+class HostBinaryNotFound(NotFound):
+    def __init__(self, host: str, binary: str):
+        super().__init__(f"Could not find binary {binary} on host {host}.")
+
+
+class ComputeHostNotFound(NotFound):
+    def __init__(self, host: str):
+        super().__init__(f"Compute host {host} could not be found.")
+
+
+class HypervisorNotFound(NotFound):
+    def __init__(self, hypervisor_id):
+        super().__init__(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
+
+
+class AggregateNotFound(NotFound):
+    def __init__(self, aggregate_id):
+        super().__init__(f"Aggregate {aggregate_id} could not be found.")
+
+
+class ComputeNotFound(NotFound):
+    pass

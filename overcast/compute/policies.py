@@ -1,12 +1,15 @@
 """Compute default policy rules, with Nova's rule names so its policy.yaml files work."""
 
 from overcast.common.policy import Rule
+from overcast.compute.policies_hosts import RULES as HOST_RULES
+from overcast.compute.policies_servers import RULES as SERVER_RULES
 
 P = "os_compute_api:"
 ADMIN = "role:admin"
 ANY = "@"
 OWNER = "(role:admin) or user_id:%(user_id)s"  # keypairs belong to users
 PROJECT_READER = "role:admin or (role:reader and project_id:%(project_id)s)"
+GROUP_MEMBER = "role:admin or (role:member and project_id:%(project_id)s)"  # Nova's PROJECT_MEMBER_OR_ADMIN
 
 RULES = [
     Rule(P + "flavors:index", ANY, "List flavors.", [("GET", "/flavors"), ("GET", "/flavors/detail")]),
@@ -43,4 +46,15 @@ RULES = [
     Rule(P + "os-quota-sets:update", ADMIN, "Set a project's quotas.", [("PUT", "/os-quota-sets/{tenant_id}")]),
     Rule(P + "os-quota-sets:delete", ADMIN, "Revert a project's quotas to the defaults.",
          [("DELETE", "/os-quota-sets/{tenant_id}")]),
+    Rule(P + "os-server-groups:index", PROJECT_READER, "List the project's server groups.",
+         [("GET", "/os-server-groups")]),
+    Rule(P + "os-server-groups:index:all_projects", ADMIN, "List every project's server groups.",
+         [("GET", "/os-server-groups")]),
+    Rule(P + "os-server-groups:create", GROUP_MEMBER, "Create a server group.", [("POST", "/os-server-groups")]),
+    Rule(P + "os-server-groups:show", PROJECT_READER, "Show a server group.",
+         [("GET", "/os-server-groups/{server_group_id}")]),
+    Rule(P + "os-server-groups:delete", GROUP_MEMBER, "Delete a server group.",
+         [("DELETE", "/os-server-groups/{server_group_id}")]),
+    *SERVER_RULES,
+    *HOST_RULES,
 ]

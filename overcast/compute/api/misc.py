@@ -1,13 +1,8 @@
-"""Small read-only resources: availability zones and limits."""
+"""Small read-only resources: limits."""
 
 from __future__ import annotations
 
 from overcast.common.api import reply
-
-
-def availability_zones(req):
-    req.authorize()
-    return reply({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}]})
 
 
 def limits(req):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.compute.api import flavors, keypairs, misc, quotas, versions
+from overcast.compute.api import host_routes, server_routes
+from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions
 
 P = "os_compute_api:"
 
@@ -34,20 +35,21 @@ ROUTES = [
     Route("POST", "/v2.1/os-keypairs", keypairs.create, P + "os-keypairs:create"),
     Route("GET", "/v2.1/os-keypairs/{name}", keypairs.show, P + "os-keypairs:show"),
     Route("DELETE", "/v2.1/os-keypairs/{name}", keypairs.delete, P + "os-keypairs:delete"),
-    Route("GET", "/v2.1/os-availability-zone", misc.availability_zones, P + "os-availability-zone:list"),
     Route("GET", "/v2.1/limits", misc.limits, P + "limits"),
     Route("GET", "/v2.1/os-quota-sets/{project_id}", quotas.show, P + "os-quota-sets:show"),
     Route("PUT", "/v2.1/os-quota-sets/{project_id}", quotas.update, P + "os-quota-sets:update"),
     Route("DELETE", "/v2.1/os-quota-sets/{project_id}", quotas.delete, P + "os-quota-sets:delete"),
     Route("GET", "/v2.1/os-quota-sets/{project_id}/detail", quotas.detail, P + "os-quota-sets:detail"),
     Route("GET", "/v2.1/os-quota-sets/{project_id}/defaults", quotas.defaults, P + "os-quota-sets:defaults"),
+    Route("GET", "/v2.1/os-server-groups", server_groups.list_groups, P + "os-server-groups:index"),
+    Route("POST", "/v2.1/os-server-groups", server_groups.create, P + "os-server-groups:create"),
+    Route("GET", "/v2.1/os-server-groups/{group_id}", server_groups.show, P + "os-server-groups:show"),
+    Route("DELETE", "/v2.1/os-server-groups/{group_id}", server_groups.delete, P + "os-server-groups:delete"),
+    *server_routes.ROUTES,
+    *host_routes.ROUTES,
     # not yet served: the servers work (issue 4) fills these in
     *[Route(method, f"/v2.1/{path}", not_implemented) for method, path in (
-        ("GET", "servers"), ("POST", "servers"), ("GET", "servers/detail"), ("GET", "servers/{server_id}"),
-        ("PUT", "servers/{server_id}"), ("DELETE", "servers/{server_id}"), ("POST", "servers/{server_id}/action"),
-        ("GET", "os-services"), ("GET", "os-hypervisors"), ("GET", "os-hypervisors/detail"),
-        ("GET", "os-simple-tenant-usage"), ("GET", "os-server-groups"),
-        ("GET", "os-aggregates"), ("GET", "images"), ("GET", "images/detail"), ("GET", "os-security-groups"),
+        ("GET", "os-simple-tenant-usage"), ("GET", "images"), ("GET", "images/detail"), ("GET", "os-security-groups"),
         ("GET", "os-floating-ips"), ("GET", "os-networks"), ("GET", "os-volumes"),
     )],
 ]

@@ -2,21 +2,109 @@
 
 from __future__ import annotations
 
+import base64
+import socket
+
+from sqlalchemy import select
+
 from overcast.common.config import Config
 from overcast.common.db import Database
+from overcast.compute.models import ComputeServiceRow
+from overcast.compute.scheduler import Scheduler
+from overcast.compute.service.aggregates import Aggregates
 from overcast.compute.service.flavors import Flavors
+from overcast.compute.service.hosts import Hosts
 from overcast.compute.service.keypairs import Keypairs
+from overcast.compute.service.lifecycle import Lifecycle
+from overcast.compute.service.progress import Progress
 from overcast.compute.service.quotas import Quotas
+from overcast.compute.service.registry import Registry
+from overcast.compute.service.server_actions import ServerActions
+from overcast.compute.service.server_groups import ServerGroups
+from overcast.compute.service.server_meta import InstanceActions, Metadata, Tags
+from overcast.compute.service.servers import Servers
 
 
 class ComputeService:
-    def __init__(self, config: Config, db: Database):
+    def __init__(self, config: Config, db: Database, bus=None, image=None):
         self.config = config
         self.db = db
+        self.bus = bus
+        self.image = image
+        self.host = config.compute.host or socket.gethostname()
         self.flavors = Flavors(db)
         self.quotas = Quotas(db, {"key_pairs": config.compute.quota_key_pairs})
         self.keypairs = Keypairs(db, self.quotas)
+        self.server_groups = ServerGroups(db, self.quotas)
+        self.scheduler = Scheduler(db)
+        self.registry = Registry(db, config.compute.availability_zone)
+        self.hosts = Hosts(db, config)
+        self.aggregates = Aggregates(db, config.compute.availability_zone)
+        self.servers = Servers(self)
+        self.actions = ServerActions(self)
+        self.progress = Progress(self)
+        self.lifecycle = Lifecycle(self)
+        self.metadata = Metadata(self)
+        self.tags = Tags(self)
+        self.instance_actions = InstanceActions(self)
+        self.agent = None
 
     def start(self) -> None:
         """Make sure the default flavors exist (first start)."""
         self.flavors.ensure_defaults()
+        for binary in ("nova-scheduler", "nova-conductor"):
+            self.registry.register_service(self.host, binary, binary.removeprefix("nova-"))
+
+    async def serve(self) -> None:
+        """Consume the conductor topic; start this host's agent when the config asks."""
+        from overcast.common import heartbeats
+        from overcast.compute.conductor import TOPIC, Conductor
+
+        await self.bus.serve(TOPIC, Conductor(self, self.bus).handlers())
+        self._beats = [heartbeats.report_forever(self.bus, binary, self.host, binary.removeprefix("nova-"))
+                       for binary in ("nova-scheduler", "nova-conductor")]
+        import asyncio
+
+        self._beats = [asyncio.create_task(beat) for beat in self._beats]
+        if self.config.compute.agent:
+            self.agent = make_agent(self.config, self.bus, self.host)
+            await self.agent.start()
+
+    async def stop(self) -> None:
+        import asyncio
+
+        if self.agent is not None:
+            await self.agent.stop()
+        for task in getattr(self, "_beats", []):
+            task.cancel()
+        await asyncio.gather(*getattr(self, "_beats", []), return_exceptions=True)
+
+    def zones(self) -> set[str]:
+        with self.db.session() as session:
+            return set(session.scalars(select(ComputeServiceRow.zone).where(ComputeServiceRow.binary == "nova-compute")))
+
+    def spec_payload(self, row, image_ref: str | None = None) -> dict:
+        """What an agent needs to build the server (see agent.instance_spec)."""
+        flavor = row.flavor
+        image = image_ref if image_ref is not None else row.image_ref
+        return {"uuid": row.uuid, "name": f"instance-{row.uuid[:8]}", "vcpus": flavor["vcpus"],
+                "memory_mb": flavor["memory_mb"], "root_gb": flavor["root_gb"],
+                "ephemeral_gb": flavor.get("ephemeral_gb", 0), "swap_mb": flavor.get("swap", 0),
+                "image": {"id": image, "path": ""} if image else None, "user_data": row.user_data,
+                "metadata": dict(getattr(row, "meta", {}) or {}), "key_data": row.key_data,
+                "config_drive": bool(row.config_drive)}
+
+
+def make_agent(config: Config, bus, host: str):
+    """The compute agent for this host with the configured driver."""
+    from overcast.compute.agent import ComputeAgent
+    from overcast.compute.drivers import make_driver
+
+    compute = config.compute
+    options = {}
+    if compute.driver == "fake":
+        options = {"vcpus": compute.fake_vcpus, "memory_mb": compute.fake_memory_mb, "local_gb": compute.fake_local_gb}
+    ratios = {"cpu_allocation_ratio": compute.cpu_allocation_ratio, "ram_allocation_ratio": compute.ram_allocation_ratio,
+              "disk_allocation_ratio": compute.disk_allocation_ratio,
+              "reserved_host_memory_mb": compute.reserved_host_memory_mb}
+    return ComputeAgent(bus, make_driver(compute.driver, **options), host, compute.availability_zone, ratios)

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 
 from overcast.common.db import Database
 from overcast.compute import errors
-from overcast.compute.models import Instance, KeyPair, QuotaLimit
+from overcast.compute.models import Instance, KeyPair, QuotaLimit, ServerGroup
 
 DEFAULTS = {
     "instances": 10,
@@ -75,7 +75,7 @@ class Quotas:
         return used
 
     def _count_server_groups(self, session, project_id: str) -> int:
-        return 0  # server groups fill this in
+        return session.scalar(select(func.count()).select_from(ServerGroup).where(ServerGroup.project_id == project_id))
 
     def check_instances(self, project_id: str, count: int, vcpus: int, memory_mb: int, already: bool = False) -> None:
         """403 naming the resource when ``count`` more instances of this size do not fit.

@@ -1,0 +1,229 @@
+"""POST /v2.1/servers/{id}/action and /remote-consoles: one handler per action key."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from overcast.common.api import reply
+from overcast.common.api.validation import check
+from overcast.common.bus import RemoteError
+from overcast.compute import errors
+from overcast.compute.api.servers import _render, check_metadata, invalid
+
+P = "os_compute_api:"
+CONSOLE_TYPES = {"novnc": "vnc", "xvpvnc": "vnc", "spice-html5": "spice", "serial": "serial", "webmks": "mks"}
+
+
+async def _server(req, rule: str):
+    row = await asyncio.to_thread(req.state.compute.servers.get, req.context, req.params["server_id"])
+    req.authorize({"project_id": row.project_id, "user_id": row.user_id}, rule=P + rule)
+    return row
+
+
+def _lifecycle(req):
+    return req.state.compute.lifecycle
+
+
+async def start(req, body):
+    row = await _server(req, "servers:start")
+    await _lifecycle(req).act(req.context, row.uuid, "start", with_spec=True)
+
+
+async def stop(req, body):
+    row = await _server(req, "servers:stop")
+    await _lifecycle(req).act(req.context, row.uuid, "stop")
+
+
+async def reboot(req, body):
+    if not isinstance(body, dict) or body.get("type") not in ("SOFT", "HARD", "soft", "hard"):
+        raise invalid("type", body.get("type") if isinstance(body, dict) else body)
+    row = await _server(req, "servers:reboot")
+    await _lifecycle(req).reboot(req.context, row.uuid, body["type"].upper() == "HARD")
+
+
+def _simple(name: str, rule: str):
+    async def handle(req, body):
+        row = await _server(req, rule)
+        await _lifecycle(req).act(req.context, row.uuid, name)
+
+    return handle
+
+
+async def lock(req, body):
+    row = await _server(req, "os-lock-server:lock")
+    reason = body.get("locked_reason") if isinstance(body, dict) and req.version.at_least("2.73") else None
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 255):
+        raise invalid("locked_reason", reason)
+    await asyncio.to_thread(req.state.compute.actions.lock, req.context, row.uuid, reason)
+
+
+async def unlock(req, body):
+    row = await _server(req, "os-lock-server:unlock")
+    override = req.allowed({"project_id": row.project_id}, rule=P + "os-lock-server:unlock:unlock_override")
+    await asyncio.to_thread(req.state.compute.actions.unlock, req.context, row.uuid, override)
+
+
+async def rebuild(req, body):
+    if not isinstance(body, dict) or not isinstance(body.get("imageRef"), str):
+        raise invalid("imageRef", body)
+    check(body, {"name": ("string", 1, 255), "metadata": "object", "accessIPv4": "string", "accessIPv6": "string",
+                 "description": "string|null", "key_name": "string|null", "user_data": "string|null"})
+    row = await _server(req, "servers:rebuild")
+    values = {}
+    if "name" in body:
+        values["display_name"] = body["name"]
+    if "description" in body and req.version.at_least("2.19"):
+        values["display_description"] = body["description"]
+    for key, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
+        if key in body:
+            values[column] = body[key] or None
+    if "user_data" in body and req.version.at_least("2.57"):
+        values["user_data"] = body["user_data"]
+    compute = req.state.compute
+    if "key_name" in body and req.version.at_least("2.54"):
+        values["key_name"] = body["key_name"]
+        values["key_data"] = compute.servers._key(req.context, body["key_name"])
+    if "metadata" in body:
+        await asyncio.to_thread(compute.metadata.replace, req.context, row.uuid, check_metadata(body["metadata"]))
+    await _lifecycle(req).rebuild(req.context, row.uuid, body["imageRef"].rsplit("/", 1)[-1], values)
+    full = await asyncio.to_thread(compute.servers.show, req.context, row.uuid)
+    server = _render(req, full)
+    server["adminPass"] = body.get("adminPass") or secrets.token_urlsafe(9)
+    return reply({"server": server}, status=202)
+
+
+async def resize(req, body):
+    if not isinstance(body, dict) or not isinstance(body.get("flavorRef"), (str, int)):
+        raise invalid("flavorRef", body)
+    row = await _server(req, "servers:resize")
+    await _lifecycle(req).resize(req.context, row.uuid, str(body["flavorRef"]).rsplit("/", 1)[-1])
+
+
+async def confirm_resize(req, body):
+    row = await _server(req, "servers:confirm_resize")
+    await _lifecycle(req).confirm_resize(req.context, row.uuid)
+    return reply(None, status=204)
+
+
+async def revert_resize(req, body):
+    row = await _server(req, "servers:revert_resize")
+    await _lifecycle(req).revert_resize(req.context, row.uuid)
+
+
+async def create_image(req, body):
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
+        raise invalid("name", body.get("name") if isinstance(body, dict) else body)
+    row = await _server(req, "servers:create_image")
+    image_id = await _lifecycle(req).create_image(req.context, row.uuid, body["name"],
+                                                  check_metadata(body.get("metadata", {})))
+    if req.version.at_least("2.45"):
+        return reply({"image_id": image_id}, status=202)
+    root = req.base_url
+    return reply(None, status=202, headers={"Location": f"{root}/images/{image_id}"})
+
+
+async def shelve(req, body):
+    row = await _server(req, "os-shelve:shelve")
+    await _lifecycle(req).shelve(req.context, row.uuid)
+
+
+async def unshelve(req, body):
+    row = await _server(req, "os-shelve:unshelve")
+    zone = body.get("availability_zone") if isinstance(body, dict) and req.version.at_least("2.77") else None
+    await _lifecycle(req).unshelve(req.context, row.uuid, zone)
+
+
+async def console_output(req, body):
+    row = await _server(req, "os-console-output")
+    length = body.get("length") if isinstance(body, dict) else None
+    if length is not None:
+        if isinstance(length, bool) or not str(length).lstrip("-").isdigit() or int(length) < -1:
+            raise invalid("length", length)
+        length = int(length)
+        length = None if length == -1 else length
+    output = await _lifecycle(req).console_output(req.context, row.uuid, length)
+    return reply({"output": output})
+
+
+async def _console(req, protocol: str, kind: str) -> dict:
+    row = await _server(req, "os-remote-consoles")
+    try:
+        where = await _lifecycle(req).remote_console(req.context, row.uuid, CONSOLE_TYPES.get(kind, protocol))
+    except RemoteError as error:
+        raise errors.ComputeInvalid(f"Unavailable console type {kind}.") from error
+    url = f"{req.base_url.rsplit('/compute', 1)[0]}/compute/console/{kind}?token={where['token']}"
+    return {"protocol": protocol, "type": kind, "url": url}
+
+
+def _legacy_console(protocol: str, key: str):
+    async def handle(req, body):
+        kind = body.get("type") if isinstance(body, dict) else None
+        if not isinstance(kind, str):
+            raise invalid("type", kind)
+        console = await _console(req, protocol, kind)
+        return reply({"console": {"type": console["type"], "url": console["url"]}})
+
+    return handle
+
+
+async def remote_consoles(req):
+    raw = req.json()
+    body = raw.get("remote_console") if isinstance(raw, dict) else None
+    if not isinstance(body, dict) or body.get("protocol") not in ("vnc", "spice", "serial", "rdp", "mks"):
+        raise invalid("remote_console", body)
+    console = await _console(req, body["protocol"], body.get("type", ""))
+    return reply({"remote_console": console})
+
+
+async def rescue(req, body):
+    row = await _server(req, "os-rescue")
+    await _lifecycle(req).act(req.context, row.uuid, "rescue", with_spec=True)
+    password = body.get("adminPass") if isinstance(body, dict) else None
+    return reply({"adminPass": password or secrets.token_urlsafe(9)})
+
+
+async def reset_state(req, body):
+    if not isinstance(body, dict) or body.get("state") not in ("active", "error"):
+        raise invalid("state", body.get("state") if isinstance(body, dict) else body)
+    row = await _server(req, "os-admin-actions:reset_state")
+    await asyncio.to_thread(req.state.compute.actions.reset_state, req.context, row.uuid, body["state"])
+
+
+async def force_delete(req, body):
+    row = await _server(req, "os-deferred-delete:force")
+    await _lifecycle(req).delete(req.context, row.uuid)
+
+
+async def restore(req, body):
+    row = await _server(req, "os-deferred-delete:restore")
+    raise errors.InstanceInvalidState(row.uuid, "restore", "vm_state", row.vm_state)
+
+
+ACTIONS = {
+    "os-start": start, "os-stop": stop, "reboot": reboot,
+    "pause": _simple("pause", "os-pause-server:pause"), "unpause": _simple("unpause", "os-pause-server:unpause"),
+    "suspend": _simple("suspend", "os-suspend-server:suspend"),
+    "resume": _simple("resume", "os-suspend-server:resume"),
+    "lock": lock, "unlock": unlock, "rebuild": rebuild, "resize": resize, "confirmResize": confirm_resize,
+    "revertResize": revert_resize, "createImage": create_image, "shelve": shelve, "unshelve": unshelve,
+    "shelveOffload": _simple("shelve_offload", "os-shelve:shelve_offload"),
+    "rescue": rescue, "unrescue": _simple("unrescue", "os-unrescue"),
+    "os-getConsoleOutput": console_output,
+    "os-getVNCConsole": _legacy_console("vnc", "os-getVNCConsole"),
+    "os-getSPICEConsole": _legacy_console("spice", "os-getSPICEConsole"),
+    "os-getSerialConsole": _legacy_console("serial", "os-getSerialConsole"),
+    "os-resetState": reset_state, "os-forceDelete": force_delete, "restore": restore,
+}
+
+
+async def action(req):
+    body = req.json()
+    if not isinstance(body, dict) or len(body) != 1:
+        raise errors.ComputeInvalid("There is no such action: " + (",".join(body) if isinstance(body, dict) else ""))
+    name, args = next(iter(body.items()))
+    handler = ACTIONS.get(name)
+    if handler is None:
+        raise errors.ComputeInvalid(f"There is no such action: {name}")
+    result = await handler(req, args)
+    return result if result is not None else reply(None, status=202)

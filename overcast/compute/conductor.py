@@ -1,0 +1,141 @@
+"""The conductor: the controller's end of the compute bus (topic ``compute-conductor``).
+
+It schedules new and unshelved servers and casts them to their host's agent, registers
+hosts, and writes what agents report (states, events, faults, claims given back), then
+sends the notification telemetry reads. Database work runs in threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+
+from overcast.common.api.context import RequestContext
+from overcast.common.db import utcnow
+from overcast.compute import states
+from overcast.compute.scheduler import COMPUTE_BINARY, NoValidHost, RequestSpec
+
+TOPIC = "compute-conductor"
+log = logging.getLogger("overcast.compute.conductor")
+
+
+class Conductor:
+    def __init__(self, compute, bus):
+        self.compute = compute
+        self.bus = bus
+
+    def handlers(self) -> dict:
+        return {"register_host": self.register_host, "report_node": self.report_node,
+                "host_instances": self.host_instances, "build_instances": self.build_instances,
+                "unshelve_instance": self.unshelve_instance, "instance_update": self.instance_update,
+                "upload_image": self.upload_image}
+
+    # -- hosts -----------------------------------------------------------------------
+
+    async def register_host(self, payload: dict) -> dict:
+        registry = self.compute.registry
+        await asyncio.to_thread(registry.register_service, payload["host"], COMPUTE_BINARY, "compute",
+                                payload.get("zone"))
+        await asyncio.to_thread(registry.report_node, payload["host"], payload["report"])
+        return {"registered": payload["host"]}
+
+    async def report_node(self, payload: dict) -> None:
+        await asyncio.to_thread(self.compute.registry.report_node, payload["host"], payload["report"])
+
+    async def host_instances(self, payload: dict) -> list[dict]:
+        return await asyncio.to_thread(self.compute.registry.instances_on_host, payload["host"])
+
+    # -- scheduling ----------------------------------------------------------------------
+
+    async def build_instances(self, payload: dict) -> None:
+        for uuid in payload["uuids"]:
+            await self._schedule(uuid, payload.get("request_id", ""), "build_instance", "scheduling")
+
+    async def unshelve_instance(self, payload: dict) -> None:
+        await self._schedule(payload["uuid"], payload.get("request_id", ""), "unshelve_instance", "unshelving")
+
+    def _group(self, uuid: str):
+        groups = self.compute.server_groups
+        group = groups.group_of(uuid)
+        return groups.spec(group, exclude=[uuid]) if group else None
+
+    async def _schedule(self, uuid: str, request_id: str, op: str, task_state: str) -> None:
+        compute = self.compute
+        row = await asyncio.to_thread(compute.servers.get, RequestContext(roles=["admin"]), uuid)
+        spec = RequestSpec(consumer=uuid, vcpus=row.vcpus, memory_mb=row.memory_mb,
+                           disk_gb=row.root_gb + row.ephemeral_gb + -(-(row.flavor.get("swap") or 0) // 1024),
+                           availability_zone=row.requested_zone,
+                           force_host=(row.system_metadata or {}).get("force_host"),
+                           group=await asyncio.to_thread(self._group, uuid))
+        try:
+            host = await asyncio.to_thread(compute.scheduler.schedule, spec)
+        except NoValidHost as error:
+            await asyncio.to_thread(compute.progress.fail_build, uuid, str(error), request_id,
+                                    "No valid host was found. There are not enough hosts available.")
+            await self._notify("create.error", row)
+            return
+        placed = await asyncio.to_thread(compute.progress.place, uuid, host.host, host.node, host.zone, task_state)
+        if placed is None:  # deleted while it was being scheduled
+            await asyncio.to_thread(compute.scheduler.release, uuid)
+            return
+        now = utcnow().isoformat()
+        await asyncio.to_thread(compute.progress.apply, uuid, {}, check_task=False, event={
+            "name": "conductor_schedule_and_build_instances" if op == "build_instance"
+            else "conductor_unshelve_instance", "request_id": request_id, "start": now, "finish": now,
+            "result": "Success"})
+        await self.bus.cast(f"compute.{host.host}", op, {"uuid": uuid, "request_id": request_id,
+                                                         "task_state": "spawning" if op == "build_instance"
+                                                         else task_state,
+                                                         "spec": compute.spec_payload(placed)})
+
+    # -- reports ---------------------------------------------------------------------------
+
+    async def instance_update(self, payload: dict) -> None:
+        compute, uuid = self.compute, payload["uuid"]
+        after = payload.get("after")
+        if after == "deleted":
+            row = await asyncio.to_thread(compute.progress.apply, uuid, {}, check_task=False,
+                                          event=payload.get("event"))
+            row = await asyncio.to_thread(compute.servers.mark_deleted, uuid)
+            if row is not None:
+                await self._notify("delete.end", row)
+            return
+        row = await asyncio.to_thread(compute.progress.apply, uuid, payload.get("values", {}),
+                                      payload.get("expected_task_state"), payload.get("event"),
+                                      payload.get("fault"), payload.get("check_task", True))
+        scheduler = compute.scheduler
+        if after == "released":
+            await asyncio.to_thread(scheduler.release, uuid)
+        elif after == "confirm_resize":
+            await asyncio.to_thread(scheduler.release, uuid)
+            await asyncio.to_thread(scheduler.move, f"resize-{uuid}", uuid)
+        elif after in ("revert_resize", "revert_claim"):
+            await asyncio.to_thread(scheduler.release, f"resize-{uuid}")
+        if row is not None and payload.get("notify"):
+            event = payload["notify"] + (".error" if payload.get("fault") else ".end")
+            await self._notify(event, row)
+
+    async def upload_image(self, payload: dict) -> dict:
+        """An agent's snapshot bytes into the image record the API created."""
+        image = self.compute.image
+        ctx = RequestContext(user_id="nova", project_id=None, roles=["admin"])
+        data = base64.b64decode(payload["data"])
+
+        async def chunks():
+            yield data
+
+        await image.data.upload(ctx, payload["image_id"], chunks(), len(data))
+        return {"size": len(data)}
+
+    async def _notify(self, event: str, row) -> None:
+        try:
+            await self.bus.notify(f"compute.instance.{event}", {
+                "instance_id": row.uuid, "tenant_id": row.project_id, "user_id": row.user_id,
+                "display_name": row.display_name, "state": row.vm_state, "host": row.host,
+                "instance_type_id": row.flavor_id, "memory_mb": row.memory_mb, "vcpus": row.vcpus,
+                "root_gb": row.root_gb, "image_ref": row.image_ref, "state_description": row.task_state or "",
+                "status": states.status(row.vm_state, row.task_state),
+            }, publisher_id=f"compute.{row.host or 'conductor'}")
+        except Exception:  # notifications never block the work they describe
+            log.warning("notification %s for %s not sent", event, row.uuid, exc_info=True)

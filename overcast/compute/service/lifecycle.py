@@ -1,0 +1,195 @@
+"""The async side of server requests: write the rows (in a thread), then cast the work to
+the conductor or to the server's host. The API awaits these; nothing here waits for a
+guest."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from sqlalchemy import select
+
+from overcast.common.db import utcnow
+from overcast.common.heartbeats import DOWN_AFTER, ServiceRecord
+from overcast.compute import errors, states
+from overcast.compute.conductor import TOPIC as CONDUCTOR
+from overcast.compute.scheduler import COMPUTE_BINARY, RequestSpec
+from overcast.compute.service.server_actions import TRANSITIONS
+from overcast.compute.service.servers import flavor_copy
+
+IMAGE_PROPS_KEPT = ("hw_disk_bus", "hw_vif_model", "hw_machine_type", "os_type", "os_distro", "architecture")
+
+
+class Lifecycle:
+    def __init__(self, compute):
+        self.compute = compute
+
+    @property
+    def bus(self):
+        return self.compute.bus
+
+    async def _cast_host(self, row, op: str, payload: dict) -> None:
+        await self.bus.cast(f"compute.{row.host}", op, {"uuid": row.uuid, **payload})
+
+    def host_up(self, host: str) -> bool:
+        with self.compute.db.session() as session:
+            seen = session.scalar(select(ServiceRecord.last_seen).where(ServiceRecord.binary == COMPUTE_BINARY,
+                                                                        ServiceRecord.host == host))
+        return seen is not None and (utcnow() - seen).total_seconds() < DOWN_AFTER
+
+    # -- create and delete ------------------------------------------------------------
+
+    async def create(self, ctx, req):
+        rows, reservation = await asyncio.to_thread(self.compute.servers.create, ctx, req)
+        await self.bus.cast(CONDUCTOR, "build_instances", {"uuids": [r.uuid for r in rows],
+                                                           "request_id": ctx.request_id})
+        return rows, reservation
+
+    async def delete(self, ctx, uuid: str) -> None:
+        row = await asyncio.to_thread(self.compute.actions.begin_delete, ctx, uuid)
+        if row is None:
+            return
+        if row.host and await asyncio.to_thread(self.host_up, row.host):
+            await self._cast_host(row, "terminate_instance", {"request_id": ctx.request_id, "task_state": "deleting"})
+        else:  # never placed, or its host is down: Nova's local delete
+            await asyncio.to_thread(self.compute.servers.mark_deleted, uuid)
+
+    # -- actions ------------------------------------------------------------------------
+
+    async def act(self, ctx, uuid: str, name: str, extra: dict | None = None, values: dict | None = None,
+                  with_spec: bool = False):
+        """Begin transition ``name`` and cast its operation to the server's host."""
+        row = await asyncio.to_thread(self.compute.actions.begin, ctx, uuid, name, values)
+        move = TRANSITIONS[name]
+        if move.op is not None:
+            payload = {"request_id": ctx.request_id, "task_state": move.task_state, **(extra or {})}
+            if with_spec:
+                full = await asyncio.to_thread(self.compute.servers.show, ctx, uuid)
+                payload["spec"] = self.compute.spec_payload(full)
+            await self._cast_host(row, move.op, payload)
+        return row
+
+    async def reboot(self, ctx, uuid: str, hard: bool):
+        return await self.act(ctx, uuid, "reboot_hard" if hard else "reboot_soft", {"hard": hard}, with_spec=hard)
+
+    async def rebuild(self, ctx, uuid: str, image_ref: str, values: dict):
+        current = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+        image = await asyncio.to_thread(self.compute.servers._image, ctx, image_ref, _Flavor(current.flavor))
+        stopped = current.vm_state == states.STOPPED
+        return await self.act(ctx, uuid, "rebuild", {"stopped": stopped}, {**values, "image_ref": image.id},
+                              with_spec=True)
+
+    async def resize(self, ctx, uuid: str, flavor_ref: str):
+        compute = self.compute
+        row = await asyncio.to_thread(compute.servers.get, ctx, uuid)
+        flavor = await asyncio.to_thread(compute.servers._flavor, ctx, flavor_ref)
+        if flavor.flavorid == row.flavor_id:
+            raise errors.ComputeInvalid("When resizing, instances must change flavor!")
+        if flavor.root_gb < row.flavor["root_gb"] and row.flavor["root_gb"]:
+            raise errors.ComputeInvalid("Resize error: Unable to resize disk down.")
+        extra_cores, extra_ram = flavor.vcpus - row.vcpus, flavor.memory_mb - row.memory_mb
+        if extra_cores > 0 or extra_ram > 0:
+            await asyncio.to_thread(self._check_resize_quota, ctx, max(extra_cores, 0), max(extra_ram, 0))
+        spec = RequestSpec(consumer=f"resize-{uuid}", vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
+                           disk_gb=flavor.root_gb + flavor.ephemeral_gb)
+        node_id = await asyncio.to_thread(self._node_id, row.host)
+        if node_id is None or not await asyncio.to_thread(compute.scheduler.claim, node_id, spec, "resize"):
+            raise errors.ComputeInvalid("No valid host was found. No host has room for the new flavor.")
+        new = flavor_copy(flavor)
+        on_success = {"flavor": new, "old_flavor": row.flavor, "flavor_id": flavor.flavorid, "vcpus": flavor.vcpus,
+                      "memory_mb": flavor.memory_mb, "root_gb": flavor.root_gb, "ephemeral_gb": flavor.ephemeral_gb}
+        full = await asyncio.to_thread(compute.servers.show, ctx, uuid)
+        new_spec = compute.spec_payload(full)
+        new_spec.update(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
+                        ephemeral_gb=flavor.ephemeral_gb, swap_mb=flavor.swap)
+        try:
+            return await self.act(ctx, uuid, "resize", {"new_spec": new_spec, "on_success": on_success})
+        except Exception:
+            await asyncio.to_thread(compute.scheduler.release, f"resize-{uuid}")
+            raise
+
+    def _check_resize_quota(self, ctx, cores: int, ram: int) -> None:
+        quotas = self.compute.quotas
+        limits, used = quotas.limits(ctx.project_id), quotas.usage(ctx.project_id)
+        for name, extra in (("cores", cores), ("ram", ram)):
+            if extra and limits[name] >= 0 and used[name] + extra > limits[name]:
+                raise errors.QuotaExceeded(f"Quota exceeded for {name}: Requested {extra}, but already used "
+                                           f"{used[name]} of {limits[name]} {name}", over=[name])
+
+    def _node_id(self, host: str | None) -> int | None:
+        from overcast.compute.models import ComputeNode
+
+        with self.compute.db.session() as session:
+            return session.scalar(select(ComputeNode.id).where(ComputeNode.host == host))
+
+    async def confirm_resize(self, ctx, uuid: str):
+        return await self.act(ctx, uuid, "confirm_resize")
+
+    async def revert_resize(self, ctx, uuid: str):
+        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+        old = row.old_flavor or row.flavor
+        on_success = {"flavor": old, "old_flavor": None, "flavor_id": old["flavorid"], "vcpus": old["vcpus"],
+                      "memory_mb": old["memory_mb"], "root_gb": old["root_gb"], "ephemeral_gb": old["ephemeral_gb"]}
+        return await self.act(ctx, uuid, "revert_resize", {"on_success": on_success})
+
+    async def snapshot_image(self, ctx, row, name: str, metadata: dict) -> str:
+        """The image record a snapshot fills: queued, owned by the server's project."""
+        base = None
+        if row.image_ref:
+            try:
+                base = await asyncio.to_thread(self.compute.image.images.get, ctx, row.image_ref)
+            except Exception:  # the base image may be gone; the snapshot does not need it
+                base = None
+        fields = {"name": name, "disk_format": "qcow2", "container_format": "bare", "visibility": "private",
+                  "min_disk": row.root_gb, "min_ram": base.min_ram if base else 0,
+                  "image_type": "snapshot", "instance_uuid": row.uuid, "base_image_ref": row.image_ref or "",
+                  "owner_project_name": None, "user_id": ctx.user_id}
+        if base is not None:
+            fields.update({k: v for k, v in (base.properties or {}).items() if k in IMAGE_PROPS_KEPT})
+        fields.update(metadata)
+        fields = {k: v for k, v in fields.items() if v is not None}
+        image = await asyncio.to_thread(self.compute.image.images.create, ctx, fields)
+        return image.id
+
+    async def create_image(self, ctx, uuid: str, name: str, metadata: dict) -> str:
+        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+        if row.vm_state not in TRANSITIONS["create_image"].vm_states:
+            raise errors.InstanceInvalidState(uuid, "createImage", "vm_state", row.vm_state)
+        image_id = await self.snapshot_image(ctx, row, name, metadata)
+        await self.act(ctx, uuid, "create_image", {"image_id": image_id})
+        return image_id
+
+    async def shelve(self, ctx, uuid: str) -> None:
+        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+        if row.vm_state not in TRANSITIONS["shelve"].vm_states:
+            raise errors.InstanceInvalidState(uuid, "shelve", "vm_state", row.vm_state)
+        image_id = await self.snapshot_image(ctx, row, f"{row.display_name}-shelved", {})
+        meta = {**(row.system_metadata or {}), "shelved_image_id": image_id, "shelved_at": utcnow().isoformat()}
+        await self.act(ctx, uuid, "shelve", {"image_id": image_id}, {"system_metadata": meta})
+
+    async def unshelve(self, ctx, uuid: str, zone: str | None = None) -> None:
+        values = {"requested_zone": zone} if zone else None
+        row = await asyncio.to_thread(self.compute.actions.begin, ctx, uuid, "unshelve", values)
+        await self.bus.cast(CONDUCTOR, "unshelve_instance", {"uuid": row.uuid, "request_id": ctx.request_id})
+
+    async def console_output(self, ctx, uuid: str, length: int | None) -> str:
+        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+        if not row.host or row.vm_state == states.BUILDING:
+            raise errors.ComputeConflict(f"Instance {uuid} is not ready yet")
+        return await self.bus.call(f"compute.{row.host}", "get_console_output", {"uuid": uuid, "length": length},
+                                   timeout=30)
+
+    async def remote_console(self, ctx, uuid: str, kind: str) -> dict:
+        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+        if row.vm_state != states.ACTIVE or not row.host:
+            raise errors.ComputeConflict(f"Instance {uuid} is not ready yet")
+        where = await self.bus.call(f"compute.{row.host}", "get_remote_console", {"uuid": uuid, "kind": kind},
+                                    timeout=30)
+        return {**where, "token": secrets.token_urlsafe(24)}
+
+
+class _Flavor:
+    """An instance's embedded flavor, read like a Flavor row (for the image size checks)."""
+
+    def __init__(self, data: dict):
+        self.memory_mb, self.root_gb = data["memory_mb"], data["root_gb"]
