@@ -146,7 +146,8 @@ def catalog(creds: dict[str, str]) -> tuple[str, list[dict]]:
         "scope": {"project": {"name": creds["PROJECT"], "domain": domain}},
     }}
     headers, reply = _http("POST", creds["AUTH_URL"] + "/auth/tokens", body)
-    return headers.get("X-Subject-Token", ""), reply.get("token", {}).get("catalog", [])
+    token = next((value for key, value in headers.items() if key.lower() == "x-subject-token"), "")
+    return token, reply.get("token", {}).get("catalog", [])
 
 
 def _endpoint(services: list[dict], service_type: str) -> str | None:

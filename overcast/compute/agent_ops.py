@@ -130,7 +130,7 @@ def shelve_offload(agent, payload):
 
 def unshelve(agent, payload):
     agent.driver.spawn(_spec(payload))
-    return _state_after(agent, payload["uuid"], states.ACTIVE)
+    return {**_state_after(agent, payload["uuid"], states.ACTIVE), "after": "unshelved"}
 
 
 def rescue(agent, payload):

@@ -112,9 +112,19 @@ class Conductor:
             await asyncio.to_thread(scheduler.move, f"resize-{uuid}", uuid)
         elif after in ("revert_resize", "revert_claim"):
             await asyncio.to_thread(scheduler.release, f"resize-{uuid}")
+        elif after == "unshelved" and row is not None:  # the shelved snapshot has served its purpose
+            await asyncio.to_thread(self._forget_shelved_image, row)
         if row is not None and payload.get("notify"):
             event = payload["notify"] + (".error" if payload.get("fault") else ".end")
             await self._notify(event, row)
+
+    def _forget_shelved_image(self, row) -> None:
+        meta = dict(row.system_metadata or {})
+        image_id = meta.pop("shelved_image_id", None)
+        meta.pop("shelved_at", None)
+        self.compute.progress.apply(row.uuid, {"system_metadata": meta}, check_task=False)
+        if image_id:
+            self.compute.lifecycle.delete_image(RequestContext(user_id="nova", roles=["admin"]), image_id)
 
     async def upload_image(self, payload: dict) -> dict:
         """An agent's snapshot bytes into the image record the API created."""

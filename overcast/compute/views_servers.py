@@ -118,3 +118,14 @@ def server(base: str, row, version, is_admin: bool, show_specs: bool = False, gr
     if version.at_least("2.100"):
         body["scheduler_hints"] = (row.system_metadata or {}).get("scheduler_hints", {})
     return body
+
+
+#: what update and rebuild answers leave out below 2.75 (from 2.75 they answer like show)
+EXTENDED = ("OS-EXT-AZ:", "OS-EXT-STS:", "OS-SRV-USG:", "OS-EXT-SRV-ATTR:", "security_groups",
+            "os-extended-volumes:", "key_name", "config_drive", "host_status")
+
+
+def slim(body: dict, version) -> dict:
+    if version.at_least("2.75"):
+        return body
+    return {k: v for k, v in body.items() if not k.startswith(EXTENDED)}

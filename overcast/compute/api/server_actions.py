@@ -88,7 +88,11 @@ async def rebuild(req, body):
         await asyncio.to_thread(compute.metadata.replace, req.context, row.uuid, check_metadata(body["metadata"]))
     await _lifecycle(req).rebuild(req.context, row.uuid, body["imageRef"].rsplit("/", 1)[-1], values)
     full = await asyncio.to_thread(compute.servers.show, req.context, row.uuid)
-    server = _render(req, full)
+    server = _render(req, full, slim=True)
+    if req.version.at_least("2.54"):
+        server["key_name"] = full.key_name
+    if req.version.at_least("2.57"):
+        server["user_data"] = full.user_data
     server["adminPass"] = body.get("adminPass") or secrets.token_urlsafe(9)
     return reply({"server": server}, status=202)
 
@@ -121,6 +125,38 @@ async def create_image(req, body):
         return reply({"image_id": image_id}, status=202)
     root = req.base_url
     return reply(None, status=202, headers={"Location": f"{root}/images/{image_id}"})
+
+
+async def create_backup(req, body):
+    if not isinstance(body, dict):
+        raise invalid("createBackup", body)
+    check(body, {"name": ("string", 1, 255), "backup_type": "string", "rotation": "integer|string",
+                 "metadata": "object"}, ("name", "backup_type", "rotation"))
+    rotation = body["rotation"]
+    if isinstance(rotation, bool) or not str(rotation).isdigit():
+        raise invalid("rotation", rotation)
+    row = await _server(req, "os-create-backup")
+    image_id = await _lifecycle(req).create_backup(req.context, row.uuid, body["name"], body["backup_type"],
+                                                   int(rotation), check_metadata(body.get("metadata", {})))
+    if req.version.at_least("2.45"):
+        return reply({"image_id": image_id}, status=202)
+    return reply(None, status=202, headers={"Location": f"{req.base_url}/images/{image_id}"})
+
+
+async def add_security_group(req, body):
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name:
+        raise invalid("name", name)
+    row = await _server(req, "os-security-groups:add")
+    await asyncio.to_thread(req.state.compute.actions.set_security_groups, req.context, row.uuid, add=name)
+
+
+async def remove_security_group(req, body):
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name:
+        raise invalid("name", name)
+    row = await _server(req, "os-security-groups:remove")
+    await asyncio.to_thread(req.state.compute.actions.set_security_groups, req.context, row.uuid, remove=name)
 
 
 async def shelve(req, body):
@@ -206,7 +242,8 @@ ACTIONS = {
     "suspend": _simple("suspend", "os-suspend-server:suspend"),
     "resume": _simple("resume", "os-suspend-server:resume"),
     "lock": lock, "unlock": unlock, "rebuild": rebuild, "resize": resize, "confirmResize": confirm_resize,
-    "revertResize": revert_resize, "createImage": create_image, "shelve": shelve, "unshelve": unshelve,
+    "revertResize": revert_resize, "createImage": create_image, "createBackup": create_backup,
+    "addSecurityGroup": add_security_group, "removeSecurityGroup": remove_security_group, "shelve": shelve, "unshelve": unshelve,
     "shelveOffload": _simple("shelve_offload", "os-shelve:shelve_offload"),
     "rescue": rescue, "unrescue": _simple("unrescue", "os-unrescue"),
     "os-getConsoleOutput": console_output,

@@ -69,8 +69,9 @@ def check_tags(tags) -> list[str]:
 
 def _ip(value, version: int, name: str) -> str:
     try:
-        if ipaddress.ip_address(value).version == version:
-            return value
+        address = ipaddress.ip_address(value)
+        if address.version == version:
+            return str(address)
     except ValueError:
         pass
     raise invalid(name, value)
@@ -224,11 +225,13 @@ def list_detail(req):
     return _listing(req, detail=True)
 
 
-def _render(req, row) -> dict:
+def _render(req, row, slim: bool = False) -> dict:
+    """The server as show gives it; ``slim``: as update and rebuild give it (2.75 made them equal)."""
     compute = req.state.compute
     groups = compute.servers.groups_of(row.uuid) if req.version.at_least("2.71") else None
     specs = req.allowed(rule="os_compute_api:os-flavor-extra-specs:index")
-    return views_servers.server(req.base_url + "/v2.1", row, req.version, req.context.is_admin, specs, groups)
+    body = views_servers.server(req.base_url + "/v2.1", row, req.version, req.context.is_admin, specs, groups)
+    return views_servers.slim(body, req.version) if slim else body
 
 
 def show(req):
@@ -257,7 +260,7 @@ def update(req):
     current = compute.servers.get(req.context, req.params["server_id"])
     req.authorize({"project_id": current.project_id})
     row = compute.servers.update(req.context, current.uuid, values)
-    return reply({"server": _render(req, row)})
+    return reply({"server": _render(req, row, slim=True)})
 
 
 async def delete(req):

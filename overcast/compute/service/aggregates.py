@@ -54,8 +54,12 @@ class Aggregates:
 
     # -- reading -----------------------------------------------------------------------
 
+    @staticmethod
+    def _find(session, aggregate_id: int) -> Aggregate | None:
+        return session.get(Aggregate, aggregate_id) if -(1 << 63) <= aggregate_id < (1 << 63) else None
+
     def _row(self, session, aggregate_id: int) -> Aggregate:
-        row = session.get(Aggregate, aggregate_id)
+        row = self._find(session, aggregate_id)
         if row is None:
             raise errors.AggregateNotFound(aggregate_id)
         return row
@@ -156,7 +160,7 @@ class Aggregates:
     def remove_host(self, aggregate_id: int, host: str) -> AggregateView:
         missing = errors.NotFound(f"Cannot remove host {host} in aggregate {aggregate_id}")
         with self.db.session() as session:
-            row = session.get(Aggregate, aggregate_id)
+            row = self._find(session, aggregate_id)
             if row is None or not self._is_compute_host(session, host):
                 raise missing
             zone = self._metadata(session, row.id).get(ZONE_KEY)

@@ -46,6 +46,18 @@ class NodeState:
     usage: dict = field(default_factory=dict)
 
 
+def _key(value: str, by_uuid: bool):
+    """A path id as the column compares it: the uuid string, or an integer id (None when
+    it is not one a database could hold, which then matches nothing)."""
+    if by_uuid:
+        return value
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -(1 << 63) <= number < (1 << 63) else None
+
+
 def _usage(node: ComputeNode) -> dict:
     """Nova's resource view of a node: used memory includes the host's reserved memory."""
     memory_used = node.memory_mb_used + node.reserved_host_memory_mb
@@ -94,7 +106,7 @@ class Hosts:
 
     def _service(self, session, service_id: str, by_uuid: bool) -> ComputeServiceRow | None:
         column = ComputeServiceRow.uuid if by_uuid else ComputeServiceRow.id
-        return session.scalars(select(ComputeServiceRow).where(column == service_id)).first()
+        return session.scalars(select(ComputeServiceRow).where(column == _key(service_id, by_uuid))).first()
 
     def update_service(self, uuid: str, status: str | None = None, disabled_reason: str | None = None,
                        forced_down: bool | None = None) -> ServiceState:
@@ -177,7 +189,7 @@ class Hosts:
         with self.db.session() as session:
             if marker is not None:
                 column = ComputeNode.uuid if by_uuid else ComputeNode.id
-                start = session.scalar(select(ComputeNode.id).where(column == marker))
+                start = session.scalar(select(ComputeNode.id).where(column == _key(marker, by_uuid)))
                 if start is None:
                     raise errors.ComputeInvalid(f"marker [{marker}] not found")
                 query = query.where(ComputeNode.id > start)
@@ -191,7 +203,7 @@ class Hosts:
     def get_node(self, node_id: str, by_uuid: bool, with_servers: bool = False) -> NodeState:
         column = ComputeNode.uuid if by_uuid else ComputeNode.id
         with self.db.session() as session:
-            node = session.scalars(select(ComputeNode).where(column == node_id)).first()
+            node = session.scalars(select(ComputeNode).where(column == _key(node_id, by_uuid))).first()
             states = self._node_states(session, [node] if node else [], with_servers, detail=True)
             if not states:
                 raise errors.HypervisorNotFound(node_id)

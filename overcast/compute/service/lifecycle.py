@@ -151,13 +151,35 @@ class Lifecycle:
         image = await asyncio.to_thread(self.compute.image.images.create, ctx, fields)
         return image.id
 
-    async def create_image(self, ctx, uuid: str, name: str, metadata: dict) -> str:
+    async def create_image(self, ctx, uuid: str, name: str, metadata: dict, action: str = "createImage") -> str:
         row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
         if row.vm_state not in TRANSITIONS["create_image"].vm_states:
-            raise errors.InstanceInvalidState(uuid, "createImage", "vm_state", row.vm_state)
+            raise errors.InstanceInvalidState(uuid, action, "vm_state", row.vm_state)
         image_id = await self.snapshot_image(ctx, row, name, metadata)
         await self.act(ctx, uuid, "create_image", {"image_id": image_id})
         return image_id
+
+    async def create_backup(self, ctx, uuid: str, name: str, backup_type: str, rotation: int,
+                            metadata: dict) -> str:
+        """A snapshot tagged as a backup; only the newest ``rotation`` backups of this type stay."""
+        props = {**metadata, "image_type": "backup", "backup_type": backup_type}
+        image_id = await self.create_image(ctx, uuid, name, props, action="createBackup")
+        await asyncio.to_thread(self._rotate_backups, ctx, uuid, backup_type, rotation)
+        return image_id
+
+    def _rotate_backups(self, ctx, uuid: str, backup_type: str, rotation: int) -> None:
+        image = self.compute.image
+        filters = {"properties": {"image_type": "backup", "backup_type": backup_type, "instance_uuid": uuid}}
+        backups = image.images.list(ctx, filters, [("created_at", "desc")], 1000, None)
+        for old in backups[rotation:]:
+            image.data.delete_data(*image.images.delete(ctx, old.id))
+
+    def delete_image(self, ctx, image_id: str) -> None:
+        image = self.compute.image
+        try:
+            image.data.delete_data(*image.images.delete(ctx, image_id))
+        except Exception:  # already gone, or protected by its owner: nothing to clean
+            pass
 
     async def shelve(self, ctx, uuid: str) -> None:
         row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
@@ -176,8 +198,11 @@ class Lifecycle:
         row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
         if not row.host or row.vm_state == states.BUILDING:
             raise errors.ComputeConflict(f"Instance {uuid} is not ready yet")
-        return await self.bus.call(f"compute.{row.host}", "get_console_output", {"uuid": uuid, "length": length},
-                                   timeout=30)
+        output = await self.bus.call(f"compute.{row.host}", "get_console_output", {"uuid": uuid, "length": None},
+                                     timeout=30)
+        if length is not None:
+            output = "\n".join(output.split("\n")[-length:]) if length else ""
+        return output
 
     async def remote_console(self, ctx, uuid: str, kind: str) -> dict:
         row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)

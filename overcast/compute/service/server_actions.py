@@ -61,8 +61,8 @@ class ServerActions:
         self.db = compute.db
 
     def check_lock(self, ctx, row: Instance) -> None:
-        """A locked server takes actions only from admins (and the owner who locked it)."""
-        if row.locked and not ctx.is_admin and not (row.locked_by == "owner" and row.project_id == ctx.project_id):
+        """A locked server takes actions only from admins (Nova's check_instance_lock)."""
+        if row.locked and not ctx.is_admin:
             raise errors.InstanceLocked(row.uuid)
 
     def begin(self, ctx, uuid: str, name: str, values: dict | None = None, force: bool = False) -> Instance:
@@ -127,6 +127,25 @@ class ServerActions:
             row.task_state, row.updated_at = "deleting", utcnow()
             self.record(session, ctx, uuid, "delete")
             return row
+
+    def set_security_groups(self, ctx, uuid: str, add: str | None = None, remove: str | None = None) -> None:
+        """The server's security group names. Until the network service exists the only
+        group a project has is ``default``, so that is the one name that can be added."""
+        with self.db.session() as session:
+            row = self.compute.servers.get(ctx, uuid, session)
+            names = list(row.security_groups or [])
+            if remove is not None:
+                if remove not in names:
+                    raise errors.ComputeNotFound(f"Security group {remove} not associated with the instance {uuid}")
+                names.remove(remove)
+                action = "removeSecurityGroup"
+            else:
+                if add != "default" and add not in names:
+                    raise errors.ComputeNotFound(f"Security group {add} not found for project {ctx.project_id}.")
+                names = list(dict.fromkeys(names + [add]))
+                action = "addSecurityGroup"
+            row.security_groups, row.updated_at = names, utcnow()
+            self.record(session, ctx, uuid, action)
 
     def reset_state(self, ctx, uuid: str, vm_state: str) -> None:
         with self.db.session() as session:

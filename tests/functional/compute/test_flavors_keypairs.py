@@ -92,8 +92,3 @@ def test_microversions_shape_and_errors(cloud, admin):
     assert missing.status_code == 404 and "nope" in missing.json()["itemNotFound"]["message"]
     version = httpx.get(f"{cloud.url}/compute/v2.1").json()["version"]
     assert version["min_version"] == "2.1" and version["version"] == "2.100"
-
-
-def test_servers_answer_501_until_they_exist(cloud, admin):
-    response = httpx.get(f"{cloud.url}/compute/v2.1/servers", headers={"X-Auth-Token": admin.auth_token})
-    assert response.status_code == 501 and response.json()["notImplemented"]["code"] == 501

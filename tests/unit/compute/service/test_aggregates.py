@@ -104,3 +104,10 @@ def test_instances_never_change_zone(db, aggregates):
     aggregates.remove_host(plain.id, "h2")
     with pytest.raises(errors.NotFound, match="Cannot remove host h2 in aggregate"):
         aggregates.remove_host(plain.id, "h2")
+
+
+def test_ids_no_database_holds_are_not_found(aggregates):
+    with pytest.raises(errors.AggregateNotFound):
+        aggregates.get(10 ** 20)
+    with pytest.raises(errors.NotFound):
+        aggregates.remove_host(-(10 ** 20), "h1")

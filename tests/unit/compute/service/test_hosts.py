@@ -147,3 +147,13 @@ def test_zones_available_and_not(db, hosts):
     hosts.set_service("h2", "nova-compute", disabled=True)
     available, unavailable, services = hosts.availability_zones()
     assert available == ["az1"] and unavailable == ["az2"] and len(services) == 2
+
+
+def test_ids_no_database_holds_are_not_found(hosts):
+    big = str(10 ** 20)
+    with pytest.raises(errors.HypervisorNotFound):
+        hosts.get_node(big, by_uuid=False)
+    with pytest.raises(errors.ServiceNotFound):
+        hosts.delete_service(big, by_uuid=False)
+    with pytest.raises(errors.ComputeInvalid, match="marker"):
+        hosts.list_nodes(marker=big)
