@@ -1,4 +1,4 @@
-"""The `overcast` command: up | status | manage ... | policy-sample."""
+"""The `overcast` command: up | agent compute | status | manage ... | policy-sample."""
 
 from __future__ import annotations
 
@@ -87,6 +87,53 @@ def _exit_cleanly(signum, frame):
     raise SystemExit(0)
 
 
+def cmd_agent(args) -> int:
+    """A compute agent for this host joining a controller over the bus (RabbitMQ)."""
+    import asyncio
+
+    config = load(args.config, bus__url=args.bus_url, compute__host=args.host, compute__driver=args.driver,
+                  compute__availability_zone=args.zone)
+    if config.bus.url.startswith("memory:"):
+        print("overcast agent: the agent joins a controller over a shared bus; give --bus-url amqp://...",
+              file=sys.stderr)
+        return 2
+    return asyncio.run(_run_agent(config))
+
+
+async def _run_agent(config) -> int:
+    import asyncio
+    import socket
+
+    from overcast.common.bus import Bus, make_transport
+    from overcast.compute.service import make_agent
+
+    host = config.compute.host or socket.gethostname()
+    bus = Bus(make_transport(config.bus.url), host=host)
+    await bus.start()
+    agent = make_agent(config, bus, host)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, stop.set)
+    try:
+        await agent.start()
+        print(f"overcast agent compute on {host}: driver {config.compute.driver}, joined over {bus_name(config)}",
+              flush=True)
+        await stop.wait()
+    finally:
+        await agent.stop()
+        await bus.stop()
+    print("overcast agent stopped", flush=True)
+    return 0
+
+
+def bus_name(config) -> str:
+    """The bus URL without its password, for messages."""
+    import re
+
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", config.bus.url)
+
+
 def cmd_status(args) -> int:
     from overcast.common import heartbeats
     from overcast.common.db import Database
@@ -141,6 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--merge-clouds", action="store_true", help="also add the entries to ~/.config/openstack/clouds.yaml")
     up.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     up.set_defaults(func=cmd_up)
+    agent = commands.add_parser("agent", help="run an agent for this host (compute) that joins a controller")
+    agent.add_argument("kind", choices=["compute"])
+    agent.add_argument("--config", help="TOML configuration file (or $OVERCAST_CONFIG)")
+    agent.add_argument("--bus-url", help="the controller's bus, amqp://user:pass@host:5672/")
+    agent.add_argument("--host", help="name this host reports (default: the machine's hostname)")
+    agent.add_argument("--driver", help="hypervisor driver (default: [compute] driver)")
+    agent.add_argument("--zone", help="availability zone of this host (default: [compute] availability_zone)")
+    agent.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    agent.set_defaults(func=cmd_agent)
     status = commands.add_parser("status", help="every service and agent, up or down")
     _common(status)
     status.set_defaults(func=cmd_status)

@@ -13,6 +13,7 @@ import logging
 
 from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
+from overcast.common.errors import NotFound
 from overcast.compute import states
 from overcast.compute.scheduler import COMPUTE_BINARY, NoValidHost, RequestSpec
 
@@ -24,6 +25,7 @@ class Conductor:
     def __init__(self, compute, bus):
         self.compute = compute
         self.bus = bus
+        self._group_locks: dict[str, asyncio.Lock] = {}
 
     def handlers(self) -> dict:
         return {"register_host": self.register_host, "report_node": self.report_node,
@@ -58,9 +60,25 @@ class Conductor:
     def _group(self, uuid: str):
         groups = self.compute.server_groups
         group = groups.group_of(uuid)
-        return groups.spec(group, exclude=[uuid]) if group else None
+        if group is None:
+            return None
+        try:
+            return groups.spec(group, exclude=[uuid])
+        except NotFound:  # the group was deleted meanwhile: nothing left to honour
+            return None
 
     async def _schedule(self, uuid: str, request_id: str, op: str, task_state: str) -> None:
+        """Members of one server group are placed one at a time, each seeing where the
+        others landed, so concurrent boots cannot break its policy (one conductor; with
+        several, the group check would have to move into the claim)."""
+        group = await asyncio.to_thread(self.compute.server_groups.group_of, uuid)
+        if group is None:
+            await self._place(uuid, request_id, op, task_state)
+            return
+        async with self._group_locks.setdefault(group, asyncio.Lock()):
+            await self._place(uuid, request_id, op, task_state)
+
+    async def _place(self, uuid: str, request_id: str, op: str, task_state: str) -> None:
         compute = self.compute
         row = await asyncio.to_thread(compute.servers.get, RequestContext(roles=["admin"]), uuid)
         spec = RequestSpec(consumer=uuid, vcpus=row.vcpus, memory_mb=row.memory_mb,

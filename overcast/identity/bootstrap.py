@@ -1,5 +1,5 @@
 """First-start bootstrap: the Default domain, admin/service/demo projects and users, the
-admin > member > reader roles, RegionOne, and a catalog entry for every service served.
+admin > manager > member > reader roles (Keystone 2024.2's set), RegionOne, and a catalog entry for every service served.
 
 Idempotent: each start makes sure these exist and that the catalog URLs of overcast's
 own services match the current public URL; nothing an operator created is touched.
@@ -16,8 +16,8 @@ from overcast.identity.service import IdentityService
 from overcast.identity.service.base import dump_json, load_json
 
 DEFAULT_DOMAIN = "default"
-ROLES = ("admin", "member", "reader", "service")
-IMPLIES = (("admin", "member"), ("member", "reader"))
+ROLES = ("admin", "manager", "member", "reader", "service")
+IMPLIES = (("admin", "manager"), ("manager", "member"), ("member", "reader"))
 
 
 def _ensure_role(identity: IdentityService, name: str) -> str:

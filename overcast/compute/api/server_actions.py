@@ -93,6 +93,7 @@ async def rebuild(req, body):
         server["key_name"] = full.key_name
     if req.version.at_least("2.57"):
         server["user_data"] = full.user_data
+        server.pop("OS-EXT-SRV-ATTR:user_data", None)
     server["adminPass"] = body.get("adminPass") or secrets.token_urlsafe(9)
     return reply({"server": server}, status=202)
 

@@ -48,6 +48,24 @@ def generate() -> tuple[str, str]:
     return public.decode() + " Generated-by-overcast", private
 
 
+def generate_x509(name: str) -> tuple[str, str]:
+    """A new self-signed certificate for an x509 keypair: (PEM certificate, PEM key)."""
+    import datetime
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=3650)).sign(key, hashes.SHA256()))
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), private
+
+
 class Keypairs:
     def __init__(self, db: Database, quotas):
         self.db = db
@@ -60,7 +78,7 @@ class Keypairs:
             raise errors.ComputeInvalid("Keypair data is invalid: Keypair name contains unsafe characters")
         private = None
         if public_key is None:
-            public_key, private = generate()
+            public_key, private = generate_x509(name) if key_type == "x509" else generate()
         fingerprint = x509_fingerprint(public_key) if key_type == "x509" else ssh_fingerprint(public_key)
         self.quotas.check_key_pairs(project_id, user_id)
         with self.db.session() as session:

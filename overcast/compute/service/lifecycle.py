@@ -89,7 +89,7 @@ class Lifecycle:
             raise errors.ComputeInvalid("Resize error: Unable to resize disk down.")
         extra_cores, extra_ram = flavor.vcpus - row.vcpus, flavor.memory_mb - row.memory_mb
         if extra_cores > 0 or extra_ram > 0:
-            await asyncio.to_thread(self._check_resize_quota, ctx, max(extra_cores, 0), max(extra_ram, 0))
+            await asyncio.to_thread(self._check_resize_quota, row.project_id, max(extra_cores, 0), max(extra_ram, 0))
         spec = RequestSpec(consumer=f"resize-{uuid}", vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
                            disk_gb=flavor.root_gb + flavor.ephemeral_gb)
         node_id = await asyncio.to_thread(self._node_id, row.host)
@@ -108,9 +108,9 @@ class Lifecycle:
             await asyncio.to_thread(compute.scheduler.release, f"resize-{uuid}")
             raise
 
-    def _check_resize_quota(self, ctx, cores: int, ram: int) -> None:
+    def _check_resize_quota(self, project_id: str, cores: int, ram: int) -> None:
         quotas = self.compute.quotas
-        limits, used = quotas.limits(ctx.project_id), quotas.usage(ctx.project_id)
+        limits, used = quotas.limits(project_id), quotas.usage(project_id)
         for name, extra in (("cores", cores), ("ram", ram)):
             if extra and limits[name] >= 0 and used[name] + extra > limits[name]:
                 raise errors.QuotaExceeded(f"Quota exceeded for {name}: Requested {extra}, but already used "

@@ -31,7 +31,7 @@ ROUTES = [
     Route("GET", "/v2/images/{image_id}/members/{member_id}", members.show, "get_member"),
     Route("PUT", "/v2/images/{image_id}/members/{member_id}", members.update, "modify_member"),
     Route("DELETE", "/v2/images/{image_id}/members/{member_id}", members.delete, "delete_member"),
-    Route("GET", "/v2/images/{image_id}/tasks", not_implemented),
+    Route("GET", "/v2/images/{image_id}/tasks", images.list_tasks, "get_image"),
     Route("GET", "/v2/tasks", not_implemented),
     Route("POST", "/v2/tasks", discovery.create_task),
     Route("POST", "/v2/images/{image_id}/locations", not_implemented),

@@ -1,0 +1,129 @@
+"""`overcast agent compute` on "other hosts": two agent processes join a controller over
+RabbitMQ (a private vhost per test), take the servers the scheduler places on them, and
+reconcile after a restart."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+
+from cloudproc import CloudProcess
+from conftest import FAST_HASH, connect
+
+pytestmark = [pytest.mark.rabbitmq]
+
+
+@pytest.fixture
+def amqp_url():
+    """A fresh RabbitMQ vhost, so no other cloud on this broker shares its queues."""
+    ctl = shutil.which("rabbitmqctl")
+    vhost = f"overcast-{uuid.uuid4().hex[:8]}"
+    if ctl is None or subprocess.run([ctl, "add_vhost", vhost], capture_output=True, timeout=60).returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail("RabbitMQ (rabbitmqctl) is not usable in CI")
+        pytest.skip("RabbitMQ not available")
+    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                   capture_output=True, timeout=60)
+    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    subprocess.run([ctl, "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
+def start_agent(tmp_path, amqp_url: str, host: str) -> subprocess.Popen:
+    log = open(tmp_path / f"agent-{host}.log", "ab")
+    env = {**os.environ, "OVERCAST_COMPUTE_FAKE_VCPUS": "4", "OVERCAST_COMPUTE_FAKE_MEMORY_MB": "4096"}
+    return subprocess.Popen([sys.executable, "-m", "overcast", "agent", "compute", "--host", host,
+                             "--bus-url", amqp_url], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_agent(proc: subprocess.Popen) -> int:
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=15)
+
+
+def wait_for(check, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def resources(cloud, conn) -> dict[str, dict]:
+    """Hypervisors with their resource fields (2.88 dropped them, so ask for 2.1)."""
+    answer = httpx.get(f"{cloud.url}/compute/v2.1/os-hypervisors/detail",
+                       headers={"X-Auth-Token": conn.auth_token, "OpenStack-API-Version": "compute 2.1"})
+    return {h["hypervisor_hostname"]: h for h in answer.json()["hypervisors"]}
+
+
+def test_agents_join_take_servers_and_reconcile(tmp_path, amqp_url):
+    env = {**FAST_HASH, "OVERCAST_BUS_URL": amqp_url, "OVERCAST_COMPUTE_AGENT": "false"}
+    cloud = CloudProcess(tmp_path / "data", env=env).start()
+    agents = {host: start_agent(tmp_path, amqp_url, host) for host in ("node-a", "node-b")}
+    try:
+        admin = connect(cloud)
+        computes = lambda: [s for s in admin.compute.services() if s.binary == "nova-compute"]  # noqa: E731
+        wait_for(lambda: len(computes()) == 2 and all(s.state == "up" for s in computes()), what="two agents up")
+        assert {s.host for s in computes()} == {"node-a", "node-b"}
+        hypervisors = resources(cloud, admin)
+        assert set(hypervisors) == {"node-a", "node-b"} and hypervisors["node-a"]["vcpus"] == 4
+        image = admin.image.create_image(name="tiny", data=b"\0" * 1024, disk_format="raw",
+                                         container_format="bare", visibility="public")
+        servers = [admin.compute.create_server(name=f"spread-{i}", image_id=image.id, flavor_id="42")
+                   for i in range(2)]
+        servers = [admin.compute.wait_for_server(s, interval=0.1, wait=30) for s in servers]
+        # spread by free RAM: one on each host
+        assert sorted(s.compute_host for s in servers) == ["node-a", "node-b"]
+        on_a = next(s for s in servers if s.compute_host == "node-a")
+        assert admin.compute.get_server_console_output(on_a)["output"]
+        # node-a restarts: its fake guests are gone, so its server is reconciled to SHUTOFF
+        assert stop_agent(agents["node-a"]) == 0
+        agents["node-a"] = start_agent(tmp_path, amqp_url, "node-a")
+        wait_for(lambda: admin.compute.get_server(on_a.id).status == "SHUTOFF", what="reconciled server")
+        admin.compute.start_server(on_a)
+        admin.compute.wait_for_server(on_a, interval=0.1, wait=30)
+        for server in servers:
+            admin.compute.delete_server(server)
+        wait_for(lambda: not list(admin.compute.servers(name="^spread-")), what="servers deleted")
+        used = {name: h["vcpus_used"] for name, h in resources(cloud, admin).items()}
+        assert used == {"node-a": 0, "node-b": 0}
+        admin.image.delete_image(image)
+    finally:
+        for proc in agents.values():
+            if proc.poll() is None:
+                stop_agent(proc)
+        assert cloud.stop() == 0
+
+
+def test_agent_refuses_the_memory_bus():
+    result = subprocess.run([sys.executable, "-m", "overcast", "agent", "compute", "--host", "x"],
+                            capture_output=True, text=True, timeout=60,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("OVERCAST_")})
+    assert result.returncode == 2 and "amqp" in result.stderr
+
+
+def test_agent_heartbeats_reach_the_controller(tmp_path, amqp_url):
+    env = {**FAST_HASH, "OVERCAST_BUS_URL": amqp_url, "OVERCAST_COMPUTE_AGENT": "false"}
+    cloud = CloudProcess(tmp_path / "data", env=env).start()
+    agent = start_agent(tmp_path, amqp_url, "node-c")
+    try:
+        token = connect(cloud).auth_token
+        url = f"{cloud.url}/compute/v2.1/os-services?binary=nova-compute"
+
+        def listed():
+            services = httpx.get(url, headers={"X-Auth-Token": token}).json()["services"]
+            return services and services[0]["state"] == "up" and services[0]["host"] == "node-c"
+
+        wait_for(listed, what="node-c up in os-services")
+    finally:
+        stop_agent(agent)
+        assert cloud.stop() == 0
