@@ -57,7 +57,8 @@ class ComputeAgent:
                                                          "report": await self.report()}, timeout=30)
         await self.reconcile()
         handlers = {name: self._handler(name) for name in OPS}
-        handlers.update(get_console_output=self.console_output, get_remote_console=self.remote_console)
+        handlers.update(get_console_output=self.console_output, get_remote_console=self.remote_console,
+                        get_diagnostics=self.diagnostics, external_instance_event=self.external_event)
         await self.bus.serve(f"compute.{self.host}", handlers)
         self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, "nova-compute", self.host,
                                                                          "compute")))
@@ -151,6 +152,14 @@ class ComputeAgent:
             return await asyncio.to_thread(self.driver.get_console_output, payload["uuid"], lines)
         except InstanceNotFound:
             return ""
+
+    async def diagnostics(self, payload: dict) -> dict:
+        return await asyncio.to_thread(self.driver.get_diagnostics, payload["uuid"])
+
+    async def external_event(self, payload: dict) -> None:
+        """Events from the network and volume services (network-vif-plugged, ...). Nothing
+        waits on them yet: the network wiring (issue 5) adds its waiters here."""
+        log.info("event %s for %s (%s)", payload.get("name"), payload.get("uuid"), payload.get("status"))
 
     async def remote_console(self, payload: dict) -> dict:
         return await asyncio.to_thread(self.driver.get_remote_console, payload["uuid"], payload["kind"])

@@ -1,6 +1,6 @@
 """Compute errors, with Nova's messages."""
 
-from overcast.common.errors import BadRequest, Conflict, Forbidden, MethodNotAllowed, NotFound
+from overcast.common.errors import BadRequest, Conflict, Forbidden, MethodNotAllowed, NotFound, Unimplemented
 
 
 class FlavorNotFound(NotFound):
@@ -91,4 +91,8 @@ class AggregateNotFound(NotFound):
 
 
 class ComputeNotFound(NotFound):
+    pass
+
+
+class ComputeUnimplemented(Unimplemented):
     pass

@@ -2,6 +2,7 @@
 
 from overcast.common.policy import Rule
 from overcast.compute.policies_hosts import RULES as HOST_RULES
+from overcast.compute.policies_misc import RULES as MISC_RULES
 from overcast.compute.policies_servers import RULES as SERVER_RULES
 
 P = "os_compute_api:"
@@ -57,4 +58,5 @@ RULES = [
          [("DELETE", "/os-server-groups/{server_group_id}")]),
     *SERVER_RULES,
     *HOST_RULES,
+    *MISC_RULES,
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.compute.api import host_routes, server_routes
+from overcast.compute.api import host_routes, misc_routes, server_routes
 from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions
 
 P = "os_compute_api:"
@@ -47,9 +47,9 @@ ROUTES = [
     Route("DELETE", "/v2.1/os-server-groups/{group_id}", server_groups.delete, P + "os-server-groups:delete"),
     *server_routes.ROUTES,
     *host_routes.ROUTES,
+    *misc_routes.ROUTES,
     # not yet served: the servers work (issue 4) fills these in
     *[Route(method, f"/v2.1/{path}", not_implemented) for method, path in (
-        ("GET", "os-simple-tenant-usage"), ("GET", "images"), ("GET", "images/detail"), ("GET", "os-security-groups"),
-        ("GET", "os-floating-ips"), ("GET", "os-networks"), ("GET", "os-volumes"),
+        ("GET", "os-security-groups"), ("GET", "os-floating-ips"), ("GET", "os-networks"), ("GET", "os-volumes"),
     )],
 ]

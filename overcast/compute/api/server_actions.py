@@ -227,6 +227,14 @@ async def reset_state(req, body):
     await asyncio.to_thread(req.state.compute.actions.reset_state, req.context, row.uuid, body["state"])
 
 
+def _migrate(live: bool):
+    async def handle(req, body):
+        row = await _server(req, "os-migrate-server:migrate_live" if live else "os-migrate-server:migrate")
+        await _lifecycle(req).migrate(req.context, row.uuid, live)
+
+    return handle
+
+
 async def force_delete(req, body):
     row = await _server(req, "os-deferred-delete:force")
     await _lifecycle(req).delete(req.context, row.uuid)
@@ -251,7 +259,7 @@ ACTIONS = {
     "os-getVNCConsole": _legacy_console("vnc", "os-getVNCConsole"),
     "os-getSPICEConsole": _legacy_console("spice", "os-getSPICEConsole"),
     "os-getSerialConsole": _legacy_console("serial", "os-getSerialConsole"),
-    "os-resetState": reset_state, "os-forceDelete": force_delete, "restore": restore,
+    "migrate": _migrate(False), "os-migrateLive": _migrate(True), "os-resetState": reset_state, "os-forceDelete": force_delete, "restore": restore,
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from overcast.common.api import Route
-from overcast.compute.api import server_actions, server_meta, servers
+from overcast.compute.api import server_actions, server_admin, server_meta, servers
 
 P = "os_compute_api:"
 S = "/v2.1/servers/{server_id}"
@@ -29,6 +29,9 @@ ROUTES = [
     Route("GET", S + "/tags/{tag}", server_meta.check_tag, P + "os-server-tags:show"),
     Route("PUT", S + "/tags/{tag}", server_meta.add_tag, P + "os-server-tags:update"),
     Route("DELETE", S + "/tags/{tag}", server_meta.delete_tag, P + "os-server-tags:delete"),
+    Route("GET", S + "/diagnostics", server_admin.diagnostics, P + "os-server-diagnostics"),
+    Route("POST", "/v2.1/os-server-external-events", server_admin.external_events,
+          P + "os-server-external-events:create"),
     Route("GET", S + "/os-instance-actions", server_meta.list_actions, P + "os-instance-actions:list"),
     Route("GET", S + "/os-instance-actions/{request_id}", server_meta.show_action, P + "os-instance-actions:show"),
 ]

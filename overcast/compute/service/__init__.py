@@ -14,6 +14,7 @@ from overcast.compute.scheduler import Scheduler
 from overcast.compute.service.aggregates import Aggregates
 from overcast.compute.service.flavors import Flavors
 from overcast.compute.service.hosts import Hosts
+from overcast.compute.service.image_proxy import ImageProxy
 from overcast.compute.service.keypairs import Keypairs
 from overcast.compute.service.lifecycle import Lifecycle
 from overcast.compute.service.progress import Progress
@@ -23,6 +24,7 @@ from overcast.compute.service.server_actions import ServerActions
 from overcast.compute.service.server_groups import ServerGroups
 from overcast.compute.service.server_meta import InstanceActions, Metadata, Tags
 from overcast.compute.service.servers import Servers
+from overcast.compute.service.usage import Usage
 
 
 class ComputeService:
@@ -47,6 +49,8 @@ class ComputeService:
         self.metadata = Metadata(self)
         self.tags = Tags(self)
         self.instance_actions = InstanceActions(self)
+        self.usage = Usage(db)
+        self.image_proxy = ImageProxy(image, self.quotas)
         self.agent = None
 
     def start(self) -> None:

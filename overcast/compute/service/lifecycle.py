@@ -9,6 +9,7 @@ import secrets
 
 from sqlalchemy import select
 
+from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
 from overcast.common.heartbeats import DOWN_AFTER, ServiceRecord
 from overcast.compute import errors, states
@@ -204,6 +205,43 @@ class Lifecycle:
             output = "\n".join(output.split("\n")[-length:]) if length else ""
         return output
 
+    async def diagnostics(self, ctx, uuid: str) -> dict:
+        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+        if not row.host or row.vm_state == states.BUILDING:
+            raise errors.ComputeConflict(f"Instance {uuid} is not ready yet")
+        return await self.bus.call(f"compute.{row.host}", "get_diagnostics", {"uuid": uuid}, timeout=30)
+
+    async def external_events(self, events: list[dict]) -> list[dict]:
+        """Deliver each event to its server's host; each gets Nova's per-event code."""
+        results = []
+        for event in events:
+            try:
+                row = await asyncio.to_thread(self.compute.servers.get, _ADMIN, event["server_uuid"])
+            except errors.ServerNotFound:
+                results.append({**event, "code": 404, "status": "failed"})
+                continue
+            if not row.host:
+                results.append({**event, "code": 422, "status": "failed"})
+                continue
+            await self._cast_host(row, "external_instance_event", {"name": event["name"], "tag": event.get("tag"),
+                                                                   "status": event.get("status", "completed")})
+            results.append({**event, "code": 200, "status": event.get("status", "completed")})
+        return results
+
+    async def migrate(self, ctx, uuid: str, live: bool) -> None:
+        """Cold or live migration needs a second host and a disk transfer between hosts."""
+        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+        action = "os-migrateLive" if live else "migrate"
+        allowed = (states.ACTIVE, states.PAUSED) if live else (states.ACTIVE, states.STOPPED)
+        if row.vm_state not in allowed or row.task_state is not None:
+            raise errors.InstanceInvalidState(uuid, action, "vm_state", row.vm_state)
+        others = [h for h in await asyncio.to_thread(self.compute.scheduler.host_states)
+                  if h.host != row.host and h.up and h.enabled]
+        if not others:
+            raise errors.ComputeInvalid("No valid host was found. No valid host found for "
+                                        + ("live migration" if live else "cold migrate"))
+        raise errors.ComputeUnimplemented("Moving a server between hosts is not implemented yet.")
+
     async def remote_console(self, ctx, uuid: str, kind: str) -> dict:
         row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
         if row.vm_state != states.ACTIVE or not row.host:
@@ -211,6 +249,9 @@ class Lifecycle:
         where = await self.bus.call(f"compute.{row.host}", "get_remote_console", {"uuid": uuid, "kind": kind},
                                     timeout=30)
         return {**where, "token": secrets.token_urlsafe(24)}
+
+
+_ADMIN = RequestContext(roles=["admin"])
 
 
 class _Flavor:
