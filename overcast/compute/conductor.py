@@ -14,7 +14,7 @@ import logging
 from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
 from overcast.common.errors import NotFound
-from overcast.compute import states
+from overcast.compute.notifications import notify
 from overcast.compute.scheduler import COMPUTE_BINARY, NoValidHost, RequestSpec
 
 TOPIC = "compute-conductor"
@@ -157,13 +157,4 @@ class Conductor:
         return {"size": len(data)}
 
     async def _notify(self, event: str, row) -> None:
-        try:
-            await self.bus.notify(f"compute.instance.{event}", {
-                "instance_id": row.uuid, "tenant_id": row.project_id, "user_id": row.user_id,
-                "display_name": row.display_name, "state": row.vm_state, "host": row.host,
-                "instance_type_id": row.flavor_id, "memory_mb": row.memory_mb, "vcpus": row.vcpus,
-                "root_gb": row.root_gb, "image_ref": row.image_ref, "state_description": row.task_state or "",
-                "status": states.status(row.vm_state, row.task_state),
-            }, publisher_id=f"compute.{row.host or 'conductor'}")
-        except Exception:  # notifications never block the work they describe
-            log.warning("notification %s for %s not sent", event, row.uuid, exc_info=True)
+        await notify(self.bus, event, row)

@@ -4,11 +4,13 @@ reconcile after a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -16,6 +18,7 @@ import httpx
 import pytest
 
 from cloudproc import CloudProcess
+from overcast.common.bus import Bus, make_transport
 from conftest import FAST_HASH, connect
 
 pytestmark = [pytest.mark.rabbitmq]
@@ -126,4 +129,46 @@ def test_agent_heartbeats_reach_the_controller(tmp_path, amqp_url):
         wait_for(listed, what="node-c up in os-services")
     finally:
         stop_agent(agent)
+        assert cloud.stop() == 0
+
+
+def test_server_changes_are_notified_on_the_bus(tmp_path, amqp_url):
+    seen: list[str] = []
+
+    async def listen(stop: asyncio.Event):
+        bus = Bus(make_transport(amqp_url), host="listener")
+        await bus.start()
+
+        async def on_note(envelope):
+            seen.append(envelope["event_type"])
+
+        await bus.subscribe_notifications(on_note)
+        ready.set()
+        await stop.wait()
+        await bus.stop()
+
+    ready = threading.Event()
+    loop = asyncio.new_event_loop()
+    stop_event = asyncio.Event()
+    thread = threading.Thread(target=lambda: loop.run_until_complete(listen(stop_event)), daemon=True)
+    thread.start()
+    assert ready.wait(20)
+    cloud = CloudProcess(tmp_path / "data", env={**FAST_HASH, "OVERCAST_BUS_URL": amqp_url}).start()
+    try:
+        admin = connect(cloud)
+        image = admin.image.create_image(name="tiny", data=b"\0" * 1024, disk_format="raw",
+                                         container_format="bare", visibility="public")
+        server = admin.compute.create_server(name="noted", image_id=image.id, flavor_id="42")
+        admin.compute.wait_for_server(server, interval=0.1, wait=30)
+        admin.compute.stop_server(server)
+        admin.compute.wait_for_server(server, status="SHUTOFF", interval=0.1, wait=30)
+        admin.compute.delete_server(server)
+        wait_for(lambda: "compute.instance.delete.end" in seen, what="the delete notification")
+        for event in ("compute.instance.create.start", "compute.instance.create.end", "compute.instance.update",
+                      "compute.instance.power_off.end"):
+            assert event in seen
+        admin.image.delete_image(image)
+    finally:
+        loop.call_soon_threadsafe(stop_event.set)
+        thread.join(10)
         assert cloud.stop() == 0

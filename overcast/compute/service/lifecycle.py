@@ -14,6 +14,7 @@ from overcast.common.db import utcnow
 from overcast.common.heartbeats import DOWN_AFTER, ServiceRecord
 from overcast.compute import errors, states
 from overcast.compute.conductor import TOPIC as CONDUCTOR
+from overcast.compute.notifications import notify
 from overcast.compute.scheduler import COMPUTE_BINARY, RequestSpec
 from overcast.compute.service.server_actions import TRANSITIONS
 from overcast.compute.service.servers import flavor_copy
@@ -42,6 +43,8 @@ class Lifecycle:
 
     async def create(self, ctx, req):
         rows, reservation = await asyncio.to_thread(self.compute.servers.create, ctx, req)
+        for row in rows:
+            await notify(self.bus, "create.start", row)
         await self.bus.cast(CONDUCTOR, "build_instances", {"uuids": [r.uuid for r in rows],
                                                            "request_id": ctx.request_id})
         return rows, reservation
@@ -53,7 +56,9 @@ class Lifecycle:
         if row.host and await asyncio.to_thread(self.host_up, row.host):
             await self._cast_host(row, "terminate_instance", {"request_id": ctx.request_id, "task_state": "deleting"})
         else:  # never placed, or its host is down: Nova's local delete
-            await asyncio.to_thread(self.compute.servers.mark_deleted, uuid)
+            gone = await asyncio.to_thread(self.compute.servers.mark_deleted, uuid)
+            if gone is not None:
+                await notify(self.bus, "delete.end", gone)
 
     # -- actions ------------------------------------------------------------------------
 
@@ -61,6 +66,7 @@ class Lifecycle:
                   with_spec: bool = False):
         """Begin transition ``name`` and cast its operation to the server's host."""
         row = await asyncio.to_thread(self.compute.actions.begin, ctx, uuid, name, values)
+        await notify(self.bus, "update", row)
         move = TRANSITIONS[name]
         if move.op is not None:
             payload = {"request_id": ctx.request_id, "task_state": move.task_state, **(extra or {})}
