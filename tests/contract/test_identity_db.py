@@ -72,7 +72,7 @@ def test_password_token_issue_and_validate(identity):
     token, data = identity.auth.issue(auth)
     assert identity.auth.validate(token).user_id == data.user_id
     names = {identity.names.role(r) for r in data.role_ids}
-    assert names == {"admin", "member", "reader"}
+    assert names == {"admin", "manager", "member", "reader"}
 
 
 def test_expired_token_is_refused(identity, monkeypatch):
@@ -136,7 +136,7 @@ def test_group_and_inherited_roles_are_effective(identity):
     identity.assignments.grant("group", group.id, "project", project.id, reader.id)
     identity.assignments.grant("user", user.id, "domain", domain.id, admin.id, inherited=True)
     roles = {identity.names.role(r) for r in identity.assignments.effective_roles(user.id, project_id=project.id)}
-    assert roles == {"admin", "member", "reader"}
+    assert roles == {"admin", "manager", "member", "reader"}
     assert identity.assignments.targets_of(user.id, "project") == [project.id]
 
 

@@ -9,7 +9,7 @@ from overcast.common.api import reply
 from overcast.common.api.validation import check
 from overcast.common.bus import RemoteError
 from overcast.compute import errors
-from overcast.compute.api.servers import _render, check_metadata, invalid
+from overcast.compute.api.servers import render, check_metadata, invalid
 
 P = "os_compute_api:"
 CONSOLE_TYPES = {"novnc": "vnc", "xvpvnc": "vnc", "spice-html5": "spice", "serial": "serial", "webmks": "mks"}
@@ -83,12 +83,12 @@ async def rebuild(req, body):
     compute = req.state.compute
     if "key_name" in body and req.version.at_least("2.54"):
         values["key_name"] = body["key_name"]
-        values["key_data"] = compute.servers._key(req.context, body["key_name"])
+        values["key_data"] = compute.servers.key_for(req.context, body["key_name"])
     if "metadata" in body:
         await asyncio.to_thread(compute.metadata.replace, req.context, row.uuid, check_metadata(body["metadata"]))
     await _lifecycle(req).rebuild(req.context, row.uuid, body["imageRef"].rsplit("/", 1)[-1], values)
     full = await asyncio.to_thread(compute.servers.show, req.context, row.uuid)
-    server = _render(req, full, slim=True)
+    server = render(req, full, slim=True)
     if req.version.at_least("2.54"):
         server["key_name"] = full.key_name
     if req.version.at_least("2.57"):

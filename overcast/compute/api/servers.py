@@ -225,7 +225,7 @@ def list_detail(req):
     return _listing(req, detail=True)
 
 
-def _render(req, row, slim: bool = False) -> dict:
+def render(req, row, slim: bool = False) -> dict:
     """The server as show gives it; ``slim``: as update and rebuild give it (2.75 made them equal)."""
     compute = req.state.compute
     groups = compute.servers.groups_of(row.uuid) if req.version.at_least("2.71") else None
@@ -237,7 +237,7 @@ def _render(req, row, slim: bool = False) -> dict:
 def show(req):
     row = req.state.compute.servers.show(req.context, req.params["server_id"])
     req.authorize({"project_id": row.project_id})
-    return reply({"server": _render(req, row)})
+    return reply({"server": render(req, row)})
 
 
 def update(req):
@@ -260,7 +260,7 @@ def update(req):
     current = compute.servers.get(req.context, req.params["server_id"])
     req.authorize({"project_id": current.project_id})
     row = compute.servers.update(req.context, current.uuid, values)
-    return reply({"server": _render(req, row, slim=True)})
+    return reply({"server": render(req, row, slim=True)})
 
 
 async def delete(req):

@@ -81,7 +81,7 @@ class Lifecycle:
 
     async def rebuild(self, ctx, uuid: str, image_ref: str, values: dict):
         current = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
-        image = await asyncio.to_thread(self.compute.servers._image, ctx, image_ref, _Flavor(current.flavor))
+        image = await asyncio.to_thread(self.compute.servers.image_for, ctx, image_ref, _Flavor(current.flavor))
         stopped = current.vm_state == states.STOPPED
         return await self.act(ctx, uuid, "rebuild", {"stopped": stopped}, {**values, "image_ref": image.id},
                               with_spec=True)
@@ -89,7 +89,7 @@ class Lifecycle:
     async def resize(self, ctx, uuid: str, flavor_ref: str):
         compute = self.compute
         row = await asyncio.to_thread(compute.servers.get, ctx, uuid)
-        flavor = await asyncio.to_thread(compute.servers._flavor, ctx, flavor_ref)
+        flavor = await asyncio.to_thread(compute.servers.flavor_for, ctx, flavor_ref)
         if flavor.flavorid == row.flavor_id:
             raise errors.ComputeInvalid("When resizing, instances must change flavor!")
         if flavor.root_gb < row.flavor["root_gb"] and row.flavor["root_gb"]:

@@ -61,13 +61,15 @@ class Servers:
 
     # -- create ------------------------------------------------------------------
 
-    def _flavor(self, ctx, ref: str):
+    def flavor_for(self, ctx, ref: str):
+        """The flavor a boot or resize names; 400 (not 404) when the caller cannot use it."""
         try:
             return self.compute.flavors.get(ctx, ref)
         except NotFound:
             raise errors.ComputeInvalid(f"Flavor {ref} could not be found.") from None
 
-    def _image(self, ctx, ref: str, flavor):
+    def image_for(self, ctx, ref: str, flavor):
+        """The image a boot or rebuild names, checked against the flavor (400s as Nova)."""
         images = self.compute.image.images
         try:
             image = images.get(ctx, ref)
@@ -87,7 +89,8 @@ class Servers:
                                             f"bytes, image is {image.size} bytes.")
         return image
 
-    def _key(self, ctx, name: str | None) -> str | None:
+    def key_for(self, ctx, name: str | None) -> str | None:
+        """The public key of the caller's keypair ``name``; 400 when there is none."""
         if name is None:
             return None
         try:
@@ -110,7 +113,7 @@ class Servers:
 
     def create(self, ctx, req: BootRequest) -> tuple[list[Instance], str]:
         """Validate ``req`` and write the instances (BUILD/scheduling); (rows, reservation id)."""
-        flavor = self._flavor(ctx, req.flavor_ref)
+        flavor = self.flavor_for(ctx, req.flavor_ref)
         boot = [bdm for bdm in req.block_devices if str(bdm.get("boot_index")) == "0"]
         image_ref = req.image_ref
         if boot and boot[0].get("source_type") == "image" and boot[0].get("destination_type", "local") == "local":
@@ -120,8 +123,8 @@ class Servers:
                                         "storage service, which this cloud does not run yet.")
         if not image_ref:
             raise errors.ComputeInvalid("Missing imageRef attribute")
-        image_id = self._image(ctx, image_ref, flavor).id
-        key_data = self._key(ctx, req.key_name)
+        image_id = self.image_for(ctx, image_ref, flavor).id
+        key_data = self.key_for(ctx, req.key_name)
         zone, force_host = self._zone(ctx, req.availability_zone)
         limits = self.compute.quotas.limits(ctx.project_id)
         if 0 <= limits["metadata_items"] < len(req.metadata):
