@@ -75,6 +75,11 @@ class HostBinaryNotFound(NotFound):
         super().__init__(f"Could not find binary {binary} on host {host}.")
 
 
+class HostNotFound(NotFound):
+    def __init__(self, host: str):
+        super().__init__(f"Host {host} could not be found.")
+
+
 class ComputeHostNotFound(NotFound):
     def __init__(self, host: str):
         super().__init__(f"Compute host {host} could not be found.")

@@ -1,6 +1,7 @@
 """Compute default policy rules, with Nova's rule names so its policy.yaml files work."""
 
 from overcast.common.policy import Rule
+from overcast.compute.policies_admin import RULES as ADMIN_RULES
 from overcast.compute.policies_hosts import RULES as HOST_RULES
 from overcast.compute.policies_misc import RULES as MISC_RULES
 from overcast.compute.policies_servers import RULES as SERVER_RULES
@@ -59,4 +60,5 @@ RULES = [
     *SERVER_RULES,
     *HOST_RULES,
     *MISC_RULES,
+    *ADMIN_RULES,
 ]

@@ -16,7 +16,9 @@ from overcast.compute.service.flavors import Flavors
 from overcast.compute.service.hosts import Hosts
 from overcast.compute.service.image_proxy import ImageProxy
 from overcast.compute.service.keypairs import Keypairs
+from overcast.compute.service.legacy_hosts import LegacyHosts
 from overcast.compute.service.lifecycle import Lifecycle
+from overcast.compute.service.migrations import Migrations
 from overcast.compute.service.progress import Progress
 from overcast.compute.service.quotas import Quotas
 from overcast.compute.service.registry import Registry
@@ -24,6 +26,7 @@ from overcast.compute.service.server_actions import ServerActions
 from overcast.compute.service.server_groups import ServerGroups
 from overcast.compute.service.server_meta import InstanceActions, Metadata, Tags
 from overcast.compute.service.servers import Servers
+from overcast.compute.service.task_log import TaskLog
 from overcast.compute.service.usage import Usage
 
 
@@ -42,6 +45,9 @@ class ComputeService:
         self.registry = Registry(db, config.compute.availability_zone)
         self.hosts = Hosts(db, config)
         self.aggregates = Aggregates(db, config.compute.availability_zone)
+        self.legacy_hosts = LegacyHosts(db, self.hosts)
+        self.task_log = TaskLog(self.hosts)
+        self.migrations = Migrations(db)
         self.servers = Servers(self)
         self.actions = ServerActions(self)
         self.progress = Progress(self)

@@ -4,15 +4,21 @@ Usage is counted from the rows themselves (instances, cores and RAM from the liv
 instances, keypairs per user, server groups per project), so there is no usage table to
 drift; like Nova's counting quotas, a create checks before it writes and again after, and
 undoes its rows when a racing request took the last slot. -1 means unlimited.
+
+Defaults are the configured values overlaid with the ``default`` quota class
+(os-quota-class-sets), as Nova's DbQuotaDriver reads them; other classes are stored and
+shown but nothing reads them.
 """
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import delete, func, select
 
 from overcast.common.db import Database
 from overcast.compute import errors
-from overcast.compute.models import Instance, KeyPair, QuotaLimit, ServerGroup
+from overcast.compute.models import Instance, KeyPair, QuotaClass, QuotaLimit, ServerGroup
 
 DEFAULTS = {
     "instances": 10,
@@ -31,6 +37,9 @@ DEFAULTS = {
     "security_groups": 10,
     "security_group_rules": 20,
 }
+DEFAULT_CLASS = "default"  # the quota class whose values are the defaults
+LIMIT = re.compile(r"^-?[0-9]+$")  # Nova's quota schema pattern
+MAX_LIMIT = 0x7FFFFFFF  # the largest limit the database holds (Nova's MAX_INT)
 NETWORK_PROXIED = ("floating_ips", "fixed_ips", "security_groups", "security_group_rules")
 INJECTED = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
 
@@ -45,20 +54,57 @@ def visible(version) -> list[str]:
     return names
 
 
+def check_limit(name: str, value) -> int:
+    """A limit as Nova's quota schema takes it: an integer (or its string) from -1 to 2**31-1."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not LIMIT.match(str(value)):
+        raise errors.ComputeInvalid(f"Invalid input for field/attribute {name}. Value: {value}.")
+    if int(value) < -1:
+        raise errors.ComputeInvalid(f"Quota limit {value} for {name} must be -1 or greater.")
+    if int(value) > MAX_LIMIT:
+        raise errors.ComputeInvalid(f"Invalid input for field/attribute {name}. Value: {value}. "
+                                    f"{value} is greater than the maximum of {MAX_LIMIT}")
+    return int(value)
+
+
 class Quotas:
     def __init__(self, db: Database, defaults: dict[str, int] | None = None):
         self.db = db
-        self.defaults = {**DEFAULTS, **(defaults or {})}
+        self.configured = {**DEFAULTS, **(defaults or {})}
+
+    @property
+    def defaults(self) -> dict[str, int]:
+        """What a project without its own limits gets: the ``default`` class over the config."""
+        return self.class_limits(DEFAULT_CLASS)
+
+    def class_limits(self, class_name: str) -> dict[str, int]:
+        """A quota class's values; resources it does not set keep the configured default."""
+        with self.db.session() as session:
+            rows = session.execute(select(QuotaClass.resource, QuotaClass.hard_limit)
+                                   .where(QuotaClass.class_name == class_name)).all()
+        return {**self.configured, **{name: limit for name, limit in rows if name in self.configured}}
+
+    def update_class(self, class_name: str, values: dict) -> dict[str, int]:
+        """Set a class's limits (the caller checked the names); each value as ``check_limit`` takes it."""
+        limits = {name: check_limit(name, value) for name, value in values.items()}
+        with self.db.session() as session:
+            for name, value in limits.items():
+                row = session.get(QuotaClass, (class_name, name))
+                if row is None:
+                    session.add(QuotaClass(class_name=class_name, resource=name, hard_limit=value))
+                else:
+                    row.hard_limit = value
+        return self.class_limits(class_name)
 
     def limits(self, project_id: str) -> dict[str, int]:
+        defaults = self.defaults
         with self.db.session() as session:
             rows = session.execute(
                 select(QuotaLimit.resource, QuotaLimit.hard_limit).where(QuotaLimit.project_id == project_id)
             ).all()
-        return {**self.defaults, **{resource: limit for resource, limit in rows if resource in self.defaults}}
+        return {**defaults, **{resource: limit for resource, limit in rows if resource in defaults}}
 
     def usage(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
-        used = {name: 0 for name in self.defaults}
+        used = {name: 0 for name in self.configured}
         with self.db.session() as session:
             count, cores, ram = session.execute(
                 select(func.count(), func.coalesce(func.sum(Instance.vcpus), 0),
@@ -95,10 +141,7 @@ class Quotas:
         for name, value in values.items():
             if name not in allowed:
                 raise errors.ComputeInvalid(f"Bad key(s) {name} in quota_set")
-            if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).lstrip("-").isdigit():
-                raise errors.ComputeInvalid(f"Invalid input for field/attribute {name}. Value: {value}.")
-            if int(value) < -1:
-                raise errors.ComputeInvalid(f"Quota limit {value} for {name} must be -1 or greater.")
+            check_limit(name, value)
         with self.db.session() as session:
             for name, value in values.items():
                 row = session.get(QuotaLimit, (project_id, name))
