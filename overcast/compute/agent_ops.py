@@ -94,7 +94,7 @@ def rebuild(agent, payload):
 
 def resize(agent, payload):
     agent.driver.resize(payload["uuid"], _spec(payload, "new_spec"))
-    return _state_after(agent, payload["uuid"], states.RESIZED, **payload["on_success"])
+    return {**_state_after(agent, payload["uuid"], states.RESIZED, **payload["on_success"]), "after": "resized"}
 
 
 def confirm_resize(agent, payload):

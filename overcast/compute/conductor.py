@@ -123,6 +123,10 @@ class Conductor:
                                       payload.get("expected_task_state"), payload.get("event"),
                                       payload.get("fault"), payload.get("check_task", True))
         scheduler = compute.scheduler
+        migration = {"confirm_resize": "confirmed", "revert_resize": "reverted", "revert_claim": "error",
+                     "resized": "finished"}.get(after)
+        if migration:
+            await asyncio.to_thread(compute.migrations.set_status, uuid, migration)
         if after == "released":
             await asyncio.to_thread(scheduler.release, uuid)
         elif after == "confirm_resize":

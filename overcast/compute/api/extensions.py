@@ -16,7 +16,8 @@ from overcast.common.errors import NotFound
 
 SERVERS = "GET /v2.1/servers"  # attributes and request fields of the servers API itself
 S = "/v2.1/servers/{server_id}"
-ADMIN_ACTIONS = "Enable admin-only server actions\n\n    Actions include: resetNetwork, injectNetworkInfo, os-resetState\n    "
+ADMIN_ACTIONS = ("Enable admin-only server actions\n\n    Actions include: resetNetwork, injectNetworkInfo, "
+                 "os-resetState\n    ")
 ZONES = "1. Add availability_zone to the Create Server API.\n       2. Add availability zones describing.\n    "
 CELLS = ("Enables cells-related functionality such as adding neighbor cells,\n    listing neighbor cells, and getting "
          "the capabilities of the local cell.\n    ")

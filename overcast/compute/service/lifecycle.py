@@ -110,10 +110,13 @@ class Lifecycle:
         new_spec.update(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
                         ephemeral_gb=flavor.ephemeral_gb, swap_mb=flavor.swap)
         try:
-            return await self.act(ctx, uuid, "resize", {"new_spec": new_spec, "on_success": on_success})
+            moved = await self.act(ctx, uuid, "resize", {"new_spec": new_spec, "on_success": on_success})
         except Exception:
             await asyncio.to_thread(compute.scheduler.release, f"resize-{uuid}")
             raise
+        await asyncio.to_thread(compute.migrations.record, uuid, row.project_id, row.user_id, row.host, row.host,
+                                row.flavor, new, "resize", "migrating")
+        return moved
 
     def _check_resize_quota(self, project_id: str, cores: int, ram: int) -> None:
         quotas = self.compute.quotas

@@ -1,4 +1,4 @@
-"""compute servers hosts claims server groups
+"""compute servers hosts claims groups aggregates migrations
 
 Revision ID: 0007
 Revises: 0006
@@ -78,6 +78,36 @@ def upgrade():
         batch_op.create_index('ix_compute_instances_project_created', ['project_id', 'deleted', 'created_at'], unique=False)
         batch_op.create_index('ix_compute_instances_updated', ['updated_at'], unique=False)
 
+    op.create_table('compute_migrations',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('uuid', sa.String(length=36), nullable=False),
+    sa.Column('instance_uuid', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=True),
+    sa.Column('user_id', sa.String(length=255), nullable=True),
+    sa.Column('source_compute', sa.String(length=255), nullable=True),
+    sa.Column('source_node', sa.String(length=255), nullable=True),
+    sa.Column('dest_compute', sa.String(length=255), nullable=True),
+    sa.Column('dest_node', sa.String(length=255), nullable=True),
+    sa.Column('dest_host', sa.String(length=255), nullable=True),
+    sa.Column('old_flavor', sa.JSON(), nullable=True),
+    sa.Column('new_flavor', sa.JSON(), nullable=True),
+    sa.Column('migration_type', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=255), nullable=False),
+    sa.Column('memory_total', sa.BigInteger(), nullable=True),
+    sa.Column('memory_processed', sa.BigInteger(), nullable=True),
+    sa.Column('memory_remaining', sa.BigInteger(), nullable=True),
+    sa.Column('disk_total', sa.BigInteger(), nullable=True),
+    sa.Column('disk_processed', sa.BigInteger(), nullable=True),
+    sa.Column('disk_remaining', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_compute_migrations')),
+    sa.UniqueConstraint('uuid', name=op.f('uq_compute_migrations_uuid'))
+    )
+    with op.batch_alter_table('compute_migrations', schema=None) as batch_op:
+        batch_op.create_index('ix_compute_migrations_instance', ['instance_uuid', 'created_at'], unique=False)
+        batch_op.create_index('ix_compute_migrations_updated', ['updated_at'], unique=False)
+
     op.create_table('compute_nodes',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('uuid', sa.String(length=36), nullable=False),
@@ -104,6 +134,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_compute_nodes')),
     sa.UniqueConstraint('host', name=op.f('uq_compute_nodes_host')),
     sa.UniqueConstraint('uuid', name=op.f('uq_compute_nodes_uuid'))
+    )
+    op.create_table('compute_quota_classes',
+    sa.Column('class_name', sa.String(length=255), nullable=False),
+    sa.Column('resource', sa.String(length=64), nullable=False),
+    sa.Column('hard_limit', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('class_name', 'resource', name=op.f('pk_compute_quota_classes'))
     )
     op.create_table('compute_server_groups',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -267,7 +303,13 @@ def downgrade():
         batch_op.drop_index('ix_compute_server_groups_project')
 
     op.drop_table('compute_server_groups')
+    op.drop_table('compute_quota_classes')
     op.drop_table('compute_nodes')
+    with op.batch_alter_table('compute_migrations', schema=None) as batch_op:
+        batch_op.drop_index('ix_compute_migrations_updated')
+        batch_op.drop_index('ix_compute_migrations_instance')
+
+    op.drop_table('compute_migrations')
     with op.batch_alter_table('compute_instances', schema=None) as batch_op:
         batch_op.drop_index('ix_compute_instances_updated')
         batch_op.drop_index('ix_compute_instances_project_created')
