@@ -49,7 +49,7 @@ class Connection:
             self.writer.close()
         self.reader = self.writer = None
 
-    async def _exchange(self, raw: bytes) -> tuple[int, int]:
+    async def _exchange(self, raw: bytes) -> tuple[int, bytes]:
         self.writer.write(raw)
         reader = self.reader
         try:
@@ -74,26 +74,31 @@ class Connection:
             elif name == b"connection":
                 v = value.strip().lower()
                 keep = v != b"close" if version == b"HTTP/1.1" else v == b"keep-alive"
-        size = 0
         if chunked:
+            parts = []
             while True:
                 n = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                await reader.readexactly(n + 2)
-                size += n
+                parts.append((await reader.readexactly(n + 2))[:n])
                 if n == 0:
                     # trailers end with an empty line; we sent no TE header so expect none
                     break
+            body = b"".join(parts)
         elif length is not None:
-            size = len(await reader.readexactly(length))
+            body = await reader.readexactly(length)
         else:
-            size = len(await reader.read())
+            body = await reader.read()
             keep = False
         if not keep:
             self.close()
-        return int(status), size
+        return int(status), body
 
     async def request(self, raw: bytes) -> tuple[int, int]:
         """(status, body size). Reconnects (once) when a kept-alive connection was closed."""
+        status, body = await self.fetch(raw)
+        return status, len(body)
+
+    async def fetch(self, raw: bytes) -> tuple[int, bytes]:
+        """(status, body). Reconnects (once) when a kept-alive connection was closed."""
         fresh = self.writer is None
         if fresh:
             await self._open()

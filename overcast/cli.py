@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -73,6 +74,11 @@ def cmd_up(args) -> int:
             server_header=False,
         )
     )
+    # what start-up allocated lives as long as the process: keep it out of the collector's way,
+    # and collect less often (the default thresholds made 1 in 3 large listings pay ~100 ms)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50000, 20, 100)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the
     # handler that was installed before it: make that a plain, successful exit
     for stop_signal in (signal.SIGINT, signal.SIGTERM):

@@ -7,6 +7,8 @@ maximum. A malformed value is a 400, one outside [minimum, maximum] a 406.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 
@@ -36,7 +38,14 @@ class Microversion:
         return f"{self.major}.{self.minor}"
 
     def at_least(self, text: str) -> bool:
-        return self >= Microversion.parse(text)
+        return (self.major, self.minor) >= _parsed(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str) -> tuple[int, int]:
+    """(major, minor) of a version the code compares with; views ask thousands of times."""
+    version = Microversion.parse(text)
+    return version.major, version.minor
 
 
 @dataclass(frozen=True)

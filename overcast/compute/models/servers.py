@@ -21,6 +21,7 @@ class Instance(Base):
     __tablename__ = "compute_instances"
     __table_args__ = (
         Index("ix_compute_instances_project_created", "project_id", "deleted", "created_at"),
+        Index("ix_compute_instances_usage", "project_id", "deleted", "vcpus", "memory_mb"),  # covers quota sums
         Index("ix_compute_instances_host", "host"),
         Index("ix_compute_instances_updated", "updated_at"),
     )

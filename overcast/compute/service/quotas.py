@@ -76,11 +76,13 @@ class Quotas:
         """What a project without its own limits gets: the ``default`` class over the config."""
         return self.class_limits(DEFAULT_CLASS)
 
-    def class_limits(self, class_name: str) -> dict[str, int]:
+    def class_limits(self, class_name: str, session=None) -> dict[str, int]:
         """A quota class's values; resources it does not set keep the configured default."""
-        with self.db.session() as session:
-            rows = session.execute(select(QuotaClass.resource, QuotaClass.hard_limit)
-                                   .where(QuotaClass.class_name == class_name)).all()
+        if session is None:
+            with self.db.session() as own:
+                return self.class_limits(class_name, own)
+        rows = session.execute(select(QuotaClass.resource, QuotaClass.hard_limit)
+                               .where(QuotaClass.class_name == class_name)).all()
         return {**self.configured, **{name: limit for name, limit in rows if name in self.configured}}
 
     def update_class(self, class_name: str, values: dict) -> dict[str, int]:
@@ -95,23 +97,29 @@ class Quotas:
                     row.hard_limit = value
         return self.class_limits(class_name)
 
-    def limits(self, project_id: str) -> dict[str, int]:
-        defaults = self.defaults
-        with self.db.session() as session:
-            rows = session.execute(
-                select(QuotaLimit.resource, QuotaLimit.hard_limit).where(QuotaLimit.project_id == project_id)
-            ).all()
+    def limits(self, project_id: str, session=None) -> dict[str, int]:
+        if session is None:
+            with self.db.session() as own:
+                return self.limits(project_id, own)
+        defaults = self.class_limits(DEFAULT_CLASS, session)
+        rows = session.execute(
+            select(QuotaLimit.resource, QuotaLimit.hard_limit).where(QuotaLimit.project_id == project_id)
+        ).all()
         return {**defaults, **{resource: limit for resource, limit in rows if resource in defaults}}
+
+    def _instance_usage(self, session, project_id: str) -> dict[str, int]:
+        """Live instances, cores and RAM of a project (one indexed aggregate query)."""
+        count, cores, ram = session.execute(
+            select(func.count(), func.coalesce(func.sum(Instance.vcpus), 0),
+                   func.coalesce(func.sum(Instance.memory_mb), 0))
+            .where(Instance.project_id == project_id, Instance.deleted.is_(False))
+        ).one()
+        return {"instances": count, "cores": int(cores), "ram": int(ram)}
 
     def usage(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
         used = {name: 0 for name in self.configured}
         with self.db.session() as session:
-            count, cores, ram = session.execute(
-                select(func.count(), func.coalesce(func.sum(Instance.vcpus), 0),
-                       func.coalesce(func.sum(Instance.memory_mb), 0))
-                .where(Instance.project_id == project_id, Instance.deleted.is_(False))
-            ).one()
-            used.update(instances=count, cores=int(cores), ram=int(ram))
+            used.update(self._instance_usage(session, project_id))
             used["server_groups"] = self._count_server_groups(session, project_id)
         if user_id:
             with self.db.session() as session:
@@ -126,8 +134,12 @@ class Quotas:
     def check_instances(self, project_id: str, count: int, vcpus: int, memory_mb: int, already: bool = False) -> None:
         """403 naming the resource when ``count`` more instances of this size do not fit.
         ``already``: the rows are written, so they are part of the usage (the recheck)."""
-        limits, used = self.limits(project_id), self.usage(project_id)
         wanted = {"instances": count, "cores": count * vcpus, "ram": count * memory_mb}
+        with self.db.session() as session:
+            limits = self.limits(project_id, session)
+            if all(limits[name] < 0 for name in wanted):
+                return
+            used = self._instance_usage(session, project_id)
         over = [name for name, extra in wanted.items()
                 if limits[name] >= 0 and used[name] + (0 if already else extra) > limits[name]]
         if over:

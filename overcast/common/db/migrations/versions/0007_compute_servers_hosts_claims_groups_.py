@@ -77,6 +77,7 @@ def upgrade():
         batch_op.create_index('ix_compute_instances_host', ['host'], unique=False)
         batch_op.create_index('ix_compute_instances_project_created', ['project_id', 'deleted', 'created_at'], unique=False)
         batch_op.create_index('ix_compute_instances_updated', ['updated_at'], unique=False)
+        batch_op.create_index('ix_compute_instances_usage', ['project_id', 'deleted', 'vcpus', 'memory_mb'], unique=False)
 
     op.create_table('compute_migrations',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -311,6 +312,7 @@ def downgrade():
 
     op.drop_table('compute_migrations')
     with op.batch_alter_table('compute_instances', schema=None) as batch_op:
+        batch_op.drop_index('ix_compute_instances_usage')
         batch_op.drop_index('ix_compute_instances_updated')
         batch_op.drop_index('ix_compute_instances_project_created')
         batch_op.drop_index('ix_compute_instances_host')
