@@ -80,7 +80,10 @@ class Conductor:
 
     async def _place(self, uuid: str, request_id: str, op: str, task_state: str) -> None:
         compute = self.compute
-        row = await asyncio.to_thread(compute.servers.get, RequestContext(roles=["admin"]), uuid)
+        try:
+            row = await asyncio.to_thread(compute.servers.get, RequestContext(roles=["admin"]), uuid)
+        except NotFound:  # deleted before its turn came
+            return
         spec = RequestSpec(consumer=uuid, vcpus=row.vcpus, memory_mb=row.memory_mb,
                            disk_gb=row.root_gb + row.ephemeral_gb + -(-(row.flavor.get("swap") or 0) // 1024),
                            availability_zone=row.requested_zone,
@@ -89,6 +92,11 @@ class Conductor:
         try:
             host = await asyncio.to_thread(compute.scheduler.schedule, spec)
         except NoValidHost as error:
+            if op == "unshelve_instance":  # it stays shelved, as Nova leaves it, with the reason
+                await asyncio.to_thread(compute.progress.apply, uuid, {"task_state": None}, check_task=False,
+                                        fault={"code": 400, "message": str(error)})
+                await self._notify("unshelve.error", row)
+                return
             await asyncio.to_thread(compute.progress.fail_build, uuid, str(error), request_id,
                                     "No valid host was found. There are not enough hosts available.")
             await self._notify("create.error", row)
@@ -97,6 +105,7 @@ class Conductor:
         if placed is None:  # deleted while it was being scheduled
             await asyncio.to_thread(compute.scheduler.release, uuid)
             return
+        shelved = (placed.system_metadata or {}).get("shelved_image_id") if op == "unshelve_instance" else None
         now = utcnow().isoformat()
         await asyncio.to_thread(compute.progress.apply, uuid, {}, check_task=False, event={
             "name": "conductor_schedule_and_build_instances" if op == "build_instance"
@@ -105,7 +114,7 @@ class Conductor:
         await self.bus.cast(f"compute.{host.host}", op, {"uuid": uuid, "request_id": request_id,
                                                          "task_state": "spawning" if op == "build_instance"
                                                          else task_state,
-                                                         "spec": compute.spec_payload(placed)})
+                                                         "spec": compute.spec_payload(placed, shelved)})
 
     # -- reports ---------------------------------------------------------------------------
 
