@@ -57,9 +57,8 @@ class Conductor:
     async def unshelve_instance(self, payload: dict) -> None:
         await self._schedule(payload["uuid"], payload.get("request_id", ""), "unshelve_instance", "unshelving")
 
-    def _group(self, uuid: str):
+    def _group(self, uuid: str, group: str | None):
         groups = self.compute.server_groups
-        group = groups.group_of(uuid)
         if group is None:
             return None
         try:
@@ -73,12 +72,12 @@ class Conductor:
         several, the group check would have to move into the claim)."""
         group = await asyncio.to_thread(self.compute.server_groups.group_of, uuid)
         if group is None:
-            await self._place(uuid, request_id, op, task_state)
+            await self._place(uuid, request_id, op, task_state, None)
             return
         async with self._group_locks.setdefault(group, asyncio.Lock()):
-            await self._place(uuid, request_id, op, task_state)
+            await self._place(uuid, request_id, op, task_state, group)
 
-    async def _place(self, uuid: str, request_id: str, op: str, task_state: str) -> None:
+    async def _place(self, uuid: str, request_id: str, op: str, task_state: str, group: str | None) -> None:
         compute = self.compute
         try:
             row = await asyncio.to_thread(compute.servers.get, RequestContext(roles=["admin"]), uuid)
@@ -88,7 +87,7 @@ class Conductor:
                            disk_gb=row.root_gb + row.ephemeral_gb + -(-(row.flavor.get("swap") or 0) // 1024),
                            availability_zone=row.requested_zone,
                            force_host=(row.system_metadata or {}).get("force_host"),
-                           group=await asyncio.to_thread(self._group, uuid))
+                           group=await asyncio.to_thread(self._group, uuid, group) if group else None)
         try:
             host = await asyncio.to_thread(compute.scheduler.schedule, spec)
         except NoValidHost as error:
@@ -101,16 +100,16 @@ class Conductor:
                                     "No valid host was found. There are not enough hosts available.")
             await self._notify("create.error", row)
             return
-        placed = await asyncio.to_thread(compute.progress.place, uuid, host.host, host.node, host.zone, task_state)
+        now = utcnow().isoformat()
+        event = {"name": "conductor_schedule_and_build_instances" if op == "build_instance"
+                 else "conductor_unshelve_instance", "request_id": request_id, "start": now, "finish": now,
+                 "result": "Success"}
+        placed = await asyncio.to_thread(compute.progress.place, uuid, host.host, host.node, host.zone, task_state,
+                                         event)
         if placed is None:  # deleted while it was being scheduled
             await asyncio.to_thread(compute.scheduler.release, uuid)
             return
         shelved = (placed.system_metadata or {}).get("shelved_image_id") if op == "unshelve_instance" else None
-        now = utcnow().isoformat()
-        await asyncio.to_thread(compute.progress.apply, uuid, {}, check_task=False, event={
-            "name": "conductor_schedule_and_build_instances" if op == "build_instance"
-            else "conductor_unshelve_instance", "request_id": request_id, "start": now, "finish": now,
-            "result": "Success"})
         await self.bus.cast(f"compute.{host.host}", op, {"uuid": uuid, "request_id": request_id,
                                                          "task_state": "spawning" if op == "build_instance"
                                                          else task_state,

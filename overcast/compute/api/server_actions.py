@@ -193,7 +193,7 @@ async def _console(req, protocol: str, kind: str) -> dict:
     return {"protocol": protocol, "type": kind, "url": url}
 
 
-def _legacy_console(protocol: str, key: str):
+def _legacy_console(protocol: str):
     async def handle(req, body):
         kind = body.get("type") if isinstance(body, dict) else None
         if not isinstance(kind, str):
@@ -252,14 +252,16 @@ ACTIONS = {
     "resume": _simple("resume", "os-suspend-server:resume"),
     "lock": lock, "unlock": unlock, "rebuild": rebuild, "resize": resize, "confirmResize": confirm_resize,
     "revertResize": revert_resize, "createImage": create_image, "createBackup": create_backup,
-    "addSecurityGroup": add_security_group, "removeSecurityGroup": remove_security_group, "shelve": shelve, "unshelve": unshelve,
+    "addSecurityGroup": add_security_group, "removeSecurityGroup": remove_security_group,
+    "shelve": shelve, "unshelve": unshelve,
     "shelveOffload": _simple("shelve_offload", "os-shelve:shelve_offload"),
     "rescue": rescue, "unrescue": _simple("unrescue", "os-unrescue"),
     "os-getConsoleOutput": console_output,
-    "os-getVNCConsole": _legacy_console("vnc", "os-getVNCConsole"),
-    "os-getSPICEConsole": _legacy_console("spice", "os-getSPICEConsole"),
-    "os-getSerialConsole": _legacy_console("serial", "os-getSerialConsole"),
-    "migrate": _migrate(False), "os-migrateLive": _migrate(True), "os-resetState": reset_state, "os-forceDelete": force_delete, "restore": restore,
+    "os-getVNCConsole": _legacy_console("vnc"),
+    "os-getSPICEConsole": _legacy_console("spice"),
+    "os-getSerialConsole": _legacy_console("serial"),
+    "migrate": _migrate(False), "os-migrateLive": _migrate(True),
+    "os-resetState": reset_state, "os-forceDelete": force_delete, "restore": restore,
 }
 
 

@@ -23,9 +23,10 @@ class Progress:
         self.compute = compute
         self.db = compute.db
 
-    def place(self, uuid: str, host: str, node: str, zone: str, task_state: str = "scheduling") -> Instance | None:
-        """Record the host the scheduler claimed; None if the server was deleted meanwhile
-        (the caller then gives the claim back)."""
+    def place(self, uuid: str, host: str, node: str, zone: str, task_state: str = "scheduling",
+              event: dict | None = None) -> Instance | None:
+        """Record the host the scheduler claimed (and the scheduling ``event``); None if the
+        server was deleted meanwhile (the caller then gives the claim back)."""
         with self.db.session() as session:
             done = session.execute(
                 update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False),
@@ -36,6 +37,8 @@ class Progress:
             )
             if done.rowcount != 1:
                 return None
+            if event:
+                self.add_event(session, uuid, event)
             row = session.get(Instance, uuid)
             row.meta = self.compute.servers.load_extras(session, [row])[0].meta
             return row

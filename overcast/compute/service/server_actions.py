@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from overcast.common.db import utcnow
 from overcast.compute import errors, states
-from overcast.compute.models import Instance, InstanceAction
+from overcast.compute.models import ComputeNode, Instance, InstanceAction
 
 A, B, S, P, U = states.ACTIVE, states.BUILDING, states.STOPPED, states.PAUSED, states.SUSPENDED
 E, R, RZ = states.ERROR, states.RESCUED, states.RESIZED
@@ -28,6 +28,7 @@ class Transition:
     action: str
     task_states: tuple = (None,)
     needs_host: bool = True
+    capability: str | None = None  # the driver flag (drivers.base.Capabilities) the host must have
 
 
 TRANSITIONS = {
@@ -38,20 +39,22 @@ TRANSITIONS = {
     "reboot_hard": Transition((A, S, P, U, E), "rebooting_hard", "reboot_instance", "reboot",
                               (None, "rebooting", "reboot_pending", "reboot_started", "rebooting_hard",
                                "reboot_pending_hard", "reboot_started_hard")),
-    "pause": Transition((A,), "pausing", "pause_instance", "pause"),
-    "unpause": Transition((P,), "unpausing", "unpause_instance", "unpause"),
-    "suspend": Transition((A,), "suspending", "suspend_instance", "suspend"),
-    "resume": Transition((U,), "resuming", "resume_instance", "resume"),
+    "pause": Transition((A,), "pausing", "pause_instance", "pause", capability="supports_pause"),
+    "unpause": Transition((P,), "unpausing", "unpause_instance", "unpause", capability="supports_pause"),
+    "suspend": Transition((A,), "suspending", "suspend_instance", "suspend", capability="supports_suspend"),
+    "resume": Transition((U,), "resuming", "resume_instance", "resume", capability="supports_suspend"),
     "rebuild": Transition((A, S, E), "rebuilding", "rebuild_instance", "rebuild"),
-    "resize": Transition((A, S), "resize_prep", "resize_instance", "resize"),
-    "confirm_resize": Transition((RZ,), None, "confirm_resize", "confirmResize"),
-    "revert_resize": Transition((RZ,), "resize_reverting", "revert_resize", "revertResize"),
-    "create_image": Transition((A, S, P, U), "image_snapshot", "snapshot_instance", "createImage"),
-    "shelve": Transition((A, S, P, U), "shelving", "shelve_instance", "shelve"),
+    "resize": Transition((A, S), "resize_prep", "resize_instance", "resize", capability="supports_resize"),
+    "confirm_resize": Transition((RZ,), None, "confirm_resize", "confirmResize", capability="supports_resize"),
+    "revert_resize": Transition((RZ,), "resize_reverting", "revert_resize", "revertResize",
+                                capability="supports_resize"),
+    "create_image": Transition((A, S, P, U), "image_snapshot", "snapshot_instance", "createImage",
+                               capability="supports_snapshot"),
+    "shelve": Transition((A, S, P, U), "shelving", "shelve_instance", "shelve", capability="supports_shelve"),
     "shelve_offload": Transition((SH,), "shelving_offloading", "shelve_offload_instance", "shelveOffload"),
     "unshelve": Transition((SH, SHO), "unshelving", None, "unshelve", needs_host=False),
-    "rescue": Transition((A, S, E), "rescuing", "rescue_instance", "rescue"),
-    "unrescue": Transition((R,), "unrescuing", "unrescue_instance", "unrescue"),
+    "rescue": Transition((A, S, E), "rescuing", "rescue_instance", "rescue", capability="supports_rescue"),
+    "unrescue": Transition((R,), "unrescuing", "unrescue_instance", "unrescue", capability="supports_rescue"),
 }
 
 
@@ -79,6 +82,9 @@ class ServerActions:
                 raise errors.InstanceInvalidState(uuid, move.action, "task_state", row.task_state)
             if move.needs_host and not row.host:
                 raise errors.InstanceInvalidState(uuid, move.action, "vm_state", row.vm_state)
+            if move.capability and not self.host_can(session, row.host, move.capability):
+                raise errors.ComputeConflict(f"Cannot '{move.action}' instance {uuid}: the hypervisor of host "
+                                             f"{row.host} does not support it.")
             now = utcnow()
             guard = Instance.task_state.is_(None) if row.task_state is None else Instance.task_state == row.task_state
             changes = {"task_state": move.task_state, "updated_at": now, **(values or {})}
@@ -93,6 +99,12 @@ class ServerActions:
             for key, value in changes.items():
                 setattr(row, key, value)
             return row
+
+    @staticmethod
+    def host_can(session, host: str | None, capability: str) -> bool:
+        """Whether the host's driver reported ``capability`` (hosts that never said: yes)."""
+        reported = session.scalar(select(ComputeNode.capabilities).where(ComputeNode.host == host))
+        return bool((reported or {}).get(capability, True))
 
     def record(self, session, ctx, uuid: str, action: str, now=None) -> None:
         session.add(InstanceAction(instance_uuid=uuid, action=action, request_id=ctx.request_id,

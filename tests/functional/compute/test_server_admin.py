@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
 import httpx
 import pytest
 
@@ -61,3 +64,21 @@ def test_migrate_needs_another_host(cloud, admin, server):
     missing = call(cloud, admin, "POST", "/servers/00000000-0000-0000-0000-000000000000/action",
                    json={"migrate": None})
     assert missing.status_code == 404
+
+
+def test_actions_the_hypervisor_lacks_are_refused_before_the_cast(cloud, admin, server):
+    db = sqlite3.connect(cloud.data_dir / "overcast.db")
+    try:
+        (saved,) = db.execute("SELECT capabilities FROM compute_nodes WHERE host = ?",
+                              (server.compute_host,)).fetchone()
+        lacking = {**json.loads(saved), "supports_pause": False}
+        with db:
+            db.execute("UPDATE compute_nodes SET capabilities = ? WHERE host = ?",
+                       (json.dumps(lacking), server.compute_host))
+        answer = call(cloud, admin, "POST", f"/servers/{server.id}/action", json={"pause": None})
+        assert answer.status_code == 409 and "does not support" in answer.json()["conflictingRequest"]["message"]
+        assert admin.compute.get_server(server.id).status == "ACTIVE"
+    finally:
+        with db:
+            db.execute("UPDATE compute_nodes SET capabilities = ? WHERE host = ?", (saved, server.compute_host))
+        db.close()
