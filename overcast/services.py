@@ -3,5 +3,6 @@
 from overcast.compute import SPEC as COMPUTE
 from overcast.identity import SPEC as IDENTITY
 from overcast.image import SPEC as IMAGE
+from overcast.objectstore import SPEC as OBJECTSTORE
 
-SERVICES = [IDENTITY, IMAGE, COMPUTE]
+SERVICES = [IDENTITY, IMAGE, COMPUTE, OBJECTSTORE]

@@ -36,7 +36,8 @@ class UploadResult:
 
 
 async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: int | None = None,
-                  expected_size: int | None = None, *, executor: Executor | None = None) -> UploadResult:
+                  expected_size: int | None = None, *, executor: Executor | None = None,
+                  sha512: bool = True) -> UploadResult:
     """Hash and store ``chunks``; commit the writer and return sizes, hashes and location.
 
     Raises ImageTooLarge as soon as more than ``max_bytes`` arrived, ImageSizeMismatch
@@ -47,13 +48,15 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
     ``commit`` runs lets the commit finish (threads cannot be stopped), so the data stays
     at the image's location; the next upload of that image replaces it. Threads come from
     ``executor`` (default: the loop's default executor); an upload uses at most three.
+    ``sha512=False`` skips that hash (``os_hash_value`` is then ""): Swift objects need md5 only.
     """
     loop = asyncio.get_running_loop()
-    md5, sha512 = hashlib.md5(), hashlib.sha512()
+    md5, sha = hashlib.md5(), hashlib.sha512()
     # three lanes, one job at a time each: md5, sha512 and the store's write all work on
     # the same buffer at once, so an upload goes at the pace of the slowest of them
-    lanes = [(_Lane(loop, executor), work) for work in (md5.update, sha512.update, writer.write)]
-    store = lanes[2][0]
+    works = (md5.update, sha.update, writer.write) if sha512 else (md5.update, writer.write)
+    lanes = [(_Lane(loop, executor), work) for work in works]
+    store = lanes[-1][0]
     size = 0
     # two buffers in turn: while the lanes work on one, the other fills (a submit waits
     # for its lane to finish the previous buffer, so after all three it is free to refill)
@@ -87,12 +90,12 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
                 await lane.submit(work, last)
         await store.submit(writer.commit)
         location = await store.result()
-        for lane, _ in lanes[:2]:
+        for lane, _ in lanes[:-1]:
             await lane.result()
     except BaseException:
         await asyncio.shield(_abort(writer, [lane for lane, _ in lanes], loop, executor))
         raise
-    return UploadResult(size, md5.hexdigest(), "sha512", sha512.hexdigest(), location)
+    return UploadResult(size, md5.hexdigest(), "sha512", sha.hexdigest() if sha512 else "", location)
 
 
 async def stream(open_chunks: Callable[[], Iterator[bytes]], *,

@@ -32,13 +32,15 @@ class RequestIdMiddleware:
             return await self.app(scope, receive, send)
         request_id = "req-" + str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
-        header = (b"x-openstack-request-id", request_id.encode())
+        headers = [(b"x-openstack-request-id", request_id.encode())]
+        if scope["path"].startswith("/swift"):  # Swift clients print the id as X-Trans-Id
+            headers.append((b"x-trans-id", request_id.encode()))
         started = time.perf_counter()
         status = [0]
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + [header]
+                message["headers"] = list(message.get("headers", [])) + headers
                 status[0] = message["status"]
             await send(message)
 

@@ -60,6 +60,9 @@ def render(style: str, error: Exception, request_id: str = "") -> Response:
     if not isinstance(error, OvercastError):
         log.error("unexpected error [%s]", request_id, exc_info=error)
         error = OvercastError()
-    body = STYLES.get(style, _identity)(error)
     headers = dict(error.headers)
+    if style == "swift":  # Swift answers errors with a line of HTML, and 304s with nothing
+        text = "" if error.status == 304 else f"<html><h1>{error.title}</h1><p>{error.text}</p></html>"
+        return Response(text, status_code=error.status, headers=headers, media_type="text/html; charset=UTF-8")
+    body = STYLES.get(style, _identity)(error)
     return Response(json.dumps(body), status_code=error.status, headers=headers, media_type="application/json")

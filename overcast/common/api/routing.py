@@ -23,7 +23,7 @@ from overcast.common.api.request import ApiRequest
 from overcast.common.errors import MethodNotAllowed, NotFound, Unimplemented
 
 log = logging.getLogger("overcast.api")
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "COPY"]  # COPY: Swift
 
 
 def not_implemented(req: ApiRequest):

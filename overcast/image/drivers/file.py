@@ -41,8 +41,8 @@ _TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{16}\.tmp")
 class FilesystemImageStore(ImageStore):
     name = "file"
 
-    def __init__(self, data_dir: Path, *, chunk_size: int = CHUNK_SIZE):
-        self.root = Path(data_dir).absolute() / "images"
+    def __init__(self, data_dir: Path, *, chunk_size: int = CHUNK_SIZE, subdir: str = "images"):
+        self.root = Path(data_dir).absolute() / subdir  # the object store keeps its blobs beside, in "objects"
         self.chunk_size = chunk_size
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
 

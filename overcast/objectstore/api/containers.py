@@ -1,0 +1,129 @@
+"""/v1/{account} and /v1/{account}/{container}: listings, metadata, create, delete."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.responses import Response
+
+from overcast.objectstore import errors
+from overcast.objectstore.api import access
+from overcast.objectstore.api.common import (check_name, http_date, iso, listing_from, meta_from, meta_headers,
+                                             render_listing, wanted_format)
+
+ACCOUNT_SETTABLE = ("x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2")
+
+
+def _svc(req):
+    return req.state.objectstore
+
+
+def _account_headers(info: dict) -> dict[str, str]:
+    return {"X-Account-Container-Count": str(info["containers"]), "X-Account-Object-Count": str(info["objects"]),
+            "X-Account-Bytes-Used": str(info["bytes"]), "X-Timestamp": f"{info['created']:.5f}",
+            "X-Account-Storage-Policy-Policy-0-Container-Count": str(info["containers"]),
+            "X-Account-Storage-Policy-Policy-0-Object-Count": str(info["objects"]),
+            "X-Account-Storage-Policy-Policy-0-Bytes-Used": str(info["bytes"]),
+            **meta_headers(info["meta"])}
+
+
+async def account_get(req):
+    account = req.params["account"]
+    ctx = access.caller(req)
+    access.require_owner(ctx, account)
+    listing = listing_from(req.query)
+    info = await asyncio.to_thread(_svc(req).account, account)
+    rows = await asyncio.to_thread(_svc(req).list_containers, account, listing)
+    headers = _account_headers(info)
+    if req.method == "HEAD":
+        return Response(status_code=204, headers=headers)
+    items = [{"subdir": row} if isinstance(row, str) else
+             {"name": row.name, "count": row.object_count, "bytes": row.bytes_used,
+              "last_modified": iso(row.updated_at)} for row in rows]
+    return render_listing(wanted_format(req), "account", account, items, headers)
+
+
+async def account_post(req):
+    account = req.params["account"]
+    ctx = access.caller(req)
+    access.require_owner(ctx, account)
+    meta = meta_from(req.headers, "account")
+    await asyncio.to_thread(_svc(req).update_account, account, meta)
+    return Response(status_code=204)
+
+
+def _acls(req) -> dict:
+    acls = {}
+    for header, column in (("x-container-read", "read_acl"), ("x-container-write", "write_acl")):
+        if header in req.headers:
+            acls[column] = req.headers[header]
+        elif f"x-remove-{header[2:]}" in req.headers:
+            acls[column] = None
+    return acls
+
+
+def _container_meta(req) -> dict:
+    meta = meta_from(req.headers, "container")
+    for header in ("x-versions-location", "x-history-location", "x-container-meta-quota-bytes"):
+        if header in req.headers:
+            meta[header] = req.headers[header]
+    return meta
+
+
+async def container_put(req):
+    account, name = req.params["account"], check_name(req.params["container"], "container")
+    ctx = access.caller(req)
+    access.require_owner(ctx, account)
+    created = await asyncio.to_thread(_svc(req).put_container, account, name, _container_meta(req), _acls(req))
+    return Response(status_code=201 if created else 202)
+
+
+async def container_post(req):
+    account, name = req.params["account"], check_name(req.params["container"], "container")
+    ctx = access.caller(req)
+    access.require_owner(ctx, account)
+    await asyncio.to_thread(_svc(req).update_container, account, name, _container_meta(req), _acls(req))
+    return Response(status_code=204)
+
+
+async def container_delete(req):
+    account, name = req.params["account"], check_name(req.params["container"], "container")
+    ctx = access.caller(req)
+    access.require_owner(ctx, account)
+    await asyncio.to_thread(_svc(req).delete_container, account, name)
+    return Response(status_code=204)
+
+
+def container_headers(row, owner: bool) -> dict[str, str]:
+    headers = {"X-Container-Object-Count": str(row.object_count), "X-Container-Bytes-Used": str(row.bytes_used),
+               "X-Timestamp": f"{row.created_at:.5f}", "X-Storage-Policy": "Policy-0",
+               "Last-Modified": http_date(row.updated_at), **meta_headers(row.meta)}
+    if owner:
+        if row.read_acl:
+            headers["X-Container-Read"] = row.read_acl
+        if row.write_acl:
+            headers["X-Container-Write"] = row.write_acl
+    return headers
+
+
+async def container_get(req):
+    account, name = req.params["account"], check_name(req.params["container"], "container")
+    ctx = access.caller(req)
+    access.project_of(account)
+    try:
+        row = await asyncio.to_thread(_svc(req).container, account, name)
+    except errors.SwiftNotFound:
+        access.require_owner(ctx, account)  # others learn nothing about what is missing
+        raise
+    access.may_read(ctx, account, row, listing=True)
+    listing = listing_from(req.query)
+    rows = await asyncio.to_thread(_svc(req).list_objects, row, listing)
+    row = await asyncio.to_thread(_svc(req).container, account, name)  # counters after reaping
+    headers = container_headers(row, access.is_owner(ctx, account))
+    if req.method == "HEAD":
+        return Response(status_code=204, headers=headers)
+    items = [{"subdir": obj} if isinstance(obj, str) else
+             {"hash": obj.meta.get("x-slo-etag", obj.etag), "last_modified": iso(obj.last_modified),
+              "bytes": int(obj.meta.get("x-slo-size", obj.size)), "name": obj.name,
+              "content_type": obj.content_type} for obj in rows]
+    return render_listing(wanted_format(req), "container", name, items, headers)

@@ -1,0 +1,231 @@
+"""/v1/{account}/{container}/{object}: PUT (streamed, ETag-checked, copy), GET with ranges
+and conditions, HEAD, POST (metadata), DELETE and COPY; dynamic large objects on GET."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import mimetypes
+import time
+from urllib.parse import unquote
+
+from starlette.responses import Response, StreamingResponse
+
+from overcast.objectstore import errors
+from overcast.objectstore.api import access, large
+from overcast.objectstore.api.common import check_meta, check_name, http_date, meta_from, meta_headers
+from overcast.objectstore.api.ranges import parse_ranges, ranged_response
+from overcast.objectstore.service import Listing
+
+KEPT = ("content-disposition", "content-encoding", "x-object-manifest")
+
+
+def _svc(req):
+    return req.state.objectstore
+
+
+async def _target(req, write: bool):
+    """(caller, container row, object name) after the access checks."""
+    account = req.params["account"]
+    container_name = check_name(req.params["container"], "container")
+    name = check_name(req.params["object"], "object")
+    ctx = access.caller(req)
+    access.project_of(account)
+    try:
+        container = await asyncio.to_thread(_svc(req).container, account, container_name)
+    except errors.SwiftNotFound:
+        access.require_owner(ctx, account)
+        raise
+    if write:
+        access.may_write(ctx, account, container)
+    else:
+        access.may_read(ctx, account, container, listing=False)
+    return ctx, container, name
+
+
+def _delete_at(headers) -> int | None:
+    if "x-delete-after" in headers:
+        value = headers["x-delete-after"]
+        if not value.isdigit():
+            raise errors.SwiftBadRequest("Non-integer X-Delete-After")
+        return int(time.time()) + int(value)
+    if "x-delete-at" in headers:
+        value = headers["x-delete-at"]
+        if not value.isdigit():
+            raise errors.SwiftBadRequest("Non-integer X-Delete-At")
+        if int(value) < time.time():
+            raise errors.SwiftBadRequest("X-Delete-At in past")
+        return int(value)
+    return None
+
+
+def _fields(req, name: str, base: dict | None = None) -> dict:
+    """The indexed fields an upload or POST sets: content type, metadata, expiry, manifest."""
+    headers = req.headers
+    meta = {k: v for k, v in meta_from(headers, "object", remove=False).items() if v}
+    for key in KEPT:
+        if key in headers:
+            meta[key] = headers[key]
+    check_meta({k: v for k, v in meta.items() if k.startswith("x-object-meta-")})
+    content_type = headers.get("content-type") or (base or {}).get("content_type")
+    if not content_type or headers.get("x-detect-content-type", "").lower() == "true":
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    fields = {"content_type": content_type, "meta": meta, "delete_at": _delete_at(headers)}
+    if "x-object-manifest" in headers:
+        fields["manifest"] = unquote(headers["x-object-manifest"])
+    return fields
+
+
+def _object_headers(row) -> dict[str, str]:
+    headers = {"Content-Type": row.content_type, "ETag": row.etag, "Last-Modified": http_date(row.last_modified),
+               "X-Timestamp": f"{row.last_modified:.5f}", "Accept-Ranges": "bytes",
+               **meta_headers({k: v for k, v in row.meta.items() if k.startswith("x-object-meta-")})}
+    for key in KEPT:
+        if key in row.meta:
+            headers[key.title()] = row.meta[key]
+    if row.static_manifest:
+        headers["X-Static-Large-Object"] = "True"
+    if row.delete_at:
+        headers["X-Delete-At"] = str(row.delete_at)
+    return headers
+
+
+async def put(req):
+    ctx, container, name = await _target(req, write=True)
+    headers = req.headers
+    if "x-copy-from" in headers:
+        source_container, _, source_name = unquote(headers["x-copy-from"]).lstrip("/").partition("/")
+        return await _copy(req, ctx, source_container, source_name, container, name)
+    size = headers.get("content-length")
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    if size is None and not chunked:
+        raise errors.LengthRequired()
+    if size is not None and not size.isdigit():
+        raise errors.SwiftBadRequest("Invalid Content-Length")
+    fields = _fields(req, name)
+    if req.query.get("multipart-manifest") == "put":
+        return await large.put_manifest(req, ctx, container, name, fields)
+    row = await _svc(req).put_object(container, name, req.raw.stream(), int(size) if size is not None else None,
+                                     fields, headers.get("etag"))
+    return Response(status_code=201, headers={"ETag": row.etag, "Last-Modified": http_date(row.last_modified),
+                                              "Content-Type": "text/html; charset=UTF-8"})
+
+
+async def _copy(req, ctx, source_container: str, source_name: str, container, name: str):
+    account = req.params["account"]
+    try:
+        source_box = await asyncio.to_thread(_svc(req).container, account, check_name(source_container, "container"))
+    except errors.SwiftNotFound:
+        raise errors.SwiftNotFound() from None
+    access.may_read(ctx, account, source_box, listing=False)
+    source = await asyncio.to_thread(_svc(req).get_object, source_box, check_name(source_name, "object"))
+    fields = {"content_type": source.content_type, "meta": dict(source.meta), "delete_at": None}
+    if req.headers.get("x-fresh-metadata", "").lower() == "true":
+        fields["meta"] = {}
+    update = _fields(req, name, {"content_type": source.content_type})
+    fields["meta"].update(update["meta"])
+    if "content-type" in req.headers:
+        fields["content_type"] = update["content_type"]
+    fields["delete_at"] = update["delete_at"]
+    row = await _svc(req).copy_object(source, container, name, fields)
+    return Response(status_code=201, headers={"ETag": row.etag, "X-Copied-From": f"{source_container}/{source_name}",
+                                              "Last-Modified": http_date(row.last_modified)})
+
+
+async def copy(req):
+    destination = req.headers.get("destination")
+    if not destination:
+        raise errors.PreconditionFailed("You must provide a Destination header")
+    dest_container, _, dest_name = unquote(destination).lstrip("/").partition("/")
+    if not dest_name:
+        raise errors.PreconditionFailed("Destination header must be of the form <container name>/<object name>")
+    ctx, source_box, source_name = await _target(req, write=False)
+    account = req.params["account"]
+    target = await asyncio.to_thread(_svc(req).container, account, check_name(dest_container, "container"))
+    access.may_write(ctx, account, target)
+    return await _copy(req, ctx, source_box.name, source_name, target, check_name(dest_name, "object"))
+
+
+def _conditions(req, row) -> None:
+    headers, etag = req.headers, row.etag
+    if "if-match" in headers:
+        wanted = {tag.strip().strip('"') for tag in headers["if-match"].split(",")}
+        if "*" not in wanted and etag not in wanted:
+            raise errors.PreconditionFailed()
+    if "if-none-match" in headers:
+        wanted = {tag.strip().strip('"') for tag in headers["if-none-match"].split(",")}
+        if "*" in wanted or etag in wanted:
+            raise errors.NotModified()
+    for header, newer in (("if-modified-since", True), ("if-unmodified-since", False)):
+        if header in headers:
+            try:
+                since = email.utils.parsedate_to_datetime(headers[header]).timestamp()
+            except (TypeError, ValueError):
+                continue
+            modified = int(row.last_modified) > since
+            if newer and not modified:
+                raise errors.NotModified()
+            if not newer and modified:
+                raise errors.PreconditionFailed()
+
+
+async def get(req):
+    ctx, container, name = await _target(req, write=False)
+    row = await asyncio.to_thread(_svc(req).get_object, container, name)
+    _conditions(req, row)
+    headers = _object_headers(row)
+    if row.static_manifest:
+        return await large.get_joined(req, row, headers)
+    if row.manifest is not None and req.query.get("multipart-manifest") != "get":
+        return await _dynamic(req, row, headers)
+    if req.method == "HEAD":
+        return Response(status_code=200, headers={**headers, "Content-Length": str(row.size)})
+    ranges = parse_ranges(req.headers.get("range"), row.size)
+    if ranges:
+        return await ranged_response(_svc(req), row, ranges, headers)
+    body = await _svc(req).open(row)
+    return StreamingResponse(body, 200, {**headers, "Content-Length": str(row.size)}, media_type=None)
+
+
+async def _dynamic(req, manifest, headers: dict):
+    """A dynamic large object: the segments under the manifest's prefix, in name order."""
+    account = req.params["account"]
+    box_name, _, prefix = manifest.manifest.partition("/")
+    service = _svc(req)
+    box = await asyncio.to_thread(service.container, account, box_name)
+    segments = [s for s in await asyncio.to_thread(service.list_objects, box, Listing(prefix=prefix))
+                if not isinstance(s, str)]
+    size = sum(s.size for s in segments)
+    etag = '"' + hashlib.md5("".join(s.etag for s in segments).encode()).hexdigest() + '"'
+    headers = {**headers, "ETag": etag, "Content-Length": str(size), "X-Object-Manifest": manifest.manifest}
+    if req.method == "HEAD":
+        return Response(status_code=200, headers=headers)
+
+    async def body():
+        for segment in segments:
+            async for chunk in await service.open(segment):
+                yield chunk
+
+    return StreamingResponse(body(), 200, headers, media_type=None)
+
+
+async def post(req):
+    ctx, container, name = await _target(req, write=True)
+    current = await asyncio.to_thread(_svc(req).get_object, container, name)
+    fields = _fields(req, name, {"content_type": current.content_type})
+    if "content-type" not in req.headers:
+        fields["content_type"] = current.content_type
+    fields.setdefault("manifest", current.manifest if "x-object-manifest" in current.meta else None)
+    await asyncio.to_thread(_svc(req).post_object, container, name, fields)
+    return Response(status_code=202, headers={"Content-Type": "text/html; charset=UTF-8"})
+
+
+async def delete(req):
+    ctx, container, name = await _target(req, write=True)
+    if req.query.get("multipart-manifest") == "delete":
+        row = await asyncio.to_thread(_svc(req).get_object, container, name)
+        if row.static_manifest:
+            return await large.delete_with_segments(req, container, row)
+    await asyncio.to_thread(_svc(req).delete_object, container, name)
+    return Response(status_code=204, headers={"Content-Type": "text/html; charset=UTF-8"})
