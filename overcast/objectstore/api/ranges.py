@@ -29,7 +29,7 @@ def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]]:
             start, end = int(first), int(last) if last else size - 1
         except ValueError:
             return []
-        if end < start:
+        if last and end < start:
             return []
         if start < size:
             wanted.append((start, min(end, size - 1)))

@@ -15,6 +15,9 @@ ROUTES = [
     Route("GET", A, containers.account_get, auth=False),
     Route("HEAD", A, containers.account_get, auth=False),
     Route("POST", A, containers.account_post, auth=False),
+    *[Route(method, A + "/", handler, auth=False)  # clients that join paths leave a slash
+      for method, handler in (("GET", containers.account_get), ("HEAD", containers.account_get),
+                              ("POST", containers.account_post))],
     Route("GET", C, containers.container_get, auth=False),
     Route("HEAD", C, containers.container_get, auth=False),
     Route("PUT", C, containers.container_put, auth=False),
