@@ -33,8 +33,9 @@ class RequestIdMiddleware:
         request_id = "req-" + str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         headers = [(b"x-openstack-request-id", request_id.encode())]
-        if scope["path"].startswith("/swift"):  # Swift clients print the id as X-Trans-Id
-            headers.append((b"x-trans-id", request_id.encode()))
+        if scope["path"].startswith("/swift"):  # Swift's transaction id: tx<21 hex>-<time in hex>
+            trans = f"tx{request_id[4:].replace('-', '')[:21]}-{int(time.time()):010x}"
+            headers.append((b"x-trans-id", trans.encode()))
         started = time.perf_counter()
         status = [0]
 

@@ -115,9 +115,14 @@ def render_listing(fmt: str, root: str, name: str, items: list[dict], headers: d
         parts.append(f"</{root}>")
         return Response("".join(parts), 200, headers, media_type="application/xml; charset=utf-8")
     if not items:
-        return Response(status_code=status_empty, headers=headers)
+        return empty(status_empty, headers)
     text = "".join((item.get("subdir") or item["name"]) + "\n" for item in items)
     return Response(text, 200, headers, media_type="text/plain; charset=utf-8")
+
+
+def empty(status: int, headers: dict | None = None) -> Response:
+    """A response without a body, typed as Swift types every response."""
+    return Response(b"", status, {"Content-Type": "text/html; charset=UTF-8", **(headers or {})})
 
 
 def meta_headers(meta: dict) -> dict[str, str]:

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.responses import Response
-
 from overcast.objectstore import errors
 from overcast.objectstore.api import access
-from overcast.objectstore.api.common import (check_name, http_date, iso, listing_from, meta_from, meta_headers,
+from overcast.objectstore.api.common import (check_name, empty, http_date, iso, listing_from, meta_from, meta_headers,
                                              render_listing, wanted_format)
-
-ACCOUNT_SETTABLE = ("x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2")
-
 
 def _svc(req):
     return req.state.objectstore
@@ -36,7 +31,7 @@ async def account_get(req):
     rows = await asyncio.to_thread(_svc(req).list_containers, account, listing)
     headers = _account_headers(info)
     if req.method == "HEAD":
-        return Response(status_code=204, headers=headers)
+        return empty(204, headers)
     items = [{"subdir": row} if isinstance(row, str) else
              {"name": row.name, "count": row.object_count, "bytes": row.bytes_used,
               "last_modified": iso(row.updated_at)} for row in rows]
@@ -49,7 +44,7 @@ async def account_post(req):
     access.require_owner(ctx, account)
     meta = meta_from(req.headers, "account")
     await asyncio.to_thread(_svc(req).update_account, account, meta)
-    return Response(status_code=204)
+    return empty(204)
 
 
 def _acls(req) -> dict:
@@ -75,7 +70,7 @@ async def container_put(req):
     ctx = access.caller(req)
     access.require_owner(ctx, account)
     created = await asyncio.to_thread(_svc(req).put_container, account, name, _container_meta(req), _acls(req))
-    return Response(status_code=201 if created else 202)
+    return empty(201 if created else 202)
 
 
 async def container_post(req):
@@ -83,7 +78,7 @@ async def container_post(req):
     ctx = access.caller(req)
     access.require_owner(ctx, account)
     await asyncio.to_thread(_svc(req).update_container, account, name, _container_meta(req), _acls(req))
-    return Response(status_code=204)
+    return empty(204)
 
 
 async def container_delete(req):
@@ -91,7 +86,7 @@ async def container_delete(req):
     ctx = access.caller(req)
     access.require_owner(ctx, account)
     await asyncio.to_thread(_svc(req).delete_container, account, name)
-    return Response(status_code=204)
+    return empty(204)
 
 
 def container_headers(row, owner: bool) -> dict[str, str]:
@@ -121,7 +116,7 @@ async def container_get(req):
     row = await asyncio.to_thread(_svc(req).container, account, name)  # counters after reaping
     headers = container_headers(row, access.is_owner(ctx, account))
     if req.method == "HEAD":
-        return Response(status_code=204, headers=headers)
+        return empty(204, headers)
     items = [{"subdir": obj} if isinstance(obj, str) else
              {"hash": obj.meta.get("x-slo-etag", obj.etag), "last_modified": iso(obj.last_modified),
               "bytes": int(obj.meta.get("x-slo-size", obj.size)), "name": obj.name,

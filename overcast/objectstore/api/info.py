@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from overcast.common.api import reply
 from overcast.objectstore.api.common import (MAX_CONTAINER_NAME, MAX_META_COUNT, MAX_META_NAME, MAX_META_SIZE,
                                              MAX_META_VALUE, MAX_OBJECT_NAME)
@@ -19,3 +21,8 @@ def show(req):
                   "policies": [{"name": "Policy-0", "default": True}], "strict_cors_mode": True,
                   "allow_account_management": False, "account_autocreate": True},
     })
+
+
+def healthcheck(req):
+    """Swift's healthcheck middleware: a plain OK while the service answers."""
+    return Response(b"OK", 200, media_type="text/plain")

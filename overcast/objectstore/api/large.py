@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from overcast.objectstore import errors
 from overcast.objectstore.api import access
-from overcast.objectstore.api.common import check_name, iso
+from overcast.objectstore.api.common import check_name, empty, iso
 
 MAX_MANIFEST = 2 * 1024 * 1024
 MAX_SEGMENTS = 1000
@@ -69,7 +69,7 @@ async def put_manifest(req, ctx, container, name: str, fields: dict):
         yield data
 
     await service.put_object(container, name, chunks(), len(data), fields)
-    return Response(status_code=201, headers={"ETag": f'"{etag}"', "Content-Type": "text/html; charset=UTF-8"})
+    return empty(201, {"ETag": f'"{etag}"'})
 
 
 async def _segments(service, row) -> list[dict]:
@@ -87,7 +87,7 @@ async def get_joined(req, row, headers: dict):
                         "Content-Type": "application/json; charset=utf-8"})
         return Response(b"" if req.method == "HEAD" else manifest, 200, headers)
     if req.method == "HEAD":
-        return Response(status_code=200, headers=headers)
+        return empty(200, headers)
     segments = await _segments(service, row)
 
     async def body():

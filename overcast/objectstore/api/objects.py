@@ -10,11 +10,11 @@ import mimetypes
 import time
 from urllib.parse import unquote
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import StreamingResponse
 
 from overcast.objectstore import errors
 from overcast.objectstore.api import access, large
-from overcast.objectstore.api.common import check_meta, check_name, http_date, meta_from, meta_headers
+from overcast.objectstore.api.common import check_meta, check_name, empty, http_date, meta_from, meta_headers
 from overcast.objectstore.api.ranges import parse_ranges, ranged_response
 from overcast.objectstore.service import Listing
 
@@ -108,7 +108,7 @@ async def put(req):
         return await large.put_manifest(req, ctx, container, name, fields)
     row = await _svc(req).put_object(container, name, req.raw.stream(), int(size) if size is not None else None,
                                      fields, headers.get("etag"))
-    return Response(status_code=201, headers={"ETag": row.etag, "Last-Modified": http_date(row.last_modified),
+    return empty(201, {"ETag": row.etag, "Last-Modified": http_date(row.last_modified),
                                               "Content-Type": "text/html; charset=UTF-8"})
 
 
@@ -129,7 +129,7 @@ async def _copy(req, ctx, source_container: str, source_name: str, container, na
         fields["content_type"] = update["content_type"]
     fields["delete_at"] = update["delete_at"]
     row = await _svc(req).copy_object(source, container, name, fields)
-    return Response(status_code=201, headers={"ETag": row.etag, "X-Copied-From": f"{source_container}/{source_name}",
+    return empty(201, {"ETag": row.etag, "X-Copied-From": f"{source_container}/{source_name}",
                                               "Last-Modified": http_date(row.last_modified)})
 
 
@@ -180,7 +180,7 @@ async def get(req):
     if row.manifest is not None and req.query.get("multipart-manifest") != "get":
         return await _dynamic(req, row, headers)
     if req.method == "HEAD":
-        return Response(status_code=200, headers={**headers, "Content-Length": str(row.size)})
+        return empty(200, {**headers, "Content-Length": str(row.size)})
     ranges = parse_ranges(req.headers.get("range"), row.size)
     if ranges:
         return await ranged_response(_svc(req), row, ranges, headers)
@@ -200,7 +200,7 @@ async def _dynamic(req, manifest, headers: dict):
     etag = '"' + hashlib.md5("".join(s.etag for s in segments).encode()).hexdigest() + '"'
     headers = {**headers, "ETag": etag, "Content-Length": str(size), "X-Object-Manifest": manifest.manifest}
     if req.method == "HEAD":
-        return Response(status_code=200, headers=headers)
+        return empty(200, headers)
 
     async def body():
         for segment in segments:
@@ -218,7 +218,7 @@ async def post(req):
         fields["content_type"] = current.content_type
     fields.setdefault("manifest", current.manifest if "x-object-manifest" in current.meta else None)
     await asyncio.to_thread(_svc(req).post_object, container, name, fields)
-    return Response(status_code=202, headers={"Content-Type": "text/html; charset=UTF-8"})
+    return empty(202)
 
 
 async def delete(req):
@@ -228,4 +228,4 @@ async def delete(req):
         if row.static_manifest:
             return await large.delete_with_segments(req, container, row)
     await asyncio.to_thread(_svc(req).delete_object, container, name)
-    return Response(status_code=204, headers={"Content-Type": "text/html; charset=UTF-8"})
+    return empty(204)

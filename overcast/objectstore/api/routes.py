@@ -12,6 +12,7 @@ O = C + "/{object:path}"
 
 ROUTES = [
     Route("GET", "/info", info.show, auth=False),
+    Route("GET", "/healthcheck", info.healthcheck, auth=False),
     Route("GET", A, containers.account_get, auth=False),
     Route("HEAD", A, containers.account_get, auth=False),
     Route("POST", A, containers.account_post, auth=False),
