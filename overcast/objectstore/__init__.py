@@ -12,4 +12,5 @@ SPEC = ServiceSpec(
     routes_ref="overcast.objectstore.api.routes:ROUTES",
     policies_ref="overcast.objectstore.policies:RULES",
     service_ref="overcast.objectstore.service:ObjectStoreService",
+    needs=("identity",),
 )

@@ -26,6 +26,7 @@ from overcast.objectstore import errors
 from overcast.objectstore.models import SwiftAccount, SwiftContainer, SwiftObject
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3  # Swift's max_file_size
+RESELLER_ROLE = "ResellerAdmin"
 MAX_LISTING = 10000
 
 
@@ -48,9 +49,10 @@ def name_hash(name: str) -> str:
 
 
 class ObjectStoreService:
-    def __init__(self, config: Config, db: Database):
+    def __init__(self, config: Config, db: Database, identity=None):
         self.config = config
         self.db = db
+        self.identity = identity
         self.blobs = (MemoryImageStore() if config.image.store == "memory"
                       else FilesystemImageStore(config.data_path, subdir="objects"))
 
@@ -59,6 +61,8 @@ class ObjectStoreService:
         sweep = getattr(self.blobs, "sweep", None)
         if sweep is not None:
             sweep(older_than=0)
+        if self.identity is not None and self.identity.roles.find_by_name(RESELLER_ROLE) is None:
+            self.identity.roles.create({"name": RESELLER_ROLE})  # may set account quotas, reach any account
 
     # -- accounts -------------------------------------------------------------------
 
@@ -219,10 +223,15 @@ class ObjectStoreService:
 
     async def put_object(self, container: SwiftContainer, name: str, chunks, size: int | None,
                          fields: dict, expected_etag: str | None = None) -> SwiftObject:
-        """Store the body, then index it; 422 (and nothing stored) on an ETag mismatch."""
+        """Store the body, then index it; 422 (and nothing stored) on an ETag mismatch, 413
+        when the container's or account's quota would be passed."""
+        room = self.room(container)
+        if room is not None and size is not None and size > room:
+            raise errors.EntityTooLarge("Upload exceeds quota.")
         writer = self.blobs.writer(uuid.uuid4().hex)
         try:
-            result = await receive(chunks, writer, MAX_OBJECT_SIZE, size, sha512=False)
+            result = await receive(chunks, writer, min(MAX_OBJECT_SIZE, room) if room is not None else MAX_OBJECT_SIZE,
+                                   size, sha512=False)
         except ImageTooLarge:
             raise errors.EntityTooLarge() from None
         if expected_etag and expected_etag.strip('"').lower() != result.checksum:
@@ -233,6 +242,27 @@ class ObjectStoreService:
         except BaseException:
             self.blobs.delete(result.location)
             raise
+
+    def room(self, container: SwiftContainer) -> int | None:
+        """Bytes one more object may have under the container and account quotas (None:
+        no limit); 413 when the container's object-count quota is already reached."""
+        with self.db.session() as session:
+            box = session.get(SwiftContainer, container.id)
+            if box is None:
+                raise errors.SwiftNotFound()
+            meta = box.meta or {}
+            limits = []
+            count = meta.get("x-container-meta-quota-count")
+            if count is not None and count.isdigit() and box.object_count + 1 > int(count):
+                raise errors.EntityTooLarge("Upload exceeds quota.")
+            quota = meta.get("x-container-meta-quota-bytes")
+            if quota is not None and quota.isdigit():
+                limits.append(int(quota) - box.bytes_used)
+            account = session.get(SwiftAccount, box.account)
+            quota = (account.meta or {}).get("x-account-meta-quota-bytes") if account else None
+        if quota is not None and quota.isdigit():
+            limits.append(int(quota) - self.account(box.account)["bytes"])
+        return max(min(limits), 0) if limits else None
 
     def _index(self, container: SwiftContainer, name: str, size: int, etag: str, location: str | None,
                fields: dict) -> SwiftObject:

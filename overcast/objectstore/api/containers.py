@@ -43,6 +43,8 @@ async def account_post(req):
     ctx = access.caller(req)
     access.require_owner(ctx, account)
     meta = meta_from(req.headers, "account")
+    if any(key.startswith("x-account-meta-quota-") for key in meta) and access.RESELLER_ROLE not in ctx.roles:
+        raise errors.SwiftForbidden()  # only a reseller admin sets an account's quota
     await asyncio.to_thread(_svc(req).update_account, account, meta)
     return empty(204)
 

@@ -63,7 +63,7 @@ def _delete_at(headers) -> int | None:
 def _fields(req, name: str, base: dict | None = None) -> dict:
     """The indexed fields an upload or POST sets: content type, metadata, expiry, manifest."""
     headers = req.headers
-    meta = {k: v for k, v in meta_from(headers, "object", remove=False).items() if v}
+    meta = {k: v for k, v in meta_from(headers, "object", remove=False).items() if v is not None}
     for key in KEPT:
         if key in headers:
             meta[key] = headers[key]
@@ -129,7 +129,9 @@ async def _copy(req, ctx, source_container: str, source_name: str, container, na
         fields["content_type"] = update["content_type"]
     fields["delete_at"] = update["delete_at"]
     row = await _svc(req).copy_object(source, container, name, fields)
-    return empty(201, {"ETag": row.etag, "X-Copied-From": f"{source_container}/{source_name}",
+    return empty(201, {**meta_headers({k: v for k, v in row.meta.items() if k.startswith("x-object-meta-")}),
+                       "ETag": row.etag, "X-Copied-From": f"{source_container}/{source_name}",
+                       "X-Copied-From-Last-Modified": http_date(source.last_modified),
                                               "Last-Modified": http_date(row.last_modified)})
 
 
