@@ -259,9 +259,14 @@ class ObjectStoreService:
             if quota is not None and quota.isdigit():
                 limits.append(int(quota) - box.bytes_used)
             account = session.get(SwiftAccount, box.account)
-            quota = (account.meta or {}).get("x-account-meta-quota-bytes") if account else None
-        if quota is not None and quota.isdigit():
-            limits.append(int(quota) - self.account(box.account)["bytes"])
+            account_meta = (account.meta or {}) if account else {}
+        quota, count = account_meta.get("x-account-meta-quota-bytes"), account_meta.get("x-account-meta-quota-count")
+        if quota is not None or count is not None:
+            used = self.account(box.account)
+            if count is not None and count.isdigit() and used["objects"] + 1 > int(count):
+                raise errors.EntityTooLarge("Upload exceeds quota.")
+            if quota is not None and quota.isdigit():
+                limits.append(int(quota) - used["bytes"])
         return max(min(limits), 0) if limits else None
 
     def _index(self, container: SwiftContainer, name: str, size: int, etag: str, location: str | None,

@@ -43,6 +43,9 @@ async def account_post(req):
     ctx = access.caller(req)
     access.require_owner(ctx, account)
     meta = meta_from(req.headers, "account")
+    for kind in ("bytes", "count"):  # Swift 2.34's X-Account-Quota-*, kept as the older meta form
+        if f"x-account-quota-{kind}" in req.headers:
+            meta[f"x-account-meta-quota-{kind}"] = req.headers[f"x-account-quota-{kind}"]
     if any(key.startswith("x-account-meta-quota-") for key in meta) and access.RESELLER_ROLE not in ctx.roles:
         raise errors.SwiftForbidden()  # only a reseller admin sets an account's quota
     await asyncio.to_thread(_svc(req).update_account, account, meta)

@@ -20,6 +20,8 @@ def show(req):
                   "max_container_name_length": MAX_CONTAINER_NAME, "extra_header_count": 0,
                   "policies": [{"name": "Policy-0", "default": True}], "strict_cors_mode": True,
                   "allow_account_management": False, "account_autocreate": True},
+        "account_quotas": {}, "container_quotas": {}, "dlo": {"max_get_time": 86400},
+        "slo": {"max_manifest_segments": 1000, "max_manifest_size": 2097152, "min_segment_size": 1},
     })
 
 
