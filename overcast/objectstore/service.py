@@ -9,7 +9,9 @@ object, and readers see the old object or the new one, never a mix.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from overcast.objectstore.models import SwiftAccount, SwiftContainer, SwiftObjec
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3  # Swift's max_file_size
 RESELLER_ROLE = "ResellerAdmin"
+REAP_INTERVAL = 30.0  # seconds between rounds of the expired-object reaper
+log = logging.getLogger("overcast.objectstore")
 MAX_LISTING = 10000
 
 
@@ -63,6 +67,31 @@ class ObjectStoreService:
             sweep(older_than=0)
         if self.identity is not None and self.identity.roles.find_by_name(RESELLER_ROLE) is None:
             self.identity.roles.create({"name": RESELLER_ROLE})  # may set account quotas, reach any account
+
+    async def serve(self) -> None:
+        """Reap expired objects in the background (GETs and listings already hide them)."""
+        self._reaper = asyncio.create_task(self._reap_forever())
+
+    async def stop(self) -> None:
+        self._reaper.cancel()
+        await asyncio.gather(self._reaper, return_exceptions=True)
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REAP_INTERVAL)
+            try:
+                await asyncio.to_thread(self.reap_expired)
+            except Exception:  # the database may be restarting; the next round tries again
+                log.warning("reaping expired objects failed", exc_info=True)
+
+    def reap_expired(self, batch: int = 1000) -> int:
+        """Delete objects whose X-Delete-At has passed (via the delete_at index); how many."""
+        with self.db.session() as session:
+            rows = session.scalars(select(SwiftObject).where(SwiftObject.delete_at <= time.time())
+                                   .order_by(SwiftObject.delete_at).limit(batch)).all()
+            gone = [location for row in rows if (location := self._drop(session, row))]
+        self._forget(gone)
+        return len(rows)
 
     # -- accounts -------------------------------------------------------------------
 
