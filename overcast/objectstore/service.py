@@ -57,7 +57,7 @@ class ObjectStoreService:
         self.config = config
         self.db = db
         self.identity = identity
-        self.blobs = (MemoryImageStore() if config.image.store == "memory"
+        self.blobs = (MemoryImageStore() if config.objectstore.store == "memory"
                       else FilesystemImageStore(config.data_path, subdir="objects"))
 
     def start(self) -> None:

@@ -78,6 +78,11 @@ class ComputeConfig:
 
 
 @dataclass
+class ObjectStoreConfig:
+    store: str = "file"  # where object data lives: file (DATA_DIR/objects) or memory
+
+
+@dataclass
 class PolicyConfig:
     file: str = ""  # policy.yaml overriding the defaults; empty: DATA_DIR/policy.yaml if it exists
 
@@ -90,6 +95,7 @@ class Config:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     image: ImageConfig = field(default_factory=ImageConfig)
     compute: ComputeConfig = field(default_factory=ComputeConfig)
+    objectstore: ObjectStoreConfig = field(default_factory=ObjectStoreConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
 
     @property
