@@ -242,6 +242,16 @@ class ObjectStoreService:
         for location in locations:
             self.blobs.delete(location)
 
+    def locate(self, account: str, container_name: str, name: str) -> tuple[SwiftContainer, SwiftObject | None]:
+        """The container (404 if missing) and the live object in it (None), in one trip."""
+        with self.db.session() as session:
+            box = self.container(account, container_name, session)
+            row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == box.id,
+                                                            SwiftObject.name_hash == name_hash(name))).first()
+            if row is not None and row.delete_at is not None and row.delete_at <= time.time():
+                row = None
+            return box, row
+
     def get_object(self, container: SwiftContainer, name: str) -> SwiftObject:
         with self.db.session() as session:
             row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
@@ -254,7 +264,7 @@ class ObjectStoreService:
                          fields: dict, expected_etag: str | None = None) -> SwiftObject:
         """Store the body, then index it; 422 (and nothing stored) on an ETag mismatch, 413
         when the container's or account's quota would be passed."""
-        room = self.room(container)
+        room = await asyncio.to_thread(self.room, container)
         if room is not None and size is not None and size > room:
             raise errors.EntityTooLarge("Upload exceeds quota.")
         writer = self.blobs.writer(uuid.uuid4().hex)
@@ -267,7 +277,8 @@ class ObjectStoreService:
             self.blobs.delete(result.location)
             raise errors.Unprocessable()
         try:
-            return self._index(container, name, result.size, result.checksum, result.location, fields)
+            return await asyncio.to_thread(self._index, container, name, result.size, result.checksum,
+                                           result.location, fields)
         except BaseException:
             self.blobs.delete(result.location)
             raise
