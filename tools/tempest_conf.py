@@ -84,8 +84,10 @@ TEMPLATE: dict[str, dict[str, str]] = {
     "volume-feature-enabled": {"backup": "false", "manage_volume": "false", "manage_snapshot": "false",
                                "extend_attached_volume": "false", "enable_volume_image_dep_tests": "false"},
     "object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
-    "object-storage-feature-enabled": {"discoverable_apis": "container_quotas,account_quotas",
-                                       "container_sync": "false", "object_versioning": "false"},
+    # what /swift/info lists (overcast serves no staticweb, formpost, crossdomain, symlink or container sync)
+    "object-storage-feature-enabled": {
+        "discoverable_apis": "container_quotas,account_quotas,tempurl,bulk_upload,bulk_delete,slo,dlo,versioned_writes",
+        "container_sync": "false", "object_versioning": "true"},
 }
 
 _CTX = ssl.create_default_context()

@@ -57,3 +57,7 @@ class RangeNotSatisfiable(OvercastError):
     status = 416
     title = "Requested Range Not Satisfiable"
     message = "The Range requested is not available."
+
+
+class TempURLInvalid(SwiftUnauthorized):
+    message = "Temp URL invalid"

@@ -2,9 +2,12 @@
 role, on account ``AUTH_X``), a ResellerAdmin anywhere, and others only as the
 container's ``X-Container-Read`` / ``X-Container-Write`` ACLs say (Swift's keystoneauth
 rules: ``.r:*`` public read of objects, ``.rlistings`` public listing, ``project:user``,
-``project:*``, ``*:user``, and bare project ids)."""
+``project:*``, ``*:user``, and bare project ids). A valid temp URL stands in for the caller
+as a :class:`TempURLGrant` (api/tempurl.py)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from overcast.common.errors import Unauthorized
 from overcast.objectstore import errors
@@ -12,6 +15,20 @@ from overcast.objectstore import errors
 PREFIX = "AUTH_"
 OPERATOR_ROLES = {"admin", "member"}
 RESELLER_ROLE = "reselleradmin"
+
+
+@dataclass(frozen=True)
+class TempURLGrant:
+    """The caller of a request signed with a temp URL key: it may act on the objects of
+    ``account`` (an account key signed it) or of one ``container`` there (a container key)."""
+
+    account: str
+    container: str | None
+    expires: int
+
+    def covers(self, account: str, container) -> bool:
+        name = getattr(container, "name", container)
+        return account == self.account and (self.container is None or name == self.container)
 
 
 def caller(req):
@@ -31,7 +48,7 @@ def project_of(account: str) -> str:
 
 
 def is_owner(ctx, account: str) -> bool:
-    if ctx is None:
+    if ctx is None or isinstance(ctx, TempURLGrant):
         return False
     if RESELLER_ROLE in ctx.roles:
         return True
@@ -62,11 +79,14 @@ def _grants(ctx, entries: list[str]) -> bool:
 
 def require_owner(ctx, account: str) -> None:
     if not is_owner(ctx, account):
-        raise errors.SwiftUnauthorized() if ctx is None else errors.SwiftForbidden()
+        anonymous = ctx is None or isinstance(ctx, TempURLGrant)
+        raise errors.SwiftUnauthorized() if anonymous else errors.SwiftForbidden()
 
 
 def may_read(ctx, account: str, container, listing: bool) -> None:
     """Reading objects (or, with ``listing``, the container's listing)."""
+    if isinstance(ctx, TempURLGrant):
+        return _require_grant(ctx, account, container)
     if is_owner(ctx, account):
         return
     entries = _entries(container.read_acl if container is not None else None)
@@ -79,8 +99,15 @@ def may_read(ctx, account: str, container, listing: bool) -> None:
 
 
 def may_write(ctx, account: str, container) -> None:
+    if isinstance(ctx, TempURLGrant):
+        return _require_grant(ctx, account, container)
     if is_owner(ctx, account):
         return
     if container is not None and _grants(ctx, _entries(container.write_acl)):
         return
     raise errors.SwiftUnauthorized() if ctx is None else errors.SwiftForbidden()
+
+
+def _require_grant(grant: TempURLGrant, account: str, container) -> None:
+    if container is None or not grant.covers(account, container):
+        raise errors.SwiftUnauthorized()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from overcast.common.errors import MethodNotAllowed
 from overcast.objectstore import errors
-from overcast.objectstore.api import access
+from overcast.objectstore.api import access, versioning
 from overcast.objectstore.api.common import (check_name, empty, http_date, iso, listing_from, meta_from, meta_headers,
                                              render_listing, wanted_format)
+
+OWNER_ONLY = ("x-container-meta-temp-url-key", "x-container-meta-temp-url-key-2")  # Swift's swift_owner_headers
+
 
 def _svc(req):
     return req.state.objectstore
@@ -52,6 +56,13 @@ async def account_post(req):
     return empty(204)
 
 
+async def account_refused(req):
+    """PUT and DELETE of an account: Swift refuses them unless it manages accounts (it does not)."""
+    error = MethodNotAllowed("The method is not allowed for this resource.")
+    error.headers["Allow"] = "GET, HEAD, OPTIONS, POST"
+    raise error
+
+
 def _acls(req) -> dict:
     acls = {}
     for header, column in (("x-container-read", "read_acl"), ("x-container-write", "write_acl")):
@@ -64,9 +75,7 @@ def _acls(req) -> dict:
 
 def _container_meta(req) -> dict:
     meta = meta_from(req.headers, "container")
-    for header in ("x-versions-location", "x-history-location", "x-container-meta-quota-bytes"):
-        if header in req.headers:
-            meta[header] = req.headers[header]
+    meta.update(versioning.container_flags(req.headers))
     return meta
 
 
@@ -95,9 +104,10 @@ async def container_delete(req):
 
 
 def container_headers(row, owner: bool) -> dict[str, str]:
+    meta = {k: v for k, v in (row.meta or {}).items() if owner or k not in OWNER_ONLY}
     headers = {"X-Container-Object-Count": str(row.object_count), "X-Container-Bytes-Used": str(row.bytes_used),
                "X-Timestamp": f"{row.created_at:.5f}", "X-Storage-Policy": "Policy-0",
-               "Last-Modified": http_date(row.updated_at), **meta_headers(row.meta)}
+               "Last-Modified": http_date(row.updated_at), **meta_headers(meta)}
     if owner:
         if row.read_acl:
             headers["X-Container-Read"] = row.read_acl

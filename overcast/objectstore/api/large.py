@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from overcast.objectstore import errors
 from overcast.objectstore.api import access
-from overcast.objectstore.api.common import check_name, empty, iso
+from overcast.objectstore.api.common import check_name, empty, http_date, iso
 
 MAX_MANIFEST = 2 * 1024 * 1024
 MAX_SEGMENTS = 1000
@@ -68,8 +68,8 @@ async def put_manifest(req, ctx, container, name: str, fields: dict):
     async def chunks():
         yield data
 
-    await service.put_object(container, name, chunks(), len(data), fields)
-    return empty(201, {"ETag": f'"{etag}"'})
+    row = await service.put_object(container, name, chunks(), len(data), fields)
+    return empty(201, {"ETag": f'"{etag}"', "Last-Modified": http_date(row.last_modified)})
 
 
 async def _segments(service, row) -> list[dict]:

@@ -1,5 +1,7 @@
 """/v1/{account}/{container}/{object}: PUT (streamed, ETag-checked, copy), GET with ranges
-and conditions, HEAD, POST (metadata), DELETE and COPY; dynamic large objects on GET."""
+and conditions, HEAD, POST (metadata), DELETE and COPY; dynamic large objects on GET. Temp
+URLs (api/tempurl.py) stand in for a token; uploads and deletes in a versioned container
+go through api/versioning.py."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from urllib.parse import unquote
 from starlette.responses import StreamingResponse
 
 from overcast.objectstore import errors
-from overcast.objectstore.api import access, large
+from overcast.objectstore.api import access, large, tempurl, versioning
 from overcast.objectstore.api.common import check_meta, check_name, empty, http_date, meta_from, meta_headers
 from overcast.objectstore.api.ranges import parse_ranges, ranged_response
 from overcast.objectstore.service import Listing
@@ -26,14 +28,30 @@ def _svc(req):
 
 
 async def _target(req, write: bool):
-    """(caller, container row, object name) after the access checks."""
+    """(caller, container row, object name) after the access checks; the caller of a valid
+    temp URL is its TempURLGrant."""
     account = req.params["account"]
     container_name = check_name(req.params["container"], "container")
     name = check_name(req.params["object"], "object")
+    if tempurl.requested(req):
+        try:
+            container = await asyncio.to_thread(_svc(req).container, account, container_name)
+        except errors.SwiftNotFound:
+            container = None
+        grant = await tempurl.check(req, _svc(req), account, container)
+        if container is None:
+            raise errors.SwiftNotFound()
+        return grant, container, name
     ctx = access.caller(req)
+    return ctx, await open_container(req, ctx, account, container_name, write), name
+
+
+async def open_container(req, ctx, account: str, name: str, write: bool):
+    """The container row, once ``ctx`` may write (or read) its objects; others learn nothing
+    about containers that do not exist."""
     access.project_of(account)
     try:
-        container = await asyncio.to_thread(_svc(req).container, account, container_name)
+        container = await asyncio.to_thread(_svc(req).container, account, name)
     except errors.SwiftNotFound:
         access.require_owner(ctx, account)
         raise
@@ -41,10 +59,10 @@ async def _target(req, write: bool):
         access.may_write(ctx, account, container)
     else:
         access.may_read(ctx, account, container, listing=False)
-    return ctx, container, name
+    return container
 
 
-def _delete_at(headers) -> int | None:
+def delete_at_from(headers) -> int | None:
     if "x-delete-after" in headers:
         value = headers["x-delete-after"]
         if not value.isdigit():
@@ -71,7 +89,7 @@ def _fields(req, name: str, base: dict | None = None) -> dict:
     content_type = headers.get("content-type") or (base or {}).get("content_type")
     if not content_type or headers.get("x-detect-content-type", "").lower() == "true":
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    fields = {"content_type": content_type, "meta": meta, "delete_at": _delete_at(headers)}
+    fields = {"content_type": content_type, "meta": meta, "delete_at": delete_at_from(headers)}
     if "x-object-manifest" in headers:
         fields["manifest"] = unquote(headers["x-object-manifest"])
     return fields
@@ -96,7 +114,7 @@ async def put(req):
     headers = req.headers
     if "x-copy-from" in headers:
         source_container, _, source_name = unquote(headers["x-copy-from"]).lstrip("/").partition("/")
-        return await _copy(req, ctx, source_container, source_name, container, name)
+        return tempurl.shape(req, ctx, await _copy(req, ctx, source_container, source_name, container, name))
     size = headers.get("content-length")
     chunked = "chunked" in headers.get("transfer-encoding", "").lower()
     if size is None and not chunked:
@@ -104,12 +122,12 @@ async def put(req):
     if size is not None and not size.isdigit():
         raise errors.SwiftBadRequest("Invalid Content-Length")
     fields = _fields(req, name)
+    await versioning.keep_current(_svc(req), container, name)
     if req.query.get("multipart-manifest") == "put":
-        return await large.put_manifest(req, ctx, container, name, fields)
+        return tempurl.shape(req, ctx, await large.put_manifest(req, ctx, container, name, fields))
     row = await _svc(req).put_object(container, name, req.raw.stream(), int(size) if size is not None else None,
                                      fields, headers.get("etag"))
-    return empty(201, {"ETag": row.etag, "Last-Modified": http_date(row.last_modified),
-                                              "Content-Type": "text/html; charset=UTF-8"})
+    return tempurl.shape(req, ctx, empty(201, {"ETag": row.etag, "Last-Modified": http_date(row.last_modified)}))
 
 
 async def _copy(req, ctx, source_container: str, source_name: str, container, name: str):
@@ -128,11 +146,12 @@ async def _copy(req, ctx, source_container: str, source_name: str, container, na
     if "content-type" in req.headers:
         fields["content_type"] = update["content_type"]
     fields["delete_at"] = update["delete_at"]
+    await versioning.keep_current(_svc(req), container, name)
     row = await _svc(req).copy_object(source, container, name, fields)
     return empty(201, {**meta_headers({k: v for k, v in row.meta.items() if k.startswith("x-object-meta-")}),
                        "ETag": row.etag, "X-Copied-From": f"{source_container}/{source_name}",
                        "X-Copied-From-Last-Modified": http_date(source.last_modified),
-                                              "Last-Modified": http_date(row.last_modified)})
+                       "Last-Modified": http_date(row.last_modified)})
 
 
 async def copy(req):
@@ -174,6 +193,10 @@ def _conditions(req, row) -> None:
 
 async def get(req):
     ctx, container, name = await _target(req, write=False)
+    return tempurl.shape(req, ctx, await _read(req, container, name))
+
+
+async def _read(req, container, name: str):
     row = await asyncio.to_thread(_svc(req).get_object, container, name)
     _conditions(req, row)
     headers = _object_headers(row)
@@ -220,7 +243,7 @@ async def post(req):
         fields["content_type"] = current.content_type
     fields.setdefault("manifest", current.manifest if "x-object-manifest" in current.meta else None)
     await asyncio.to_thread(_svc(req).post_object, container, name, fields)
-    return empty(202)
+    return tempurl.shape(req, ctx, empty(202))
 
 
 async def delete(req):
@@ -228,6 +251,13 @@ async def delete(req):
     if req.query.get("multipart-manifest") == "delete":
         row = await asyncio.to_thread(_svc(req).get_object, container, name)
         if row.static_manifest:
-            return await large.delete_with_segments(req, container, row)
-    await asyncio.to_thread(_svc(req).delete_object, container, name)
-    return empty(204)
+            return tempurl.shape(req, ctx, await large.delete_with_segments(req, container, row))
+    await delete_one(_svc(req), container, name)
+    return tempurl.shape(req, ctx, empty(204))
+
+
+async def delete_one(service, container, name: str) -> None:
+    """DELETE of one object (the handler's and bulk delete's), through versioning; 404 when
+    there is nothing to delete."""
+    if not await versioning.delete(service, container, name):
+        await asyncio.to_thread(service.delete_object, container, name)

@@ -1,33 +1,37 @@
 """The Swift route table. Every route checks its own access (tokens are optional: public
-containers and, later, temp URLs serve anonymous callers)."""
+containers and temp URLs serve anonymous callers). Writes go through ``bulk.middleware``,
+which serves ``?bulk-delete`` and ``?extract-archive`` before the handler would, as Swift's
+bulk middleware sits in front of its proxy."""
 
 from __future__ import annotations
 
 from overcast.common.api import Route
 from overcast.objectstore.api import containers, info, objects
+from overcast.objectstore.api.bulk import middleware as bulk
 
 A = "/v1/{account}"
 C = A + "/{container}"
 O = C + "/{object:path}"
 
+ACCOUNT = (("GET", containers.account_get), ("HEAD", containers.account_get),
+           ("POST", bulk(containers.account_post)), ("PUT", bulk(containers.account_refused)),
+           ("DELETE", bulk(containers.account_refused)))
+
 ROUTES = [
     Route("GET", "/info", info.show, auth=False),
     Route("GET", "/healthcheck", info.healthcheck, auth=False),
-    Route("GET", A, containers.account_get, auth=False),
-    Route("HEAD", A, containers.account_get, auth=False),
-    Route("POST", A, containers.account_post, auth=False),
-    *[Route(method, A + "/", handler, auth=False)  # clients that join paths leave a slash
-      for method, handler in (("GET", containers.account_get), ("HEAD", containers.account_get),
-                              ("POST", containers.account_post))],
+    # clients that join paths leave a slash after the account
+    *[Route(method, path, handler, auth=False, stream=method in ("POST", "PUT", "DELETE"))
+      for path in (A, A + "/") for method, handler in ACCOUNT],
     Route("GET", C, containers.container_get, auth=False),
     Route("HEAD", C, containers.container_get, auth=False),
-    Route("PUT", C, containers.container_put, auth=False),
-    Route("POST", C, containers.container_post, auth=False),
-    Route("DELETE", C, containers.container_delete, auth=False),
+    Route("PUT", C, bulk(containers.container_put), auth=False, stream=True),
+    Route("POST", C, bulk(containers.container_post), auth=False, stream=True),
+    Route("DELETE", C, bulk(containers.container_delete), auth=False, stream=True),
     Route("GET", O, objects.get, auth=False),
     Route("HEAD", O, objects.get, auth=False),
-    Route("PUT", O, objects.put, auth=False, stream=True),
-    Route("POST", O, objects.post, auth=False),
-    Route("DELETE", O, objects.delete, auth=False),
+    Route("PUT", O, bulk(objects.put), auth=False, stream=True),
+    Route("POST", O, bulk(objects.post), auth=False, stream=True),
+    Route("DELETE", O, bulk(objects.delete), auth=False, stream=True),
     Route("COPY", O, objects.copy, auth=False),
 ]
