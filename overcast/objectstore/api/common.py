@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import email.utils
 import json
-from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 from starlette.responses import Response
@@ -19,8 +18,8 @@ MAX_CONTAINER_NAME, MAX_OBJECT_NAME = 256, 1024
 
 
 def check_name(name: str, kind: str) -> str:
-    """A container or object name as the URL gave it; 400 / 412 as Swift answers."""
-    name = unquote(name)
+    """A container or object name from the (already percent-decoded) path, or from a header
+    the caller unquoted; 400 / 412 as Swift answers."""
     limit = MAX_CONTAINER_NAME if kind == "container" else MAX_OBJECT_NAME
     if len(name.encode("utf-8", "surrogateescape")) > limit:
         raise errors.SwiftBadRequest(f"{kind.capitalize()} name length of {len(name)} longer than {limit}")

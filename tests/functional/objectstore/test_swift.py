@@ -201,3 +201,13 @@ def test_account_metadata_and_counts(cloud, demo, store):
     assert httpx.head(store, headers=headers(demo)).status_code == 403
     conn = connect(cloud, "demo")
     assert conn.object_store.get_account_metadata().metadata.get("owner") == "me"
+
+
+def test_names_with_percent_signs_are_taken_literally(admin, store):
+    container = random_name("pct")
+    url = f"{store}/{container}"
+    httpx.put(url, headers=headers(admin))
+    assert httpx.put(f"{url}/50%2541", content=b"x", headers=headers(admin)).status_code == 201
+    assert httpx.get(f"{url}?format=json", headers=headers(admin)).json()[0]["name"] == "50%41"
+    assert httpx.delete(f"{url}/50%2541", headers=headers(admin)).status_code == 204
+    httpx.delete(url, headers=headers(admin))
