@@ -364,6 +364,10 @@ class ObjectStoreService:
             return nothing()
         return await stream(lambda: self.blobs.open(row.location, offset, length))
 
+    def read_all(self, row: SwiftObject) -> bytes:
+        """A small object's bytes in one blocking read (call from a worker thread)."""
+        return b"".join(self.blobs.open(row.location)) if row.location else b""
+
     async def copy_object(self, source: SwiftObject, container: SwiftContainer, name: str,
                           fields: dict) -> SwiftObject:
         chunks = await self.open(source)

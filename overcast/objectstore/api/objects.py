@@ -12,7 +12,7 @@ import mimetypes
 import time
 from urllib.parse import unquote
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from overcast.objectstore import errors
 from overcast.objectstore.api import access, large, tempurl, versioning
@@ -22,6 +22,7 @@ from overcast.objectstore.service import Listing
 
 KEPT = ("content-disposition", "content-encoding", "x-object-manifest")
 
+SMALL = 64 * 1024  # objects read whole in one go
 
 def _svc(req):
     return req.state.objectstore
@@ -192,12 +193,29 @@ def _conditions(req, row) -> None:
 
 
 async def get(req):
-    ctx, container, name = await _target(req, write=False)
-    return tempurl.shape(req, ctx, await _read(req, container, name))
+    if tempurl.requested(req):
+        ctx, container, name = await _target(req, write=False)
+        return tempurl.shape(req, ctx, await _read(req, container, name))
+    # the common read: container and object in one database trip
+    account = req.params["account"]
+    container_name = check_name(req.params["container"], "container")
+    name = check_name(req.params["object"], "object")
+    ctx = access.caller(req)
+    access.project_of(account)
+    try:
+        container, row = await asyncio.to_thread(_svc(req).locate, account, container_name, name)
+    except errors.SwiftNotFound:
+        access.require_owner(ctx, account)
+        raise
+    access.may_read(ctx, account, container, listing=False)
+    if row is None:
+        raise errors.SwiftNotFound()
+    return tempurl.shape(req, ctx, await _read(req, container, name, row))
 
 
-async def _read(req, container, name: str):
-    row = await asyncio.to_thread(_svc(req).get_object, container, name)
+async def _read(req, container, name: str, row=None):
+    if row is None:
+        row = await asyncio.to_thread(_svc(req).get_object, container, name)
     _conditions(req, row)
     headers = _object_headers(row)
     if row.static_manifest:
@@ -209,6 +227,9 @@ async def _read(req, container, name: str):
     ranges = parse_ranges(req.headers.get("range"), row.size)
     if ranges:
         return await ranged_response(_svc(req), row, ranges, headers)
+    if row.size <= SMALL:  # one thread hop instead of one per chunk
+        data = await asyncio.to_thread(_svc(req).read_all, row)
+        return Response(data, 200, {**headers, "Content-Length": str(row.size)}, media_type=None)
     body = await _svc(req).open(row)
     return StreamingResponse(body, 200, {**headers, "Content-Length": str(row.size)}, media_type=None)
 
