@@ -128,3 +128,27 @@ def run_profiles(pyspy: str, oc: Target, src: Path, size: int, digests: dict, co
     profiles["list_paged"] = profile(pyspy, oc, "list_paged", lists(None), out)
     return profiles
 
+
+def print_targets_and_profiles(report: dict, width: int, top_self: int, top_inclusive: int) -> None:
+    """The targets (PASS/FAIL) and each py-spy profile, as every benchmark's report ends."""
+    print("targets:")
+    for t in report["targets"]:
+        status = "n/a " if t["pass"] is None else ("PASS" if t["pass"] else "FAIL")
+        print(f"  [{status}] {t['name']:<{width}} {t['detail']}")
+    print()
+    for label, prof in report.get("profiles", {}).items():
+        if "error" in prof:
+            print(f"py-spy, overcast, {label}: error: {prof['error']}")
+            continue
+        print(f"py-spy, overcast, {label}: {prof['note']}; {prof['busy_samples']} busy thread samples "
+              f"({prof['idle_samples']} waiting dropped), server CPU {prof['server_cpu_s']:.2f}s in "
+              f"{prof['wall_s']:.2f}s; % of busy samples; raw stacks in {prof['file']}")
+        print("  by thread:  " + ",  ".join(f"{p} {s:.1f}%" for p, s in prof["threads"]))
+        print("  self time by package:  " + ",  ".join(f"{p} {s:.1f}%" for p, s in prof["self_by_package"][:9]))
+        print("  self time, top functions:")
+        for f, s in prof["self"][:top_self]:
+            print(f"    {s:5.1f}%  {f}" + (f"  [{C_LEAVES[f]}]" if f in C_LEAVES else ""))
+        print("  inclusive time:")
+        for f, s in prof["inclusive"][:top_inclusive]:
+            print(f"    {s:5.1f}%  {f}")
+        print()

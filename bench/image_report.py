@@ -11,7 +11,7 @@ import statistics
 
 import identity
 from image_bound import CORES, MB
-from image_profile import C_LEAVES
+from image_profile import print_targets_and_profiles
 
 
 fmt = identity.fmt
@@ -130,27 +130,7 @@ def print_report(report: dict) -> None:
         print("note: Glance's file store does not fsync (its data is in the page cache when it answers: see the "
               "os.sync() line); overcast fsyncs the file and its directory before it answers 204")
     print()
-    print("targets:")
-    for t in report["targets"]:
-        status = "n/a " if t["pass"] is None else ("PASS" if t["pass"] else "FAIL")
-        print(f"  [{status}] {t['name']:<44} {t['detail']}")
-    print()
-    for label, prof in report.get("profiles", {}).items():
-        if "error" in prof:
-            print(f"py-spy, overcast, {label}: error: {prof['error']}")
-            continue
-        print(f"py-spy, overcast, {label}: {prof['note']}; {prof['busy_samples']} busy thread samples "
-              f"({prof['idle_samples']} waiting dropped), server CPU {prof['server_cpu_s']:.2f}s in "
-              f"{prof['wall_s']:.2f}s; % of busy samples; raw stacks in {prof['file']}")
-        print("  by thread:  " + ",  ".join(f"{p} {s:.1f}%" for p, s in prof["threads"]))
-        print("  self time by package:  " + ",  ".join(f"{p} {s:.1f}%" for p, s in prof["self_by_package"][:9]))
-        print("  self time, top functions:")
-        for f, s in prof["self"][:12]:
-            print(f"    {s:5.1f}%  {f}" + (f"  [{C_LEAVES[f]}]" if f in C_LEAVES else ""))
-        print("  inclusive time:")
-        for f, s in prof["inclusive"][:16]:
-            print(f"    {s:5.1f}%  {f}")
-        print()
+    print_targets_and_profiles(report, width=44, top_self=12, top_inclusive=16)
 
 
 def targets(report: dict) -> list[dict]:

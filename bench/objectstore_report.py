@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 
 from identity import fmt
-from image_profile import C_LEAVES
+from image_profile import print_targets_and_profiles
 from objectstore_ops import MB
 
 SMALL_RATIO, LARGE_RATIO, CP_SHARE = 2.0, 1.0, 0.60
@@ -163,24 +163,4 @@ def print_report(report: dict) -> None:
         print(f"client: loadgen at most {100 * cl['max_core_share']:.0f}% of one core in a run "
               f"({cl['verdict']}); other processes used up to {cl['other_cores_max']:.2f} of {m['cores']} cores")
     print()
-    print("targets:")
-    for t in report["targets"]:
-        status = "n/a " if t["pass"] is None else ("PASS" if t["pass"] else "FAIL")
-        print(f"  [{status}] {t['name']:<48} {t['detail']}")
-    print()
-    for label, prof in report.get("profiles", {}).items():
-        if "error" in prof:
-            print(f"py-spy, overcast, {label}: error: {prof['error']}")
-            continue
-        print(f"py-spy, overcast, {label}: {prof['note']}; {prof['busy_samples']} busy thread samples "
-              f"({prof['idle_samples']} waiting dropped), server CPU {prof['server_cpu_s']:.2f}s in "
-              f"{prof['wall_s']:.2f}s; % of busy samples; raw stacks in {prof['file']}")
-        print("  by thread:  " + ",  ".join(f"{p} {s:.1f}%" for p, s in prof["threads"]))
-        print("  self time by package:  " + ",  ".join(f"{p} {s:.1f}%" for p, s in prof["self_by_package"][:9]))
-        print("  self time, top functions:")
-        for f, s in prof["self"][:14]:
-            print(f"    {s:5.1f}%  {f}" + (f"  [{C_LEAVES[f]}]" if f in C_LEAVES else ""))
-        print("  inclusive time:")
-        for f, s in prof["inclusive"][:18]:
-            print(f"    {s:5.1f}%  {f}")
-        print()
+    print_targets_and_profiles(report, width=48, top_self=14, top_inclusive=18)

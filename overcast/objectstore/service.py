@@ -48,6 +48,17 @@ def now() -> float:
     return round(time.time(), 5)
 
 
+def merged(current: dict | None, changes: dict[str, str | None]) -> dict:
+    """Metadata after a POST: a value sets its header, an empty one or None removes it."""
+    result = dict(current or {})
+    for key, value in changes.items():
+        if value:
+            result[key] = value
+        else:
+            result.pop(key, None)
+    return result
+
+
 def name_hash(name: str) -> str:
     return hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()
 
@@ -112,13 +123,7 @@ class ObjectStoreService:
             if row is None:
                 row = SwiftAccount(account=account, meta={}, created_at=now())
                 session.add(row)
-            merged = dict(row.meta or {})
-            for key, value in meta.items():
-                if value:
-                    merged[key] = value
-                else:
-                    merged.pop(key, None)
-            row.meta = merged
+            row.meta = merged(row.meta, meta)
 
     def list_containers(self, account: str, listing: Listing) -> list:
         return self._list(SwiftContainer, SwiftContainer.account == account, listing)
@@ -152,13 +157,7 @@ class ObjectStoreService:
     def update_container(self, account: str, name: str, meta: dict, acls: dict) -> None:
         with self.db.session() as session:
             row = self.container(account, name, session)
-            merged = dict(row.meta or {})
-            for key, value in meta.items():
-                if value:
-                    merged[key] = value
-                else:
-                    merged.pop(key, None)
-            row.meta = merged
+            row.meta = merged(row.meta, meta)
             for key, value in acls.items():
                 setattr(row, key, value or None)
 
