@@ -5,7 +5,6 @@ guest."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 
 from sqlalchemy import select
 
@@ -250,14 +249,6 @@ class Lifecycle:
             raise errors.ComputeInvalid("No valid host was found. No valid host found for "
                                         + ("live migration" if live else "cold migrate"))
         raise errors.ComputeUnimplemented("Moving a server between hosts is not implemented yet.")
-
-    async def remote_console(self, ctx, uuid: str, kind: str) -> dict:
-        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
-        if row.vm_state != states.ACTIVE or not row.host:
-            raise errors.ComputeConflict(f"Instance {uuid} is not ready yet")
-        where = await self.bus.call(f"compute.{row.host}", "get_remote_console", {"uuid": uuid, "kind": kind},
-                                    timeout=30)
-        return {**where, "token": secrets.token_urlsafe(24)}
 
 
 _ADMIN = RequestContext(roles=["admin"])

@@ -82,3 +82,11 @@ def test_actions_the_hypervisor_lacks_are_refused_before_the_cast(cloud, admin, 
         with db:
             db.execute("UPDATE compute_nodes SET capabilities = ? WHERE host = ?", (saved, server.compute_host))
         db.close()
+
+
+def test_remote_consoles_are_unavailable_until_a_proxy_serves_them(cloud, admin, server):
+    modern = call(cloud, admin, "POST", f"/servers/{server.id}/remote-consoles", "2.6",
+                  json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
+    assert modern.status_code == 400 and "Unavailable console type novnc" in modern.json()["badRequest"]["message"]
+    legacy = call(cloud, admin, "POST", f"/servers/{server.id}/action", json={"os-getVNCConsole": {"type": "novnc"}})
+    assert legacy.status_code == 400
