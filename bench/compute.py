@@ -25,7 +25,6 @@ compute_boot.py, compute_list.py, compute_race.py, compute_rally.py and compute_
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import shutil
 import sys
@@ -192,11 +191,7 @@ def main(argv=None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     report["targets"] = targets(report)
     print_report(report)
-    text = json.dumps(report, indent=2, default=str)
-    (RESULTS / f"compute-{stamp}.json").write_text(text)
-    (RESULTS / "compute-latest.json").write_text(text)
-    print(f"whole run {time.perf_counter() - began:.0f}s")
-    print(f"results: {RESULTS / f'compute-{stamp}.json'} (logs in {logs})")
+    identity.save_results("compute", report, stamp, began, logs)
     return 0
 
 

@@ -573,12 +573,17 @@ def main(argv=None) -> int:
     report["runs"] = {n: {case: {str(c): rs for c, rs in bc.items()} for case, bc in bcs.items()}
                       for n, bcs in runs.items()}
     print_report(report)
-    text = json.dumps(report, indent=2, default=str)
-    (RESULTS / f"identity-{stamp}.json").write_text(text)
-    (RESULTS / "identity-latest.json").write_text(text)
-    print(f"whole run {time.perf_counter() - began:.0f}s")
-    print(f"results: {RESULTS / f'identity-{stamp}.json'} (logs in {logs})")
+    save_results("identity", report, stamp, began, logs)
     return 0
+
+
+def save_results(name: str, report: dict, stamp: str, began: float, logs) -> None:
+    """Write ``<name>-<stamp>.json`` and ``<name>-latest.json`` and say where they are."""
+    text = json.dumps(report, indent=2, default=str)
+    (RESULTS / f"{name}-{stamp}.json").write_text(text)
+    (RESULTS / f"{name}-latest.json").write_text(text)
+    print(f"whole run {time.perf_counter() - began:.0f}s")
+    print(f"results: {RESULTS / f'{name}-{stamp}.json'} (logs in {logs})")
 
 
 def _empty() -> dict:

@@ -21,7 +21,6 @@ listing images), image_profile.py (--profile) and image_report.py (the table and
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import shutil
 import sys
@@ -205,11 +204,7 @@ def main(argv=None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     report["targets"] = targets(report)
     print_report(report)
-    text = json.dumps(report, indent=2, default=str)
-    (RESULTS / f"image-{stamp}.json").write_text(text)
-    (RESULTS / "image-latest.json").write_text(text)
-    print(f"whole run {time.perf_counter() - began:.0f}s")
-    print(f"results: {RESULTS / f'image-{stamp}.json'} (logs in {logs})")
+    identity.save_results("image", report, stamp, began, logs)
     return 0
 
 

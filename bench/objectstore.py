@@ -20,7 +20,6 @@ objectstore_listing.py, objectstore_profile.py (--profile) and objectstore_repor
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import shutil
 import sys
@@ -192,11 +191,7 @@ def main(argv=None) -> int:
     print_report(report)
     if "overcast_missing" in report:
         print(f"note: overcast was not measured: {report['overcast_missing']}")
-    text = json.dumps(report, indent=2, default=str)
-    (RESULTS / f"objectstore-{stamp}.json").write_text(text)
-    (RESULTS / "objectstore-latest.json").write_text(text)
-    print(f"whole run {time.perf_counter() - began:.0f}s")
-    print(f"results: {RESULTS / f'objectstore-{stamp}.json'} (logs in {logs})")
+    identity.save_results("objectstore", report, stamp, began, logs)
     return 0
 
 

@@ -132,11 +132,7 @@ class ObjectStoreService:
 
     def container(self, account: str, name: str, session=None) -> SwiftContainer:
         query = select(SwiftContainer).where(SwiftContainer.account == account, SwiftContainer.name == name)
-        if session is not None:
-            row = session.scalars(query).first()
-        else:
-            with self.db.session() as own:
-                row = own.scalars(query).first()
+        row = self.db.first(query, session)
         if row is None:
             raise errors.SwiftNotFound()
         return row

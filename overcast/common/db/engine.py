@@ -55,5 +55,12 @@ class Database:
             with session.begin():
                 yield session
 
+    def first(self, query, session: Session | None = None):
+        """The first row of ``query``, read in ``session`` or in a short one of its own."""
+        if session is not None:
+            return session.scalars(query).first()
+        with self.session() as own:
+            return own.scalars(query).first()
+
     def close(self) -> None:
         self.engine.dispose()

@@ -204,11 +204,7 @@ class Servers:
             query = query.where(Instance.deleted.is_(False))
         if not ctx.is_admin:
             query = query.where(Instance.project_id == ctx.project_id)
-        if session is not None:
-            row = session.scalars(query).first()
-        else:
-            with self.db.session() as own:
-                row = own.scalars(query).first()
+        row = self.db.first(query, session)
         if row is None:
             raise errors.ServerNotFound(uuid)
         return row

@@ -6,23 +6,18 @@ import uuid
 
 import pytest
 
-from overcast.common.db import Base, Database
-from overcast.common.db.models import load_all
 from overcast.compute import errors
 from overcast.compute.models import ComputeServiceRow, Instance
 from overcast.compute.service.aggregates import Aggregates
 
 
 @pytest.fixture
-def db():
-    load_all()
-    database = Database("sqlite://")
-    Base.metadata.create_all(database.engine)
+def db(db):
+    """The shared empty database, with two nova-compute hosts."""
     for host in ("h1", "h2"):
-        with database.session() as session:
+        with db.session() as session:
             session.add(ComputeServiceRow(uuid=str(uuid.uuid4()), host=host, binary="nova-compute", zone="nova"))
-    yield database
-    database.close()
+    return db
 
 
 @pytest.fixture

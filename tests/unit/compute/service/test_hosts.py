@@ -9,21 +9,11 @@ import pytest
 
 from overcast.common import heartbeats
 from overcast.common.config import Config
-from overcast.common.db import Base, Database, utcnow
-from overcast.common.db.models import load_all
+from overcast.common.db import utcnow
 from overcast.compute import errors
 from overcast.compute.models import AggregateHost, ComputeNode, ComputeServiceRow, Instance
 from overcast.compute.service.aggregates import Aggregates
 from overcast.compute.service.hosts import Hosts
-
-
-@pytest.fixture
-def db():
-    load_all()
-    database = Database("sqlite://")
-    Base.metadata.create_all(database.engine)
-    yield database
-    database.close()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ import uuid
 
 import pytest
 
-from overcast.common.db import Base, Database
-from overcast.common.db.models import load_all
 from overcast.compute import errors
 from overcast.compute.models import ComputeNode, Instance, Migration
 from overcast.compute.service.migrations import MigrationQuery, Migrations
@@ -18,16 +16,14 @@ NEW = {"flavorid": "2", "name": "m1.small", "vcpus": 2}
 
 
 @pytest.fixture
-def db():
-    load_all()
-    database = Database("sqlite://")
-    Base.metadata.create_all(database.engine)
+def db(db):
+    """The shared empty database, with two compute nodes."""
+    database = db
     with database.session() as session:
         for host, ip in (("h1", "10.0.0.1"), ("h2", "10.0.0.2")):
             session.add(ComputeNode(uuid=str(uuid.uuid4()), host=host, hypervisor_hostname=f"{host}.node",
                                     hypervisor_type="fake", host_ip=ip, vcpus=4, memory_mb=4096, local_gb=40))
-    yield database
-    database.close()
+    return database
 
 
 @pytest.fixture

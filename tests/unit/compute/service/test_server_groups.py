@@ -7,23 +7,12 @@ import uuid
 import pytest
 
 from overcast.common.api.context import RequestContext
-from overcast.common.db import Base, Database
-from overcast.common.db.models import load_all
 from overcast.compute import errors
 from overcast.compute.models import Instance
 from overcast.compute.scheduler import GroupSpec, HostState, RequestSpec
 from overcast.compute.scheduler.filters import affinity_filter, anti_affinity_filter
 from overcast.compute.service.quotas import Quotas
 from overcast.compute.service.server_groups import ServerGroups, canonical_uuid
-
-
-@pytest.fixture
-def db():
-    load_all()
-    database = Database("sqlite://")
-    Base.metadata.create_all(database.engine)
-    yield database
-    database.close()
 
 
 @pytest.fixture
