@@ -3,6 +3,7 @@
 from overcast.compute import SPEC as COMPUTE
 from overcast.identity import SPEC as IDENTITY
 from overcast.image import SPEC as IMAGE
+from overcast.network import SPEC as NETWORK
 from overcast.objectstore import SPEC as OBJECTSTORE
 
-SERVICES = [IDENTITY, IMAGE, COMPUTE, OBJECTSTORE]
+SERVICES = [IDENTITY, IMAGE, NETWORK, COMPUTE, OBJECTSTORE]

@@ -7,4 +7,5 @@ def load_all() -> None:
     import overcast.identity.models  # noqa: F401
     import overcast.image.metadefs.models  # noqa: F401
     import overcast.image.models  # noqa: F401
+    import overcast.network.models  # noqa: F401
     import overcast.objectstore.models  # noqa: F401

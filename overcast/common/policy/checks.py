@@ -22,6 +22,7 @@ which lets an unscoped token (``project_id`` None) match a target whose
 ``project_id`` is None.
 """
 
+import re
 from collections.abc import Mapping
 
 _MISSING = object()
@@ -337,6 +338,32 @@ class LiteralCheck(Check):
 
     def __str__(self):
         return "%s:%s" % (self.text, _format_match(self.match))
+
+
+class FieldCheck(Check):
+    """``field:networks:shared=True`` (Neutron's): the target's FIELD has VALUE.
+
+    Both sides compare as strings, so a boolean True matches ``True``; a VALUE of
+    ``~REGEX`` matches by regular expression (``field:port:device_owner=~^network:``).
+    """
+
+    __slots__ = ("resource", "field", "value")
+
+    def __init__(self, resource: str, field: str, value: str):
+        self.resource = resource
+        self.field = field
+        self.value = value
+
+    def evaluate(self, target, creds, rules):
+        value = target.get(self.field, _MISSING)
+        if value is _MISSING:
+            return False
+        if self.value.startswith("~"):
+            return re.match(self.value[1:], str(value)) is not None
+        return str(value) == self.value
+
+    def __str__(self):
+        return "field:%s:%s=%s" % (self.resource, self.field, self.value)
 
 
 class HttpCheck(Check):

@@ -27,7 +27,7 @@ import ast
 import functools
 
 from overcast.common.policy.checks import (
-    AndCheck, Check, FalseCheck, GenericCheck, HttpCheck, LiteralCheck,
+    AndCheck, Check, FalseCheck, FieldCheck, GenericCheck, HttpCheck, LiteralCheck,
     NotCheck, OrCheck, RoleCheck, RuleCheck, Substitution, TargetPath,
     TrueCheck,
 )
@@ -170,6 +170,12 @@ def make_check(word: str, check_str: str = "", position: int = 0) -> Check:
         return RuleCheck(text)
     if kind in ("http", "https"):
         return HttpCheck(word)
+    if kind == "field":
+        resource, _, condition = text.partition(":")
+        field, equals, value = condition.rpartition("=")
+        if not resource or not equals or not field:
+            raise PolicyParseError("expected 'field:RESOURCE:FIELD=VALUE', got %r" % word, source, position)
+        return FieldCheck(resource, field, value)
     match = parse_match(text, source, position + colon + 1)
     if kind == "role":
         return RoleCheck(match)

@@ -1,0 +1,57 @@
+"""The Neutron v2.0 route table. Generic resources get their five rows from their
+:class:`Resource`; the rest are listed here. Operations of extensions overcast does not
+serve are 501 rows (and are absent from /v2.0/extensions)."""
+
+from __future__ import annotations
+
+from overcast.common.api import Route, not_implemented
+from overcast.network.api import (extensions, floatingips, networks, ports, quotas, routers, security_group_rules,
+                                  security_groups, subnetpools, subnets, tags, versions)
+
+RESOURCES = {resource.plural: resource for resource in (
+    networks.RESOURCE, subnets.RESOURCE, subnetpools.RESOURCE, ports.RESOURCE, routers.RESOURCE,
+    floatingips.RESOURCE, security_groups.RESOURCE, security_group_rules.RESOURCE)}
+
+UNSERVED = ("qos/policies", "qos/rule-types", "trunks", "rbac-policies", "address-scopes", "address-groups",
+            "metering/metering-labels", "metering/metering-label-rules", "segments", "network_segment_ranges",
+            "auto-allocated-topology", "log/logs", "log/loggable-resources", "fw/firewall_groups",
+            "fw/firewall_policies", "fw/firewall_rules", "vpn/vpnservices", "lbaas/loadbalancers", "flavors",
+            "service_profiles", "local_ips", "ndp_proxies", "bgp-speakers", "bgpvpn/bgpvpns", "network-segment-ranges")
+
+ROUTES = [
+    Route("GET", "/", versions.versions, auth=False),
+    Route("GET", "/v2.0", versions.resources),
+    Route("GET", "/v2.0/", versions.resources),
+    Route("GET", "/v2.0/extensions", extensions.list_extensions),
+    Route("GET", "/v2.0/extensions/{alias}", extensions.show),
+    *[row for resource in RESOURCES.values() for row in resource.routes()],
+    *tags.routes(),
+    Route("GET", "/v2.0/quotas", quotas.list_quotas, "get_quota"),
+    Route("GET", "/v2.0/quotas/{project_id}", quotas.show, "get_quota"),
+    Route("GET", "/v2.0/quotas/{project_id}/default", quotas.defaults, "get_quota"),
+    Route("GET", "/v2.0/quotas/{project_id}/details", quotas.details, "get_quota"),
+    Route("PUT", "/v2.0/quotas/{project_id}", quotas.update, "update_quota"),
+    Route("DELETE", "/v2.0/quotas/{project_id}", quotas.delete, "delete_quota"),
+    Route("PUT", "/v2.0/routers/{id}/add_router_interface", not_implemented),
+    Route("PUT", "/v2.0/routers/{id}/remove_router_interface", not_implemented),
+    Route("PUT", "/v2.0/routers/{id}/add_extraroutes", not_implemented),
+    Route("PUT", "/v2.0/routers/{id}/remove_extraroutes", not_implemented),
+    Route("GET", "/v2.0/floatingips/{floatingip_id}/port_forwardings", not_implemented),
+    Route("POST", "/v2.0/floatingips/{floatingip_id}/port_forwardings", not_implemented),
+    Route("GET", "/v2.0/floatingips/{floatingip_id}/port_forwardings/{id}", not_implemented),
+    Route("PUT", "/v2.0/floatingips/{floatingip_id}/port_forwardings/{id}", not_implemented),
+    Route("DELETE", "/v2.0/floatingips/{floatingip_id}/port_forwardings/{id}", not_implemented),
+    Route("GET", "/v2.0/agents", not_implemented),
+    Route("GET", "/v2.0/agents/{id}", not_implemented),
+    Route("PUT", "/v2.0/agents/{id}", not_implemented),
+    Route("DELETE", "/v2.0/agents/{id}", not_implemented),
+    Route("GET", "/v2.0/agents/{id}/dhcp-networks", not_implemented),
+    Route("GET", "/v2.0/agents/{id}/l3-routers", not_implemented),
+    Route("GET", "/v2.0/availability_zones", not_implemented),
+    Route("GET", "/v2.0/network-ip-availabilities", not_implemented),
+    Route("GET", "/v2.0/network-ip-availabilities/{id}", not_implemented),
+    Route("GET", "/v2.0/service-providers", not_implemented),
+    *[Route(method, f"/v2.0/{path}{tail}", not_implemented)
+      for path in UNSERVED for method, tail in (("GET", ""), ("POST", ""), ("GET", "/{id}"), ("PUT", "/{id}"),
+                                                ("DELETE", "/{id}"))],
+]

@@ -1,0 +1,100 @@
+"""Network errors. The class name is the ``type`` of Neutron's error body
+(``{"NeutronError": {"type", "message", "detail"}}``), so the names are Neutron's."""
+
+from overcast.common import errors
+
+
+class InvalidInput(errors.BadRequest):
+    message = "Invalid input for operation: {reason}."
+
+
+class HTTPBadRequest(errors.BadRequest):
+    """Neutron's answer to a body it cannot use at all (unknown or read-only attributes)."""
+
+
+class PolicyNotAuthorized(errors.Forbidden):
+    message = "({rule}) is disallowed by policy."
+
+
+class NotFound(errors.NotFound):
+    message = "The resource could not be found."
+
+
+class NetworkNotFound(errors.NotFound):
+    message = "Network {id} could not be found."
+
+
+class SubnetNotFound(errors.NotFound):
+    message = "Subnet {id} could not be found."
+
+
+class SubnetPoolNotFound(errors.NotFound):
+    message = "Subnet pool {id} could not be found."
+
+
+class PortNotFound(errors.NotFound):
+    message = "Port {id} could not be found."
+
+
+class RouterNotFound(errors.NotFound):
+    message = "Router {id} could not be found."
+
+
+class FloatingIPNotFound(errors.NotFound):
+    message = "Floating IP {id} could not be found"
+
+
+class SecurityGroupNotFound(errors.NotFound):
+    message = "Security group {id} does not exist"
+
+
+class SecurityGroupRuleNotFound(errors.NotFound):
+    message = "Security group rule {id} does not exist"
+
+
+class AgentNotFound(errors.NotFound):
+    message = "Agent {id} could not be found."
+
+
+class ExtensionNotFound(errors.NotFound):
+    message = "Extension with alias {id} does not exist"
+
+
+class TagNotFound(errors.NotFound):
+    message = "Tag {tag} could not be found."
+
+
+class NetworkInUse(errors.Conflict):
+    message = "Unable to complete operation on network {id}. There are one or more ports still in use on the network."
+
+
+class SubnetInUse(errors.Conflict):
+    message = "Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet."
+
+
+class PortInUse(errors.Conflict):
+    message = "Unable to complete operation on port {id} for network {network_id}. Port already has an attached device {device_id}."
+
+
+class IpAddressAlreadyAllocated(errors.Conflict):
+    message = "IP address {ip} already allocated in subnet {subnet_id}"
+
+
+class IpAddressGenerationFailure(errors.Conflict):
+    message = "No more IP addresses available on network {network_id}."
+
+
+class MacAddressInUse(errors.Conflict):
+    message = "Unable to complete operation for network {network_id}. The mac address {mac} is in use."
+
+
+class RouterInUse(errors.Conflict):
+    message = "Router {id} {reason}"
+
+
+class SecurityGroupInUse(errors.Conflict):
+    message = "Security Group {id} {reason}."
+
+
+class OverQuota(errors.Conflict):
+    message = "Quota exceeded for resources: {overs}."
