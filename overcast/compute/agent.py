@@ -26,6 +26,7 @@ from overcast.compute.drivers.errors import InstanceNotFound
 
 CONDUCTOR = "compute-conductor"
 REPORT_INTERVAL = 60.0
+PLUG_TIMEOUT = 30.0  # seconds the network agent may take to plug one port
 log = logging.getLogger("overcast.compute.agent")
 
 
@@ -180,5 +181,12 @@ class ComputeAgent:
         finally:
             os.unlink(path)
 
-    def _call(self, topic: str, kind: str, payload: dict):
-        return asyncio.run_coroutine_threadsafe(self.bus.call(topic, kind, payload, timeout=600), self._loop).result()
+    def plug_vifs(self, vifs: list[dict]) -> list[dict]:
+        """Each VIF plugged by this host's network agent, with the tap and bridge it made."""
+        return [{**vif, **self._call(f"network.{self.host}", "plug_port", {"port_id": vif["id"], "host": self.host},
+                                     timeout=PLUG_TIMEOUT)}
+                for vif in vifs]
+
+    def _call(self, topic: str, kind: str, payload: dict, timeout: float = 600):
+        call = self.bus.call(topic, kind, payload, timeout=timeout)
+        return asyncio.run_coroutine_threadsafe(call, self._loop).result()

@@ -34,16 +34,23 @@ def _spec(payload: dict, key: str = "spec"):
     return instance_spec(payload[key])
 
 
+def _plugged(agent, payload: dict, key: str = "spec"):
+    """The spec with its VIFs plugged on this host by the network agent (tap and bridge)."""
+    data = dict(payload[key])
+    data["vifs"] = agent.plug_vifs(data.get("vifs") or [])
+    return _spec({key: data}, key)
+
+
 def _ensure(agent, payload: dict) -> None:
     """A guest the host lost (restart, fake driver) is built again from its spec, as a
     hard reboot or start recreates a missing domain in Nova."""
     uuid = payload["uuid"]
     if uuid not in agent.driver.list_instances():
-        agent.driver.spawn(_spec(payload))
+        agent.driver.spawn(_plugged(agent, payload))
 
 
 def build(agent, payload):
-    agent.driver.spawn(_spec(payload))
+    agent.driver.spawn(_plugged(agent, payload))
     return _state_after(agent, payload["uuid"], states.ACTIVE, launched_at=utcnow().isoformat())
 
 
@@ -81,7 +88,7 @@ def _simple(method: str, vm_state: str) -> Callable:
 
 
 def rebuild(agent, payload):
-    spec = _spec(payload)
+    spec = _plugged(agent, payload)
     if spec.uuid in agent.driver.list_instances():
         agent.driver.rebuild(spec)
     else:
@@ -129,7 +136,7 @@ def shelve_offload(agent, payload):
 
 
 def unshelve(agent, payload):
-    agent.driver.spawn(_spec(payload))
+    agent.driver.spawn(_plugged(agent, payload))
     return {**_state_after(agent, payload["uuid"], states.ACTIVE), "after": "unshelved"}
 
 

@@ -110,10 +110,29 @@ class Conductor:
             await asyncio.to_thread(compute.scheduler.release, uuid)
             return
         shelved = (placed.system_metadata or {}).get("shelved_image_id") if op == "unshelve_instance" else None
+        try:
+            placed.net_vifs = await asyncio.to_thread(self._vifs, placed, host.host, op)
+        except Exception as error:  # no port could be made: the build fails here, its claim goes
+            log.warning("network allocation for %s failed: %s", uuid, error)
+            await asyncio.to_thread(compute.progress.fail_build, uuid,
+                                    f"Build of instance {uuid} aborted: Failed to allocate the network(s), not "
+                                    "rescheduling.", request_id, str(error))
+            await self._notify("create.error", row)
+            return
         await self.bus.cast(f"compute.{host.host}", op, {"uuid": uuid, "request_id": request_id,
                                                          "task_state": "spawning" if op == "build_instance"
                                                          else task_state,
                                                          "spec": compute.spec_payload(placed, shelved)})
+
+    def _vifs(self, row, host: str, op: str) -> list[dict]:
+        """New servers get their ports now; an unshelved one moves the ones it has."""
+        network = self.compute.network_api
+        if op == "build_instance":
+            return network.allocate(row, host)
+        vifs = network.vifs(row.uuid)
+        for vif in vifs:
+            network.network.ports.bind(vif["id"], host)
+        return network.vifs(row.uuid)
 
     # -- reports ---------------------------------------------------------------------------
 

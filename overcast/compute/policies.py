@@ -4,6 +4,7 @@ from overcast.common.policy import Rule
 from overcast.compute.policies_admin import RULES as ADMIN_RULES
 from overcast.compute.policies_hosts import RULES as HOST_RULES
 from overcast.compute.policies_misc import RULES as MISC_RULES
+from overcast.compute.policies_network import RULES as NETWORK_RULES
 from overcast.compute.policies_servers import RULES as SERVER_RULES
 
 P = "os_compute_api:"
@@ -61,4 +62,5 @@ RULES = [
     *HOST_RULES,
     *MISC_RULES,
     *ADMIN_RULES,
+    *NETWORK_RULES,
 ]

@@ -71,7 +71,7 @@ def server(base: str, row, version, is_admin: bool, show_specs: bool = False, gr
         "user_id": row.user_id, "metadata": getattr(row, "meta", {}), "hostId": host_id(row),
         "image": image(base, row, version), "flavor": flavor(base, row, version, show_specs),
         "created": iso_seconds(row.created_at), "updated": iso_seconds(row.updated_at),
-        "addresses": row.addresses or {}, "accessIPv4": row.access_ip_v4 or "", "accessIPv6": row.access_ip_v6 or "",
+        "addresses": getattr(row, "net_addresses", None) or row.addresses or {}, "accessIPv4": row.access_ip_v4 or "", "accessIPv6": row.access_ip_v6 or "",
         "links": links(base, "servers", row.uuid), "OS-DCF:diskConfig": "MANUAL",
         "key_name": row.key_name, "config_drive": "True" if row.config_drive else "",
         "OS-EXT-AZ:availability_zone": row.availability_zone or "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.compute.api import admin_routes, host_routes, misc_routes, server_routes
+from overcast.compute.api import admin_routes, host_routes, misc_routes, network_proxy, server_network, server_routes
 from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions
 
 P = "os_compute_api:"
@@ -49,8 +49,8 @@ ROUTES = [
     *host_routes.ROUTES,
     *misc_routes.ROUTES,
     *admin_routes.ROUTES,
-    # not yet served: the servers work (issue 4) fills these in
-    *[Route(method, f"/v2.1/{path}", not_implemented) for method, path in (
-        ("GET", "os-security-groups"), ("GET", "os-floating-ips"), ("GET", "os-networks"), ("GET", "os-volumes"),
-    )],
+    *network_proxy.ROUTES,
+    *server_network.ROUTES,
+    # not yet served: the block storage issue fills these in
+    Route("GET", "/v2.1/os-volumes", not_implemented),
 ]

@@ -8,6 +8,7 @@ import secrets
 from overcast.common.api import reply
 from overcast.common.api.validation import check
 from overcast.compute import errors
+from overcast.compute.api import server_network
 from overcast.compute.api.servers import check_metadata, invalid, render
 
 P = "os_compute_api:"
@@ -248,6 +249,7 @@ ACTIONS = {
     "resume": _simple("resume", "os-suspend-server:resume"),
     "lock": lock, "unlock": unlock, "rebuild": rebuild, "resize": resize, "confirmResize": confirm_resize,
     "revertResize": revert_resize, "createImage": create_image, "createBackup": create_backup,
+    "addFloatingIp": server_network.add_floating_ip, "removeFloatingIp": server_network.remove_floating_ip,
     "addSecurityGroup": add_security_group, "removeSecurityGroup": remove_security_group,
     "shelve": shelve, "unshelve": unshelve,
     "shelveOffload": _simple("shelve_offload", "os-shelve:shelve_offload"),

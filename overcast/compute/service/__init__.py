@@ -18,6 +18,8 @@ from overcast.compute.service.keypairs import Keypairs
 from overcast.compute.service.legacy_hosts import LegacyHosts
 from overcast.compute.service.lifecycle import Lifecycle
 from overcast.compute.service.migrations import Migrations
+from overcast.compute.service.network_api import NetworkApi
+from overcast.compute.service.network_proxy import NetworkProxy
 from overcast.compute.service.progress import Progress
 from overcast.compute.service.quotas import Quotas
 from overcast.compute.service.registry import Registry
@@ -30,11 +32,13 @@ from overcast.compute.service.usage import Usage
 
 
 class ComputeService:
-    def __init__(self, config: Config, db: Database, bus=None, image=None):
+    def __init__(self, config: Config, db: Database, bus=None, image=None, network=None):
         self.config = config
         self.db = db
         self.bus = bus
         self.image = image
+        self.network_api = NetworkApi(network)
+        self.network_proxy = NetworkProxy(self)
         self.host = config.compute.host or socket.gethostname()
         self.flavors = Flavors(db)
         self.quotas = Quotas(db, {"key_pairs": config.compute.quota_key_pairs})
@@ -93,7 +97,8 @@ class ComputeService:
             return set(session.scalars(select(ComputeServiceRow.zone).where(ComputeServiceRow.binary == "nova-compute")))
 
     def spec_payload(self, row, image_ref: str | None = None) -> dict:
-        """What an agent needs to build the server (see agent.instance_spec)."""
+        """What an agent needs to build the server (see agent.instance_spec); the VIFs
+        are the ones a caller put on ``row.net_vifs`` (the network_api's)."""
         flavor = row.flavor
         image = image_ref if image_ref is not None else row.image_ref
         return {"uuid": row.uuid, "name": f"instance-{row.uuid[:8]}", "vcpus": flavor["vcpus"],
@@ -101,7 +106,7 @@ class ComputeService:
                 "ephemeral_gb": flavor.get("ephemeral_gb", 0), "swap_mb": flavor.get("swap", 0),
                 "image": {"id": image, "path": ""} if image else None, "user_data": row.user_data,
                 "metadata": dict(getattr(row, "meta", {}) or {}), "key_data": row.key_data,
-                "config_drive": bool(row.config_drive)}
+                "config_drive": bool(row.config_drive), "vifs": list(getattr(row, "net_vifs", None) or [])}
 
 
 def make_agent(config: Config, bus, host: str):

@@ -71,6 +71,7 @@ class Lifecycle:
             payload = {"request_id": ctx.request_id, "task_state": move.task_state, **(extra or {})}
             if with_spec:
                 full = await asyncio.to_thread(self.compute.servers.show, ctx, uuid)
+                full.net_vifs = await asyncio.to_thread(self.compute.network_api.vifs, uuid)
                 payload["spec"] = self.compute.spec_payload(full)
             await self._cast_host(row, move.op, payload)
         return row

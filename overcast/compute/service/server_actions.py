@@ -141,18 +141,22 @@ class ServerActions:
             return row
 
     def set_security_groups(self, ctx, uuid: str, add: str | None = None, remove: str | None = None) -> None:
-        """The server's security group names. Until the network service exists the only
-        group a project has is ``default``, so that is the one name that can be added."""
+        """The server's security group names, and the group itself on each of its ports.
+        Without a network service the only group a project has is ``default``."""
+        networked = self.compute.network_api.enabled
+        if networked:
+            self.compute.servers.get(ctx, uuid)
+            self.compute.network_proxy.set_server_group(ctx, uuid, add or remove, add is not None)
         with self.db.session() as session:
             row = self.compute.servers.get(ctx, uuid, session)
             names = list(row.security_groups or [])
             if remove is not None:
-                if remove not in names:
+                if remove not in names and not networked:
                     raise errors.ComputeNotFound(f"Security group {remove} not associated with the instance {uuid}")
-                names.remove(remove)
+                names = [name for name in names if name != remove]
                 action = "removeSecurityGroup"
             else:
-                if add != "default" and add not in names:
+                if add != "default" and add not in names and not networked:
                     raise errors.ComputeNotFound(f"Security group {add} not found for project {ctx.project_id}.")
                 names = list(dict.fromkeys(names + [add]))
                 action = "addSecurityGroup"

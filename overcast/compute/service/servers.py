@@ -131,6 +131,11 @@ class Servers:
             raise errors.QuotaExceeded(f"Quota exceeded for metadata_items: Maximum number of metadata items "
                                        f"exceeds {limits['metadata_items']}", over=["metadata_items"])
         count = self._count(ctx, req, flavor)
+        nics, group_ids = self.compute.network_api.plan(ctx, req.networks, req.security_groups, count)
+        system_metadata = {"force_host": force_host} if force_host else {}
+        if nics:
+            system_metadata["network_plan"] = {"nics": nics, "security_groups": group_ids,
+                                               "given_ports": [nic["port_id"] for nic in nics if nic.get("port_id")]}
         group_uuid = None
         if req.group:
             group_uuid, _ = self.compute.server_groups.plan(ctx, req.group)
@@ -151,7 +156,7 @@ class Servers:
                     access_ip_v4=req.access_ip_v4, access_ip_v6=req.access_ip_v6, reservation_id=reservation,
                     launch_index=index, security_groups=req.security_groups, networks=req.networks,
                     block_devices=req.block_devices,
-                    system_metadata={"force_host": force_host} if force_host else {},
+                    system_metadata=system_metadata,
                     created_at=now + datetime.timedelta(microseconds=index), updated_at=now,
                 )
                 session.add(row)
@@ -235,8 +240,10 @@ class Servers:
                 for fault in session.scalars(select(InstanceFault).where(InstanceFault.instance_uuid.in_(erred))
                                              .order_by(InstanceFault.id)):
                     faults[fault.instance_uuid] = fault
+        addresses = self.compute.network_api.addresses(ids)
         for row in rows:
             row.meta, row.tag_list, row.fault = meta[row.uuid], sorted(tags[row.uuid]), faults.get(row.uuid)
+            row.net_addresses = addresses.get(row.uuid, {})
         return rows
 
     # -- update ----------------------------------------------------------------------
@@ -267,6 +274,7 @@ class Servers:
             )
             row = session.get(Instance, uuid) if done.rowcount == 1 else None
         if row is not None:
+            self.compute.network_api.deallocate(row)
             self.compute.scheduler.release(uuid)
             self.compute.scheduler.release(f"resize-{uuid}")
             self.compute.server_groups.remove_member(uuid)

@@ -41,6 +41,12 @@ class NetworkService:
         self.security_group_rules = SecurityGroupRules(self)
         self.tags = Tags(db)
 
+    def instance_addresses(self, device_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+        """Nova's ``addresses`` of each compute instance (device id) that has ports."""
+        from overcast.network.service.addresses import instance_addresses
+
+        return instance_addresses(self.db, device_ids)
+
     def start(self) -> None:
         """Nothing to prepare at first start: default security groups come per project."""
 

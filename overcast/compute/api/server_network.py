@@ -1,0 +1,101 @@
+"""A server's networking: /servers/{id}/ips, /os-interface, /os-security-groups, and
+the addFloatingIp / removeFloatingIp actions (below 2.44, as Nova)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from overcast.common.api import Route, reply
+from overcast.compute import errors
+
+P = "os_compute_api:"
+S = "/v2.1/servers/{server_id}"
+
+
+async def _server(req, rule: str, show: bool = False):
+    compute = req.state.compute
+    getter = compute.servers.show if show else compute.servers.get
+    row = await asyncio.to_thread(getter, req.context, req.params["server_id"])
+    req.authorize({"project_id": row.project_id, "user_id": row.user_id}, rule=P + rule)
+    return row
+
+
+async def ips(req):
+    row = await _server(req, "ips:index", show=True)
+    return reply({"addresses": row.net_addresses})
+
+
+async def ips_network(req):
+    row = await _server(req, "ips:show", show=True)
+    label = req.params["network_label"]
+    if label not in row.net_addresses:
+        raise errors.ComputeNotFound("Instance is not a member of specified network")
+    return reply({label: row.net_addresses[label]})
+
+
+def _attachment(port: dict, version) -> dict:
+    body = {"port_state": port["status"], "port_id": port["id"], "net_id": port["network_id"],
+            "mac_addr": port["mac_address"],
+            "fixed_ips": [{"subnet_id": ip["subnet_id"], "ip_address": ip["ip_address"]}
+                          for ip in port.get("fixed_ips", [])]}
+    if version.at_least("2.70"):
+        body["tag"] = None
+    return body
+
+
+def _ports(req, uuid: str) -> list[dict]:
+    network = req.state.compute.network_api.network
+    return network.ports.list_by_device(uuid) if network is not None else []
+
+
+async def interfaces(req):
+    row = await _server(req, "os-attach-interfaces:list")
+    ports = await asyncio.to_thread(_ports, req, row.uuid)
+    return reply({"interfaceAttachments": [_attachment(port, req.version) for port in ports]})
+
+
+async def interface(req):
+    row = await _server(req, "os-attach-interfaces:show")
+    for port in await asyncio.to_thread(_ports, req, row.uuid):
+        if port["id"] == req.params["port_id"]:
+            return reply({"interfaceAttachment": _attachment(port, req.version)})
+    raise errors.ComputeNotFound(f"Port {req.params['port_id']} is not attached")
+
+
+async def security_groups(req):
+    row = await _server(req, "os-security-groups:list")
+    proxy = req.state.compute.network_proxy
+    return reply({"security_groups": await asyncio.to_thread(proxy.server_groups, req.context, row.uuid)})
+
+
+def _address(body, key: str) -> str:
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        raise errors.ComputeInvalid(f"Invalid input for field/attribute {key}. Value: {value}.")
+    return value
+
+
+async def add_floating_ip(req, body):
+    if req.version.at_least("2.44"):
+        raise errors.ComputeInvalid("There is no such action: addFloatingIp")
+    address = _address(body, "address")
+    row = await _server(req, "os-floating-ips:add")
+    proxy = req.state.compute.network_proxy
+    await asyncio.to_thread(proxy.associate, req.context, row.uuid, address, body.get("fixed_address"))
+
+
+async def remove_floating_ip(req, body):
+    if req.version.at_least("2.44"):
+        raise errors.ComputeInvalid("There is no such action: removeFloatingIp")
+    address = _address(body, "address")
+    row = await _server(req, "os-floating-ips:remove")
+    await asyncio.to_thread(req.state.compute.network_proxy.disassociate, req.context, row.uuid, address)
+
+
+ROUTES = [
+    Route("GET", S + "/ips", ips, P + "ips:index"),
+    Route("GET", S + "/ips/{network_label}", ips_network, P + "ips:show"),
+    Route("GET", S + "/os-interface", interfaces, P + "os-attach-interfaces:list"),
+    Route("GET", S + "/os-interface/{port_id}", interface, P + "os-attach-interfaces:show"),
+    Route("GET", S + "/os-security-groups", security_groups, P + "os-security-groups:list"),
+]
