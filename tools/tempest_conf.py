@@ -182,6 +182,15 @@ def test_images(token: str, services: list[dict]) -> list[str]:
     return ids
 
 
+def network_extensions(token: str, services: list[dict]) -> list[str]:
+    """The aliases the network service lists: Tempest runs the tests of exactly these."""
+    url = _endpoint(services, "network")
+    if url is None:
+        return []
+    _, found = _http("GET", f"{url}/v2.0/extensions", token=token)
+    return [extension["alias"] for extension in found.get("extensions", [])]
+
+
 def build(creds: dict[str, str], services: list[dict], workspace: Path, debug: bool) -> dict[str, dict[str, str]]:
     types = {service.get("type") for service in services}
     flags = {flag: "false" for flag in ALL_FLAGS}
@@ -222,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     creds = credentials(args)
     token, services = catalog(creds)
     conf = build(creds, services, workspace, debug=not args.no_debug)
+    aliases = network_extensions(token, services)
+    if aliases:
+        conf["network-feature-enabled"]["api_extensions"] = ",".join(aliases)
     images = test_images(token, services)
     if images:
         conf["compute"].update(image_ref=images[0], image_ref_alt=images[1])
