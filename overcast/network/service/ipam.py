@@ -32,7 +32,7 @@ from overcast.network.models import IPAllocation, Subnet
 log = logging.getLogger("overcast.network")
 
 PAGE = 64  # allocation keys read per range scan
-SPREAD = 16  # after a collision, the next try lands on one of this many free addresses
+SPREAD = 16  # after a collision, the next try is one of this many free-looking addresses
 MAX_TRIES = 200  # collisions before giving up with IpAddressGenerationFailure
 AUTO_MODES = ("slaac", "dhcpv6-stateless")
 CURSORS = "ipam_cursors"  # session.info key: subnet id -> cursor to save after commit
@@ -144,19 +144,21 @@ class Ipam:
         if not ranges:
             raise errors.IpAddressGenerationFailure(network_id=subnet.network_id)
         cursor = int(subnet.next_ip_key, 16) if subnet.next_ip_key else ranges[0][0]
-        collisions = skip = 0
-        for number in self.free_numbers(session, subnet.id, ranges, cursor):
-            if skip:
-                skip -= 1
-                continue
+        free = self.free_numbers(session, subnet.id, ranges, cursor)
+        window: list[int] = []  # free-looking addresses to pick from
+        for collisions in range(MAX_TRIES):
+            while len(window) < (1 if not collisions else SPREAD):
+                number = next(free, None)
+                if number is None:
+                    break
+                window.append(number)
+            if not window:
+                break
+            number = window.pop(random.randrange(len(window)) if collisions else 0)
             address = address_of(number, subnet.ip_version)
             if self._claim(session, subnet, port_id, address):
                 self._advance(session, subnet.id, number + 1)
                 return address
-            collisions += 1
-            if collisions >= MAX_TRIES:
-                break
-            skip = random.randrange(SPREAD)
         raise errors.IpAddressGenerationFailure(network_id=subnet.network_id)
 
     @staticmethod

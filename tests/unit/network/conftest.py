@@ -1,44 +1,41 @@
-"""A network service on a fresh SQLite file (WAL, as the cloud runs it), and contexts."""
+"""A fresh in-memory SQLite with every table, for the network service unit tests."""
 
 from __future__ import annotations
 
 import pytest
 
-from overcast.common.api.context import RequestContext
-from overcast.common.config import Config
-from overcast.common.db import Database
-from overcast.common.db.migrate import upgrade
-from overcast.network.service import NetworkService
-
-
-def context(project: str, admin: bool = False) -> RequestContext:
-    return RequestContext(user_id=f"user-{project}", project_id=project,
-                          roles=["admin", "member", "reader"] if admin else ["member", "reader"])
+from overcast.common.db import Base, Database
+from overcast.common.db.models import load_all
 
 
 @pytest.fixture
-def service(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'network.db'}")
-    upgrade(db)
-    yield NetworkService(Config(), db)
-    db.close()
+def db():
+    load_all()
+    database = Database("sqlite://")
+    Base.metadata.create_all(database.engine)
+    yield database
+    database.close()
 
 
 @pytest.fixture
-def admin_ctx():
-    return context("admin-project", admin=True)
+def network(db):
+    from overcast.common.config import Config
+    from overcast.network.service import NetworkService
+
+    return NetworkService(Config(), db)
+
+
+def context(project: str = "p1", admin: bool = False):
+    from overcast.common.api.context import RequestContext
+
+    return RequestContext(user_id="u", project_id=project, roles=["member", "reader"] + (["admin"] if admin else []))
 
 
 @pytest.fixture
-def ctx():
-    return context("project-a")
+def l3(network, db):
+    """The network service with stand-in ports and subnets (see fakes.py)."""
+    from tests.unit.network.fakes import FakePorts, FakeSubnets
 
-
-@pytest.fixture
-def other_ctx():
-    return context("project-b")
-
-
-@pytest.fixture
-def network(service, ctx):
-    return service.networks.create(ctx, [{"name": "net", "project_id": ctx.project_id}])[0]
+    network.ports = FakePorts(db)
+    network.subnets = FakeSubnets(db)
+    return network
