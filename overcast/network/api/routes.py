@@ -8,7 +8,7 @@ from overcast.common.api import Route, not_implemented
 from overcast.network.api import (extensions, floatingips, networks, ports, quotas, routers, security_group_rules,
                                   security_groups, subnetpools, subnets, tags, versions)
 
-RESOURCES = {resource.plural: resource for resource in (
+RESOURCES = {resource.base.removeprefix("/v2.0/"): resource for resource in (
     networks.RESOURCE, subnets.RESOURCE, subnetpools.RESOURCE, ports.RESOURCE, routers.RESOURCE,
     floatingips.RESOURCE, security_groups.RESOURCE, security_group_rules.RESOURCE)}
 
