@@ -40,12 +40,22 @@ class NetworkService:
         self.security_groups = SecurityGroups(self)
         self.security_group_rules = SecurityGroupRules(self)
         self.tags = Tags(db)
+        self.agent = None  # this host's network agent, when the config runs one here
 
     def start(self) -> None:
         """Nothing to prepare at first start: default security groups come per project."""
 
     async def serve(self) -> None:
+        """Send agent messages from this loop; start this host's network agent when the
+        config asks (``[network] agent``, with ``[network] driver``)."""
         await self.agents.start()
+        if self.config.network.agent:
+            from overcast.network.agent import make_agent
+
+            self.agent = make_agent(self.config, self.bus, self)
+            await self.agent.start()
 
     async def stop(self) -> None:
+        if self.agent is not None:
+            await self.agent.stop()
         await self.agents.stop()
