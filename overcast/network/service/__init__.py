@@ -12,7 +12,9 @@ from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.network.service.agent_api import AgentApi
 from overcast.network.service.floating_ips import FloatingIPs, PortForwardings
+from overcast.network.service.ip_availability import IpAvailability
 from overcast.network.service.ipam import Ipam
+from overcast.network.service.network_agents import NetworkAgents
 from overcast.network.service.networks import Networks
 from overcast.network.service.ports import Ports
 from overcast.network.service.quotas import Quotas
@@ -40,6 +42,8 @@ class NetworkService:
         self.security_groups = SecurityGroups(self)
         self.security_group_rules = SecurityGroupRules(self)
         self.tags = Tags(db)
+        self.network_agents = NetworkAgents(self)  # the agents API (self.agents talks to the agents)
+        self.ip_availability = IpAvailability(self)
         self.agent = None  # this host's network agent, when the config runs one here
 
     def start(self) -> None:
