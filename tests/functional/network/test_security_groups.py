@@ -52,15 +52,17 @@ def test_cli_groups_and_rules(cli):
 
 @pytest.mark.cli
 def test_cli_rule_on_the_default_group(cli):
+    """As a member: an admin sees every project's 'default' and must name the group by id."""
+    demo = {"cloud_name": "overcast-demo"}
     rule = cli.run("security", "group", "rule", "create", "--proto", "icmp", "--remote-ip", "192.0.2.0/24",
-                   "default")
+                   "default", **demo)
     try:
-        assert rule["remote_ip_prefix"] == "192.0.2.0/24"
+        assert rule["remote_ip_prefix"] == "192.0.2.0/24" and rule["protocol"] == "icmp"
         again = cli.raw("security", "group", "rule", "create", "--proto", "icmp", "--remote-ip", "192.0.2.0/24",
-                        "default")
+                        "default", **demo)
         assert again.returncode != 0 and "already exists" in again.stderr
     finally:
-        cli.ok("security", "group", "rule", "delete", rule["id"])
+        cli.ok("security", "group", "rule", "delete", rule["id"], **demo)
 
 
 def test_sdk_groups_rules_and_remote_group(demo):
