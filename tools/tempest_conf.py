@@ -78,7 +78,8 @@ TEMPLATE: dict[str, dict[str, str]] = {
     "network-feature-enabled": {
         "api_extensions": "router,external-net,security-group,quotas,standard-attr-description,"
                           "subnet_allocation,extra_dhcp_opt,allowed-address-pairs,binding,port-security,"
-                          "ip-substring-filtering,net-mtu",
+                          "ip-substring-filtering,net-mtu,agent,service-type,stateful-security-group,"
+                          "availability_zone,network-ip-availability",
         "ipv6": "true", "ipv6_subnet_attributes": "true", "port_security": "true", "floating_ips": "true",
     },
     "volume": {"catalog_type": "@@VOLUME_TYPE@@"},

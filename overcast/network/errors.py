@@ -95,6 +95,83 @@ class RouterInUse(errors.Conflict):
 class SecurityGroupInUse(errors.Conflict):
     message = "Security Group {id} {reason}."
 
+    def __init__(self, message: str | None = None, **fields):
+        fields.setdefault("reason", "in use")
+        super().__init__(message, **fields)
+
+
+class SecurityGroupCannotRemoveDefault(errors.Conflict):
+    message = "Insufficient rights for removing default security group."
+
+
+class SecurityGroupCannotUpdateDefault(errors.Conflict):
+    message = "Updating default security group not allowed."
+
+
+class SecurityGroupDefaultAlreadyExists(errors.Conflict):
+    message = "Default security group already exists."
+
+
+class SecurityGroupRuleExists(errors.Conflict):
+    message = "Security group rule already exists. Rule id is {rule_id}."
+
+
+class DuplicateSecurityGroupRuleInPost(errors.Conflict):
+    message = "Duplicate Security Group Rule in POST."
+
+
+class SecurityGroupInvalidPortRange(errors.BadRequest):
+    message = "For TCP/UDP protocols, port_range_min must be <= port_range_max"
+
+
+class SecurityGroupInvalidPortValue(errors.BadRequest):
+    message = "Invalid value for port {port}."
+
+
+class SecurityGroupInvalidIcmpValue(errors.BadRequest):
+    message = "Invalid value for ICMP {field} ({attr}) {value}. It must be 0 to 255."
+
+
+class SecurityGroupMissingIcmpType(errors.BadRequest):
+    message = "ICMP code (port-range-max) {value} is provided but ICMP type (port-range-min) is missing."
+
+
+class SecurityGroupRuleInvalidProtocol(errors.BadRequest):
+    message = ("Security group rule protocol {protocol} not supported. Only protocol values {values} and integer "
+               "representations [0 to 255] are supported.")
+
+
+class SecurityGroupRemoteGroupAndRemoteIpPrefix(errors.BadRequest):
+    message = "Only remote_ip_prefix or remote_group_id may be provided."
+
+
+class SecurityGroupProtocolRequiredWithPorts(errors.BadRequest):
+    message = "Must also specify protocol if port range is given."
+
+
+class SecurityGroupInvalidProtocolForPort(errors.BadRequest):
+    message = "Invalid protocol {protocol} for port range, only supported for {valid_port_protocols} protocols."
+
+
+class SecurityGroupRuleParameterConflict(errors.BadRequest):
+    message = "Conflicting value ethertype {ethertype} for CIDR {cidr}"
+
+
+class SecurityGroupEthertypeConflictWithProtocol(errors.BadRequest):
+    message = "Invalid ethertype {ethertype} for protocol {protocol}."
+
+
+class SecurityGroupRulesNotSingleTenant(errors.BadRequest):
+    message = "Multiple tenant_ids in bulk security group rule create not allowed"
+
+
+class SecurityGroupNotSingleGroupRules(errors.BadRequest):
+    message = "Only allowed to update rules for one security profile at a time"
+
+
+class InvalidCIDR(errors.BadRequest):
+    message = "Invalid CIDR {input} given as IP prefix."
+
 
 class OverQuota(errors.Conflict):
     message = "Quota exceeded for resources: {overs}."

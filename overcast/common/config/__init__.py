@@ -8,6 +8,7 @@ are the all-in-one cloud on loopback; nothing here reads a file at import time.
     [bus]      url
     [identity] token_expiration, password_hash_rounds, max_active_keys, ...
     [image]    store, max_images_per_project, max_bytes_per_project, ...
+    [network]  agent, driver, host, availability_zone
     [policy]   file
 
 An environment variable ``OVERCAST_<SECTION>_<OPTION>`` (upper case) overrides the file,
@@ -78,6 +79,14 @@ class ComputeConfig:
 
 
 @dataclass
+class NetworkConfig:
+    agent: bool = True  # run a network agent (DHCP, L3, metadata, bridge) for this host inside the all-in-one process
+    driver: str = "fake"  # network driver of the in-process agent: fake (linuxbridge comes with issue 9)
+    host: str = ""  # name the network agents report; empty: the machine's hostname
+    availability_zone: str = "nova"  # zone of this host's network agents
+
+
+@dataclass
 class ObjectStoreConfig:
     store: str = "file"  # where object data lives: file (DATA_DIR/objects) or memory
 
@@ -95,6 +104,7 @@ class Config:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     image: ImageConfig = field(default_factory=ImageConfig)
     compute: ComputeConfig = field(default_factory=ComputeConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
     objectstore: ObjectStoreConfig = field(default_factory=ObjectStoreConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
 

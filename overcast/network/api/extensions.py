@@ -32,6 +32,8 @@ EXTENSIONS = [
     ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and "
                                    "access to external networks via a NAT gateway."),
     ("security-group", "security-group", "The security groups extension."),
+    ("service-type", "Neutron Service Type Management", "API for retrieving service providers for Neutron "
+                                                         "advanced services"),
     ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of "

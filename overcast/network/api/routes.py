@@ -5,10 +5,10 @@ serve are 501 rows (and are absent from /v2.0/extensions)."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.network.api import (extensions, floatingips, networks, ports, quotas, routers, security_group_rules,
+from overcast.network.api import (agents, extensions, floatingips, networks, ports, quotas, routers, security_group_rules,
                                   security_groups, subnetpools, subnets, tags, versions)
 
-RESOURCES = {resource.plural: resource for resource in (
+RESOURCES = {resource.base.removeprefix("/v2.0/"): resource for resource in (
     networks.RESOURCE, subnets.RESOURCE, subnetpools.RESOURCE, ports.RESOURCE, routers.RESOURCE,
     floatingips.RESOURCE, security_groups.RESOURCE, security_group_rules.RESOURCE)}
 
@@ -41,16 +41,7 @@ ROUTES = [
     Route("GET", "/v2.0/floatingips/{floatingip_id}/port_forwardings/{id}", not_implemented),
     Route("PUT", "/v2.0/floatingips/{floatingip_id}/port_forwardings/{id}", not_implemented),
     Route("DELETE", "/v2.0/floatingips/{floatingip_id}/port_forwardings/{id}", not_implemented),
-    Route("GET", "/v2.0/agents", not_implemented),
-    Route("GET", "/v2.0/agents/{id}", not_implemented),
-    Route("PUT", "/v2.0/agents/{id}", not_implemented),
-    Route("DELETE", "/v2.0/agents/{id}", not_implemented),
-    Route("GET", "/v2.0/agents/{id}/dhcp-networks", not_implemented),
-    Route("GET", "/v2.0/agents/{id}/l3-routers", not_implemented),
-    Route("GET", "/v2.0/availability_zones", not_implemented),
-    Route("GET", "/v2.0/network-ip-availabilities", not_implemented),
-    Route("GET", "/v2.0/network-ip-availabilities/{id}", not_implemented),
-    Route("GET", "/v2.0/service-providers", not_implemented),
+    *agents.ROUTES,
     *[Route(method, f"/v2.0/{path}{tail}", not_implemented)
       for path in UNSERVED for method, tail in (("GET", ""), ("POST", ""), ("GET", "/{id}"), ("PUT", "/{id}"),
                                                 ("DELETE", "/{id}"))],

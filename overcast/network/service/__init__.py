@@ -12,7 +12,9 @@ from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.network.service.agent_api import AgentApi
 from overcast.network.service.floating_ips import FloatingIPs, PortForwardings
+from overcast.network.service.ip_availability import IpAvailability
 from overcast.network.service.ipam import Ipam
+from overcast.network.service.network_agents import NetworkAgents
 from overcast.network.service.networks import Networks
 from overcast.network.service.ports import Ports
 from overcast.network.service.quotas import Quotas
@@ -40,6 +42,9 @@ class NetworkService:
         self.security_groups = SecurityGroups(self)
         self.security_group_rules = SecurityGroupRules(self)
         self.tags = Tags(db)
+        self.network_agents = NetworkAgents(self)  # the agents API (self.agents talks to the agents)
+        self.ip_availability = IpAvailability(self)
+        self.agent = None  # this host's network agent, when the config runs one here
 
     def instance_addresses(self, device_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
         """Nova's ``addresses`` of each compute instance (device id) that has ports."""
@@ -51,7 +56,16 @@ class NetworkService:
         """Nothing to prepare at first start: default security groups come per project."""
 
     async def serve(self) -> None:
+        """Send agent messages from this loop; start this host's network agent when the
+        config asks (``[network] agent``, with ``[network] driver``)."""
         await self.agents.start()
+        if self.config.network.agent:
+            from overcast.network.agent import make_agent
+
+            self.agent = make_agent(self.config, self.bus, self)
+            await self.agent.start()
 
     async def stop(self) -> None:
+        if self.agent is not None:
+            await self.agent.stop()
         await self.agents.stop()

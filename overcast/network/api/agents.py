@@ -1,0 +1,86 @@
+"""/v2.0/agents (list, show, update ``admin_state_up``/``description``, delete; agents
+are born of their heartbeats, never POSTed), the networks and routers an agent hosts,
+/v2.0/availability_zones, /v2.0/network-ip-availabilities and /v2.0/service-providers.
+
+Lists leave out what the caller may not see (Neutron answers a member's agent list with
+an empty list, not 403)."""
+
+from __future__ import annotations
+
+from overcast.common.api import Route, reply
+from overcast.network.api import listing
+from overcast.network.api.attributes import Attr, boolean, string
+from overcast.network.api.controller import Resource, target
+from overcast.network.errors import AgentNotFound, NetworkNotFound
+
+READ_ONLY = ("agent_type", "binary", "host", "topic", "alive", "availability_zone", "configurations", "created_at",
+             "started_at", "heartbeat_timestamp", "resources_synced")
+ATTRS = {
+    "admin_state_up": Attr(boolean, post=False),
+    "description": Attr(string(255, nullable=True), post=False),
+    **{name: Attr(post=False, put=False) for name in READ_ONLY},
+}
+
+RESOURCE = Resource("agent", "agents", ATTRS, "network_agents", bulk=False)
+
+
+def _hosting(req, kind: str):
+    agent = RESOURCE.logic(req).get(req.context, req.params["id"])
+    if not req.allowed(target(agent)):
+        raise AgentNotFound(id=req.params["id"])
+    return agent["agent_type"] == kind
+
+
+def dhcp_networks(req):
+    """The networks a DHCP agent serves: every network with a DHCP-enabled subnet."""
+    serving = _hosting(req, "DHCP agent")
+    network = req.state.network
+    subnets = network.subnets.list(req.context, {}) if serving else []
+    with_dhcp = {subnet["network_id"] for subnet in subnets if subnet.get("enable_dhcp", True)}
+    found = [item for item in network.networks.list(req.context, {}) if item["id"] in with_dhcp]
+    return reply({"networks": found})
+
+
+def l3_routers(req):
+    """The routers an L3 agent runs: all of them (one agent per host runs every router)."""
+    serving = _hosting(req, "L3 agent")
+    return reply({"routers": req.state.network.routers.list(req.context, {}) if serving else []})
+
+
+def availability_zones(req):
+    req.allowed()  # the rule is checked per zone below; an empty list is checked too
+    zones = req.state.network.network_agents.zones()
+    zones = [zone for zone in listing.select(zones, req.query) if req.allowed(zone)]
+    return reply({"availability_zones": [listing.only_fields(zone, req.query.getlist("fields")) for zone in zones]})
+
+
+def ip_availabilities(req):
+    req.allowed()  # the rule is checked per network below; an empty list is checked too
+    found = req.state.network.ip_availability.list(listing.filters_of(req.query))
+    found = [item for item in listing.select(found, req.query) if req.allowed(item)]
+    return reply({"network_ip_availabilities": [listing.only_fields(item, req.query.getlist("fields"))
+                                                for item in found]})
+
+
+def ip_availability(req):
+    item = req.state.network.ip_availability.get(req.params["id"])
+    if not req.allowed(item):
+        raise NetworkNotFound(id=req.params["id"])
+    return reply({"network_ip_availability": listing.only_fields(item, req.query.getlist("fields"))})
+
+
+def service_providers(req):
+    """No advanced service (LBaaS, VPNaaS, ...) runs here, so there is no provider to list."""
+    req.allowed()
+    return reply({"service_providers": []})
+
+
+ROUTES = [
+    *[route for route in RESOURCE.routes() if route.method != "POST"],
+    Route("GET", "/v2.0/agents/{id}/dhcp-networks", dhcp_networks, "get_agent"),
+    Route("GET", "/v2.0/agents/{id}/l3-routers", l3_routers, "get_agent"),
+    Route("GET", "/v2.0/availability_zones", availability_zones, "get_availability_zone"),
+    Route("GET", "/v2.0/network-ip-availabilities", ip_availabilities, "get_network_ip_availability"),
+    Route("GET", "/v2.0/network-ip-availabilities/{id}", ip_availability, "get_network_ip_availability"),
+    Route("GET", "/v2.0/service-providers", service_providers, "get_service_provider"),
+]

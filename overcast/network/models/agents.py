@@ -1,0 +1,24 @@
+"""The network agents the API lists: one row per (binary, host) seen in the heartbeats,
+holding what an admin may set (``admin_state_up``, ``description``) and the agent's id.
+Liveness is not stored here: it is the heartbeat's age."""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import Boolean, DateTime, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from overcast.common.db import Base, utcnow
+from overcast.network.models.standard import new_uuid
+
+
+class NetworkAgentRow(Base):
+    __tablename__ = "network_agents"
+    __table_args__ = (UniqueConstraint("binary", "host"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    binary: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)

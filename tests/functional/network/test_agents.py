@@ -1,0 +1,99 @@
+"""/v2.0/agents and friends through the CLI and openstacksdk: the all-in-one's four
+network agents alive from their heartbeats, admin changes, deletion, availability
+zones, IP availability and service providers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import random_name
+
+TYPES = {"DHCP agent": "neutron-dhcp-agent", "L3 agent": "neutron-l3-agent",
+         "Metadata agent": "neutron-metadata-agent", "Linux bridge agent": "neutron-linuxbridge-agent"}
+
+
+def wait_for_agents(admin, timeout: float = 30.0) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        agents = list(admin.network.agents())
+        if {agent.agent_type for agent in agents if agent.is_alive} >= set(TYPES):
+            return agents
+        assert time.monotonic() < deadline, [(a.agent_type, a.is_alive) for a in agents]
+        time.sleep(0.5)
+
+
+@pytest.mark.cli
+def test_cli_agent_list_shows_the_four_agents_alive(cli, admin):
+    wait_for_agents(admin)
+    rows = cli.run("network", "agent", "list")
+    by_type = {row["Agent Type"]: row for row in rows}
+    assert set(TYPES) <= set(by_type)
+    for agent_type, binary in TYPES.items():
+        row = by_type[agent_type]
+        assert row["Binary"] == binary and row["Alive"] is True and row["State"] is True
+    assert by_type["DHCP agent"]["Availability Zone"] == "nova"
+    assert by_type["Metadata agent"]["Availability Zone"] is None
+    dhcp = cli.run("network", "agent", "show", by_type["DHCP agent"]["ID"])
+    assert dhcp["topic"] == "dhcp_agent" and dhcp["configuration"]["dhcp_driver"]
+    assert dhcp["last_heartbeat_at"] and dhcp["started_at"] and dhcp["created_at"]
+    zones = cli.run("availability", "zone", "list", "--network", "--long")
+    assert {(z["Zone Name"], z["Zone Status"], z["Zone Resource"]) for z in zones} == {
+        ("nova", "available", "network"), ("nova", "available", "router")}
+
+
+@pytest.mark.cli
+def test_cli_agent_set_and_member_sees_none(cli, admin):
+    agent = next(a for a in wait_for_agents(admin) if a.agent_type == "L3 agent")
+    try:
+        cli.ok("network", "agent", "set", "--description", "rack 4", "--disable", agent.id)
+        shown = cli.run("network", "agent", "show", agent.id)
+        assert shown["description"] == "rack 4" and shown["admin_state_up"] is False
+        zones = cli.run("availability", "zone", "list", "--network", "--long")
+        assert ("nova", "not available", "router") in {(z["Zone Name"], z["Zone Status"], z["Zone Resource"])
+                                                      for z in zones}
+    finally:
+        cli.ok("network", "agent", "set", "--enable", agent.id)
+    assert cli.run("network", "agent", "list", cloud_name="overcast-demo") in (None, [])
+    assert cli.raw("network", "agent", "show", agent.id, cloud_name="overcast-demo").returncode != 0
+
+
+def test_sdk_agent_errors_and_hosting(admin, demo):
+    agents = {agent.agent_type: agent for agent in wait_for_agents(admin)}
+    dhcp = agents["DHCP agent"]
+    refused = admin.network.put(f"/agents/{dhcp.id}", json={"agent": {"host": "other"}}, raise_exc=False)
+    assert refused.status_code == 400
+    assert admin.network.post("/agents", json={"agent": {}}, raise_exc=False).status_code in (404, 405)
+    missing = admin.network.get("/agents/4b2d5a5e-0000-4000-8000-000000000000", raise_exc=False)
+    assert missing.status_code == 404 and missing.json()["NeutronError"]["type"] == "AgentNotFound"
+    assert demo.network.delete(f"/agents/{dhcp.id}", raise_exc=False).status_code == 404
+    network = admin.network.create_network(name=random_name("net"))
+    try:
+        hosted = admin.network.get(f"/agents/{dhcp.id}/dhcp-networks").json()["networks"]
+        assert network.id not in {n["id"] for n in hosted}  # no DHCP subnet yet
+        routers = admin.network.get(f"/agents/{agents['L3 agent'].id}/l3-routers").json()
+        assert isinstance(routers["routers"], list)
+        assert admin.network.get(f"/agents/{dhcp.id}/l3-routers").json()["routers"] == []
+        availability = admin.network.get(f"/network-ip-availabilities/{network.id}").json()
+        assert availability["network_ip_availability"]["total_ips"] == 0
+        listed = admin.network.get("/network-ip-availabilities", params={"network_id": network.id}).json()
+        assert [item["network_name"] for item in listed["network_ip_availabilities"]] == [network.name]
+        assert demo.network.get("/network-ip-availabilities").json()["network_ip_availabilities"] == []
+    finally:
+        admin.network.delete_network(network)
+    assert demo.network.get("/service-providers").json() == {"service_providers": []}
+
+
+def test_deleted_agent_comes_back_with_its_next_heartbeat(admin):
+    agent = next(a for a in wait_for_agents(admin) if a.agent_type == "Metadata agent")
+    admin.network.delete_agent(agent)
+    assert agent.id not in {a.id for a in admin.network.agents()}
+    deadline = time.monotonic() + 30
+    while True:
+        back = [a for a in admin.network.agents() if a.agent_type == "Metadata agent"]
+        if back:
+            assert back[0].id != agent.id and back[0].is_alive
+            break
+        assert time.monotonic() < deadline, "the agent did not re-register"
+        time.sleep(0.5)

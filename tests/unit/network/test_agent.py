@@ -1,0 +1,216 @@
+"""The network agent over the fake driver, with an in-memory source of Neutron dicts
+(the shape the network service returns) and a memory bus."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+import pytest_asyncio
+
+from overcast.common.bus import Bus, make_transport
+from overcast.network.agent import BINARIES, NetworkAgent
+from overcast.network.drivers.fake import FakeNetworkDriver
+
+HOST = "node1"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Source:
+    """What ServiceSource offers, from lists the test edits."""
+
+    def __init__(self):
+        self.nets, self.subs, self.prts, self.groups, self.rtrs, self.fips = [], [], [], [], [], []
+        self.up: list[str] = []
+
+    def networks(self):
+        return list(self.nets)
+
+    def subnets(self):
+        return list(self.subs)
+
+    def ports(self):
+        return list(self.prts)
+
+    def port(self, port_id):
+        return next(p for p in self.prts if p["id"] == port_id)
+
+    def security_groups(self):
+        return list(self.groups)
+
+    def routers(self):
+        return list(self.rtrs)
+
+    def floatingips(self):
+        return list(self.fips)
+
+    def port_up(self, port_id, host, vif):
+        self.up.append(port_id)
+
+    # builders
+    def network(self, cidr="10.0.0.0/24", external=False):
+        net = {"id": new_id(), "provider:network_type": "flat" if external else "vxlan",
+               "provider:segmentation_id": None if external else 7, "provider:physical_network": None, "mtu": 1450}
+        sub = {"id": new_id(), "network_id": net["id"], "cidr": cidr, "ip_version": 4,
+               "gateway_ip": cidr.replace("0/24", "1"), "enable_dhcp": True}
+        self.nets.append(net)
+        self.subs.append(sub)
+        return net, sub
+
+    def add_port(self, **values):
+        port = {"id": new_id(), "mac_address": f"fa:16:3e:00:00:{len(self.prts) + 1:02x}", "device_owner": "",
+                "device_id": "", "binding:host_id": HOST, "security_groups": [], "port_security_enabled": True,
+                "allowed_address_pairs": [], **values}
+        self.prts.append(port)
+        return port
+
+
+def fixed(sub, ip):
+    return [{"subnet_id": sub["id"], "ip_address": ip}]
+
+
+@pytest.fixture
+def world():
+    source = Source()
+    driver = FakeNetworkDriver()
+    agent = NetworkAgent(None, driver, HOST, source, metadata_upstream="http://127.0.0.1:8600")
+    return source, driver, agent
+
+
+def test_resync_plugs_local_ports_serves_dhcp_and_runs_routers(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    ext, ext_sub = source.network("172.24.4.0/24", external=True)
+    vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
+    source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.6"),
+                **{"binding:host_id": "elsewhere"})
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": {"enable_snat": True}}
+    source.rtrs.append(router)
+    source.add_port(network_id=net["id"], device_owner="network:router_interface", device_id=router["id"],
+                fixed_ips=fixed(sub, "10.0.0.1"))
+    source.add_port(network_id=ext["id"], device_owner="network:router_gateway", device_id=router["id"],
+                fixed_ips=fixed(ext_sub, "172.24.4.10"))
+    source.fips.append({"router_id": router["id"], "port_id": vm["id"], "fixed_ip_address": "10.0.0.5",
+                        "floating_ip_address": "172.24.4.20"})
+    from overcast.network.drivers import PortSpec, Segment
+    driver.plug_port(PortSpec(id=new_id(), segment=Segment(new_id()), mac="fa:16:3e:ff:ff:ff"))  # left by a last run
+    asyncio.run(agent.resync())
+    assert driver.list_ports() == [vm["id"]]
+    assert driver.list_dhcp() == [net["id"]]  # the external network has no DHCP port
+    assert driver.dhcp[net["id"]]["hosts"]["fa:16:3e:00:00:02"] == ["10.0.0.6"]
+    assert driver.list_routers() == [router["id"]]
+    assert driver.nat(router["id"]) == {"172.24.4.20": "10.0.0.5"}
+    assert driver.routers[router["id"]].gateway_ip == "172.24.4.1"
+    assert driver.list_metadata() == sorted([net["id"], ext["id"]])
+
+
+def test_security_group_rules_reach_the_port_filter_with_remote_groups_resolved(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    web, ssh = new_id(), new_id()
+    source.groups += [
+        {"id": web, "stateful": True, "security_group_rules": [
+            {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 80,
+             "port_range_max": 80, "remote_ip_prefix": None, "remote_group_id": None},
+            {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
+             "port_range_max": 22, "remote_ip_prefix": None, "remote_group_id": ssh}]},
+        {"id": ssh, "stateful": True, "security_group_rules": []}]
+    server = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"),
+                         security_groups=[web])
+    asyncio.run(agent.resync())
+    assert driver.allows(server["id"], "ingress", "192.0.2.9", "tcp", 80)
+    assert not driver.allows(server["id"], "ingress", "10.0.0.7", "tcp", 22)  # nobody in 'ssh' yet
+    source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.7"),
+                security_groups=[ssh], **{"binding:host_id": "elsewhere"})
+    asyncio.run(agent.on_security_groups_update({"security_group_ids": [ssh]}))
+    assert driver.allows(server["id"], "ingress", "10.0.0.7", "tcp", 22)
+    assert not driver.allows(server["id"], "ingress", "10.0.0.8", "tcp", 22)
+
+
+def test_port_moved_to_another_host_is_unplugged_and_dhcp_follows(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
+    asyncio.run(agent.resync())
+    vm["binding:host_id"] = "elsewhere"
+    vm["fixed_ips"] = fixed(sub, "10.0.0.9")
+    asyncio.run(agent.on_port_update({"port_id": vm["id"], "host": "elsewhere"}))
+    assert driver.list_ports() == []
+    assert driver.dhcp[net["id"]]["hosts"][vm["mac_address"]] == ["10.0.0.9"]
+    source.prts.remove(vm)
+    asyncio.run(agent.on_port_delete({"port_id": vm["id"], "network_id": net["id"]}))
+    assert vm["mac_address"] not in driver.dhcp[net["id"]]["hosts"]
+
+
+def test_router_down_or_deleted_is_removed(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": None}
+    source.rtrs.append(router)
+    source.add_port(network_id=net["id"], device_owner="network:router_interface", device_id=router["id"],
+                fixed_ips=fixed(sub, "10.0.0.1"))
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert driver.list_routers() == [router["id"]]
+    router["admin_state_up"] = False
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert driver.list_routers() == []
+    router["admin_state_up"] = True
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    source.rtrs.clear()
+    asyncio.run(agent.on_router_delete({"router_id": router["id"]}))
+    assert driver.list_routers() == [] and driver.bridges == {}
+
+
+def test_network_deleted_stops_dhcp_and_metadata(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    asyncio.run(agent.resync())
+    assert driver.list_dhcp() == [net["id"]]
+    source.nets.clear()
+    asyncio.run(agent.on_network_delete({"network_id": net["id"]}))
+    assert driver.list_dhcp() == [] and driver.list_metadata() == []
+
+
+@pytest_asyncio.fixture
+async def bus():
+    bus = Bus(make_transport(f"memory://agent-{uuid.uuid4().hex[:8]}"), HOST, stop_timeout=0.2)
+    await bus.start()
+    yield bus
+    await bus.stop()
+
+
+async def test_plug_port_call_over_the_bus_returns_the_vif_and_heartbeats_go_out(bus):
+    source, driver = Source(), FakeNetworkDriver()
+    net, sub = source.network()
+    vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"),
+                     **{"binding:host_id": ""})
+    beats: list[str] = []
+
+    async def on_beat(payload):
+        beats.append(payload["binary"])
+
+    await bus.serve("heartbeat", {"heartbeat": on_beat})
+    agent = NetworkAgent(bus, driver, HOST, source)
+    await agent.start()
+    try:
+        vif = await bus.call(f"network.{HOST}", "plug_port", {"port_id": vm["id"]}, timeout=5)
+        assert vif["id"] == vm["id"] and vif["mac"] == vm["mac_address"] and vif["mtu"] == 1450
+        assert vif["devname"].startswith("tap") and vif["bridge"].startswith("brq")
+        assert source.up == [vm["id"]] and vm["id"] in driver.filters
+        await bus.call(f"network.{HOST}", "unplug_port", {"port_id": vm["id"]}, timeout=5)
+        assert driver.list_ports() == []
+        await bus.fanout("network", "network_update", {"network_id": net["id"]})
+        deadline = time.monotonic() + 2
+        while set(beats) != set(BINARIES) or "sync_dhcp" not in driver.calls[-3:]:
+            assert time.monotonic() < deadline, (beats, driver.calls)
+            await asyncio.sleep(0.01)
+    finally:
+        await agent.stop()
