@@ -50,9 +50,7 @@ class ServiceSource:
 
     def port_up(self, port_id: str, host: str, vif: dict) -> None:
         """Tell the service the port is plugged (status ACTIVE), if it can be told."""
-        mark = getattr(self.service.ports, "set_status", None)
-        if mark is not None:
-            mark(port_id, "ACTIVE", host=host)
+        self.service.ports.set_status(port_id, "ACTIVE")
 
 
 def segment(network: dict) -> Segment:

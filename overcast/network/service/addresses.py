@@ -33,7 +33,7 @@ def _chunk(session, ids: list[str], found: dict) -> None:
         return
     port_ids = [port.id for port in ports]
     names = dict(session.execute(select(Network.id, Network.name)
-                                 .where(Network.id.in_({port.network_id for port in ports}))))
+                                 .where(Network.id.in_({port.network_id for port in ports}))).all())
     fixed: dict[str, list[str]] = {}
     for port_id, address in session.execute(select(IPAllocation.port_id, IPAllocation.ip_address)
                                             .where(IPAllocation.port_id.in_(port_ids))
