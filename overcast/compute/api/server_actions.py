@@ -259,7 +259,7 @@ ACTIONS = {
     "os-getSPICEConsole": _legacy_console("spice"),
     "os-getSerialConsole": _legacy_console("serial"),
     "migrate": _migrate(False), "os-migrateLive": _migrate(True),
-    "os-resetState": reset_state, "os-forceDelete": force_delete, "restore": restore,
+    "os-resetState": reset_state, "forceDelete": force_delete, "os-forceDelete": force_delete, "restore": restore,
 }
 
 
