@@ -62,9 +62,10 @@ TEMPLATE: dict[str, dict[str, str]] = {
     # what the fake hypervisor of the all-in-one really does; the rest needs hosts, networks or
     # consoles that come with later issues
     "compute-feature-enabled": {
-        **{flag: "true" for flag in ("resize", "shelve", "suspend", "pause", "rescue", "snapshot", "console_output")},
+        **{flag: "true" for flag in ("resize", "shelve", "suspend", "pause", "rescue", "snapshot", "console_output",
+                                           "interface_attach")},
         **{flag: "false" for flag in (
-            "cold_migration", "live_migration", "interface_attach", "vnc_console", "spice_console", "serial_console",
+            "cold_migration", "live_migration", "vnc_console", "spice_console", "serial_console",
             "change_password", "personality", "attach_encrypted_volume", "config_drive", "disk_config",
             "metadata_service", "shelve_migrate")},
         "enable_instance_password": "true",

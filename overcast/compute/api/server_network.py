@@ -62,6 +62,29 @@ async def interface(req):
     raise errors.ComputeNotFound(f"Port {req.params['port_id']} is not attached")
 
 
+async def attach(req):
+    body = req.json()
+    spec = body.get("interfaceAttachment") if isinstance(body, dict) else None
+    if spec is None:
+        spec = {}
+    if not isinstance(spec, dict):
+        raise errors.ComputeInvalid(f"Invalid input for field/attribute interfaceAttachment. Value: {spec}.")
+    port_id, net_id, fixed_ips = spec.get("port_id"), spec.get("net_id"), spec.get("fixed_ips")
+    if port_id and net_id:
+        raise errors.ComputeInvalid("Must not input both network_id and port_id")
+    if fixed_ips is not None and (not isinstance(fixed_ips, list) or not net_id or len(fixed_ips) > 1):
+        raise errors.ComputeInvalid("Invalid input for field/attribute fixed_ips.")
+    row = await _server(req, "os-attach-interfaces:create")
+    port = await req.state.compute.interfaces.attach(req.context, row.uuid, net_id, port_id, fixed_ips)
+    return reply({"interfaceAttachment": _attachment(port, req.version)})
+
+
+async def detach(req):
+    row = await _server(req, "os-attach-interfaces:delete")
+    await req.state.compute.interfaces.detach(req.context, row.uuid, req.params["port_id"])
+    return reply(None, status=202)
+
+
 async def security_groups(req):
     row = await _server(req, "os-security-groups:list")
     proxy = req.state.compute.network_proxy
@@ -97,5 +120,7 @@ ROUTES = [
     Route("GET", S + "/ips/{network_label}", ips_network, P + "ips:show"),
     Route("GET", S + "/os-interface", interfaces, P + "os-attach-interfaces:list"),
     Route("GET", S + "/os-interface/{port_id}", interface, P + "os-attach-interfaces:show"),
+    Route("POST", S + "/os-interface", attach, P + "os-attach-interfaces:create"),
+    Route("DELETE", S + "/os-interface/{port_id}", detach, P + "os-attach-interfaces:delete"),
     Route("GET", S + "/os-security-groups", security_groups, P + "os-security-groups:list"),
 ]

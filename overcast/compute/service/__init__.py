@@ -14,6 +14,7 @@ from overcast.compute.service.aggregates import Aggregates
 from overcast.compute.service.flavors import Flavors
 from overcast.compute.service.hosts import Hosts
 from overcast.compute.service.image_proxy import ImageProxy
+from overcast.compute.service.interfaces import Interfaces
 from overcast.compute.service.keypairs import Keypairs
 from overcast.compute.service.legacy_hosts import LegacyHosts
 from overcast.compute.service.lifecycle import Lifecycle
@@ -39,6 +40,7 @@ class ComputeService:
         self.image = image
         self.network_api = NetworkApi(network)
         self.network_proxy = NetworkProxy(self)
+        self.interfaces = Interfaces(self)
         self.host = config.compute.host or socket.gethostname()
         self.flavors = Flavors(db)
         self.quotas = Quotas(db, {"key_pairs": config.compute.quota_key_pairs})

@@ -26,6 +26,8 @@ ADMIN = RequestContext(user_id="nova", roles=["admin"], request_id="compute-netw
 
 
 class NetworkApi:
+    admin = ADMIN
+
     def __init__(self, network):
         self.network = network  # NetworkService, or None when the cloud runs without one
 
@@ -116,7 +118,9 @@ class NetworkApi:
 
     def allocate(self, row, host: str) -> list[dict]:
         """Ports for ``row`` bound to ``host``; the VIFs, in request order. All or nothing."""
-        plan = (row.system_metadata or {}).get("network_plan") or {}
+        return self._allocate(row, (row.system_metadata or {}).get("network_plan") or {}, host)
+
+    def _allocate(self, row, plan: dict, host: str) -> list[dict]:
         made, taken, vifs = [], [], []
         owner = f"compute:{row.availability_zone or 'nova'}"
         try:
@@ -136,13 +140,31 @@ class NetworkApi:
                     (port,) = self.network.ports.create(ADMIN, [values])
                     made.append(port["id"])
                 port = self.network.ports.bind(port["id"], host)
-                vifs.append(self._vif(port))
+                vifs.append(self.vif(port))
         except Exception:
             self._release(made, taken)
             raise
         return vifs
 
-    def _vif(self, port: dict) -> dict:
+    def attach(self, ctx, row, host: str, network_id: str | None, port_id: str | None,
+               fixed_ips: list | None) -> tuple[dict, bool]:
+        """A port for an interface hot-plug, bound to ``host``: (port, made by compute)."""
+        if port_id:
+            nic = self._check_nic(ctx, {"port": port_id}, 1)
+        elif network_id:
+            nic = self._check_nic(ctx, {"uuid": network_id, "fixed_ip": (fixed_ips or [{}])[0].get("ip_address")}, 1)
+        else:
+            picked = self._only_network(ctx, auto=True)
+            nic = {"network_id": picked}
+        groups = self._group_ids(ctx, ["default"]) if not port_id else []
+        (vif,) = self._allocate(row, {"nics": [nic], "security_groups": groups}, host)
+        return self.network.ports.get(ADMIN, vif["id"]), not port_id
+
+    def detach(self, row, port_id: str, made: bool) -> None:
+        """Free a detached interface's port: deleted if compute made it, else released."""
+        self._release([port_id] if made else [], [] if made else [port_id])
+
+    def vif(self, port: dict) -> dict:
         network = self.network.networks.get(ADMIN, port["network_id"])
         return {"id": port["id"], "mac": port["mac_address"], "network_id": port["network_id"],
                 "mtu": network["mtu"], "fixed_ips": port.get("fixed_ips", [])}
@@ -151,7 +173,7 @@ class NetworkApi:
         """The VIFs of an instance's ports (for rebuilds and restarts)."""
         if not self.enabled:
             return []
-        return [self._vif(port) for port in self.network.ports.list_by_device(uuid)]
+        return [self.vif(port) for port in self.network.ports.list_by_device(uuid)]
 
     def _release(self, made: list[str], taken: list[str]) -> None:
         for port_id in made:

@@ -212,3 +212,32 @@ def test_compute_proxies_below_2_36(cloud, project, network):
     networks = nova(cloud, conn, "GET", "/os-networks").json()["networks"]
     assert network[0].id in [n["id"] for n in networks]
     assert nova(cloud, conn, "GET", "/os-floating-ip-pools").status_code == 200
+
+
+@pytest.mark.cli
+def test_interface_attach_and_detach(cli, cloud, project, network, image):
+    conn, env = project
+    net, _ = network
+    shell = cli_env(cli, env)
+    server = conn.compute.create_server(name=random_name("hot"), image_id=image.id, flavor_id="42",
+                                        networks=[{"uuid": net.id}])
+    conn.compute.wait_for_server(server, wait=30)
+    port = conn.network.create_port(network_id=net.id)
+    assert cli.raw("server", "add", "port", server.id, port.id, env=shell).returncode == 0
+    assert conn.network.get_port(port.id).device_id == server.id
+    added = nova(cloud, conn, "POST", f"/servers/{server.id}/os-interface",
+                 json={"interfaceAttachment": {"net_id": net.id}})
+    assert added.status_code == 200, added.text
+    made = added.json()["interfaceAttachment"]["port_id"]
+    listed = nova(cloud, conn, "GET", f"/servers/{server.id}/os-interface").json()["interfaceAttachments"]
+    assert {port.id, made} <= {item["port_id"] for item in listed} and len(listed) == 3
+    assert len(conn.compute.get_server(server.id).addresses[net.name]) == 3
+    assert cli.raw("server", "remove", "port", server.id, port.id, env=shell).returncode == 0
+    assert conn.network.get_port(port.id).device_id == ""  # given ports are released, not deleted
+    assert nova(cloud, conn, "DELETE", f"/servers/{server.id}/os-interface/{made}").status_code == 202
+    assert conn.network.find_port(made) is None  # ports compute made go with the interface
+    missing = nova(cloud, conn, "DELETE", f"/servers/{server.id}/os-interface/{made}")
+    assert missing.status_code == 404
+    conn.compute.delete_server(server)
+    wait_gone(conn, server.id)
+    conn.network.delete_port(port)
