@@ -63,7 +63,7 @@ TEMPLATE: dict[str, dict[str, str]] = {
     # consoles that come with later issues
     "compute-feature-enabled": {
         **{flag: "true" for flag in ("resize", "shelve", "suspend", "pause", "rescue", "snapshot", "console_output",
-                                           "interface_attach")},
+                                     "interface_attach")},
         **{flag: "false" for flag in (
             "cold_migration", "live_migration", "vnc_console", "spice_console", "serial_console",
             "change_password", "personality", "attach_encrypted_volume", "config_drive", "disk_config",
