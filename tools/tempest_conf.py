@@ -43,7 +43,7 @@ TEMPLATE: dict[str, dict[str, str]] = {
         "admin_project_name": "@@PROJECT@@",
         "admin_domain_name": "@@DOMAIN@@",
         "default_credentials_domain_name": "@@DOMAIN@@",
-        "create_isolated_networks": "false",
+        "create_isolated_networks": "true",  # each test project gets a network, subnet and router
     },
     "identity": {
         "uri_v3": "@@AUTH_URL@@",

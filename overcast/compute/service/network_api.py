@@ -39,15 +39,16 @@ class NetworkApi:
 
     def plan(self, ctx, networks, group_names: list[str], count: int) -> tuple[list[dict], list[str]]:
         """(requested NICs as [{network_id, port_id, fixed_ip}], security group ids)."""
-        if not self.enabled or networks == "none":
+        if not self.enabled:
             return [], []
+        if networks == "none":
+            return [], self._group_ids(ctx, group_names)
         if networks in (None, "auto", []):
             picked = self._only_network(ctx, networks == "auto")
             requested = [{"network_id": picked}] if picked else []
         else:
             requested = [self._check_nic(ctx, nic, count) for nic in networks]
-        groups = self._group_ids(ctx, group_names) if requested else []
-        return requested, groups
+        return requested, self._group_ids(ctx, group_names)
 
     def _only_network(self, ctx, auto: bool) -> str | None:
         usable = [net for net in self.network.networks.list(ctx, {})
