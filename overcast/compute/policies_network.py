@@ -37,5 +37,10 @@ RULES = [Rule(P + name, check, text, [(method, path)]) for name, check, text, me
     ("os-floating-ips:add", MEMBER, "Associate a floating IP with a server.", "POST", S + "/action (addFloatingIp)"),
     ("os-floating-ips:remove", MEMBER, "Disassociate a floating IP from a server.", "POST",
      S + "/action (removeFloatingIp)"),
+    ("os-server-password:show", READER, "Show a server's encrypted password.", "GET", S + "/os-server-password"),
+    ("os-server-password:clear", MEMBER, "Clear a server's encrypted password.", "DELETE",
+     S + "/os-server-password"),
+    ("os-admin-actions:inject_network_info", "role:admin", "Inject network information into a server.", "POST",
+     S + "/action (injectNetworkInfo)"),
     ("os-floating-ip-pools", "@", "List floating IP pools (proxy).", "GET", "/os-floating-ip-pools"),
 )]

@@ -1,9 +1,10 @@
-"""The compute route table (Nova v2.1), as data. Servers and the rest come next."""
+"""The compute route table (Nova v2.1), as data."""
 
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.compute.api import admin_routes, host_routes, misc_routes, network_proxy, server_network, server_routes
+from overcast.compute.api import (admin_routes, host_routes, misc_routes, network_proxy, server_network,
+                                  server_password, server_routes)
 from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions
 
 P = "os_compute_api:"
@@ -51,6 +52,7 @@ ROUTES = [
     *admin_routes.ROUTES,
     *network_proxy.ROUTES,
     *server_network.ROUTES,
+    *server_password.ROUTES,
     # not yet served: the block storage issue fills these in
     Route("GET", "/v2.1/os-volumes", not_implemented),
 ]

@@ -249,7 +249,7 @@ ACTIONS = {
     "resume": _simple("resume", "os-suspend-server:resume"),
     "lock": lock, "unlock": unlock, "rebuild": rebuild, "resize": resize, "confirmResize": confirm_resize,
     "revertResize": revert_resize, "createImage": create_image, "createBackup": create_backup,
-    "addFloatingIp": server_network.add_floating_ip, "removeFloatingIp": server_network.remove_floating_ip,
+    "injectNetworkInfo": server_network.inject_network_info, "addFloatingIp": server_network.add_floating_ip, "removeFloatingIp": server_network.remove_floating_ip,
     "addSecurityGroup": add_security_group, "removeSecurityGroup": remove_security_group,
     "shelve": shelve, "unshelve": unshelve,
     "shelveOffload": _simple("shelve_offload", "os-shelve:shelve_offload"),

@@ -98,6 +98,13 @@ def _address(body, key: str) -> str:
     return value
 
 
+async def inject_network_info(req, body):
+    """Nova re-sends the network to hypervisors that inject it; guests here use DHCP and
+    the metadata service, so there is nothing to push: the call is checked and recorded."""
+    row = await _server(req, "os-admin-actions:inject_network_info")
+    await asyncio.to_thread(req.state.compute.interfaces.record, req.context, row.uuid, "injectNetworkInfo")
+
+
 async def add_floating_ip(req, body):
     if req.version.at_least("2.44"):
         raise errors.ComputeInvalid("There is no such action: addFloatingIp")

@@ -31,6 +31,10 @@ class Interfaces:
             compute.actions.record(session, ctx, uuid, action)
         return row
 
+    def record(self, ctx, uuid: str, action: str) -> None:
+        with self.compute.db.session() as session:
+            self.compute.actions.record(session, ctx, uuid, action)
+
     async def attach(self, ctx, uuid: str, network_id: str | None, port_id: str | None,
                      fixed_ips: list | None) -> dict:
         network = self.compute.network_api

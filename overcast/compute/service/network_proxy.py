@@ -6,6 +6,7 @@ service's own calls and back into Nova's shapes. Nova shows only ingress rules."
 from __future__ import annotations
 
 import ipaddress
+import uuid as uuidlib
 
 from overcast.common.errors import BadRequest, Conflict, NotFound
 from overcast.compute import errors
@@ -86,6 +87,10 @@ class NetworkProxy:
 
     def get_group(self, ctx, group_id: str) -> dict:
         try:
+            uuidlib.UUID(group_id)
+        except ValueError:
+            raise errors.ComputeInvalid("Security group id should be uuid") from None
+        try:
             return self.network.security_groups.get(ctx, group_id)
         except (NotFound, BadRequest):
             raise errors.ComputeNotFound(f"Security group {group_id} not found.") from None
@@ -125,7 +130,10 @@ class NetworkProxy:
         protocol = body.get("ip_protocol")
         values = {"security_group_id": parent["id"], "direction": "ingress", "project_id": parent["project_id"]}
         if protocol is not None:
-            values["protocol"] = str(protocol).lower()
+            protocol = str(protocol).lower()
+            if protocol not in ("tcp", "udp", "icmp") and not (protocol.isdigit() and int(protocol) <= 255):
+                raise errors.ComputeInvalid(f"Invalid IP protocol {protocol}.")
+            values["protocol"] = protocol
         for key, target in (("from_port", "port_range_min"), ("to_port", "port_range_max")):
             if body.get(key) is not None:
                 try:

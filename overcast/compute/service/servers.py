@@ -266,6 +266,10 @@ class Servers:
         Returns the row, or None if it was already gone (safe to repeat)."""
         now = utcnow()
         with self.db.session() as session:
+            gone = session.get(Instance, uuid)
+        if gone is not None and not gone.deleted:  # its ports go first: once the server is 404, they are free
+            self.compute.network_api.deallocate(gone)
+        with self.db.session() as session:
             done = session.execute(
                 update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
                 .values(deleted=True, deleted_at=now, terminated_at=now, updated_at=now, vm_state=states.DELETED,
@@ -274,7 +278,6 @@ class Servers:
             )
             row = session.get(Instance, uuid) if done.rowcount == 1 else None
         if row is not None:
-            self.compute.network_api.deallocate(row)
             self.compute.scheduler.release(uuid)
             self.compute.scheduler.release(f"resize-{uuid}")
             self.compute.server_groups.remove_member(uuid)
