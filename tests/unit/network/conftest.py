@@ -1,0 +1,31 @@
+"""A fresh in-memory SQLite with every table, for the network service unit tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from overcast.common.db import Base, Database
+from overcast.common.db.models import load_all
+
+
+@pytest.fixture
+def db():
+    load_all()
+    database = Database("sqlite://")
+    Base.metadata.create_all(database.engine)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def network(db):
+    from overcast.common.config import Config
+    from overcast.network.service import NetworkService
+
+    return NetworkService(Config(), db)
+
+
+def context(project: str = "p1", admin: bool = False):
+    from overcast.common.api.context import RequestContext
+
+    return RequestContext(user_id="u", project_id=project, roles=["member", "reader"] + (["admin"] if admin else []))
