@@ -155,3 +155,15 @@ class ServicePortInUse(errors.Conflict):
 
 class PortForwardingConflict(errors.BadRequest):
     message = "Bad port_forwarding request: {reason}."
+
+
+class FipInUseByPortForwarding(errors.Conflict):
+    message = "Floating IP {id} is in use by port forwardings; it cannot be associated with a port"
+
+
+class FipAssociatedWithPort(errors.Conflict):
+    message = "Floating IP {id} is associated with port {port_id}; it cannot have port forwardings"
+
+
+class PortForwardingExists(errors.Conflict):
+    message = "A port forwarding of floating IP {id} already uses {protocol} port {port}"

@@ -50,11 +50,15 @@ def route(name, value):
     return {"destination": cidr()(name, value["destination"]), "nexthop": ip_address()(name, value["nexthop"])}
 
 
+def routes(name, value):
+    return [] if value is None else list_of(route)(name, value)
+
+
 ATTRS = {
     **STANDARD,
     "admin_state_up": Attr(boolean, default=True),
     "external_gateway_info": Attr(gateway_info, default=None),
-    "routes": Attr(list_of(route), post=False),
+    "routes": Attr(routes, post=False),
     "distributed": Attr(boolean, policy=True),
     "ha": Attr(boolean, policy=True),
     "availability_zone_hints": Attr(list_of(string(255)), put=False, default=[]),

@@ -112,7 +112,7 @@ class FloatingIPs:
                 port_id = values.get("port_id", row.port_id)
                 if port_id:
                     self._associate(session, ctx, row, port_id, values.get("fixed_ip_address"))
-                else:
+                elif row.port_id:
                     disassociate(row)
             bump(row)
             session.flush()
@@ -137,6 +137,8 @@ class FloatingIPs:
         port = session.get(Port, port_id)
         if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
             raise errors.PortNotFound(id=port_id)
+        if session.scalars(select(PortForwarding.id).where(PortForwarding.floatingip_id == row.id)).first():
+            raise errors.FipInUseByPortForwarding(id=row.id)
         if not ctx.is_admin and port.project_id != row.project_id:
             raise errors.BadFloatingIPRequest(reason=f"Cannot create floating IP and bind it to Port {port_id}, "
                                                      "since that port is owned by a different tenant")
@@ -168,6 +170,17 @@ class FloatingIPs:
                 external_network_id=row.floating_network_id, subnet_id=subnet_id, port_id=port.id)
         row.port_id, row.fixed_ip_address, row.router_id, row.status = port.id, ip, router_id, "ACTIVE"
 
+    def network_deleting_in(self, session, network_id: str) -> None:
+        """Free the floating IPs of external network ``network_id`` (being deleted in
+        ``session``): Neutron deletes a network with its floating IPs; a router gateway
+        that serves them still keeps the network (NetworkInUse)."""
+        for row in session.scalars(select(FloatingIP).where(FloatingIP.floating_network_id == network_id)):
+            session.execute(delete(PortForwarding).where(PortForwarding.floatingip_id == row.id))
+            if row.floating_port_id and session.get(Port, row.floating_port_id) is not None:
+                self.service.ports.delete_in(session, row.floating_port_id)
+            session.delete(row)
+        session.flush()
+
     def port_deleted_in(self, session, port_id: str) -> list[str]:
         """Disassociate the floating IPs of ``port_id`` (being deleted in ``session``); the
         routers that served them, to tell the agents after the commit."""
@@ -176,8 +189,18 @@ class FloatingIPs:
             routers.append(row.router_id)
             disassociate(row)
             bump(row)
+        forwarded = set(session.scalars(select(PortForwarding.floatingip_id)
+                                        .where(PortForwarding.internal_port_id == port_id)))
         session.execute(delete(PortForwarding).where(PortForwarding.internal_port_id == port_id))
-        return [router_id for router_id in routers if router_id]
+        session.flush()
+        for fip_id in forwarded:
+            row = session.get(FloatingIP, fip_id)
+            left = session.scalars(select(PortForwarding.id).where(PortForwarding.floatingip_id == fip_id)).first()
+            if row is not None and not left and not row.port_id:
+                routers.append(row.router_id)
+                disassociate(row)
+                bump(row)
+        return sorted({router_id for router_id in routers if router_id})
 
 
 def disassociate(row: FloatingIP) -> None:
