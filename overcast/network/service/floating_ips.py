@@ -82,10 +82,8 @@ class FloatingIPs:
             fixed["subnet_id"] = subnet.id
         if values.get("floating_ip_address"):
             fixed["ip_address"] = values["floating_ip_address"]
-        row = FloatingIP(project_id=values["project_id"], description=values.get("description") or "",
+        row = FloatingIP(id=new_uuid(), project_id=values["project_id"], description=values.get("description") or "",
                          floating_network_id=network.id, status="DOWN")
-        session.add(row)
-        row.id = row.id or new_uuid()
         port = {"network_id": network.id, "device_owner": FLOATING, "device_id": row.id, "project_id": "",
                 "name": "", "admin_state_up": True}
         if fixed:
@@ -97,6 +95,7 @@ class FloatingIPs:
             raise errors.BadFloatingIPRequest(reason=f"Unable to find any IP address on external network "
                                                      f"{network.id}")
         row.floating_port_id, row.floating_ip_address = created.id, ips[0]
+        session.add(row)
         session.flush()
         if values.get("port_id"):
             self._associate(session, ctx, row, values["port_id"], values.get("fixed_ip_address"))

@@ -29,3 +29,13 @@ def context(project: str = "p1", admin: bool = False):
     from overcast.common.api.context import RequestContext
 
     return RequestContext(user_id="u", project_id=project, roles=["member", "reader"] + (["admin"] if admin else []))
+
+
+@pytest.fixture
+def l3(network, db):
+    """The network service with stand-in ports and subnets (see fakes.py)."""
+    from tests.unit.network.fakes import FakePorts, FakeSubnets
+
+    network.ports = FakePorts(db)
+    network.subnets = FakeSubnets(db)
+    return network
