@@ -77,9 +77,9 @@ TEMPLATE: dict[str, dict[str, str]] = {
                 "project_network_mask_bits": "28"},
     "network-feature-enabled": {
         "api_extensions": "router,external-net,security-group,quotas,standard-attr-description,"
-                          "subnet_allocation,extra_dhcp_opt,allowed-address-pairs,binding,ext-gw-mode,extraroute,"
-                          "extraroute-atomic",
-        "ipv6": "false", "ipv6_subnet_attributes": "false", "port_security": "false", "floating_ips": "true",
+                          "subnet_allocation,extra_dhcp_opt,allowed-address-pairs,binding,port-security,"
+                          "ip-substring-filtering,net-mtu,ext-gw-mode,extraroute,extraroute-atomic",
+        "ipv6": "true", "ipv6_subnet_attributes": "true", "port_security": "true", "floating_ips": "true",
     },
     "volume": {"catalog_type": "@@VOLUME_TYPE@@"},
     "volume-feature-enabled": {"backup": "false", "manage_volume": "false", "manage_snapshot": "false",

@@ -149,6 +149,77 @@ class FloatingIPPortAlreadyAssociated(errors.Conflict):
                "{fixed_ip}, as that fixed IP already has a floating IP on external network {net_id}.")
 
 
+# subnets, subnet pools and IPAM (neutron-lib's classes and messages)
+class InvalidAllocationPool(errors.BadRequest):
+    message = "The allocation pool {pool} is not valid."
+
+
+class OutOfBoundsAllocationPool(errors.BadRequest):
+    message = "The allocation pool {pool} spans beyond the subnet cidr {subnet_cidr}."
+
+
+class OverlappingAllocationPools(errors.Conflict):
+    message = "Found overlapping allocation pools: {pool_1} {pool_2} for subnet {subnet_cidr}."
+
+
+class GatewayConflictWithAllocationPools(errors.Conflict):
+    message = "Gateway ip {ip_address} conflicts with allocation pool {pool}."
+
+
+class InvalidIpForSubnet(errors.BadRequest):
+    message = "IP address {ip_address} is not a valid IP for the specified subnet."
+
+
+class InvalidIpForNetwork(errors.BadRequest):
+    message = "IP address {ip_address} is not a valid IP for any of the subnets on the specified network."
+
+
+class DNSNameServersExhausted(errors.BadRequest):
+    message = "Unable to complete operation for {subnet_id}. The number of DNS nameservers exceeds the limit {quota}."
+
+
+class HostRoutesExhausted(errors.BadRequest):
+    message = "Unable to complete operation for {subnet_id}. The number of host routes exceeds the limit {quota}."
+
+
+class SubnetAllocationError(errors.Conflict):
+    message = "Failed to allocate subnet: {reason}."
+
+
+class IllegalSubnetPoolPrefixBounds(errors.BadRequest):
+    message = "Illegal prefix bounds: {prefix_type}={prefixlen}, {base_prefix_type}={base_prefixlen}."
+
+
+class SubnetPoolInUse(errors.Conflict):
+    message = "Subnet pool {subnet_pool_id} cannot be deleted: {reason}."
+
+
+class IllegalSubnetPoolPrefixUpdate(errors.BadRequest):
+    message = "Illegal update to prefixes: {msg}."
+
+
+# ports
+class PortSecurityAndIPRequiredForSecurityGroups(errors.BadRequest):
+    message = "Port security must be enabled and port must have an IP address in order to use security groups."
+
+
+class PortSecurityPortHasSecurityGroup(errors.Conflict):
+    message = "Port has security group associated. Cannot disable port security or ip address until security group " \
+              "is removed"
+
+
+class AddressPairAndPortSecurityRequired(errors.Conflict):
+    message = "Port Security must be enabled in order to have allowed address pairs on a port."
+
+
+class DuplicateAddressPairInRequest(errors.BadRequest):
+    message = "Request contains duplicate address pair: mac_address {mac_address} ip_address {ip_address}."
+
+
+class AddressPairMatchesPortFixedIPAndMac(errors.BadRequest):
+    message = "Port's Fixed IP and Mac Address match an address pair entry."
+
+
 class ServicePortInUse(errors.Conflict):
     message = "Port {port_id} cannot be deleted directly via the port API: {reason}."
 
@@ -167,3 +238,5 @@ class FipAssociatedWithPort(errors.Conflict):
 
 class PortForwardingExists(errors.Conflict):
     message = "A port forwarding of floating IP {id} already uses {protocol} port {port}"
+
+

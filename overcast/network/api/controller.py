@@ -5,7 +5,8 @@ rule ``<action>_<resource>`` and the attribute rules (``create_network:shared``)
 A service resource (``req.state.network.<name>``) offers ``list(ctx, filters)``,
 ``get(ctx, id)``, ``create(ctx, items)``, ``update(ctx, id, values)`` and
 ``delete(ctx, id)``, all speaking in resource dicts. A dict may carry ``"_policy"``:
-extra policy-target fields (a subnet's network owner, say) that never reach the client.
+extra policy-target fields (a subnet's network owner, say) that never reach the client;
+``policy_extra(ctx, values)``, when a service has it, gives them for an item being created.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Resource:
     def list(self, req):
         items = self.logic(req).list(req.context, listing.filters_of(req.query))
         items = [item for item in items if req.allowed(target(item))]
+        req.authorized = True  # the rule is checked per item: an empty list needs no check
         items = listing.select(items, req.query)
         items = listing.sort(items, req.query, set(self.attrs) | {"id", "project_id", "tenant_id", "status",
                                                                  "created_at", "updated_at"} | self.extra_sort)
@@ -101,11 +103,14 @@ class Resource:
 
     def create(self, req):
         items = read_body(req, self.singular, self.attrs, bulk=self.plural if self.bulk else None)
+        logic = self.logic(req)
         for values in items:
-            if not req.allowed(target(values)):
+            # a service may add policy-target fields of a parent (a subnet's network owner)
+            extra = logic.policy_extra(req.context, values) if hasattr(logic, "policy_extra") else {}
+            if not req.allowed({**target(values), **extra}):
                 raise PolicyNotAuthorized(rule=f"create_{self.singular}")
-            self.check_attributes(req, "create", values, {}, update=False)
-        created = self.logic(req).create(req.context, items)
+            self.check_attributes(req, "create", values, extra, update=False)
+        created = logic.create(req.context, items)
         if len(items) == 1 and self.singular in req.json():
             return reply({self.singular: self.render(req, created[0])}, status=201)
         return reply({self.plural: [self.render(req, item) for item in created]}, status=201)

@@ -6,10 +6,10 @@ need none. A network with ports other than its own DHCP ports cannot be deleted.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from overcast.network import errors
-from overcast.network.models import Network, Port, Subnet
+from overcast.network.models import IPAllocation, Network, Port, Subnet
 from overcast.network.service.records import apply, bump, standard, tags_of, visible_networks
 
 TYPES = ("vxlan", "flat", "local")
@@ -138,6 +138,7 @@ class Networks:
                 Port.network_id == network_id, Port.device_owner != "network:dhcp"))
             if in_use:
                 raise errors.NetworkInUse(id=network_id)
+            session.execute(delete(IPAllocation).where(IPAllocation.network_id == network_id))
             for port in session.scalars(select(Port).where(Port.network_id == network_id)):
                 session.delete(port)
             for subnet in session.scalars(select(Subnet).where(Subnet.network_id == network_id)):
