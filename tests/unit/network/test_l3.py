@@ -1,5 +1,5 @@
-"""Router interfaces, gateways, routes and floating IPs on stand-in ports (fakes.py): the
-checks and answers Neutron gives."""
+"""Router interfaces, gateways, routes and floating IPs on real ports and IPAM: the checks
+and answers Neutron gives."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ def router(l3, ctx=ALICE, **values):
 @pytest.fixture
 def world(l3):
     public = network(l3, ADMIN, external=True)
-    public_subnet = l3.subnets.make(public, "172.24.4.0/24", "admin")
+    public_subnet = l3.make_subnet(public, "172.24.4.0/24", "admin")
     private = network(l3)
-    subnet = l3.subnets.make(private, "10.0.0.0/24", "alice")
+    subnet = l3.make_subnet(private, "10.0.0.0/24", "alice")
     return {"public": public, "public_subnet": public_subnet, "private": private, "subnet": subnet}
 
 
@@ -59,8 +59,8 @@ def test_interface_by_subnet_takes_the_gateway_address(l3, world):
 def test_interface_errors(l3, world):
     r = router(l3)
     other = network(l3)
-    overlapping = l3.subnets.make(other, "10.0.0.0/25", "alice")
-    no_gateway = l3.subnets.make(other, "10.9.0.0/24", "alice", gateway=None)
+    overlapping = l3.make_subnet(other, "10.0.0.0/25", "alice")
+    no_gateway = l3.make_subnet(other, "10.9.0.0/24", "alice", gateway=None)
     l3.routers.add_interface(ALICE, r["id"], {"subnet_id": world["subnet"]})
     with pytest.raises(errors.BadRouterRequest, match="overlaps"):
         l3.routers.add_interface(ALICE, r["id"], {"subnet_id": overlapping})
