@@ -131,7 +131,8 @@ class Ports:
         and tells the agents (``service.agents.port_changed(port_dict)``) after commit."""
         values = pv.with_defaults(values)
         network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
-        project = values.get("project_id") or ctx.project_id or ""
+        # an explicit "" is Neutron's owner of router gateway and floating IP ports: no project
+        project = values["project_id"] if values.get("project_id") is not None else ctx.project_id or ""
         security = values.get("port_security_enabled")
         security = network.port_security_enabled if security is None else security
         row = Port(network_id=network.id, project_id=project, port_security_enabled=security, status="DOWN")
