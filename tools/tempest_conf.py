@@ -79,8 +79,8 @@ TEMPLATE: dict[str, dict[str, str]] = {
     "network-feature-enabled": {
         "api_extensions": "router,external-net,security-group,quotas,standard-attr-description,"
                           "subnet_allocation,extra_dhcp_opt,allowed-address-pairs,binding,port-security,"
-                          "ip-substring-filtering,net-mtu,agent,service-type,stateful-security-group,"
-                          "availability_zone,network-ip-availability",
+                          "ip-substring-filtering,net-mtu,ext-gw-mode,extraroute,extraroute-atomic,agent,"
+                          "service-type,stateful-security-group,availability_zone,network-ip-availability",
         "ipv6": "true", "ipv6_subnet_attributes": "true", "port_security": "true", "floating_ips": "true",
     },
     "volume": {"catalog_type": "@@VOLUME_TYPE@@"},
@@ -194,6 +194,26 @@ def network_extensions(token: str, services: list[dict]) -> list[str]:
     return [extension["alias"] for extension in found.get("extensions", [])]
 
 
+def public_network(token: str, services: list[dict]) -> str | None:
+    """Id of the external network ``public`` the router and floating IP tests use (made
+    once, with an address range large enough for their gateways and floating IPs)."""
+    url = _endpoint(services, "network")
+    if url is None:
+        return None
+    _, found = _http("GET", f"{url}/v2.0/networks?name=public&router:external=true", token=token)
+    if found.get("networks"):
+        return found["networks"][0]["id"]
+    _, made = _http("POST", f"{url}/v2.0/networks", {"network": {
+        "name": "public", "router:external": True, "provider:network_type": "flat",
+        "provider:physical_network": "public"}}, token)
+    network_id = made["network"]["id"]
+    _http("POST", f"{url}/v2.0/subnets", {"subnet": {
+        "name": "public-subnet", "network_id": network_id, "ip_version": 4, "cidr": "172.24.4.0/24",
+        "gateway_ip": "172.24.4.1", "enable_dhcp": False,
+        "allocation_pools": [{"start": "172.24.4.10", "end": "172.24.4.250"}]}}, token)
+    return network_id
+
+
 def build(creds: dict[str, str], services: list[dict], workspace: Path, debug: bool) -> dict[str, dict[str, str]]:
     types = {service.get("type") for service in services}
     flags = {flag: "false" for flag in ALL_FLAGS}
@@ -240,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     images = test_images(token, services)
     if images:
         conf["compute"].update(image_ref=images[0], image_ref_alt=images[1])
+    public = public_network(token, services)
+    if public:
+        conf["network"]["public_network_id"] = public
     for override in args.set:
         target, _, value = override.partition("=")
         section, _, key = target.rpartition(".")

@@ -22,6 +22,7 @@ import logging
 from overcast.common import heartbeats
 from overcast.network import agent_specs as specs
 from overcast.network.drivers import NetworkDriver
+from overcast.network.errors import NetworkNotFound
 
 log = logging.getLogger("overcast.network.agent")
 TOPIC = "network"
@@ -39,6 +40,7 @@ class NetworkAgent:
         self.metadata_upstream = metadata_upstream
         self._lock = asyncio.Lock()  # one change at a time: specs are computed from a consistent read
         self._tasks: list[asyncio.Task] = []
+        self._dhcp_asked: dict[str, tuple] = {}  # network id -> the DHCP port change last asked for
 
     # -- start and stop ------------------------------------------------------------
 
@@ -73,15 +75,23 @@ class NetworkAgent:
         return await self._run(self._plug, payload["port_id"])
 
     async def unplug_port(self, payload: dict) -> None:
-        await self._run(self.driver.unplug_port, payload["port_id"])
+        await self._run(self._unplug, payload["port_id"])
 
     def _plug(self, port_id: str) -> dict:
         port = self.source.port(port_id)
-        network = next(n for n in self.source.networks() if n["id"] == port["network_id"])
+        network = next((n for n in self.source.networks() if n["id"] == port["network_id"]), None)
+        if network is None:
+            raise NetworkNotFound(id=port["network_id"])
         vif = self.driver.plug_port(specs.port_spec(port, network))
         self._filter([port_id])
-        self.source.port_up(port_id, self.host, vif)
+        self.source.port_status(port_id, "ACTIVE")
         return vif
+
+    def _unplug(self, port_id: str) -> None:
+        plugged = port_id in self.driver.list_ports()
+        self.driver.unplug_port(port_id)
+        if plugged:
+            self._quietly(self.source.port_status, port_id, "DOWN")
 
     # -- fanout events ---------------------------------------------------------------
 
@@ -129,12 +139,64 @@ class NetworkAgent:
         networks = {network["id"]: network for network in self.source.networks()}
         network = networks.get(network_id)
         if network is None:
+            self._dhcp_asked.pop(network_id, None)
             self.driver.remove_dhcp(network_id)
             self.driver.stop_metadata(network_id)
             return
         subnets = self.source.subnets()
-        self.driver.sync_dhcp(specs.dhcp_spec(network, subnets, self.source.ports()))
+        self._serve_dhcp(network, subnets, self.source.ports())
         self._metadata(network, subnets)
+
+    def _serve_dhcp(self, network: dict, subnets: list[dict], ports: list[dict]) -> None:
+        if not self.driver.capabilities.supports_dhcp:
+            return
+        if self._dhcp_port(network, subnets, ports):
+            ports = self.source.ports()
+        spec = specs.dhcp_spec(network, subnets, ports)
+        self.driver.sync_dhcp(spec)
+        if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \
+                and next(p for p in ports if p["id"] == spec.dhcp_port.id).get("status") != "ACTIVE":
+            self.source.port_status(spec.dhcp_port.id, "ACTIVE")
+
+    def _dhcp_port(self, network: dict, subnets: list[dict], ports: list[dict]) -> bool:
+        """Give the network the DHCP port its DHCP-enabled subnets need (Neutron's DHCP
+        agent makes it too): an address on each, bound here; none without such subnets.
+        Each wanted set is asked for once, so a port the service cannot give (a full
+        subnet) is not asked for again on every event. Whether anything changed."""
+        wanted = specs.dhcp_subnets(network, subnets)
+        existing = [p for p in ports if p["network_id"] == network["id"] and p.get("device_owner") == specs.DHCP_OWNER]
+        asked = (tuple(sorted(wanted)), tuple(sorted(p["id"] for p in existing)))
+        if self._dhcp_asked.get(network["id"]) == asked:
+            return False
+        self._dhcp_asked[network["id"]] = asked
+        if not wanted:
+            for port in existing:
+                self._quietly(self.source.delete_port, port["id"])
+            return bool(existing)
+        if not existing:
+            return self._quietly(self.source.create_port, {
+                "network_id": network["id"], "project_id": network.get("project_id") or "",
+                "device_owner": specs.DHCP_OWNER, "device_id": f"dhcp-{self.host}-{network['id']}",
+                "binding:host_id": self.host, "fixed_ips": [{"subnet_id": subnet} for subnet in wanted]})
+        port, changed = existing[0], False
+        have = {ip["subnet_id"] for ip in port.get("fixed_ips") or []}
+        if have != set(wanted):
+            keep = [ip for ip in port.get("fixed_ips") or [] if ip["subnet_id"] in wanted]
+            changed = self._quietly(self.source.update_port, port["id"], {
+                "fixed_ips": keep + [{"subnet_id": subnet} for subnet in wanted if subnet not in have]})
+        if port.get("binding:host_id") != self.host:
+            changed = self._quietly(self.source.bind_port, port["id"], self.host) or changed
+        return changed
+
+    @staticmethod
+    def _quietly(work, *args) -> bool:
+        """Run a change through the service; log (not raise) a refusal. Whether it worked."""
+        try:
+            work(*args)
+            return True
+        except Exception:  # the service refused (a subnet just deleted, no free address): the next event retries
+            log.warning("network agent: %s%s failed", getattr(work, "__name__", work), args, exc_info=True)
+            return False
 
     def _metadata(self, network: dict, subnets: list[dict]) -> None:
         if not self.driver.capabilities.supports_metadata or not self.metadata_upstream:
@@ -149,9 +211,17 @@ class NetworkAgent:
         if router is None or not router.get("admin_state_up", True):
             self.driver.remove_router(router_id)
             return
-        spec = specs.router_spec(router, self.source.ports(), self.source.networks(), self.source.subnets(),
-                                 self.source.floatingips())
+        ports = self.source.ports()
+        self._sync_router(specs.router_spec(router, ports, self.source.networks(), self.source.subnets(),
+                                            self.source.floatingips()), ports)
+
+    def _sync_router(self, spec, ports: list[dict]) -> None:
+        """Run the router and report its ports ACTIVE (as Neutron's L3 agent does)."""
         self.driver.sync_router(spec)
+        status = {port["id"]: port.get("status") for port in ports}
+        for leg in [*spec.legs, *([spec.gateway] if spec.gateway else [])]:
+            if status.get(leg.port_id) != "ACTIVE":
+                self._quietly(self.source.port_status, leg.port_id, "ACTIVE")
 
     def _filter(self, port_ids: list[str] | None) -> None:
         """Refresh the filters of the given plugged ports (None: all of them)."""
@@ -182,28 +252,30 @@ class NetworkAgent:
             self.driver.unplug_port(port_id)
         for port in local:
             self._try(self.driver.plug_port, specs.port_spec(port, networks[port["network_id"]]))
+            if port.get("status") != "ACTIVE" and port["id"] in self.driver.list_ports():
+                self._quietly(self.source.port_status, port["id"], "ACTIVE")
         self._filter(None)
         if self.driver.capabilities.supports_dhcp:
             for network_id in set(self.driver.list_dhcp()) - set(networks):
                 self.driver.remove_dhcp(network_id)
-            for network in networks.values():
-                self._try(self.driver.sync_dhcp, specs.dhcp_spec(network, subnets, ports))
-                self._metadata(network, subnets)
+        for network in networks.values():
+            self._try(self._serve_dhcp, network, subnets, ports)
+            self._try(self._metadata, network, subnets)
         if self.driver.capabilities.supports_routers:
             routers = [r for r in self.source.routers() if r.get("admin_state_up", True)]
             for router_id in set(self.driver.list_routers()) - {router["id"] for router in routers}:
                 self.driver.remove_router(router_id)
             floating = self.source.floatingips()
             for router in routers:
-                self._try(self.driver.sync_router,
-                          specs.router_spec(router, ports, list(networks.values()), subnets, floating))
+                self._try(self._sync_router, specs.router_spec(router, ports, list(networks.values()), subnets,
+                                                               floating), ports)
 
     @staticmethod
-    def _try(work, spec) -> None:
+    def _try(work, *args) -> None:
         try:
-            work(spec)
+            work(*args)
         except Exception:  # one broken thing must not stop the rest of the re-sync
-            log.exception("network driver failed on %s", getattr(spec, "id", spec))
+            log.exception("network agent: re-sync of %s failed", getattr(args[0], "id", args[0]))
 
 
 def make_agent(config, bus, service) -> NetworkAgent:

@@ -48,9 +48,21 @@ class ServiceSource:
     def floatingips(self) -> list[dict]:
         return self.service.floatingips.list(ADMIN, {})
 
-    def port_up(self, port_id: str, host: str, vif: dict) -> None:
-        """Tell the service the port is plugged (status ACTIVE), if it can be told."""
-        self.service.ports.set_status(port_id, "ACTIVE")
+    def port_status(self, port_id: str, status: str) -> None:
+        """Report a port ACTIVE (plugged, served) or DOWN (unplugged)."""
+        self.service.ports.set_status(port_id, status)
+
+    def bind_port(self, port_id: str, host: str) -> dict:
+        return self.service.ports.bind(port_id, host)
+
+    def create_port(self, values: dict) -> dict:
+        return self.service.ports.create(ADMIN, [values])[0]
+
+    def update_port(self, port_id: str, values: dict) -> dict:
+        return self.service.ports.update(ADMIN, port_id, values)
+
+    def delete_port(self, port_id: str) -> None:
+        self.service.ports.delete(ADMIN, port_id)
 
 
 def segment(network: dict) -> Segment:
@@ -84,8 +96,13 @@ def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict]) -> DhcpSpec
                                         allocation_pools=list(s.get("allocation_pools") or [])) for s in mine])
 
 
+def dhcp_subnets(network: dict, subnets: list[dict]) -> list[str]:
+    """Ids of the network's DHCP-enabled subnets."""
+    return [s["id"] for s in subnets if s["network_id"] == network["id"] and s.get("enable_dhcp", True)]
+
+
 def serves_dhcp(network: dict, subnets: list[dict]) -> bool:
-    return any(s["network_id"] == network["id"] and s.get("enable_dhcp", True) for s in subnets)
+    return bool(dhcp_subnets(network, subnets))
 
 
 def _legs(port: dict, networks: dict, subnets: dict) -> list[RouterLeg]:

@@ -177,6 +177,55 @@ class OverQuota(errors.Conflict):
     message = "Quota exceeded for resources: {overs}."
 
 
+class BadRouterRequest(errors.BadRequest):
+    message = "Bad router request: {reason}."
+
+
+class BadFloatingIPRequest(errors.BadRequest):
+    message = "Bad floatingip request: {reason}."
+
+
+class InvalidRoutes(errors.BadRequest):
+    message = "Invalid format for routes: {routes}, {reason}"
+
+
+class RouterInterfaceNotFound(errors.NotFound):
+    message = "Router {router_id} does not have an interface with id {port_id}"
+
+
+class RouterInterfaceNotFoundForSubnet(errors.NotFound):
+    message = "Router {router_id} has no interface on subnet {subnet_id}"
+
+
+class ExternalGatewayForFloatingIPNotFound(errors.NotFound):
+    message = ("External network {external_network_id} is not reachable from subnet {subnet_id}.  Therefore, "
+               "cannot associate Port {port_id} with a Floating IP.")
+
+
+class PortForwardingNotFound(errors.NotFound):
+    message = "Port Forwarding {id} could not be found."
+
+
+class RouterInterfaceInUseByFloatingIP(errors.Conflict):
+    message = ("Router interface for subnet {subnet_id} on router {router_id} cannot be deleted, as it is "
+               "required by one or more floating IPs.")
+
+
+class RouterInterfaceInUseByRoute(errors.Conflict):
+    message = ("Router interface for subnet {subnet_id} on router {router_id} cannot be deleted, as it is "
+               "required by one or more routes.")
+
+
+class RouterExternalGatewayInUseByFloatingIp(errors.Conflict):
+    message = ("Gateway cannot be updated for router {router_id}, since a gateway to external network {net_id} "
+               "is required by one or more floating IPs.")
+
+
+class FloatingIPPortAlreadyAssociated(errors.Conflict):
+    message = ("Cannot associate floating IP {floating_ip_address} ({fip_id}) with port {port_id} using fixed IP "
+               "{fixed_ip}, as that fixed IP already has a floating IP on external network {net_id}.")
+
+
 # subnets, subnet pools and IPAM (neutron-lib's classes and messages)
 class InvalidAllocationPool(errors.BadRequest):
     message = "The allocation pool {pool} is not valid."
@@ -250,3 +299,21 @@ class AddressPairMatchesPortFixedIPAndMac(errors.BadRequest):
 
 class ServicePortInUse(errors.Conflict):
     message = "Port {port_id} cannot be deleted directly via the port API: {reason}."
+
+
+class PortForwardingConflict(errors.BadRequest):
+    message = "Bad port_forwarding request: {reason}."
+
+
+class FipInUseByPortForwarding(errors.Conflict):
+    message = "Floating IP {id} is in use by port forwardings; it cannot be associated with a port"
+
+
+class FipAssociatedWithPort(errors.Conflict):
+    message = "Floating IP {id} is associated with port {port_id}; it cannot have port forwardings"
+
+
+class PortForwardingExists(errors.Conflict):
+    message = "A port forwarding of floating IP {id} already uses {protocol} port {port}"
+
+

@@ -19,6 +19,10 @@ EXTENSIONS = [
     ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
     ("extraroute-atomic", "Atomically add/remove extra routes", "Edit extra routes of a router on server side"),
     ("fields", "Fields", "Return only the fields a client asks for"),
+    ("floating-ip-port-forwarding", "Floating IP Port Forwarding",
+     "Allow to forward a floating IP's port to the port of an internal address"),
+    ("floating-ip-port-forwarding-description", "Floating IP Port Forwarding description",
+     "Add description field to port forwarding of floating IPs"),
     ("ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering"),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("network-ip-availability", "Network IP Availability", "Provides IP availability data for each network."),
@@ -31,6 +35,7 @@ EXTENSIONS = [
     ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics"),
     ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and "
                                    "access to external networks via a NAT gateway."),
+    ("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),
     ("security-group", "security-group", "The security groups extension."),
     ("service-type", "Neutron Service Type Management", "API for retrieving service providers for Neutron "
                                                          "advanced services"),

@@ -133,6 +133,7 @@ class Networks:
     def delete(self, ctx, network_id: str) -> None:
         with self.db.session() as session:
             row = self.find_row(session, ctx, network_id)
+            self.service.floatingips.network_deleting_in(session, network_id)
             in_use = session.scalar(select(func.count()).select_from(Port).where(
                 Port.network_id == network_id, Port.device_owner != "network:dhcp"))
             if in_use:

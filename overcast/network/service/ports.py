@@ -131,7 +131,8 @@ class Ports:
         and tells the agents (``service.agents.port_changed(port_dict)``) after commit."""
         values = pv.with_defaults(values)
         network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
-        project = values.get("project_id") or ctx.project_id or ""
+        # an explicit "" is Neutron's owner of router gateway and floating IP ports: no project
+        project = values["project_id"] if values.get("project_id") is not None else ctx.project_id or ""
         security = values.get("port_security_enabled")
         security = network.port_security_enabled if security is None else security
         row = Port(network_id=network.id, project_id=project, port_security_enabled=security, status="DOWN")
@@ -356,8 +357,11 @@ class Ports:
             owner_model = SERVICE_OWNERS.get(row.device_owner or "")
             if owner_model is not None and row.device_id and session.get(owner_model, row.device_id) is not None:
                 raise errors.ServicePortInUse(port_id=port_id, reason=f"has device owner {row.device_owner}")
+            routers = self.service.floatingips.port_deleted_in(session, port_id)
             port = self.delete_in(session, port_id)
         self.service.agents.port_deleted(port)
+        for router_id in routers:
+            self.service.agents.router_changed(router_id)
 
     def delete_in(self, session, port_id: str) -> dict | None:
         """Delete the port, its addresses and group links in the caller's ``session``.

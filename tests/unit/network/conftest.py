@@ -31,11 +31,15 @@ def context(project: str = "p1", admin: bool = False):
     return RequestContext(user_id="u", project_id=project, roles=["member", "reader"] + (["admin"] if admin else []))
 
 
-@pytest.fixture
-def l3(network, db):
-    """The network service with stand-in ports and subnets (see fakes.py)."""
-    from tests.unit.network.fakes import FakePorts, FakeSubnets
 
-    network.ports = FakePorts(db)
-    network.subnets = FakeSubnets(db)
+@pytest.fixture
+def l3(network):
+    """The network service, with a helper making subnets (``l3.make_subnet``)."""
+    def make_subnet(network_id: str, cidr: str, project: str, gateway: str | None = "auto") -> str:
+        values = {"network_id": network_id, "cidr": cidr, "project_id": project, "enable_dhcp": False}
+        if gateway != "auto":
+            values["gateway_ip"] = gateway
+        return network.subnets.create(context(project, admin=True), [values])[0]["id"]
+
+    network.make_subnet = make_subnet
     return network

@@ -49,15 +49,34 @@ class Source:
     def floatingips(self):
         return list(self.fips)
 
-    def port_up(self, port_id, host, vif):
-        self.up.append(port_id)
+    def port_status(self, port_id, status):
+        self.up.append((port_id, status))
+        self.port(port_id)["status"] = status
+
+    def bind_port(self, port_id, host):
+        self.port(port_id)["binding:host_id"] = host
+
+    def create_port(self, values):
+        subnet = next(s for s in self.subs if s["id"] == values["fixed_ips"][0]["subnet_id"])
+        ip = subnet["cidr"].replace("0/24", "2")
+        return self.add_port(**{**values, "fixed_ips": fixed(subnet, ip)})
+
+    def update_port(self, port_id, values):
+        for ip in values.get("fixed_ips", []):
+            if "ip_address" not in ip:
+                cidr = next(s["cidr"] for s in self.subs if s["id"] == ip["subnet_id"])
+                ip["ip_address"] = cidr.replace("0/24", "2")
+        self.port(port_id).update(values)
+
+    def delete_port(self, port_id):
+        self.prts.remove(self.port(port_id))
 
     # builders
-    def network(self, cidr="10.0.0.0/24", external=False):
-        net = {"id": new_id(), "provider:network_type": "flat" if external else "vxlan",
+    def network(self, cidr="10.0.0.0/24", external=False, dhcp=True):
+        net = {"id": new_id(), "project_id": "p1", "provider:network_type": "flat" if external else "vxlan",
                "provider:segmentation_id": None if external else 7, "provider:physical_network": None, "mtu": 1450}
         sub = {"id": new_id(), "network_id": net["id"], "cidr": cidr, "ip_version": 4,
-               "gateway_ip": cidr.replace("0/24", "1"), "enable_dhcp": True}
+               "gateway_ip": cidr.replace("0/24", "1"), "enable_dhcp": dhcp}
         self.nets.append(net)
         self.subs.append(sub)
         return net, sub
@@ -85,7 +104,7 @@ def world():
 def test_resync_plugs_local_ports_serves_dhcp_and_runs_routers(world):
     source, driver, agent = world
     net, sub = source.network()
-    ext, ext_sub = source.network("172.24.4.0/24", external=True)
+    ext, ext_sub = source.network("172.24.4.0/24", external=True, dhcp=False)
     vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
     source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.6"),
                 **{"binding:host_id": "elsewhere"})
@@ -102,12 +121,15 @@ def test_resync_plugs_local_ports_serves_dhcp_and_runs_routers(world):
     driver.plug_port(PortSpec(id=new_id(), segment=Segment(new_id()), mac="fa:16:3e:ff:ff:ff"))  # left by a last run
     asyncio.run(agent.resync())
     assert driver.list_ports() == [vm["id"]]
-    assert driver.list_dhcp() == [net["id"]]  # the external network has no DHCP port
+    assert driver.list_dhcp() == [net["id"]]  # the external network has no DHCP subnet
     assert driver.dhcp[net["id"]]["hosts"]["fa:16:3e:00:00:02"] == ["10.0.0.6"]
+    dhcp_port = next(p for p in source.prts if p["device_owner"] == "network:dhcp")
+    assert dhcp_port["status"] == "ACTIVE" and vm["status"] == "ACTIVE"
+    assert {p["status"] for p in source.prts if p["device_id"] == router["id"]} == {"ACTIVE"}
     assert driver.list_routers() == [router["id"]]
     assert driver.nat(router["id"]) == {"172.24.4.20": "10.0.0.5"}
     assert driver.routers[router["id"]].gateway_ip == "172.24.4.1"
-    assert driver.list_metadata() == sorted([net["id"], ext["id"]])
+    assert driver.list_metadata() == [net["id"]]
 
 
 def test_security_group_rules_reach_the_port_filter_with_remote_groups_resolved(world):
@@ -168,6 +190,25 @@ def test_router_down_or_deleted_is_removed(world):
     assert driver.list_routers() == [] and driver.bridges == {}
 
 
+def test_dhcp_port_made_moved_to_new_subnets_and_dropped(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    (port,) = [p for p in source.prts if p["device_owner"] == "network:dhcp"]
+    assert port["fixed_ips"] == fixed(sub, "10.0.0.2") and port["binding:host_id"] == HOST
+    assert driver.dhcp[net["id"]]["server"] == ["10.0.0.2"] and port["status"] == "ACTIVE"
+    second = {"id": new_id(), "network_id": net["id"], "cidr": "10.1.0.0/24", "ip_version": 4,
+              "gateway_ip": "10.1.0.1", "enable_dhcp": True}
+    source.subs.append(second)
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    assert [ip["subnet_id"] for ip in port["fixed_ips"]] == [sub["id"], second["id"]]
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))  # nothing more to ask
+    for subnet in source.subs:
+        subnet["enable_dhcp"] = False
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    assert not [p for p in source.prts if p["device_owner"] == "network:dhcp"] and driver.list_dhcp() == []
+
+
 def test_network_deleted_stops_dhcp_and_metadata(world):
     source, driver, agent = world
     net, sub = source.network()
@@ -204,9 +245,9 @@ async def test_plug_port_call_over_the_bus_returns_the_vif_and_heartbeats_go_out
         vif = await bus.call(f"network.{HOST}", "plug_port", {"port_id": vm["id"]}, timeout=5)
         assert vif["id"] == vm["id"] and vif["mac"] == vm["mac_address"] and vif["mtu"] == 1450
         assert vif["devname"].startswith("tap") and vif["bridge"].startswith("brq")
-        assert source.up == [vm["id"]] and vm["id"] in driver.filters
+        assert (vm["id"], "ACTIVE") in source.up and vm["id"] in driver.filters
         await bus.call(f"network.{HOST}", "unplug_port", {"port_id": vm["id"]}, timeout=5)
-        assert driver.list_ports() == []
+        assert driver.list_ports() == [] and vm["status"] == "DOWN"
         await bus.fanout("network", "network_update", {"network_id": net["id"]})
         deadline = time.monotonic() + 2
         while set(beats) != set(BINARIES) or "sync_dhcp" not in driver.calls[-3:]:
