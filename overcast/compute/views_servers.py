@@ -128,4 +128,8 @@ EXTENDED = ("OS-EXT-AZ:", "OS-EXT-STS:", "OS-SRV-USG:", "OS-EXT-SRV-ATTR:", "sec
 def slim(body: dict, version) -> dict:
     if version.at_least("2.75"):
         return body
-    return {k: v for k, v in body.items() if not k.startswith(EXTENDED)}
+    slimmed = {k: v for k, v in body.items() if not k.startswith(EXTENDED)}
+    if "addresses" in slimmed:  # nor the extended address attributes (Nova's extend_address=False)
+        slimmed["addresses"] = {net: [{"version": ip["version"], "addr": ip["addr"]} for ip in ips]
+                                for net, ips in slimmed["addresses"].items()}
+    return slimmed

@@ -33,6 +33,8 @@ class RequestIdMiddleware:
         request_id = "req-" + str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         headers = [(b"x-openstack-request-id", request_id.encode())]
+        if scope["path"].startswith("/compute"):  # Nova sends its own name for the id too
+            headers.append((b"x-compute-request-id", request_id.encode()))
         if scope["path"].startswith("/swift"):  # Swift's transaction id: tx<21 hex>-<time in hex>
             trans = f"tx{request_id[4:].replace('-', '')[:21]}-{int(time.time()):010x}"
             headers.append((b"x-trans-id", trans.encode()))

@@ -145,7 +145,7 @@ def _list_query(req) -> ListQuery:
     q, ctx, is_admin = req.query, req.context, req.context.is_admin
     all_tenants = "all_tenants" in q and q.get("all_tenants", "").lower() not in FALSE
     filters = {}
-    for key in ("name", "status", "image", "flavor", "reservation_id", "availability_zone", "ip",
+    for key in ("name", "status", "image", "flavor", "reservation_id", "availability_zone", "ip", "ip6",
                 "changes-since", "changes-before", "tags", "tags-any", "not-tags", "not-tags-any", "locked"):
         if key in q:
             filters[key] = q[key]

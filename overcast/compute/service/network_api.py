@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import uuid as uuidlib
 
 from overcast.common.api.context import RequestContext
@@ -198,6 +199,15 @@ class NetworkApi:
         self._release([p["id"] for p in ports if p["id"] not in mine], [p["id"] for p in ports if p["id"] in mine])
 
     # -- reads -----------------------------------------------------------------------------------
+
+    def servers_with_ip(self, regex: str, version: int | None) -> set[str]:
+        if not self.enabled:
+            return set()
+        try:
+            pattern = re.compile(regex)
+        except re.error:
+            pattern = re.compile(re.escape(regex))
+        return self.network.devices_with_address(pattern, version)
 
     def addresses(self, uuids: list[str]) -> dict[str, dict]:
         if not self.enabled or not uuids:

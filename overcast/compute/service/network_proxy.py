@@ -143,10 +143,14 @@ class NetworkProxy:
                                                 f"{body.get('to_port')}.") from None
                 if number != -1:
                     values[target] = number
-        if values.get("protocol") in ("tcp", "udp") and ("port_range_min" not in values or
-                                                         "port_range_max" not in values):
-            raise errors.ComputeInvalid("Invalid port range. Both from_port and to_port are required for "
-                                        f"{values['protocol']}.")
+        low, high = values.get("port_range_min"), values.get("port_range_max")
+        if values.get("protocol") in ("tcp", "udp"):
+            if low is None or high is None or not 1 <= low <= high <= 65535:
+                raise errors.ComputeInvalid(f"Invalid port range {body.get('from_port')}:{body.get('to_port')}. "
+                                            "Valid TCP ports should be between 1-65535")
+        elif values.get("protocol") == "icmp" and any(v is not None and not 0 <= v <= 255 for v in (low, high)):
+            raise errors.ComputeInvalid(f"Invalid port range {body.get('from_port')}:{body.get('to_port')}. "
+                                        "For ICMP, the type:code must be valid")
         if body.get("group_id"):
             values["remote_group_id"] = self.get_group(ctx, str(body["group_id"]))["id"]
         else:
@@ -266,5 +270,5 @@ class NetworkProxy:
             self.network.floatingips.update(ctx, fip_id, values)
         except NotFound as error:
             raise errors.ComputeInvalid(str(error)) from None
-        except Conflict as error:
-            raise errors.ComputeConflict(str(error)) from None
+        except Conflict as error:  # Nova answers the network service's 409 with a 400
+            raise errors.ComputeInvalid(f"Error. Unable to associate floating IP: {error}") from None

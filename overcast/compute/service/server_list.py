@@ -1,7 +1,8 @@
 """Listing servers: Nova's filters, sort keys and marker paging, as SQL where it can be.
 
-Only ``name`` (a regular expression) and ``ip`` are matched in Python, over rows the
-SQL filters already narrowed; everything else is a WHERE clause on indexed columns.
+Only ``name`` (a regular expression) is matched in Python, over rows the SQL filters
+already narrowed; ``ip``/``ip6`` become the ids of the servers whose ports match;
+everything else is a WHERE clause on indexed columns.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def clauses(query: ListQuery) -> list:
                         ("hostname", Instance.hostname), ("launch_index", Instance.launch_index)):
         if key in f:
             where.append(column == f[key])
+    if "uuids" in f:  # from the ip/ip6 filters, matched against the network service's ports
+        where.append(Instance.uuid.in_(sorted(f["uuids"])))
     if "locked" in f:
         where.append(Instance.locked.is_(f["locked"]))
     if "config_drive" in f:

@@ -287,6 +287,10 @@ class Servers:
         """Servers matching a server_list.ListQuery, with their extras loaded."""
         from overcast.compute.service import server_list
 
+        for key, version in (("ip", 4), ("ip6", 6)):
+            if key in query.filters:
+                found = self.compute.network_api.servers_with_ip(query.filters[key], version)
+                query.filters["uuids"] = found & query.filters["uuids"] if "uuids" in query.filters else found
         with self.db.session() as session:
             rows = server_list.run(session, query)
             return self.load_extras(session, rows)

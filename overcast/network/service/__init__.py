@@ -52,6 +52,12 @@ class NetworkService:
 
         return instance_addresses(self.db, device_ids)
 
+    def devices_with_address(self, pattern, version: int | None = None) -> set[str]:
+        """Compute instances with a fixed address the compiled regex ``pattern`` matches."""
+        from overcast.network.service.addresses import devices_with_address
+
+        return devices_with_address(self.db, pattern, version)
+
     def start(self) -> None:
         """Nothing to prepare at first start: default security groups come per project."""
 

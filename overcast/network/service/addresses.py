@@ -47,3 +47,13 @@ def _chunk(session, ids: list[str], found: dict) -> None:
         entries = found.setdefault(port.device_id, {}).setdefault(names.get(port.network_id, port.network_id), [])
         entries.extend(_entry(address, port.mac_address, "fixed") for address in fixed.get(port.id, []))
         entries.extend(_entry(address, port.mac_address, "floating") for address in floating.get(port.id, []))
+
+
+def devices_with_address(db, pattern, version: int | None = None) -> set[str]:
+    """Ids of the devices (compute instances) with a fixed address ``pattern`` matches
+    (Nova's ``ip``/``ip6`` server filters: a regular expression on each address)."""
+    query = (select(Port.device_id, IPAllocation.ip_address).join(IPAllocation, IPAllocation.port_id == Port.id)
+             .where(Port.device_owner.like("compute:%")))
+    with db.session() as session:
+        return {device for device, address in session.execute(query)
+                if (version is None or ipaddress.ip_address(address).version == version) and pattern.match(address)}
