@@ -4,5 +4,6 @@ from overcast.compute import SPEC as COMPUTE
 from overcast.identity import SPEC as IDENTITY
 from overcast.image import SPEC as IMAGE
 from overcast.objectstore import SPEC as OBJECTSTORE
+from overcast.volume import SPEC as VOLUME
 
-SERVICES = [IDENTITY, IMAGE, COMPUTE, OBJECTSTORE]
+SERVICES = [IDENTITY, IMAGE, VOLUME, COMPUTE, OBJECTSTORE]  # volume before compute: compute attaches volumes

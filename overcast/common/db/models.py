@@ -8,3 +8,4 @@ def load_all() -> None:
     import overcast.image.metadefs.models  # noqa: F401
     import overcast.image.models  # noqa: F401
     import overcast.objectstore.models  # noqa: F401
+    import overcast.volume.models  # noqa: F401

@@ -1,0 +1,52 @@
+"""The controller's end of the volume bus (topic ``volume-conductor``): volume agents
+register their backend and report what their driver did; the rows change here, in
+threads. Reports are idempotent by id: a report about a row that is gone is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from overcast.common.db import utcnow
+from overcast.volume.models import Snapshot, Volume
+from overcast.volume.service.hosts import VOLUME
+
+TOPIC = "volume-conductor"
+log = logging.getLogger("overcast.volume.conductor")
+VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host")
+SNAPSHOT_COLUMNS = ("status", "progress", "error")
+
+
+class Conductor:
+    def __init__(self, volume):
+        self.volume = volume
+        self.db = volume.db
+
+    def handlers(self) -> dict:
+        return {"register_backend": self.register_backend, "volume_update": self.volume_update,
+                "snapshot_update": self.snapshot_update}
+
+    async def register_backend(self, payload: dict) -> dict:
+        await asyncio.to_thread(self.volume.hosts.register, payload["host"], VOLUME, payload.get("zone"),
+                                payload.get("capabilities"))
+        return {"registered": payload["host"]}
+
+    async def volume_update(self, payload: dict) -> None:
+        await asyncio.to_thread(self._apply, Volume, VOLUME_COLUMNS, payload)
+
+    async def snapshot_update(self, payload: dict) -> None:
+        await asyncio.to_thread(self._apply, Snapshot, SNAPSHOT_COLUMNS, payload)
+
+    def _apply(self, model, columns, payload: dict) -> None:
+        with self.db.session() as session:
+            row = session.get(model, payload["id"])
+            if row is None:
+                return
+            if payload.get("deleted"):
+                session.delete(row)
+                return
+            for key, value in payload.get("values", {}).items():
+                if key in columns:
+                    setattr(row, key, value)
+            row.updated_at = utcnow()
