@@ -18,6 +18,7 @@ import traceback
 
 from overcast.common import heartbeats
 from overcast.common.db import utcnow
+from overcast.compute import agent_volumes
 from overcast.compute import power_state as ps
 from overcast.compute import states
 from overcast.compute.agent_ops import OPS
@@ -59,6 +60,7 @@ class ComputeAgent:
         handlers = {name: self._handler(name) for name in OPS}
         handlers.update(get_console_output=self.console_output, get_remote_console=self.remote_console,
                         get_diagnostics=self.diagnostics, external_instance_event=self.external_event)
+        handlers.update(agent_volumes.handlers(self))
         await self.bus.serve(f"compute.{self.host}", handlers)
         self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, "nova-compute", self.host,
                                                                          "compute")))

@@ -5,6 +5,7 @@ from overcast.compute.policies_admin import RULES as ADMIN_RULES
 from overcast.compute.policies_hosts import RULES as HOST_RULES
 from overcast.compute.policies_misc import RULES as MISC_RULES
 from overcast.compute.policies_servers import RULES as SERVER_RULES
+from overcast.compute.policies_volumes import RULES as VOLUME_RULES
 
 P = "os_compute_api:"
 ADMIN = "role:admin"
@@ -61,4 +62,5 @@ RULES = [
     *HOST_RULES,
     *MISC_RULES,
     *ADMIN_RULES,
+    *VOLUME_RULES,
 ]

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
+from overcast.common.errors import NotFound
 from overcast.volume.models import Snapshot, Volume
 from overcast.volume.service.hosts import VOLUME
 
@@ -16,6 +18,7 @@ TOPIC = "volume-conductor"
 log = logging.getLogger("overcast.volume.conductor")
 VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host")
 SNAPSHOT_COLUMNS = ("status", "progress", "error")
+ADMIN = RequestContext(user_id="cinder", roles=["admin"])
 
 
 class Conductor:
@@ -25,7 +28,8 @@ class Conductor:
 
     def handlers(self) -> dict:
         return {"register_backend": self.register_backend, "volume_update": self.volume_update,
-                "snapshot_update": self.snapshot_update}
+                "snapshot_update": self.snapshot_update, "attachment_update": self.attachment_update,
+                "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete}
 
     async def register_backend(self, payload: dict) -> dict:
         await asyncio.to_thread(self.volume.hosts.register, payload["host"], VOLUME, payload.get("zone"),
@@ -37,6 +41,24 @@ class Conductor:
 
     async def snapshot_update(self, payload: dict) -> None:
         await asyncio.to_thread(self._apply, Snapshot, SNAPSHOT_COLUMNS, payload)
+
+    # -- attachments, for the compute agents (Nova's side of an attach) -------------------
+
+    async def attachment_update(self, payload: dict) -> dict:
+        """Connect a reserved attachment for the connector's host; its connection info."""
+        row = await self.volume.attachments.connect(ADMIN, payload["attachment_id"], payload["connector"])
+        return row.connection_info
+
+    async def attachment_complete(self, payload: dict) -> None:
+        await asyncio.to_thread(self.volume.attachments.complete, ADMIN, payload["attachment_id"],
+                                payload.get("mountpoint"))
+
+    async def attachment_delete(self, payload: dict) -> None:
+        try:
+            cast = await asyncio.to_thread(self.volume.attachments.remove, ADMIN, payload["attachment_id"])
+        except NotFound:  # already gone (a retried message)
+            return
+        await self.volume.send("terminate_connection", cast)
 
     def _apply(self, model, columns, payload: dict) -> None:
         with self.db.session() as session:

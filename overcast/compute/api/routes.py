@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
 from overcast.compute.api import admin_routes, host_routes, misc_routes, server_routes
-from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions
+from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions, volume_attachments
 
 P = "os_compute_api:"
 
@@ -49,6 +49,7 @@ ROUTES = [
     *host_routes.ROUTES,
     *misc_routes.ROUTES,
     *admin_routes.ROUTES,
+    *volume_attachments.ROUTES,
     # not yet served: the servers work (issue 4) fills these in
     *[Route(method, f"/v2.1/{path}", not_implemented) for method, path in (
         ("GET", "os-security-groups"), ("GET", "os-floating-ips"), ("GET", "os-networks"), ("GET", "os-volumes"),

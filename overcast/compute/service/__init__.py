@@ -27,10 +27,11 @@ from overcast.compute.service.server_meta import InstanceActions, Metadata, Tags
 from overcast.compute.service.servers import Servers
 from overcast.compute.service.task_log import TaskLog
 from overcast.compute.service.usage import Usage
+from overcast.compute.service.volume_attachments import VolumeAttachments
 
 
 class ComputeService:
-    def __init__(self, config: Config, db: Database, bus=None, image=None):
+    def __init__(self, config: Config, db: Database, bus=None, image=None, volume=None):
         self.config = config
         self.db = db
         self.bus = bus
@@ -56,6 +57,7 @@ class ComputeService:
         self.instance_actions = InstanceActions(self)
         self.usage = Usage(db)
         self.image_proxy = ImageProxy(image, self.quotas)
+        self.volume_attachments = VolumeAttachments(self, volume)
         self.agent = None
 
     def start(self) -> None:

@@ -270,6 +270,7 @@ class Servers:
             self.compute.scheduler.release(uuid)
             self.compute.scheduler.release(f"resize-{uuid}")
             self.compute.server_groups.remove_member(uuid)
+            self.compute.volume_attachments.server_gone(uuid)
         return row
 
     def list(self, query) -> list[Instance]:

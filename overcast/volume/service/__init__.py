@@ -49,6 +49,7 @@ class VolumeService:
         from overcast.common import heartbeats
         from overcast.volume.conductor import TOPIC, Conductor
 
+        self._loop = asyncio.get_running_loop()
         await self.bus.serve(TOPIC, Conductor(self).handlers())
         self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, SCHEDULER, self.host,
                                                                          "cinder-scheduler")))
@@ -68,6 +69,11 @@ class VolumeService:
         if cast is not None:
             topic, payload = cast
             await self.bus.cast(topic, kind, payload)
+
+    def send_soon(self, kind: str, cast: tuple | None) -> None:
+        """:meth:`send` from a worker thread: scheduled on the service's loop, not awaited."""
+        if cast is not None and getattr(self, "_loop", None) is not None:
+            asyncio.run_coroutine_threadsafe(self.send(kind, cast), self._loop)
 
 
 def make_agent(config: Config, bus, host: str, image=None):
