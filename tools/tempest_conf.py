@@ -81,7 +81,13 @@ TEMPLATE: dict[str, dict[str, str]] = {
         "ipv6": "false", "ipv6_subnet_attributes": "false", "port_security": "false", "floating_ips": "true",
     },
     "volume": {"catalog_type": "@@VOLUME_TYPE@@"},
+    # what overcast's block storage serves: no backups, manage, encryption or QoS yet; extensions by alias
     "volume-feature-enabled": {"backup": "false", "manage_volume": "false", "manage_snapshot": "false",
+                               "api_extensions": "os-admin-actions,os-availability-zone,os-quota-sets,os-services,"
+                                                 "os-types-extra-specs,os-types-manage,os-used-limits,"
+                                                 "os-volume-actions,os-vol-host-attr,os-vol-image-meta,"
+                                                 "os-vol-tenant-attr,os-volume-type-access,"
+                                                 "os-extended-snapshot-attributes",
                                "extend_attached_volume": "false", "enable_volume_image_dep_tests": "false"},
     "object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
     # what /swift/info lists (overcast serves no staticweb, formpost, crossdomain, symlink or container sync)

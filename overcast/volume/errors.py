@@ -38,6 +38,11 @@ class MetadataNotFound(NotFound):
         super().__init__(f"{owner} {owner_id} has no metadata with key {key}.")
 
 
+class MarkerNotFound(NotFound):
+    def __init__(self, marker: str):
+        super().__init__(f"Marker {marker} could not be found.")
+
+
 class InvalidInput(BadRequest):
     def __init__(self, reason: str):
         super().__init__(f"Invalid input received: {reason}")

@@ -25,7 +25,10 @@ def volume_summary(base: str, row) -> dict:
     return {"id": row.id, "name": row.name, "links": links(base, row.project_id, "volumes", row.id)}
 
 
-def volume(base: str, row, version: Microversion, attachments: list, type_names: dict, is_admin: bool) -> dict:
+def volume(base: str, row, version: Microversion, attachments: list, type_names: dict, is_admin: bool,
+           create: bool = False) -> dict:
+    """The detail view; ``create`` is the shorter one create and update answer with (no
+    extension attributes, no image metadata), as Cinder's."""
     body = {
         "id": row.id, "name": row.name, "description": row.description, "status": row.status, "size": row.size,
         "availability_zone": row.availability_zone, "created_at": when(row.created_at),
@@ -35,11 +38,13 @@ def volume(base: str, row, version: Microversion, attachments: list, type_names:
         "volume_type": type_names.get(row.volume_type_id), "snapshot_id": row.snapshot_id,
         "source_volid": row.source_volid, "user_id": row.user_id, "bootable": "true" if row.bootable else "false",
         "encrypted": False, "replication_status": None, "consistencygroup_id": None, "multiattach": row.multiattach,
-        "migration_status": row.migration_status, "os-vol-tenant-attr:tenant_id": row.project_id,
+        "migration_status": row.migration_status,
     }
-    if row.image_metadata:
+    if not create:
+        body["os-vol-tenant-attr:tenant_id"] = row.project_id
+    if row.image_metadata and not create:
         body["volume_image_metadata"] = dict(row.image_metadata)
-    if is_admin:
+    if is_admin and not create:
         body["os-vol-host-attr:host"] = row.host
         body["os-vol-mig-status-attr:migstat"] = row.migration_status
         body["os-vol-mig-status-attr:name_id"] = None

@@ -4,7 +4,7 @@ the ones not served yet answer 501 through ``not_implemented``."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.volume.api import admin, attachments, quotas, snapshots, types, versions, volume_actions, volumes
+from overcast.volume.api import admin, admin_hosts, attachments, quotas, snapshots, types, versions, volume_actions, volumes
 
 V3 = "/v3/{project_id}"
 V = V3 + "/volumes/{volume_id}"
@@ -68,6 +68,14 @@ ROUTES = [
     Route("PUT", V3 + "/os-services/{action}", admin.update_service, "volume_extension:services:update"),
     Route("GET", V3 + "/os-availability-zone", admin.availability_zones, "volume_extension:availability_zone_list"),
     Route("GET", V3 + "/extensions", admin.extensions, "volume_extension:extensions"),
+    Route("GET", V3 + "/os-hosts", admin_hosts.list_hosts, "volume_extension:hosts"),
+    Route("GET", V3 + "/os-hosts/{host_name}", admin_hosts.show_host, "volume_extension:hosts"),
+    Route("GET", V3 + "/scheduler-stats/get_pools", admin_hosts.get_pools,
+          "scheduler_extension:scheduler_stats:get_pools"),
+    Route("GET", V3 + "/os-quota-class-sets/{class_name}", admin_hosts.show_quota_class,
+          "volume_extension:quota_classes"),
+    Route("PUT", V3 + "/os-quota-class-sets/{class_name}", admin_hosts.update_quota_class,
+          "volume_extension:quota_classes:update"),
     # attachments (3.27+)
     Route("GET", V3 + "/attachments", attachments.list_attachments, "volume:attachment_get"),
     Route("GET", V3 + "/attachments/detail", attachments.list_detail, "volume:attachment_get"),
@@ -102,15 +110,13 @@ ROUTES = [
         ("GET", "/group_snapshots/{group_snapshot_id}"), ("DELETE", "/group_snapshots/{group_snapshot_id}"),
         ("POST", "/group_snapshots/{group_snapshot_id}/action"),
         ("GET", "/consistencygroups"), ("POST", "/consistencygroups"), ("GET", "/cgsnapshots"),
-        ("GET", "/scheduler-stats/get_pools"), ("GET", "/capabilities/{hostname}"),
+        ("GET", "/capabilities/{hostname}"),
         ("GET", "/manageable_volumes"), ("GET", "/manageable_volumes/detail"), ("POST", "/manageable_volumes"),
         ("GET", "/manageable_snapshots"), ("GET", "/manageable_snapshots/detail"),
         ("POST", "/manageable_snapshots"), ("POST", "/os-volume-manage"), ("POST", "/os-snapshot-manage"),
         ("GET", "/messages"), ("GET", "/messages/{message_id}"), ("DELETE", "/messages/{message_id}"),
         ("POST", "/workers/cleanup"), ("GET", "/clusters"), ("GET", "/clusters/detail"),
         ("GET", "/clusters/{name}"), ("PUT", "/clusters/{action}"),
-        ("GET", "/os-hosts"), ("GET", "/os-hosts/{host_name}"),
-        ("GET", "/os-quota-class-sets/{class_name}"), ("PUT", "/os-quota-class-sets/{class_name}"),
         ("GET", "/resource_filters"), ("GET", "/default-types"), ("GET", "/default-types/{target_id}"),
         ("PUT", "/default-types/{target_id}"), ("DELETE", "/default-types/{target_id}"),
         ("GET", "/volumes/{volume_id}/encryption"), ("POST", "/volumes/{volume_id}/encryption"),

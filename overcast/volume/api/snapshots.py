@@ -18,8 +18,8 @@ async def create(req):
         if old in fields and new not in fields:
             fields[new] = fields.pop(old)
     common.check_name(fields)
-    if not fields.get("volume_id") or not isinstance(fields["volume_id"], str):
-        raise errors.InvalidInput("'volume_id' must be specified")
+    if not isinstance(fields.get("volume_id"), str):  # Cinder looks the volume up: None is not found
+        raise errors.VolumeNotFound(fields.get("volume_id"))
     force = common.boolean(fields.get("force", False), "force")
     metadata = common.check_metadata(fields.get("metadata"))
     req.authorize({"project_id": req.context.project_id})

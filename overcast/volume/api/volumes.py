@@ -13,18 +13,18 @@ FILTERS = ("name", "display_name", "status", "availability_zone", "bootable", "m
            "volume_type_id", "project_id", "name~")
 
 
-def _render(req, rows, detail: bool = True) -> list[dict]:
+def _render(req, rows, detail: bool = True, create: bool = False) -> list[dict]:
     service = req.state.volume
     if not detail:
         return [views.volume_summary(req.base_url, row) for row in rows]
     attached = service.volumes.attachments([row.id for row in rows])
     names = service.types.names(row.volume_type_id for row in rows)
-    return [views.volume(req.base_url, row, req.version, attached[row.id], names, req.context.is_admin)
+    return [views.volume(req.base_url, row, req.version, attached[row.id], names, req.context.is_admin, create)
             for row in rows]
 
 
-def _one(req, row) -> dict:
-    return _render(req, [row])[0]
+def _one(req, row, create: bool = False) -> dict:
+    return _render(req, [row], create=create)[0]
 
 
 async def create(req):
@@ -48,7 +48,7 @@ async def create(req):
     service = req.state.volume
     row, cast = await asyncio.to_thread(service.volumes.create, req.context, fields)
     await service.send("create_volume", cast)
-    return reply({"volume": await asyncio.to_thread(_one, req, row)}, status=202)
+    return reply({"volume": await asyncio.to_thread(_one, req, row, True)}, status=202)
 
 
 def _list(req, detail: bool):
@@ -92,7 +92,7 @@ def update(req):
         common.check_metadata(fields["metadata"])
     _get(req)
     row = req.state.volume.volumes.update(req.context, req.params["volume_id"], fields)
-    return reply({"volume": _one(req, row)})
+    return reply({"volume": _one(req, row, create=True)})
 
 
 async def delete(req):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from overcast.common.db import utcnow
 from overcast.common.heartbeats import DOWN_AFTER, ServiceRecord
 from overcast.volume import errors
-from overcast.volume.models import ServiceRow, Volume
+from overcast.volume.models import ServiceRow, Snapshot, Volume
 
 SCHEDULER = "cinder-scheduler"
 VOLUME = "cinder-volume"
@@ -95,6 +95,14 @@ class Hosts:
         best = max(candidates, key=lambda s: s["capabilities"].get("free_gb", 0))
         return f"{best['host']}#{best['capabilities'].get('pool', best['host'].partition('@')[2] or 'pool')}"
 
-    def volume_count(self, host: str) -> int:
+    def usage(self, host: str) -> dict:
+        """Volumes and snapshots on a cinder-volume host (os-hosts show). Raises ServiceNotFound."""
         with self.db.session() as session:
-            return len(list(session.scalars(select(Volume.id).where(Volume.host.like(f"{host}%")))))
+            service = session.get(ServiceRow, (host, VOLUME))
+            if service is None or service.disabled:
+                raise errors.ServiceNotFound(f"cinder-volume on host {host}")
+            volumes = list(session.execute(select(Volume.id, Volume.size).where(Volume.host.like(f"{host}#%"))))
+            ids = [v.id for v in volumes]
+            snaps = list(session.execute(select(Snapshot.size).where(Snapshot.volume_id.in_(ids)))) if ids else []
+        return {"volume_count": len(volumes), "total_volume_gb": sum(v.size for v in volumes),
+                "snapshot_count": len(snaps), "total_snapshot_gb": sum(s.size for s in snaps)}

@@ -15,6 +15,7 @@ from overcast.volume.models import QuotaLimit, Snapshot, Volume, VolumeType
 
 FIXED = ("volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes", "groups", "per_volume_gigabytes")
 PER_TYPE = ("volumes", "gigabytes", "snapshots")
+CLASS = "class:"  # quota class limits live beside project limits, under this prefix
 
 
 class Quotas:
@@ -36,7 +37,27 @@ class Quotas:
         for name in self._type_names(session):
             for resource in PER_TYPE:
                 limits[f"{resource}_{name}"] = -1
+        for row in session.scalars(select(QuotaLimit).where(QuotaLimit.project_id == CLASS + "default")):
+            if row.resource in limits:
+                limits[row.resource] = row.hard_limit
         return limits
+
+    def update_class(self, name: str, values: dict[str, int]) -> dict[str, int]:
+        """Quota class ``name``'s limits; the ``default`` class is every project's default."""
+        with self.db.session() as session:
+            limits = self.default_limits(session)
+            for resource, value in values.items():
+                if resource not in limits:
+                    raise errors.InvalidInput(f"Bad key(s) in quota class set: {resource}")
+                if value < -1:
+                    raise errors.InvalidInput(f"Quota limit {value} for {resource} must be -1 or greater.")
+                row = session.get(QuotaLimit, (CLASS + name, resource))
+                if row is None:
+                    session.add(QuotaLimit(project_id=CLASS + name, resource=resource, hard_limit=value))
+                else:
+                    row.hard_limit = value
+                limits[resource] = value
+            return limits
 
     def limits(self, project_id: str, session=None) -> dict[str, int]:
         if session is None:

@@ -55,7 +55,7 @@ class Snapshots:
         if marker:
             index = next((i for i, r in enumerate(rows) if r.id == marker), None)
             if index is None:
-                raise errors.InvalidInput(f"marker [{marker}] not found")
+                raise errors.MarkerNotFound(marker)
             rows = rows[index + 1:]
         rows = rows[offset:]
         return rows[:limit] if limit is not None else rows
