@@ -80,7 +80,8 @@ TEMPLATE: dict[str, dict[str, str]] = {
                           "subnet_allocation,extra_dhcp_opt,allowed-address-pairs,binding",
         "ipv6": "false", "ipv6_subnet_attributes": "false", "port_security": "false", "floating_ips": "true",
     },
-    "volume": {"catalog_type": "@@VOLUME_TYPE@@"},
+    # the file driver's pools report vendor "overcast" and protocol "file"
+    "volume": {"catalog_type": "@@VOLUME_TYPE@@", "vendor_name": "overcast", "storage_protocol": "file"},
     # what overcast's block storage serves: no backups, manage, encryption or QoS yet; extensions by alias
     "volume-feature-enabled": {"backup": "false", "manage_volume": "false", "manage_snapshot": "false",
                                "api_extensions": "os-admin-actions,os-availability-zone,os-quota-sets,os-services,"

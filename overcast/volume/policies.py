@@ -104,6 +104,8 @@ RULES = [
     _r("volume_extension:hosts", ADMIN, "List cinder hosts or show one's usage.", "GET", "/os-hosts"),
     _r("scheduler_extension:scheduler_stats:get_pools", ADMIN, "List backend pools.", "GET",
        "/scheduler-stats/get_pools"),
+    _r("volume_extension:capabilities", ADMIN, "Show a backend's capabilities.", "GET",
+       "/capabilities/{hostname}"),
     _r("volume_extension:quota_classes", ADMIN, "Show a quota class.", "GET", "/os-quota-class-sets/{class_name}"),
     _r("volume_extension:quota_classes:update", ADMIN, "Update a quota class.", "PUT",
        "/os-quota-class-sets/{class_name}"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from overcast.common.api import Route, not_implemented
 from overcast.compute.api import admin_routes, host_routes, misc_routes, server_routes
 from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions, volume_attachments
+from overcast.compute.api import volumes_proxy
 
 P = "os_compute_api:"
 
@@ -50,8 +51,9 @@ ROUTES = [
     *misc_routes.ROUTES,
     *admin_routes.ROUTES,
     *volume_attachments.ROUTES,
+    *volumes_proxy.ROUTES,
     # not yet served: the servers work (issue 4) fills these in
     *[Route(method, f"/v2.1/{path}", not_implemented) for method, path in (
-        ("GET", "os-security-groups"), ("GET", "os-floating-ips"), ("GET", "os-networks"), ("GET", "os-volumes"),
+        ("GET", "os-security-groups"), ("GET", "os-floating-ips"), ("GET", "os-networks"),
     )],
 ]

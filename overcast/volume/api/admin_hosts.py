@@ -44,6 +44,22 @@ def get_pools(req):
     return reply({"pools": pools})
 
 
+def capabilities(req):
+    req.authorize()
+    host = req.params["hostname"].split("#", 1)[0]
+    found = [s for s in req.state.volume.hosts.list(binary="cinder-volume") if s["host"] == host]
+    if not found:
+        raise errors.ServiceNotFound(f"cinder-volume on host {host}")
+    caps = found[0]["capabilities"] or {}
+    return reply({"namespace": f"OS::Storage::Capabilities::{host}", "vendor_name": caps.get("vendor_name", ""),
+                  "volume_backend_name": caps.get("volume_backend_name", ""), "pool_name": caps.get("pool"),
+                  "driver_version": caps.get("driver_version", ""),
+                  "storage_protocol": caps.get("storage_protocol", ""), "display_name": None, "description": None,
+                  "visibility": None, "replication_targets": [],
+                  "properties": {"thin_provisioning": {"title": "Thin Provisioning", "type": "boolean",
+                                                       "description": "Sets thin provisioning."}}})
+
+
 def show_quota_class(req):
     req.authorize()
     name = req.params["class_name"]

@@ -99,7 +99,9 @@ async def action(req):
         return reply(None, status=202)
     if name == "os-update_snapshot_status":  # what Nova's assisted snapshots send
         req.authorize({"project_id": row.project_id}, "volume:update_snapshot")
-        await asyncio.to_thread(service.snapshots.reset_status, req.context, row.id, (args or {}).get("status"))
+        args = args if isinstance(args, dict) else {}
+        await asyncio.to_thread(service.snapshots.reset_status, req.context, row.id, args.get("status"),
+                                args.get("progress"))
         return reply(None, status=202)
     req.authorized = True
     raise errors.InvalidInput(f"There is no such action: {name}")

@@ -121,9 +121,11 @@ class Snapshots:
             row.status, row.updated_at = "deleting", utcnow()
             return topic_for(volume.host), {"id": row.id, "volume_id": row.volume_id}
 
-    def reset_status(self, ctx, snapshot_id: str, status: str) -> None:
+    def reset_status(self, ctx, snapshot_id: str, status: str, progress: str | None = None) -> None:
         if status not in STATUSES:
             raise errors.InvalidInput(f"Invalid status for snapshot: {status}")
         with self.db.session() as session:
             row = self.get(ctx, snapshot_id, session)
             row.status, row.updated_at = status, utcnow()
+            if progress is not None:
+                row.progress = str(progress)
