@@ -33,6 +33,8 @@ log = logging.getLogger("overcast.compute.agent")
 def instance_spec(data: dict) -> InstanceSpec:
     """An InstanceSpec from the payload the API and conductor send (see spec_payload)."""
     data = dict(data)
+    for key in ("boot_volumes", "owner"):  # what agent_volumes.prepare_boot reads
+        data.pop(key, None)
     image = data.pop("image", None)
     user_data = data.pop("user_data", None)
     return InstanceSpec(**data, image=ImageRef(**image) if image else None,

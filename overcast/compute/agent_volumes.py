@@ -42,3 +42,32 @@ def handlers(agent) -> dict:
             await agent.bus.cast(VOLUME_CONDUCTOR, "attachment_delete", {"attachment_id": attachment_id})
 
     return {"attach_volume": attach_volume, "detach_volume": detach_volume}
+
+
+# -- boot from volume (in the build operation's worker thread) ------------------------------
+
+
+def prepare_boot(agent, payload: dict, spec):
+    """The spec with its volumes connected: each ``destination_type: volume`` mapping is
+    made ready by the volume service (created from its image, snapshot or nothing, or an
+    existing volume), reserved for this server and connected to this host."""
+    import dataclasses
+
+    mappings = (payload.get("spec") or {}).get("boot_volumes") or []
+    if not mappings:
+        return spec, []
+    owner = payload["spec"].get("owner") or {}
+    devices, attached = list(spec.block_devices), []
+    for bdm in mappings:
+        ready = agent._call(VOLUME_CONDUCTOR, "boot_volume", {"instance_uuid": spec.uuid, "bdm": bdm,
+                                                             "owner": owner, "connector": {"host": agent.host}})
+        devices.append({"connection_info": ready["connection_info"], "device": ready["device"],
+                        "boot_index": bdm.get("boot_index")})
+        attached.append(ready)
+    return dataclasses.replace(spec, block_devices=devices), attached
+
+
+def complete_boot(agent, attached: list[dict]) -> None:
+    for ready in attached:
+        agent._call(VOLUME_CONDUCTOR, "attachment_complete", {"attachment_id": ready["attachment_id"],
+                                                              "mountpoint": ready["device"]})

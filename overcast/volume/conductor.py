@@ -29,7 +29,8 @@ class Conductor:
     def handlers(self) -> dict:
         return {"register_backend": self.register_backend, "volume_update": self.volume_update,
                 "snapshot_update": self.snapshot_update, "attachment_update": self.attachment_update,
-                "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete}
+                "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete,
+                "boot_volume": self.boot_volume}
 
     async def register_backend(self, payload: dict) -> dict:
         await asyncio.to_thread(self.volume.hosts.register, payload["host"], VOLUME, payload.get("zone"),
@@ -59,6 +60,12 @@ class Conductor:
         except NotFound:  # already gone (a retried message)
             return
         await self.volume.send("terminate_connection", cast)
+
+    async def boot_volume(self, payload: dict) -> dict:
+        """A server boots from a volume: make it (or take the one named), wait until it is
+        available, reserve it for the server and connect it to the agent's host."""
+        return await self.volume.boot.prepare(payload["instance_uuid"], payload["bdm"], payload.get("owner") or {},
+                                              payload["connector"])
 
     def _apply(self, model, columns, payload: dict) -> None:
         with self.db.session() as session:

@@ -103,7 +103,8 @@ class ComputeService:
                 "ephemeral_gb": flavor.get("ephemeral_gb", 0), "swap_mb": flavor.get("swap", 0),
                 "image": {"id": image, "path": ""} if image else None, "user_data": row.user_data,
                 "metadata": dict(getattr(row, "meta", {}) or {}), "key_data": row.key_data,
-                "config_drive": bool(row.config_drive)}
+                "config_drive": bool(row.config_drive),
+                **self.volume_attachments.boot_payload(row)}
 
 
 def make_agent(config: Config, bus, host: str):

@@ -128,6 +128,56 @@ class VolumeAttachments:
                 attachment = row
         return attachment
 
+    def annotate(self, rows: list) -> None:
+        """Give each server row ``volumes_attached``: [(volume id, delete_on_termination)]."""
+        if self.volume is None or not rows:
+            return
+        found = self.volume.attachments.for_instances([row.uuid for row in rows])
+        for row in rows:
+            row.volumes_attached = [(a.volume_id, bool(a.delete_on_termination)) for a in found.get(row.uuid, [])]
+
+    # -- boot from volume --------------------------------------------------------------
+
+    def check_boot(self, ctx, mappings: list[dict]) -> None:
+        """Check the block_device_mapping_v2 of a volume-backed boot (400s as Nova)."""
+        volume = self._service()
+        from overcast.common.errors import NotFound
+
+        for bdm in mappings:
+            if not isinstance(bdm, dict):
+                raise errors.ComputeInvalid("Block Device Mapping is Invalid: a mapping must be an object.")
+            source, destination = bdm.get("source_type"), bdm.get("destination_type", "volume")
+            if destination != "volume":
+                continue
+            if source not in ("image", "volume", "snapshot", "blank"):
+                raise errors.ComputeInvalid(f"Block Device Mapping is Invalid: source_type {source} is unknown.")
+            size = bdm.get("volume_size")
+            if size is not None and (isinstance(size, bool) or not str(size).isdigit() or int(size) < 1):
+                raise errors.ComputeInvalid(f"Block Device Mapping is Invalid: volume_size {size} is invalid.")
+            if source == "blank" and size is None:
+                raise errors.ComputeInvalid("Block Device Mapping is Invalid: a blank volume needs volume_size.")
+            try:
+                if source == "image":
+                    self.compute.image.images.get(ctx, bdm.get("uuid") or "")
+                elif source == "snapshot":
+                    volume.snapshots.get(ctx, bdm.get("uuid") or "")
+                elif source == "volume":
+                    found = volume.volumes.get(ctx, bdm.get("uuid") or "")
+                    if found.status != "available":
+                        raise errors.ComputeInvalid(f"Invalid volume: volume '{found.id}' status must be "
+                                                    f"'available'. Currently in '{found.status}'")
+            except NotFound:
+                raise errors.ComputeInvalid(f"Block Device Mapping is Invalid: failed to get {source} "
+                                            f"{bdm.get('uuid')}.") from None
+
+    def boot_payload(self, row) -> dict:
+        """What the agent's build needs to make the server's volumes ready (see agent_volumes)."""
+        mappings = [bdm for bdm in (row.block_devices or [])
+                    if isinstance(bdm, dict) and bdm.get("destination_type") == "volume"]
+        if not mappings or self.volume is None:
+            return {}
+        return {"boot_volumes": mappings, "owner": {"project_id": row.project_id, "user_id": row.user_id}}
+
     def server_gone(self, uuid: str) -> None:
         """A server was deleted: detach its volumes; delete those marked delete_on_termination.
         Runs in a worker thread; the volume casts go out on the service's loop."""

@@ -14,6 +14,7 @@ from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.volume.service.actions import Actions
 from overcast.volume.service.attachments import Attachments
+from overcast.volume.service.boot import BootVolumes
 from overcast.volume.service.hosts import SCHEDULER, Hosts
 from overcast.volume.service.quotas import Quotas
 from overcast.volume.service.snapshots import Snapshots
@@ -36,6 +37,7 @@ class VolumeService:
         self.snapshots = Snapshots(self)
         self.actions = Actions(self)
         self.attachments = Attachments(self)
+        self.boot = BootVolumes(self)
         self.agent = None
         self._tasks: list[asyncio.Task] = []
 

@@ -56,6 +56,16 @@ class Attachments:
             return list(session.scalars(select(Attachment).where(Attachment.instance_uuid == instance_uuid)
                                         .order_by(Attachment.created_at)))
 
+    def for_instances(self, instance_uuids: list[str]) -> dict[str, list[Attachment]]:
+        found: dict[str, list[Attachment]] = {}
+        with self.db.session() as session:
+            for start in range(0, len(instance_uuids), 500):
+                chunk = instance_uuids[start:start + 500]
+                for row in session.scalars(select(Attachment).where(Attachment.instance_uuid.in_(chunk))
+                                           .order_by(Attachment.created_at)):
+                    found.setdefault(row.instance_uuid, []).append(row)
+        return found
+
     def reserve(self, ctx, volume_id: str, instance_uuid: str | None, mode: str = "rw", mountpoint: str | None = None,
                 status: str = "reserved", delete_on_termination: bool = False, tag: str | None = None) -> Attachment:
         """A new attachment; the volume goes ``reserved`` (or stays in-use when multiattach)."""

@@ -61,3 +61,45 @@ def test_attachments_api_reserve_connect_complete_delete(admin, api):
     assert root.delete(f"/attachments/{attachment['id']}").status_code == 200
     root.wait(volume["id"], "available")
     root.delete(f"/volumes/{volume['id']}")
+
+
+def test_boot_from_volume_cli_and_delete_on_termination(cli, admin, api, raw_image):
+    image, _ = raw_image
+    root = api(admin)
+    name = random_name("bfv")
+    made = cli.run("server", "create", "--flavor", "1", "--image", image.id, "--boot-from-volume", "1",
+                   "--wait", name)
+    assert made["status"] == "ACTIVE"
+    server = admin.compute.get_server(made["id"])
+    assert not server.image.get("id")
+    attached = [a["id"] for a in server.attached_volumes]
+    assert len(attached) == 1
+    volume = root.wait(attached[0], "in-use")
+    assert volume["bootable"] == "true" and volume["attachments"][0]["device"] == "/dev/vda"
+    cli.ok("server", "delete", "--wait", name)
+    root.wait(volume["id"], "available")  # the CLI asks to keep it (delete_on_termination false)
+    root.delete(f"/volumes/{volume['id']}")
+
+    server = admin.compute.create_server(
+        name=random_name("bfv"), flavor_id="1", networks="none",
+        block_device_mapping=[{"uuid": image.id, "source_type": "image", "destination_type": "volume",
+                               "boot_index": 0, "volume_size": 1, "delete_on_termination": True}])
+    server = admin.compute.wait_for_server(server, wait=60)
+    volume_id = server.attached_volumes[0]["id"]
+    root.wait(volume_id, "in-use")
+    admin.compute.delete_server(server)
+    admin.compute.wait_for_delete(server, wait=60)
+    root.wait(volume_id, "deleted")
+
+
+def test_boot_from_missing_volume_is_400(admin, api):
+    import httpx
+
+    got = httpx.post(f"{admin.compute.get_endpoint()}/servers", headers={"X-Auth-Token": admin.auth_token},
+                     json={"server": {"name": "x", "flavorRef": "1", "networks": "none",
+                                      "block_device_mapping_v2": [{"uuid": "3b4a4a52-0000-4000-8000-000000000000",
+                                                                   "source_type": "volume",
+                                                                   "destination_type": "volume",
+                                                                   "boot_index": 0}]}},
+                     timeout=30)
+    assert got.status_code == 400 and "badRequest" in got.json()
