@@ -89,8 +89,36 @@ class VolumeType(Base):
     description: Mapped[str | None] = mapped_column(String(255))
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     extra_specs: Mapped[dict] = mapped_column(JSON, default=dict)
+    qos_specs_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class QosSpec(Base):
+    """QoS specs (limits a front end or back end enforces), associated with volume types."""
+
+    __tablename__ = "volume_qos_specs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    consumer: Mapped[str] = mapped_column(String(16), default="back-end")
+    specs: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Transfer(Base):
+    """A volume offered to another project: whoever has the id and the auth key accepts it.
+    Only a salted SHA-256 of the key is kept."""
+
+    __tablename__ = "volume_transfers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(36), ForeignKey("volume_volumes.id", ondelete="CASCADE"),
+                                           index=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    salt: Mapped[str] = mapped_column(String(64))
+    crypt_hash: Mapped[str] = mapped_column(String(64))
+    no_snapshots: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class VolumeTypeAccess(Base):

@@ -87,7 +87,7 @@ def volume_type(row, is_admin: bool, kind: str = "show") -> dict:
     if kind in ("show", "create"):
         body["os-volume-type-access:is_public"] = row.is_public
     if kind == "show" and is_admin:
-        body["qos_specs_id"] = None
+        body["qos_specs_id"] = row.qos_specs_id
     return body
 
 

@@ -4,13 +4,15 @@ the ones not served yet answer 501 through ``not_implemented``."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.volume.api import admin, admin_hosts, attachments, quotas, snapshots, types, versions, volume_actions, volumes
+from overcast.volume.api import (admin, admin_hosts, attachments, qos, quotas, snapshots, transfers, types,
+                                 versions, volume_actions, volumes)
 
 V3 = "/v3/{project_id}"
 V = V3 + "/volumes/{volume_id}"
 S = V3 + "/snapshots/{snapshot_id}"
 T = V3 + "/types/{type_id}"
 A = V3 + "/attachments/{attachment_id}"
+Q = V3 + "/qos-specs/{qos_id}"
 
 ROUTES = [
     Route("GET", "/", versions.versions, auth=False),
@@ -85,23 +87,31 @@ ROUTES = [
     Route("PUT", A, attachments.update, "volume:attachment_update"),
     Route("DELETE", A, attachments.delete, "volume:attachment_delete"),
     Route("POST", A + "/action", attachments.action, "volume:attachment_complete"),
-    # not served yet: backups, QoS, transfers, groups, manage/unmanage, messages, clusters, ...
+    # QoS specs (admin)
+    Route("GET", V3 + "/qos-specs", qos.list_specs, "volume_extension:qos_specs_manage:get_all"),
+    Route("POST", V3 + "/qos-specs", qos.create, "volume_extension:qos_specs_manage:create"),
+    Route("GET", Q, qos.show, "volume_extension:qos_specs_manage:get"),
+    Route("PUT", Q, qos.set_keys, "volume_extension:qos_specs_manage:update"),
+    Route("DELETE", Q, qos.delete, "volume_extension:qos_specs_manage:delete"),
+    Route("PUT", Q + "/delete_keys", qos.delete_keys, "volume_extension:qos_specs_manage:update"),
+    Route("GET", Q + "/associations", qos.associations, "volume_extension:qos_specs_manage:get"),
+    Route("GET", Q + "/associate", qos.associate, "volume_extension:qos_specs_manage:update"),
+    Route("GET", Q + "/disassociate", qos.disassociate, "volume_extension:qos_specs_manage:update"),
+    Route("GET", Q + "/disassociate_all", qos.disassociate_all, "volume_extension:qos_specs_manage:update"),
+    # transfers: the old path and the 3.55 one
+    *[row for base in ("/os-volume-transfer", "/volume-transfers") for row in (
+        Route("GET", V3 + base, transfers.list_transfers, "volume:get_all_transfers"),
+        Route("GET", V3 + base + "/detail", transfers.list_detail, "volume:get_all_transfers"),
+        Route("POST", V3 + base, transfers.create, "volume:create_transfer"),
+        Route("GET", V3 + base + "/{transfer_id}", transfers.show, "volume:get_transfer"),
+        Route("DELETE", V3 + base + "/{transfer_id}", transfers.delete, "volume:delete_transfer"),
+        Route("POST", V3 + base + "/{transfer_id}/accept", transfers.accept, "volume:accept_transfer"))],
+    # not served yet: backups, groups, manage/unmanage, messages, clusters, ...
     *[Route(method, V3 + path, not_implemented) for method, path in (
         ("GET", "/backups"), ("GET", "/backups/detail"), ("POST", "/backups"), ("GET", "/backups/{backup_id}"),
         ("PUT", "/backups/{backup_id}"), ("DELETE", "/backups/{backup_id}"),
         ("POST", "/backups/{backup_id}/restore"), ("POST", "/backups/{backup_id}/action"),
         ("GET", "/backups/{backup_id}/export_record"), ("POST", "/backups/import_record"),
-        ("GET", "/qos-specs"), ("POST", "/qos-specs"), ("GET", "/qos-specs/{qos_id}"),
-        ("PUT", "/qos-specs/{qos_id}"), ("DELETE", "/qos-specs/{qos_id}"),
-        ("GET", "/qos-specs/{qos_id}/associations"), ("GET", "/qos-specs/{qos_id}/associate"),
-        ("GET", "/qos-specs/{qos_id}/disassociate"), ("GET", "/qos-specs/{qos_id}/disassociate_all"),
-        ("PUT", "/qos-specs/{qos_id}/delete_keys"),
-        ("GET", "/os-volume-transfer"), ("GET", "/os-volume-transfer/detail"), ("POST", "/os-volume-transfer"),
-        ("GET", "/os-volume-transfer/{transfer_id}"), ("DELETE", "/os-volume-transfer/{transfer_id}"),
-        ("POST", "/os-volume-transfer/{transfer_id}/accept"),
-        ("GET", "/volume-transfers"), ("GET", "/volume-transfers/detail"), ("POST", "/volume-transfers"),
-        ("GET", "/volume-transfers/{transfer_id}"), ("DELETE", "/volume-transfers/{transfer_id}"),
-        ("POST", "/volume-transfers/{transfer_id}/accept"),
         ("GET", "/groups"), ("GET", "/groups/detail"), ("POST", "/groups"), ("GET", "/groups/{group_id}"),
         ("PUT", "/groups/{group_id}"), ("POST", "/groups/{group_id}/action"), ("POST", "/groups/action"),
         ("GET", "/group_types"), ("POST", "/group_types"), ("GET", "/group_types/{group_type_id}"),

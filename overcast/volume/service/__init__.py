@@ -16,8 +16,10 @@ from overcast.volume.service.actions import Actions
 from overcast.volume.service.attachments import Attachments
 from overcast.volume.service.boot import BootVolumes
 from overcast.volume.service.hosts import SCHEDULER, Hosts
+from overcast.volume.service.qos import Qos
 from overcast.volume.service.quotas import Quotas
 from overcast.volume.service.snapshots import Snapshots
+from overcast.volume.service.transfers import Transfers
 from overcast.volume.service.types import Types
 from overcast.volume.service.volumes import Volumes
 
@@ -38,6 +40,8 @@ class VolumeService:
         self.actions = Actions(self)
         self.attachments = Attachments(self)
         self.boot = BootVolumes(self)
+        self.qos = Qos(db)
+        self.transfers = Transfers(self)
         self.agent = None
         self._tasks: list[asyncio.Task] = []
 
