@@ -90,6 +90,7 @@ class VolumeType(Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     extra_specs: Mapped[dict] = mapped_column(JSON, default=dict)
     qos_specs_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    encryption: Mapped[dict | None] = mapped_column(JSON)  # encryption_id, provider, cipher, key_size, ...
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
 

@@ -26,7 +26,7 @@ def volume_summary(base: str, row) -> dict:
 
 
 def volume(base: str, row, version: Microversion, attachments: list, type_names: dict, is_admin: bool,
-           create: bool = False) -> dict:
+           create: bool = False, encrypted: frozenset = frozenset()) -> dict:
     """The detail view; ``create`` is the shorter one create and update answer with (no
     extension attributes, no image metadata), as Cinder's."""
     body = {
@@ -37,7 +37,7 @@ def volume(base: str, row, version: Microversion, attachments: list, type_names:
         "links": links(base, row.project_id, "volumes", row.id), "metadata": dict(row.meta or {}),
         "volume_type": type_names.get(row.volume_type_id), "snapshot_id": row.snapshot_id,
         "source_volid": row.source_volid, "user_id": row.user_id, "bootable": "true" if row.bootable else "false",
-        "encrypted": False, "replication_status": None, "consistencygroup_id": None, "multiattach": row.multiattach,
+        "encrypted": row.volume_type_id in encrypted, "replication_status": None, "consistencygroup_id": None, "multiattach": row.multiattach,
         "migration_status": row.migration_status,
     }
     if not create:

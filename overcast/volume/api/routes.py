@@ -4,7 +4,7 @@ the ones not served yet answer 501 through ``not_implemented``."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.volume.api import (admin, admin_hosts, attachments, qos, quotas, snapshots, transfers, types,
+from overcast.volume.api import (admin, admin_hosts, attachments, encryption, qos, quotas, snapshots, transfers, types,
                                  versions, volume_actions, volumes)
 
 V3 = "/v3/{project_id}"
@@ -60,6 +60,11 @@ ROUTES = [
     Route("DELETE", T + "/extra_specs/{key}", types.delete_spec, "volume_extension:types_extra_specs:delete"),
     Route("GET", T + "/os-volume-type-access", types.list_access, "volume_extension:volume_type_access"),
     Route("POST", T + "/action", types.action),
+    Route("GET", T + "/encryption", encryption.show, "volume_extension:volume_type_encryption:get"),
+    Route("POST", T + "/encryption", encryption.create, "volume_extension:volume_type_encryption:create"),
+    Route("GET", T + "/encryption/{key}", encryption.show_item, "volume_extension:volume_type_encryption:get"),
+    Route("PUT", T + "/encryption/{key}", encryption.update, "volume_extension:volume_type_encryption:update"),
+    Route("DELETE", T + "/encryption/{key}", encryption.delete, "volume_extension:volume_type_encryption:delete"),
     # quotas, limits, services, zones, extensions
     Route("GET", V3 + "/os-quota-sets/{target_id}", quotas.show, "volume_extension:quotas:show"),
     Route("PUT", V3 + "/os-quota-sets/{target_id}", quotas.update, "volume_extension:quotas:update"),
@@ -130,9 +135,6 @@ ROUTES = [
         ("GET", "/resource_filters"), ("GET", "/default-types"), ("GET", "/default-types/{target_id}"),
         ("PUT", "/default-types/{target_id}"), ("DELETE", "/default-types/{target_id}"),
         ("GET", "/volumes/{volume_id}/encryption"), ("POST", "/volumes/{volume_id}/encryption"),
-        ("GET", "/types/{type_id}/encryption"), ("POST", "/types/{type_id}/encryption"),
-        ("PUT", "/types/{type_id}/encryption/{encryption_id}"),
-        ("DELETE", "/types/{type_id}/encryption/{encryption_id}"),
         ("GET", "/os-backup-services"),
     )],
 ]

@@ -19,8 +19,9 @@ def _render(req, rows, detail: bool = True, create: bool = False) -> list[dict]:
         return [views.volume_summary(req.base_url, row) for row in rows]
     attached = service.volumes.attachments([row.id for row in rows])
     names = service.types.names(row.volume_type_id for row in rows)
-    return [views.volume(req.base_url, row, req.version, attached[row.id], names, req.context.is_admin, create)
-            for row in rows]
+    encrypted = service.types.encrypted(row.volume_type_id for row in rows)
+    return [views.volume(req.base_url, row, req.version, attached[row.id], names, req.context.is_admin, create,
+                         encrypted) for row in rows]
 
 
 def _one(req, row, create: bool = False) -> dict:

@@ -128,6 +128,32 @@ class Types:
                 raise errors.ExtraSpecNotFound(type_id, key)
             row.extra_specs = {k: v for k, v in row.extra_specs.items() if k != key}
 
+    # -- encryption ------------------------------------------------------------------
+
+    def set_encryption(self, type_id: str, values: dict | None, create: bool = False) -> dict | None:
+        """Create, change (``values``) or remove (None) a type's encryption. Refused while
+        volumes of the type exist, as Cinder does."""
+        with self.db.session() as session:
+            row = session.get(VolumeType, type_id)
+            if row is None:
+                raise errors.VolumeTypeNotFound(type_id)
+            if create and row.encryption:
+                raise errors.InvalidVolumeType(f"Volume type encryption for type {type_id} already exists.")
+            if not create and not row.encryption:
+                raise errors.NotFound(f"Volume type encryption for type {type_id} does not exist.")
+            used = session.scalar(select(func.count()).select_from(Volume).where(Volume.volume_type_id == type_id))
+            if used:
+                raise errors.InvalidVolumeType("Cannot change the encryption of a volume type in use.")
+            now = utcnow().isoformat(timespec="microseconds")
+            if values is None:
+                row.encryption = None
+                return None
+            base = dict(row.encryption or {"encryption_id": str(uuid.uuid4()), "created_at": now})
+            base.update(values)
+            base["updated_at"] = None if create else now
+            row.encryption = base
+            return dict(base)
+
     # -- access ------------------------------------------------------------------
 
     def list_access(self, type_id: str) -> list[str]:
@@ -162,6 +188,15 @@ class Types:
                                                                   VolumeTypeAccess.project_id == project_id))
             if not gone.rowcount:
                 raise errors.TypeAccessNotFound(type_id, project_id)
+
+    def encrypted(self, ids) -> frozenset:
+        """Which of these type ids have encryption."""
+        ids = {i for i in ids if i}
+        if not ids:
+            return frozenset()
+        with self.db.session() as session:
+            return frozenset(i for i, enc in session.execute(select(VolumeType.id, VolumeType.encryption)
+                                                             .where(VolumeType.id.in_(ids))) if enc)
 
     def names(self, ids) -> dict[str, str]:
         ids = {i for i in ids if i}

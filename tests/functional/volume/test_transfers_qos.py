@@ -57,3 +57,22 @@ def test_qos_specs_associate_with_types(admin, api):
     assert root.delete(f"/qos-specs/{qos['id']}").status_code == 202
     assert root.get(f"/qos-specs/{qos['id']}").status_code == 404
     root.delete(f"/types/{vtype['id']}")
+
+
+def test_encryption_type_marks_volumes_encrypted(admin, api):
+    root = api(admin)
+    vtype = root.post("/types", json={"volume_type": {"name": random_name("enc")}}).json()["volume_type"]
+    made = root.post(f"/types/{vtype['id']}/encryption", json={"encryption": {
+        "provider": "luks", "cipher": "aes-xts-plain64", "key_size": 256, "control_location": "front-end"}})
+    assert made.status_code == 200, made.text
+    assert root.get(f"/types/{vtype['id']}/encryption").json()["cipher"] == "aes-xts-plain64"
+    volume = root.create(volume_type=vtype["name"])
+    assert root.wait(volume["id"], "available")["encrypted"] is True
+    refused = root.delete(f"/types/{vtype['id']}/encryption/{made.json()['encryption']['encryption_id']}")
+    assert refused.status_code == 400  # a type in use keeps its encryption
+    root.delete(f"/volumes/{volume['id']}")
+    root.wait(volume["id"], "deleted")
+    assert root.delete(f"/types/{vtype['id']}/encryption/{made.json()['encryption']['encryption_id']}").status_code \
+        == 202
+    assert root.get(f"/types/{vtype['id']}/encryption").json() == {}
+    root.delete(f"/types/{vtype['id']}")

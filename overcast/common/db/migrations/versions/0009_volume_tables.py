@@ -70,6 +70,7 @@ def upgrade():
     sa.Column('is_public', sa.Boolean(), nullable=False),
     sa.Column('extra_specs', sa.JSON(), nullable=False),
     sa.Column('qos_specs_id', sa.String(length=36), nullable=True),
+    sa.Column('encryption', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_volume_types')),
