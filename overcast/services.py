@@ -5,5 +5,6 @@ from overcast.identity import SPEC as IDENTITY
 from overcast.image import SPEC as IMAGE
 from overcast.network import SPEC as NETWORK
 from overcast.objectstore import SPEC as OBJECTSTORE
+from overcast.volume import SPEC as VOLUME
 
-SERVICES = [IDENTITY, IMAGE, NETWORK, COMPUTE, OBJECTSTORE]
+SERVICES = [IDENTITY, IMAGE, NETWORK, VOLUME, COMPUTE, OBJECTSTORE]  # compute after the services it uses

@@ -83,8 +83,15 @@ TEMPLATE: dict[str, dict[str, str]] = {
                           "service-type,stateful-security-group,availability_zone,network-ip-availability",
         "ipv6": "true", "ipv6_subnet_attributes": "true", "port_security": "true", "floating_ips": "true",
     },
-    "volume": {"catalog_type": "@@VOLUME_TYPE@@"},
+    # the file driver's pools report vendor "overcast" and protocol "file"
+    "volume": {"catalog_type": "@@VOLUME_TYPE@@", "vendor_name": "overcast", "storage_protocol": "file"},
+    # what overcast's block storage serves: no backups, manage, encryption or QoS yet; extensions by alias
     "volume-feature-enabled": {"backup": "false", "manage_volume": "false", "manage_snapshot": "false",
+                               "api_extensions": "os-admin-actions,os-availability-zone,os-quota-sets,os-services,"
+                                                 "os-types-extra-specs,os-types-manage,os-used-limits,"
+                                                 "os-volume-actions,os-vol-host-attr,os-vol-image-meta,"
+                                                 "os-vol-tenant-attr,os-volume-type-access,"
+                                                 "os-extended-snapshot-attributes",
                                "extend_attached_volume": "false", "enable_volume_image_dep_tests": "false"},
     "object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
     # what /swift/info lists (overcast serves no staticweb, formpost, crossdomain, symlink or container sync)

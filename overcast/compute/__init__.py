@@ -13,5 +13,5 @@ SPEC = ServiceSpec(
     policies_ref="overcast.compute.policies:RULES",
     service_ref="overcast.compute.service:ComputeService",
     microversions_ref="overcast.compute.api.versions:RANGE",
-    needs=("bus", "image", "network"),
+    needs=("bus", "image", "network", "volume"),
 )

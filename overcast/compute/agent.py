@@ -19,6 +19,7 @@ import traceback
 from overcast.common import heartbeats
 from overcast.common.db import utcnow
 from overcast.compute import agent_interfaces
+from overcast.compute import agent_volumes
 from overcast.compute import power_state as ps
 from overcast.compute import states
 from overcast.compute.agent_ops import OPS
@@ -34,6 +35,8 @@ log = logging.getLogger("overcast.compute.agent")
 def instance_spec(data: dict) -> InstanceSpec:
     """An InstanceSpec from the payload the API and conductor send (see spec_payload)."""
     data = dict(data)
+    for key in ("boot_volumes", "owner"):  # what agent_volumes.prepare_boot reads
+        data.pop(key, None)
     image = data.pop("image", None)
     user_data = data.pop("user_data", None)
     return InstanceSpec(**data, image=ImageRef(**image) if image else None,
@@ -62,6 +65,7 @@ class ComputeAgent:
         handlers.update(get_console_output=self.console_output, get_remote_console=self.remote_console,
                         get_diagnostics=self.diagnostics, external_instance_event=self.external_event)
         handlers.update(agent_interfaces.handlers(self))
+        handlers.update(agent_volumes.handlers(self))
         await self.bus.serve(f"compute.{self.host}", handlers)
         self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, "nova-compute", self.host,
                                                                          "compute")))

@@ -50,7 +50,11 @@ def _ensure(agent, payload: dict) -> None:
 
 
 def build(agent, payload):
-    agent.driver.spawn(_plugged(agent, payload))
+    from overcast.compute import agent_volumes
+
+    spec, attached = agent_volumes.prepare_boot(agent, payload, _plugged(agent, payload))
+    agent.driver.spawn(spec)
+    agent_volumes.complete_boot(agent, attached)
     return _state_after(agent, payload["uuid"], states.ACTIVE, launched_at=utcnow().isoformat())
 
 

@@ -6,6 +6,7 @@ from overcast.compute.policies_hosts import RULES as HOST_RULES
 from overcast.compute.policies_misc import RULES as MISC_RULES
 from overcast.compute.policies_network import RULES as NETWORK_RULES
 from overcast.compute.policies_servers import RULES as SERVER_RULES
+from overcast.compute.policies_volumes import RULES as VOLUME_RULES
 
 P = "os_compute_api:"
 ADMIN = "role:admin"
@@ -63,4 +64,5 @@ RULES = [
     *MISC_RULES,
     *ADMIN_RULES,
     *NETWORK_RULES,
+    *VOLUME_RULES,
 ]

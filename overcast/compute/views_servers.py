@@ -79,7 +79,9 @@ def server(base: str, row, version, is_admin: bool, show_specs: bool = False, gr
         "OS-EXT-STS:power_state": row.power_state,
         "OS-SRV-USG:launched_at": usage_time(row.launched_at), "OS-SRV-USG:terminated_at": usage_time(row.terminated_at),
         "security_groups": [{"name": name} for name in (row.security_groups or [])],
-        "os-extended-volumes:volumes_attached": [],
+        "os-extended-volumes:volumes_attached": [
+            {"id": volume_id, **({"delete_on_termination": dot} if version.at_least("2.3") else {})}
+            for volume_id, dot in getattr(row, "volumes_attached", ())],
     }
     if status in PROGRESS_STATUSES:
         body["progress"] = row.progress or 0

@@ -35,8 +35,8 @@ def test_restart_keeps_rows_keys_and_passwords(tmp_path):
         listed = httpx.get(f"{second.auth_url}/projects?name={name}", headers=headers)
         assert listed.status_code == 200 and listed.json()["projects"][0]["id"] == created.json()["project"]["id"]
         catalog = httpx.get(f"{second.auth_url}/auth/catalog", headers=headers).json()["catalog"]
-        # the object store's URL names the token's project, as Keystone fills the template
-        urls = {re.sub(r"AUTH_[0-9a-f]{32}$", "AUTH_%(project_id)s", e["url"])
+        # the object store's and block storage's URLs name the token's project, as Keystone fills the template
+        urls = {re.sub(r"(/AUTH_|/)[0-9a-f]{32}$", r"\1%(project_id)s", e["url"])
                 for entry in catalog for e in entry["endpoints"]}
         expected = {f"{second.url}{spec.prefix}{spec.endpoint_path}" for spec in SERVICES}
         assert urls == expected  # the catalog follows the new port

@@ -5,6 +5,7 @@ Styles follow what each OpenStack service writes, because clients parse them:
 - compute: {"<camelName>": {"code", "message"}} with nova's key per status
 - network: {"NeutronError": {"type", "message", "detail"}}
 - image: {"message", "code": "404 Not Found", "title"} (WebOb's JSON error body)
+- volume: as compute (Cinder's wsgi.Fault writes the same keys)
 Unexpected exceptions become a generic 500 in the same style; the traceback goes to
 the log only.
 """
@@ -52,7 +53,8 @@ def _image(error: OvercastError) -> dict:
     return {"message": error.text, "code": f"{error.status} {error.title}", "title": error.title}
 
 
-STYLES = {"identity": _identity, "compute": _compute, "network": _network, "image": _image}
+STYLES = {"identity": _identity, "compute": _compute, "network": _network, "image": _image,
+          "volume": _compute}  # Cinder's faults are Nova's: {"itemNotFound": {"code", "message"}}
 
 
 def render(style: str, error: Exception, request_id: str = "") -> Response:

@@ -9,6 +9,7 @@ are the all-in-one cloud on loopback; nothing here reads a file at import time.
     [identity] token_expiration, password_hash_rounds, max_active_keys, ...
     [image]    store, max_images_per_project, max_bytes_per_project, ...
     [network]  agent, driver, host, availability_zone
+    [volume]   driver, file_format, agent, host, quota_volumes, ...
     [policy]   file
 
 An environment variable ``OVERCAST_<SECTION>_<OPTION>`` (upper case) overrides the file,
@@ -87,6 +88,21 @@ class NetworkConfig:
 
 
 @dataclass
+class VolumeConfig:
+    driver: str = "file"  # volume driver of the in-process agent: file (DATA_DIR/volumes) or fake
+    file_format: str = "qcow2"  # how the file driver stores volumes: qcow2 or raw (both sparse)
+    agent: bool = True  # run a volume agent (cinder-volume) for this host inside the all-in-one process
+    host: str = ""  # name the volume agent reports; empty: the machine's hostname
+    backend_name: str = "file"  # the backend part of the volume host name (host@backend#pool)
+    availability_zone: str = "nova"  # zone of this host's volume agent
+    default_type: str = "__DEFAULT__"  # volume type of volumes created without one (made on first start)
+    quota_volumes: int = 10  # volumes one project may hold by default, -1 for no limit
+    quota_snapshots: int = 10  # snapshots one project may hold by default, -1 for no limit
+    quota_gigabytes: int = 1000  # GiB of volumes and snapshots one project may hold by default, -1 for no limit
+    quota_per_volume_gigabytes: int = -1  # largest single volume in GiB by default, -1 for no limit
+
+
+@dataclass
 class ObjectStoreConfig:
     store: str = "file"  # where object data lives: file (DATA_DIR/objects) or memory
 
@@ -105,6 +121,7 @@ class Config:
     image: ImageConfig = field(default_factory=ImageConfig)
     compute: ComputeConfig = field(default_factory=ComputeConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    volume: VolumeConfig = field(default_factory=VolumeConfig)
     objectstore: ObjectStoreConfig = field(default_factory=ObjectStoreConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
 
@@ -207,6 +224,10 @@ def _check_ranges(config: Config) -> None:
         ("compute", "fake_vcpus", 1, 100000),
         ("compute", "fake_memory_mb", 1, 1 << 40),
         ("compute", "fake_local_gb", 1, 1 << 40),
+        ("volume", "quota_volumes", -1, 2**31),
+        ("volume", "quota_snapshots", -1, 2**31),
+        ("volume", "quota_gigabytes", -1, 2**31),
+        ("volume", "quota_per_volume_gigabytes", -1, 2**31),
     ]
     for section, name, low, high in checks:
         value = getattr(getattr(config, section), name)

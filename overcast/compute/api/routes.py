@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
 from overcast.compute.api import (admin_routes, host_routes, misc_routes, network_proxy, server_network,
-                                  server_password, server_routes)
+                                  server_password, server_routes, volume_attachments, volumes_proxy)
 from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions
 
 P = "os_compute_api:"
@@ -53,6 +53,6 @@ ROUTES = [
     *network_proxy.ROUTES,
     *server_network.ROUTES,
     *server_password.ROUTES,
-    # not yet served: the block storage issue fills these in
-    Route("GET", "/v2.1/os-volumes", not_implemented),
+    *volume_attachments.ROUTES,
+    *volumes_proxy.ROUTES,
 ]

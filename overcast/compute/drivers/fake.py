@@ -249,7 +249,7 @@ class FakeHypervisor(HypervisorDriver):
             raise DeviceBusy(uuid=inst.spec.uuid, device=f"volume {serial}")
         if device is None:
             device = next(f"/dev/vd{c}" for c in "bcdefghijklmnopqrstuvwxyz" if f"/dev/vd{c}" not in inst.volumes)
-        elif device in inst.volumes or device == "/dev/vda":
+        elif device in inst.volumes or (device == "/dev/vda" and inst.spec.image is not None):
             raise DeviceBusy(uuid=inst.spec.uuid, device=device)
         inst.volumes[device] = connection_info
         return device

@@ -30,10 +30,11 @@ from overcast.compute.service.server_meta import InstanceActions, Metadata, Tags
 from overcast.compute.service.servers import Servers
 from overcast.compute.service.task_log import TaskLog
 from overcast.compute.service.usage import Usage
+from overcast.compute.service.volume_attachments import VolumeAttachments
 
 
 class ComputeService:
-    def __init__(self, config: Config, db: Database, bus=None, image=None, network=None):
+    def __init__(self, config: Config, db: Database, bus=None, image=None, network=None, volume=None):
         self.config = config
         self.db = db
         self.bus = bus
@@ -62,6 +63,7 @@ class ComputeService:
         self.instance_actions = InstanceActions(self)
         self.usage = Usage(db)
         self.image_proxy = ImageProxy(image, self.quotas)
+        self.volume_attachments = VolumeAttachments(self, volume)
         self.agent = None
 
     def start(self) -> None:
@@ -108,7 +110,8 @@ class ComputeService:
                 "ephemeral_gb": flavor.get("ephemeral_gb", 0), "swap_mb": flavor.get("swap", 0),
                 "image": {"id": image, "path": ""} if image else None, "user_data": row.user_data,
                 "metadata": dict(getattr(row, "meta", {}) or {}), "key_data": row.key_data,
-                "config_drive": bool(row.config_drive), "vifs": list(getattr(row, "net_vifs", None) or [])}
+                "config_drive": bool(row.config_drive), "vifs": list(getattr(row, "net_vifs", None) or []),
+                **self.volume_attachments.boot_payload(row)}
 
 
 def make_agent(config: Config, bus, host: str):

@@ -118,12 +118,12 @@ class Servers:
         image_ref = req.image_ref
         if boot and boot[0].get("source_type") == "image" and boot[0].get("destination_type", "local") == "local":
             image_ref = image_ref or boot[0].get("uuid", "")
-        elif boot:
-            raise errors.ComputeInvalid("Block Device Mapping is Invalid: booting from a volume needs the block "
-                                        "storage service, which this cloud does not run yet.")
-        if not image_ref:
+        elif boot:  # volume-backed: the instance has no image of its own
+            self.compute.volume_attachments.check_boot(ctx, req.block_devices)
+            image_ref = None
+        if image_ref is not None and not image_ref:
             raise errors.ComputeInvalid("Missing imageRef attribute")
-        image_id = self.image_for(ctx, image_ref, flavor).id
+        image_id = self.image_for(ctx, image_ref, flavor).id if image_ref else ""
         key_data = self.key_for(ctx, req.key_name)
         zone, force_host = self._zone(ctx, req.availability_zone)
         limits = self.compute.quotas.limits(ctx.project_id)
@@ -244,6 +244,7 @@ class Servers:
         for row in rows:
             row.meta, row.tag_list, row.fault = meta[row.uuid], sorted(tags[row.uuid]), faults.get(row.uuid)
             row.net_addresses = addresses.get(row.uuid, {})
+        self.compute.volume_attachments.annotate(rows)
         return rows
 
     # -- update ----------------------------------------------------------------------
@@ -281,6 +282,7 @@ class Servers:
             self.compute.scheduler.release(uuid)
             self.compute.scheduler.release(f"resize-{uuid}")
             self.compute.server_groups.remove_member(uuid)
+            self.compute.volume_attachments.server_gone(uuid)
         return row
 
     def list(self, query) -> list[Instance]:

@@ -1,0 +1,203 @@
+"""The volume agent (cinder-volume): takes casts on ``volume.<host>@<backend>`` and drives
+the volume driver. It holds no database connection: it reports each result to the
+conductor (``volume_update``/``snapshot_update``), so the same code runs in the all-in-one
+process (memory bus) and as ``overcast agent volume`` elsewhere.
+
+One operation per volume at a time (a lock per id); driver calls run in threads. A
+driver failure leaves the volume ``error`` (``error_deleting``, ``error_extending``) with
+the driver's message in ``error``; the driver already removed what it had made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from overcast.common import heartbeats
+from overcast.common.api.context import RequestContext
+from overcast.volume.conductor import TOPIC as CONDUCTOR
+from overcast.volume.drivers import ImageSource, VolumeDriver
+
+REPORT_INTERVAL = 60.0
+CHUNK = 1 << 20
+log = logging.getLogger("overcast.volume.agent")
+
+
+class VolumeAgent:
+    def __init__(self, bus, driver: VolumeDriver, host: str, backend: str = "file", zone: str = "nova",
+                 image=None, scratch: Path | None = None):
+        self.bus = bus
+        self.driver = driver
+        self.host = f"{host}@{backend}"
+        self.backend = backend
+        self.zone = zone
+        self.image = image  # the image service's Python interface (in-process), for image data
+        self.scratch = Path(scratch) if scratch else Path(tempfile.gettempdir())
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: list[asyncio.Task] = []
+
+    @property
+    def topic(self) -> str:
+        return f"volume.{self.host}"
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.driver.init_host, self.host)
+        await self.bus.call(CONDUCTOR, "register_backend", {"host": self.host, "zone": self.zone,
+                                                            "capabilities": await self.capabilities()}, timeout=30)
+        await self.bus.serve(self.topic, {
+            "create_volume": self.create_volume, "delete_volume": self.delete_volume,
+            "extend_volume": self.extend_volume, "create_snapshot": self.create_snapshot,
+            "delete_snapshot": self.delete_snapshot, "copy_volume_to_image": self.copy_volume_to_image,
+            "initialize_connection": self.initialize_connection,
+            "terminate_connection": self.terminate_connection})
+        self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, "cinder-volume", self.host,
+                                                                         "cinder-volume")))
+        self._tasks.append(asyncio.create_task(self._report_forever()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def capabilities(self) -> dict:
+        stats = await asyncio.to_thread(self.driver.stats)
+        return {"pool": self.backend, "total_gb": stats.total_gb, "free_gb": stats.free_gb,
+                "allocated_gb": stats.allocated_gb, "volume_backend_name": stats.volume_backend_name,
+                "storage_protocol": stats.storage_protocol, "vendor_name": stats.vendor_name,
+                "driver_version": stats.driver_version, **self.driver.capabilities.as_dict()}
+
+    async def _report_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REPORT_INTERVAL)
+            try:
+                await self.bus.cast(CONDUCTOR, "register_backend", {"host": self.host, "zone": self.zone,
+                                                                    "capabilities": await self.capabilities()})
+            except Exception:  # the broker may be restarting; the next report tries again
+                log.warning("capacity report from %s not sent", self.host, exc_info=True)
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    async def _report(self, kind: str, ident: str, values: dict | None = None, deleted: bool = False) -> None:
+        await self.bus.cast(CONDUCTOR, kind, {"id": ident, "values": values or {}, "deleted": deleted})
+
+    async def _run(self, kind: str, ident: str, work, done: dict, failed_status: str, deleted: bool = False):
+        """Run ``work`` in a thread; report ``done`` (or the row gone) or the failure."""
+        try:
+            await asyncio.to_thread(work)
+        except Exception as error:  # any driver failure becomes the volume's error status
+            log.warning("%s %s failed: %s", kind, ident, error)
+            await self._report(kind, ident, {"status": failed_status, "error": str(error) or type(error).__name__})
+            return False
+        await self._report(kind, ident, done, deleted=deleted)
+        return True
+
+    # -- volumes -------------------------------------------------------------------------
+
+    async def create_volume(self, payload: dict) -> None:
+        volume_id, size, source = payload["id"], payload["size"], payload.get("source") or {"kind": "blank"}
+        async with self._lock(volume_id):
+            kind = source["kind"]
+            if kind == "snapshot":
+                def work():
+                    self.driver.create_volume_from_snapshot(volume_id, source["id"], size)
+            elif kind == "volume":
+                def work():
+                    self.driver.create_cloned_volume(volume_id, source["id"], size)
+            elif kind == "image":
+                def work():
+                    self.driver.create_volume_from_image(volume_id, size, self._image_source(source["id"]))
+            else:
+                def work():
+                    self.driver.create_volume(volume_id, size)
+            await self._run("volume_update", volume_id, work, {"status": "available", "error": None}, "error")
+
+    def _image_source(self, image_id: str) -> ImageSource:
+        if self.image is None:
+            raise RuntimeError("this volume agent has no image service to read images from")
+        admin = RequestContext(roles=["admin"], user_id="cinder-volume")
+        image = self.image.images.get(admin, image_id)
+        if not image.location:
+            raise RuntimeError(f"image {image_id} has no data")
+        store = self.image.store
+        return ImageSource(id=image.id, disk_format=image.disk_format or "raw", size=image.size or 0,
+                           path=store.path(image.location), chunks=lambda: store.open(image.location))
+
+    async def delete_volume(self, payload: dict) -> None:
+        volume_id = payload["id"]
+        async with self._lock(volume_id):
+            for snapshot_id in payload.get("snapshots", []):
+                ok = await self._run("snapshot_update", snapshot_id,
+                                     lambda s=snapshot_id: self.driver.delete_snapshot(s), {}, "error_deleting",
+                                     deleted=True)
+                if not ok:
+                    await self._report("volume_update", volume_id, {"status": "error_deleting"})
+                    return
+            await self._run("volume_update", volume_id, lambda: self.driver.delete_volume(volume_id), {},
+                            "error_deleting", deleted=True)
+        self._locks.pop(volume_id, None)
+
+    async def extend_volume(self, payload: dict) -> None:
+        volume_id, size = payload["id"], payload["size"]
+        async with self._lock(volume_id):
+            await self._run("volume_update", volume_id, lambda: self.driver.extend_volume(volume_id, size),
+                            {"status": payload.get("status_after", "available"), "size": size, "error": None},
+                            "error_extending")
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    async def create_snapshot(self, payload: dict) -> None:
+        snapshot_id, volume_id = payload["id"], payload["volume_id"]
+        async with self._lock(volume_id):
+            await self._run("snapshot_update", snapshot_id,
+                            lambda: self.driver.create_snapshot(snapshot_id, volume_id),
+                            {"status": "available", "progress": "100%"}, "error")
+
+    async def delete_snapshot(self, payload: dict) -> None:
+        snapshot_id = payload["id"]
+        async with self._lock(payload.get("volume_id", snapshot_id)):
+            await self._run("snapshot_update", snapshot_id, lambda: self.driver.delete_snapshot(snapshot_id), {},
+                            "error_deleting", deleted=True)
+
+    # -- images --------------------------------------------------------------------------
+
+    async def copy_volume_to_image(self, payload: dict) -> None:
+        volume_id, image_id = payload["id"], payload["image_id"]
+        ctx = RequestContext(user_id=payload.get("user_id"), project_id=payload.get("project_id"),
+                             roles=payload.get("roles") or [])
+        async with self._lock(volume_id):
+            fd, path = tempfile.mkstemp(prefix=".upload-", dir=self.scratch)
+            os.close(fd)
+            try:
+                written = await asyncio.to_thread(self.driver.copy_volume_to_image, volume_id,
+                                                  payload["disk_format"], path)
+                await self.image.data.upload(ctx, image_id, _read_chunks(path), written.size)
+                error = None
+            except Exception as failure:  # the volume is fine; the image stays queued without data
+                log.warning("upload of volume %s to image %s failed: %s", volume_id, image_id, failure)
+                error = str(failure) or type(failure).__name__
+            finally:
+                Path(path).unlink(missing_ok=True)
+            await self._report("volume_update", volume_id, {"status": payload.get("status_after", "available"),
+                                                            "error": error})
+
+    # -- connections ---------------------------------------------------------------------
+
+    async def initialize_connection(self, payload: dict) -> dict:
+        return await asyncio.to_thread(self.driver.initialize_connection, payload["id"], payload.get("connector") or {},
+                                       payload.get("mode", "rw"))
+
+    async def terminate_connection(self, payload: dict) -> None:
+        await asyncio.to_thread(self.driver.terminate_connection, payload["id"], payload.get("connector"))
+
+
+async def _read_chunks(path: str):
+    with open(path, "rb") as handle:
+        while True:
+            chunk = await asyncio.to_thread(handle.read, CHUNK)
+            if not chunk:
+                return
+            yield chunk

@@ -1,0 +1,81 @@
+"""The controller's end of the volume bus (topic ``volume-conductor``): volume agents
+register their backend and report what their driver did; the rows change here, in
+threads. Reports are idempotent by id: a report about a row that is gone is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from overcast.common.api.context import RequestContext
+from overcast.common.db import utcnow
+from overcast.common.errors import NotFound
+from overcast.volume.models import Snapshot, Volume
+from overcast.volume.service.hosts import VOLUME
+
+TOPIC = "volume-conductor"
+log = logging.getLogger("overcast.volume.conductor")
+VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host")
+SNAPSHOT_COLUMNS = ("status", "progress", "error")
+ADMIN = RequestContext(user_id="cinder", roles=["admin"])
+
+
+class Conductor:
+    def __init__(self, volume):
+        self.volume = volume
+        self.db = volume.db
+
+    def handlers(self) -> dict:
+        return {"register_backend": self.register_backend, "volume_update": self.volume_update,
+                "snapshot_update": self.snapshot_update, "attachment_update": self.attachment_update,
+                "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete,
+                "boot_volume": self.boot_volume}
+
+    async def register_backend(self, payload: dict) -> dict:
+        await asyncio.to_thread(self.volume.hosts.register, payload["host"], VOLUME, payload.get("zone"),
+                                payload.get("capabilities"))
+        return {"registered": payload["host"]}
+
+    async def volume_update(self, payload: dict) -> None:
+        await asyncio.to_thread(self._apply, Volume, VOLUME_COLUMNS, payload)
+
+    async def snapshot_update(self, payload: dict) -> None:
+        await asyncio.to_thread(self._apply, Snapshot, SNAPSHOT_COLUMNS, payload)
+
+    # -- attachments, for the compute agents (Nova's side of an attach) -------------------
+
+    async def attachment_update(self, payload: dict) -> dict:
+        """Connect a reserved attachment for the connector's host; its connection info."""
+        row = await self.volume.attachments.connect(ADMIN, payload["attachment_id"], payload["connector"])
+        return row.connection_info
+
+    async def attachment_complete(self, payload: dict) -> None:
+        await asyncio.to_thread(self.volume.attachments.complete, ADMIN, payload["attachment_id"],
+                                payload.get("mountpoint"))
+
+    async def attachment_delete(self, payload: dict) -> None:
+        try:
+            cast = await asyncio.to_thread(self.volume.attachments.remove, ADMIN, payload["attachment_id"])
+        except NotFound:  # already gone (a retried message)
+            return
+        await self.volume.send("terminate_connection", cast)
+
+    async def boot_volume(self, payload: dict) -> dict:
+        """A server boots from a volume: make it (or take the one named), wait until it is
+        available, reserve it for the server and connect it to the agent's host."""
+        return await self.volume.boot.prepare(payload["instance_uuid"], payload["bdm"], payload.get("owner") or {},
+                                              payload["connector"])
+
+    def _apply(self, model, columns, payload: dict) -> None:
+        with self.db.session() as session:
+            row = session.get(model, payload["id"])
+            if row is None:
+                return
+            if payload.get("deleted"):
+                session.delete(row)
+                return
+            for key, value in payload.get("values", {}).items():
+                if key in columns:
+                    setattr(row, key, value)
+            row.updated_at = utcnow()

@@ -1,0 +1,237 @@
+"""FileVolumeDriver: each volume is a sparse file under DATA_DIR/volumes.
+
+Volumes are ``volume-<id>.qcow2`` (the default) or ``volume-<id>.raw``; snapshots are
+standalone qcow2 copies, ``snapshot-<id>.qcow2``, so a snapshot outlives its volume's
+later writes and a volume can be deleted whatever snapshots were taken of it (no backing
+chain to keep). Clones and volumes from snapshots or images are copies made by
+``qemu-img convert``, which skips zeros, so a copy costs what the data holds, not the
+volume's size.
+
+Every file is written under a temp name (``.tmp-*``) in the same directory and renamed
+into place once complete, so a crash or failure never leaves a half-made volume;
+``init_host`` sweeps temp files left by a crash. Connection info names the file and its
+format: the QEMU driver opens it directly (the volume must be on a filesystem the
+connecting host sees).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from .base import BackendStats, Capabilities, ImageSource, ImageWritten, VolumeDriver
+from .errors import SnapshotNotFound, VolumeDriverError, VolumeExists, VolumeNotFound
+
+# Glance disk formats -> qemu-img format names
+QEMU_FORMATS = {"raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx",
+                "iso": "raw", "ami": "raw", "img": "raw"}
+FORMATS = ("qcow2", "raw")
+GiB = 1 << 30
+
+
+def _run(what: str, *argv: str) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise VolumeDriverError(what=what, reason=str(error)) from None
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        raise VolumeDriverError(what=what, reason=reason[-1] if reason else f"{argv[0]} exited {done.returncode}")
+    return done.stdout
+
+
+class FileVolumeDriver(VolumeDriver):
+    name = "file"
+    storage_protocol = "file"
+    capabilities = Capabilities(supports_snapshot=True, supports_clone=True, supports_image=True,
+                                supports_extend=True, supports_multiattach=False, thin_provisioning=True)
+
+    def __init__(self, data_path, file_format: str = "qcow2", qemu_img: str = "qemu-img"):
+        if file_format not in FORMATS:
+            raise ValueError(f"file volume format must be one of {', '.join(FORMATS)}, not {file_format!r}")
+        self.root = Path(data_path) / "volumes"
+        self.format = file_format
+        self.qemu_img = qemu_img
+        self._lock = threading.Lock()
+
+    # -- backend ---------------------------------------------------------------------
+
+    def init_host(self, host: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if shutil.which(self.qemu_img) is None:
+            raise VolumeDriverError(what="init_host", reason=f"{self.qemu_img} is not installed (qemu-utils)")
+        for leftover in self.root.glob(".tmp-*"):
+            leftover.unlink(missing_ok=True)
+
+    def stats(self) -> BackendStats:
+        usage = shutil.disk_usage(self.root)
+        allocated = 0
+        for path in self.root.glob("volume-*"):
+            allocated += self._virtual_size(path) // GiB if path.suffix == ".qcow2" else path.stat().st_size // GiB
+        return BackendStats(total_gb=round(usage.total / GiB, 2), free_gb=round(usage.free / GiB, 2),
+                            allocated_gb=allocated, volume_backend_name="file", storage_protocol="file")
+
+    def list_volumes(self) -> list[str]:
+        return sorted(path.stem.removeprefix("volume-") for path in self.root.glob("volume-*"))
+
+    # -- paths and the temp-then-rename write ------------------------------------------
+
+    def _volume_path(self, volume_id: str) -> Path | None:
+        for fmt in FORMATS:
+            path = self.root / f"volume-{volume_id}.{fmt}"
+            if path.exists():
+                return path
+        return None
+
+    def _existing(self, volume_id: str) -> Path:
+        path = self._volume_path(volume_id)
+        if path is None:
+            raise VolumeNotFound(volume_id=volume_id)
+        return path
+
+    def _snapshot_path(self, snapshot_id: str) -> Path:
+        return self.root / f"snapshot-{snapshot_id}.qcow2"
+
+    def _temp(self, name: str) -> Path:
+        fd, path = tempfile.mkstemp(prefix=f".tmp-{name}-", dir=self.root)
+        os.close(fd)
+        return Path(path)
+
+    def _publish(self, temp: Path, final: Path) -> None:
+        """fsync the finished temp file and rename it into place (atomic on one filesystem)."""
+        with open(temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+        dir_fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def _make(self, volume_id: str, build) -> None:
+        """Run ``build(temp_path)`` and publish it as the volume; on failure nothing stays."""
+        if self._volume_path(volume_id) is not None:
+            raise VolumeExists(volume_id=volume_id)
+        final = self.root / f"volume-{volume_id}.{self.format}"
+        temp = self._temp(f"volume-{volume_id}")
+        try:
+            build(temp)
+            self._publish(temp, final)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+
+    def _virtual_size(self, path: Path, fmt: str | None = None) -> int:
+        argv = [self.qemu_img, "info", "-U", "--output=json"]
+        if fmt:
+            argv += ["-f", fmt]
+        return int(json.loads(_run(f"reading {path.name}", *argv, str(path)))["virtual-size"])
+
+    def _grow(self, path: Path, size_gb: int) -> None:
+        fmt = path.suffix.lstrip(".") if path.suffix in (".qcow2", ".raw") else self.format
+        if self._virtual_size(path, fmt) < size_gb * GiB:
+            _run(f"resizing {path.name}", self.qemu_img, "resize", "-q", "-f", fmt, str(path), f"{size_gb}G")
+
+    def _convert(self, what: str, source: Path, source_format: str, target: Path, target_format: str) -> None:
+        _run(what, self.qemu_img, "convert", "-U", "-q", "-f", source_format, "-O", target_format,
+             str(source), str(target))
+
+    # -- volumes -------------------------------------------------------------------------
+
+    def create_volume(self, volume_id: str, size_gb: int) -> None:
+        def build(temp: Path) -> None:
+            if self.format == "raw":
+                os.truncate(temp, size_gb * GiB)
+            else:
+                _run(f"creating volume {volume_id}", self.qemu_img, "create", "-q", "-f", "qcow2", str(temp),
+                     f"{size_gb}G")
+
+        self._make(volume_id, build)
+
+    def delete_volume(self, volume_id: str) -> None:
+        for fmt in FORMATS:
+            (self.root / f"volume-{volume_id}.{fmt}").unlink(missing_ok=True)
+
+    def extend_volume(self, volume_id: str, new_size_gb: int) -> None:
+        path = self._existing(volume_id)
+        fmt = path.suffix.lstrip(".")
+        if self._virtual_size(path, fmt) > new_size_gb * GiB:
+            raise VolumeDriverError(what=f"extending volume {volume_id}", reason="volumes do not shrink")
+        self._grow(path, new_size_gb)
+
+    def _copy_from(self, volume_id: str, source: Path, source_format: str, size_gb: int, what: str) -> None:
+        def build(temp: Path) -> None:
+            self._convert(what, source, source_format, temp, self.format)
+            if self._virtual_size(temp, self.format) > size_gb * GiB:
+                raise VolumeDriverError(what=what, reason=f"the source is larger than {size_gb} GiB")
+            self._grow(temp, size_gb)
+
+        self._make(volume_id, build)
+
+    def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int) -> None:
+        source = self._existing(source_id)
+        self._copy_from(volume_id, source, source.suffix.lstrip("."), size_gb, f"cloning volume {source_id}")
+
+    def create_volume_from_image(self, volume_id: str, size_gb: int, image: ImageSource) -> None:
+        fmt = QEMU_FORMATS.get(image.disk_format)
+        if fmt is None:
+            raise VolumeDriverError(what=f"image {image.id}", reason=f"disk format {image.disk_format} is not "
+                                                                   "supported")
+        if image.path:
+            self._copy_from(volume_id, Path(image.path), fmt, size_gb, f"copying image {image.id}")
+            return
+        staged = self._temp(f"image-{image.id}")
+        try:
+            with open(staged, "wb") as handle:
+                for chunk in image.chunks():
+                    handle.write(chunk)
+            self._copy_from(volume_id, staged, fmt, size_gb, f"copying image {image.id}")
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def copy_volume_to_image(self, volume_id: str, disk_format: str, path: str) -> ImageWritten:
+        source = self._existing(volume_id)
+        fmt = QEMU_FORMATS.get(disk_format)
+        if fmt is None:
+            raise VolumeDriverError(what=f"uploading volume {volume_id}", reason=f"disk format {disk_format} is "
+                                                                                 "not supported")
+        try:
+            self._convert(f"uploading volume {volume_id}", source, source.suffix.lstrip("."), Path(path), fmt)
+        except BaseException:
+            Path(path).unlink(missing_ok=True)
+            raise
+        return ImageWritten(disk_format=disk_format, size=os.path.getsize(path))
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    def create_snapshot(self, snapshot_id: str, volume_id: str) -> None:
+        source = self._existing(volume_id)
+        final = self._snapshot_path(snapshot_id)
+        temp = self._temp(f"snapshot-{snapshot_id}")
+        try:
+            self._convert(f"snapshotting volume {volume_id}", source, source.suffix.lstrip("."), temp, "qcow2")
+            self._publish(temp, final)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        self._snapshot_path(snapshot_id).unlink(missing_ok=True)
+
+    def create_volume_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int) -> None:
+        source = self._snapshot_path(snapshot_id)
+        if not source.exists():
+            raise SnapshotNotFound(snapshot_id=snapshot_id)
+        self._copy_from(volume_id, source, "qcow2", size_gb, f"copying snapshot {snapshot_id}")
+
+    # -- connections -----------------------------------------------------------------------
+
+    def initialize_connection(self, volume_id: str, connector: dict, mode: str = "rw") -> dict:
+        path = self._existing(volume_id)
+        return {"driver_volume_type": "file", "serial": volume_id,
+                "data": {"path": str(path), "format": path.suffix.lstrip("."), "access_mode": mode}}

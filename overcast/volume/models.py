@@ -1,0 +1,154 @@
+"""Block storage tables: volumes, their attachments and snapshots, volume types (with
+extra specs and project access), quota limits and the cinder-* service records.
+
+Usage is never stored: quotas count the volume and snapshot rows, so a failure anywhere
+cannot leave a usage counter wrong. Deleted volumes and snapshots are removed (their
+ids answer 404, as Cinder's soft-deleted rows do).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from overcast.common.db import Base, utcnow
+
+
+class Volume(Base):
+    __tablename__ = "volume_volumes"
+    __table_args__ = (Index("ix_volume_volumes_project_created", "project_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)  # GiB
+    status: Mapped[str] = mapped_column(String(32), default="creating")
+    attach_status: Mapped[str] = mapped_column(String(32), default="detached")
+    migration_status: Mapped[str | None] = mapped_column(String(32))
+    availability_zone: Mapped[str] = mapped_column(String(255), default="nova")
+    host: Mapped[str | None] = mapped_column(String(255))  # host@backend#pool, once scheduled
+    volume_type_id: Mapped[str | None] = mapped_column(String(36))
+    snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    source_volid: Mapped[str | None] = mapped_column(String(36))
+    image_id: Mapped[str | None] = mapped_column(String(36))
+    image_metadata: Mapped[dict | None] = mapped_column(JSON)
+    bootable: Mapped[bool] = mapped_column(Boolean, default=False)
+    readonly: Mapped[bool] = mapped_column(Boolean, default=False)
+    multiattach: Mapped[bool] = mapped_column(Boolean, default=False)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)  # why the last operation failed (user messages)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class Attachment(Base):
+    """One volume attached (or being attached) to one server. The compute service lists a
+    server's volumes from here: it keeps no block device table of its own."""
+
+    __tablename__ = "volume_attachments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(36), ForeignKey("volume_volumes.id", ondelete="CASCADE"),
+                                           index=True)
+    instance_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    attached_host: Mapped[str | None] = mapped_column(String(255))
+    mountpoint: Mapped[str | None] = mapped_column(String(255))
+    attach_status: Mapped[str] = mapped_column(String(32), default="reserved")
+    attach_mode: Mapped[str] = mapped_column(String(8), default="rw")
+    connector: Mapped[dict | None] = mapped_column(JSON)
+    connection_info: Mapped[dict | None] = mapped_column(JSON)
+    delete_on_termination: Mapped[bool] = mapped_column(Boolean, default=False)
+    tag: Mapped[str | None] = mapped_column(String(255))
+    attached_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Snapshot(Base):
+    __tablename__ = "volume_snapshots"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32), default="creating")
+    progress: Mapped[str] = mapped_column(String(8), default="0%")
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class VolumeType(Base):
+    __tablename__ = "volume_types"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra_specs: Mapped[dict] = mapped_column(JSON, default=dict)
+    qos_specs_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    encryption: Mapped[dict | None] = mapped_column(JSON)  # encryption_id, provider, cipher, key_size, ...
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class QosSpec(Base):
+    """QoS specs (limits a front end or back end enforces), associated with volume types."""
+
+    __tablename__ = "volume_qos_specs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    consumer: Mapped[str] = mapped_column(String(16), default="back-end")
+    specs: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Transfer(Base):
+    """A volume offered to another project: whoever has the id and the auth key accepts it.
+    Only a salted SHA-256 of the key is kept."""
+
+    __tablename__ = "volume_transfers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(36), ForeignKey("volume_volumes.id", ondelete="CASCADE"),
+                                           index=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    salt: Mapped[str] = mapped_column(String(64))
+    crypt_hash: Mapped[str] = mapped_column(String(64))
+    no_snapshots: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class VolumeTypeAccess(Base):
+    __tablename__ = "volume_type_access"
+    volume_type_id: Mapped[str] = mapped_column(String(36), ForeignKey("volume_types.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class QuotaLimit(Base):
+    """A project's own limit for one resource; resources without a row use the default."""
+
+    __tablename__ = "volume_quotas"
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class ServiceRow(Base):
+    """A cinder-scheduler or cinder-volume service (up/down comes from its heartbeats);
+    an admin may disable one, with a reason."""
+
+    __tablename__ = "volume_services"
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    binary: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(255), default="nova")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    capabilities: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,96 @@
+"""VolumeService: Cinder's logic, one small class per resource, no HTTP in here.
+
+Rows change in the API's threads; backend work is cast to the volume agent of the
+volume's host with :meth:`VolumeService.send`. The compute service reaches volumes and
+attachments through this object (``volume.attachments.reserve``, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from overcast.common.config import Config
+from overcast.common.db import Database
+from overcast.volume.service.actions import Actions
+from overcast.volume.service.attachments import Attachments
+from overcast.volume.service.boot import BootVolumes
+from overcast.volume.service.hosts import SCHEDULER, Hosts
+from overcast.volume.service.qos import Qos
+from overcast.volume.service.quotas import Quotas
+from overcast.volume.service.snapshots import Snapshots
+from overcast.volume.service.transfers import Transfers
+from overcast.volume.service.types import Types
+from overcast.volume.service.volumes import Volumes
+
+
+class VolumeService:
+    def __init__(self, config: Config, db: Database, bus=None, image=None):
+        self.config = config
+        self.db = db
+        self.bus = bus
+        self.image = image
+        self.host = config.volume.host or socket.gethostname()
+        self.default_zone = config.volume.availability_zone
+        self.types = Types(db, config.volume.default_type)
+        self.quotas = Quotas(db, config)
+        self.hosts = Hosts(db, self.default_zone)
+        self.volumes = Volumes(self)
+        self.snapshots = Snapshots(self)
+        self.actions = Actions(self)
+        self.attachments = Attachments(self)
+        self.boot = BootVolumes(self)
+        self.qos = Qos(db)
+        self.transfers = Transfers(self)
+        self.agent = None
+        self._tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        """The default volume type and the scheduler's service record (first start)."""
+        self.types.ensure_default()
+        self.hosts.register(self.host, SCHEDULER, self.default_zone)
+
+    async def serve(self) -> None:
+        """Consume the conductor topic; start this host's volume agent when the config asks."""
+        from overcast.common import heartbeats
+        from overcast.volume.conductor import TOPIC, Conductor
+
+        self._loop = asyncio.get_running_loop()
+        await self.bus.serve(TOPIC, Conductor(self).handlers())
+        self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, SCHEDULER, self.host,
+                                                                         "cinder-scheduler")))
+        if self.config.volume.agent:
+            self.agent = make_agent(self.config, self.bus, self.host, self.image)
+            await self.agent.start()
+
+    async def stop(self) -> None:
+        if self.agent is not None:
+            await self.agent.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def send(self, kind: str, cast: tuple | None) -> None:
+        """Cast ``kind`` with the (topic, payload) a service method returned, if any."""
+        if cast is not None:
+            topic, payload = cast
+            await self.bus.cast(topic, kind, payload)
+
+    def send_soon(self, kind: str, cast: tuple | None) -> None:
+        """:meth:`send` from a worker thread: scheduled on the service's loop, not awaited."""
+        if cast is not None and getattr(self, "_loop", None) is not None:
+            asyncio.run_coroutine_threadsafe(self.send(kind, cast), self._loop)
+
+
+def make_agent(config: Config, bus, host: str, image=None):
+    """The volume agent for this host with the configured driver."""
+    from overcast.volume.agent import VolumeAgent
+    from overcast.volume.drivers import make_driver
+
+    volume = config.volume
+    options = {"data_path": config.data_path}
+    if volume.driver == "file":
+        options["file_format"] = volume.file_format
+    driver = make_driver(volume.driver, **options)
+    return VolumeAgent(bus, driver, host, volume.backend_name, volume.availability_zone, image=image,
+                       scratch=config.data_path)

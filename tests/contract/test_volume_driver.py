@@ -1,0 +1,202 @@
+"""One behaviour suite for every VolumeDriver: the fake and the file driver.
+
+``VolumeDriverContract`` holds the behaviours; each implementation subclasses it with a
+``driver`` fixture (``init_host`` already called) and ``read(driver, volume_id)``, which
+returns the first bytes a guest would read from the volume (None when the driver keeps no
+data). The file driver runs qemu-img for real on sparse files in a temp directory.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from overcast.volume.drivers import ImageSource, UnknownVolumeDriver, make_driver
+from overcast.volume.drivers.errors import SnapshotNotFound, VolumeDriverError, VolumeExists, VolumeNotFound
+from overcast.volume.drivers.fake import FakeVolumeDriver
+from overcast.volume.drivers.file import FileVolumeDriver
+
+GiB = 1 << 30
+MARK = b"overcast contract data"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class VolumeDriverContract:
+    def read(self, driver, volume_id: str) -> bytes | None:
+        return None
+
+    def write(self, driver, volume_id: str, data: bytes) -> bool:
+        return False
+
+    def image(self, tmp_path, data: bytes = MARK) -> ImageSource:
+        path = tmp_path / "image.raw"
+        path.write_bytes(data + b"\0" * (1 << 20))
+        return ImageSource(id=new_id(), disk_format="raw", size=path.stat().st_size, path=str(path))
+
+    def test_create_lists_and_delete_is_idempotent(self, driver):
+        volume = new_id()
+        driver.create_volume(volume, 1)
+        assert volume in driver.list_volumes()
+        with pytest.raises(VolumeExists):
+            driver.create_volume(volume, 1)
+        driver.delete_volume(volume)
+        driver.delete_volume(volume)
+        assert volume not in driver.list_volumes()
+
+    def test_large_volume_is_instant_and_sparse(self, driver):
+        volume = new_id()
+        driver.create_volume(volume, 100)
+        assert driver.stats().allocated_gb >= 100
+        driver.delete_volume(volume)
+
+    def test_extend_grows_and_never_shrinks(self, driver):
+        volume = new_id()
+        driver.create_volume(volume, 1)
+        driver.extend_volume(volume, 2)
+        with pytest.raises(VolumeDriverError):
+            driver.extend_volume(volume, 1)
+        with pytest.raises(VolumeNotFound):
+            driver.extend_volume(new_id(), 3)
+        driver.delete_volume(volume)
+
+    def test_snapshot_keeps_the_data_of_its_time(self, driver, tmp_path):
+        volume = new_id()
+        driver.create_volume_from_image(volume, 1, self.image(tmp_path))
+        snapshot = new_id()
+        driver.create_snapshot(snapshot, volume)
+        changed = self.write(driver, volume, b"changed afterwards!!!!")
+        restored = new_id()
+        driver.create_volume_from_snapshot(restored, snapshot, 2)
+        if self.read(driver, restored) is not None:
+            assert self.read(driver, restored).startswith(MARK)
+            if changed:
+                assert not self.read(driver, volume).startswith(MARK)
+        driver.delete_volume(volume)  # a snapshot does not pin its volume
+        driver.delete_snapshot(snapshot)
+        driver.delete_snapshot(snapshot)
+        with pytest.raises(SnapshotNotFound):
+            driver.create_volume_from_snapshot(new_id(), snapshot, 1)
+        driver.delete_volume(restored)
+
+    def test_clone_copies_the_data(self, driver, tmp_path):
+        source, clone = new_id(), new_id()
+        driver.create_volume_from_image(source, 1, self.image(tmp_path))
+        driver.create_cloned_volume(clone, source, 2)
+        if self.read(driver, clone) is not None:
+            assert self.read(driver, clone).startswith(MARK)
+        with pytest.raises(VolumeNotFound):
+            driver.create_cloned_volume(new_id(), new_id(), 1)
+        for volume in (source, clone):
+            driver.delete_volume(volume)
+
+    def test_image_larger_than_volume_fails_and_leaves_nothing(self, driver, tmp_path):
+        path = tmp_path / "big.raw"
+        with open(path, "wb") as handle:
+            handle.truncate(2 * GiB)
+        volume = new_id()
+        with pytest.raises(VolumeDriverError):
+            driver.create_volume_from_image(volume, 1, ImageSource(id=new_id(), disk_format="raw", size=2 * GiB,
+                                                                   path=str(path)))
+        assert volume not in driver.list_volumes()
+
+    def test_copy_to_image_round_trips(self, driver, tmp_path):
+        volume = new_id()
+        driver.create_volume_from_image(volume, 1, self.image(tmp_path))
+        out = tmp_path / "out.img"
+        written = driver.copy_volume_to_image(volume, "raw", str(out))
+        assert written.size == out.stat().st_size
+        if self.read(driver, volume) is not None:
+            assert out.read_bytes()[:len(MARK)] == MARK
+        driver.delete_volume(volume)
+
+    def test_connection_info_names_the_volume(self, driver):
+        volume = new_id()
+        driver.create_volume(volume, 1)
+        info = driver.initialize_connection(volume, {"host": "h1"})
+        assert info["serial"] == volume and "driver_volume_type" in info and "data" in info
+        assert driver.initialize_connection(volume, {"host": "h1"}) == info
+        driver.terminate_connection(volume, {"host": "h1"})
+        driver.terminate_connection(volume, {"host": "h1"})
+        with pytest.raises(VolumeNotFound):
+            driver.initialize_connection(new_id(), {"host": "h1"})
+        driver.delete_volume(volume)
+
+
+class TestFakeVolumeDriver(VolumeDriverContract):
+    @pytest.fixture
+    def driver(self):
+        driver = FakeVolumeDriver()
+        driver.init_host("h@fake")
+        return driver
+
+    def test_failure_knob_fails_create_and_leaves_nothing(self):
+        driver = FakeVolumeDriver(fail_size_gb=7)
+        volume = new_id()
+        with pytest.raises(VolumeDriverError):
+            driver.create_volume(volume, 7)
+        assert driver.list_volumes() == []
+
+
+class TestFileVolumeDriver(VolumeDriverContract):
+    @pytest.fixture(params=["qcow2", "raw"])
+    def driver(self, tmp_path, request):
+        driver = FileVolumeDriver(tmp_path / "data", file_format=request.param)
+        driver.init_host("h@file")
+        return driver
+
+    def _path(self, driver, volume_id):
+        return driver.initialize_connection(volume_id, {"host": "h"})["data"]
+
+    def read(self, driver, volume_id):
+        data = self._path(driver, volume_id)
+        out = driver.root.parent / f"read-{volume_id}"
+        subprocess.run(["qemu-img", "dd", "-f", data["format"], "-O", "raw", f"if={data['path']}", f"of={out}",
+                        "bs=64", "count=1"], capture_output=True, check=True)
+        try:
+            return out.read_bytes()
+        finally:
+            out.unlink()
+
+    def write(self, driver, volume_id, payload):
+        data = self._path(driver, volume_id)
+        if data["format"] != "raw":
+            return False
+        with open(data["path"], "r+b") as handle:
+            handle.write(payload)
+        return True
+
+    def test_files_are_sparse_and_no_temp_is_left(self, driver):
+        volume = new_id()
+        driver.create_volume(volume, 100)
+        data = self._path(driver, volume)
+        info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", data["path"]], capture_output=True,
+                                         check=True).stdout)
+        assert info["virtual-size"] == 100 * GiB and info["actual-size"] < 16 << 20
+        assert not list(driver.root.glob(".tmp-*"))
+        driver.delete_volume(volume)
+        assert list(driver.root.iterdir()) == []
+
+    def test_bad_image_data_fails_without_orphans(self, driver, tmp_path):
+        bad = tmp_path / "bad.qcow2"
+        bad.write_bytes(b"not a qcow2" * 100)
+        volume = new_id()
+        with pytest.raises(VolumeDriverError):
+            driver.create_volume_from_image(volume, 1, ImageSource(id=new_id(), disk_format="qcow2", size=1100,
+                                                                   path=str(bad)))
+        assert list(driver.root.iterdir()) == []
+
+    def test_init_host_sweeps_temp_files(self, driver):
+        (driver.root / ".tmp-volume-x-123").write_bytes(b"half")
+        driver.init_host("h@file")
+        assert not list(driver.root.glob(".tmp-*"))
+
+
+def test_unknown_driver_suggests_the_alias():
+    with pytest.raises(UnknownVolumeDriver, match="file"):
+        make_driver("fiel")
