@@ -317,3 +317,7 @@ class PortForwardingExists(errors.Conflict):
     message = "A port forwarding of floating IP {id} already uses {protocol} port {port}"
 
 
+
+
+class AutoAllocationFailure(errors.Conflict):
+    message = "Deployment error: {reason}."

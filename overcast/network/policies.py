@@ -90,6 +90,10 @@ SECURITY_GROUPS = crud("security_group", "security-groups")
 SECURITY_GROUP_RULES = crud("security_group_rule", "security-group-rules",
                             get=f"({READER}) or (role:reader and project_id:%(security_group:project_id)s)")
 OTHER = [
+    Rule("get_auto_allocated_topology", MEMBER, "Show (making it if needed) a project's auto-allocated network.",
+         [("GET", "/v2.0/auto-allocated-topology/{project_id}")]),
+    Rule("delete_auto_allocated_topology", MEMBER, "Delete a project's auto-allocated network.",
+         [("DELETE", "/v2.0/auto-allocated-topology/{project_id}")]),
     Rule("network_device", "field:port:device_owner=~^network:", "The port belongs to a network device."),
     Rule("get_quota", READER, "Show a project's quotas.", [("GET", "/v2.0/quotas/{project_id}")]),
     Rule("update_quota", ADMIN, "Set a project's quotas.", [("PUT", "/v2.0/quotas/{project_id}")]),

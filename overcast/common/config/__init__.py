@@ -85,6 +85,9 @@ class NetworkConfig:
     driver: str = "fake"  # network driver of the in-process agent: fake (linuxbridge comes with issue 9)
     host: str = ""  # name the network agents report; empty: the machine's hostname
     availability_zone: str = "nova"  # zone of this host's network agents
+    public_cidr: str = "172.24.4.0/24"  # range of the external network 'public' made at start ("" for none)
+    default_subnetpool: str = "10.128.0.0/16"  # prefix of the default pool auto-allocated networks use ("" for none)
+    default_prefixlen: int = 26  # size of each auto-allocated project subnet, 8-30
 
 
 @dataclass
@@ -224,6 +227,7 @@ def _check_ranges(config: Config) -> None:
         ("compute", "fake_vcpus", 1, 100000),
         ("compute", "fake_memory_mb", 1, 1 << 40),
         ("compute", "fake_local_gb", 1, 1 << 40),
+        ("network", "default_prefixlen", 8, 30),
         ("volume", "quota_volumes", -1, 2**31),
         ("volume", "quota_snapshots", -1, 2**31),
         ("volume", "quota_gigabytes", -1, 2**31),

@@ -52,16 +52,22 @@ class NetworkApi:
         return requested, self._group_ids(ctx, group_names)
 
     def _only_network(self, ctx, auto: bool) -> str | None:
+        """The project's one usable network (its own or shared, never external). With
+        ``auto`` and none, the network service's auto-allocated topology (Nova's 2.37)."""
         usable = [net for net in self.network.networks.list(ctx, {})
-                  if net["project_id"] == ctx.project_id or (net["shared"] and not net["router:external"])]
+                  if (net["project_id"] == ctx.project_id or net["shared"]) and not net["router:external"]]
         if len(usable) > 1:
             raise errors.ComputeConflict("Multiple possible networks found, use a Network ID to be more specific.")
-        if not usable:
-            if auto:
-                raise errors.ComputeInvalid("Unable to automatically allocate a network for project "
-                                            f"{ctx.project_id}")
+        if usable:
+            return usable[0]["id"]
+        if not auto:
             return None
-        return usable[0]["id"]
+        try:
+            return self.network.auto_allocate.get(ctx, ctx.project_id)["id"]
+        except Exception as error:
+            log.warning("auto-allocating a network for %s failed: %s", ctx.project_id, error)
+            raise errors.ComputeInvalid("Unable to automatically allocate a network for project "
+                                        f"{ctx.project_id}") from None
 
     def _check_nic(self, ctx, nic, count: int) -> dict:
         if not isinstance(nic, dict):

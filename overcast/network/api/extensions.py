@@ -10,6 +10,8 @@ UPDATED = "2026-12-01T00:00:00-00:00"
 EXTENSIONS = [
     ("agent", "agent", "The agent management extension."),
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("auto-allocated-topology", "Auto Allocated Topology Services",
+     "Auto Allocated Topology Services."),
     ("availability_zone", "Availability Zone", "The availability zone extension."),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),

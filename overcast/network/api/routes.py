@@ -5,8 +5,9 @@ serve are 501 rows (and are absent from /v2.0/extensions)."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.network.api import (agents, extensions, floatingips, networks, port_forwardings, ports, quotas,
-                                  routers, security_group_rules, security_groups, subnetpools, subnets, tags, versions)
+from overcast.network.api import (agents, auto_allocate, extensions, floatingips, networks, port_forwardings, ports,
+                                  quotas, routers, security_group_rules, security_groups, subnetpools, subnets, tags,
+                                  versions)
 
 RESOURCES = {resource.base.removeprefix("/v2.0/"): resource for resource in (
     networks.RESOURCE, subnets.RESOURCE, subnetpools.RESOURCE, ports.RESOURCE, routers.RESOURCE,
@@ -14,7 +15,7 @@ RESOURCES = {resource.base.removeprefix("/v2.0/"): resource for resource in (
 
 UNSERVED = ("qos/policies", "qos/rule-types", "trunks", "rbac-policies", "address-scopes", "address-groups",
             "metering/metering-labels", "metering/metering-label-rules", "segments", "network_segment_ranges",
-            "auto-allocated-topology", "log/logs", "log/loggable-resources", "fw/firewall_groups",
+            "log/logs", "log/loggable-resources", "fw/firewall_groups",
             "fw/firewall_policies", "fw/firewall_rules", "vpn/vpnservices", "lbaas/loadbalancers", "flavors",
             "service_profiles", "local_ips", "ndp_proxies", "bgp-speakers", "bgpvpn/bgpvpns", "network-segment-ranges")
 FORWARDINGS = "/v2.0/floatingips/{floatingip_id}/port_forwardings"
@@ -27,6 +28,7 @@ ROUTES = [
     Route("GET", "/v2.0/extensions/{alias}", extensions.show),
     *[row for resource in RESOURCES.values() for row in resource.routes()],
     *tags.routes(),
+    *auto_allocate.ROUTES,
     Route("GET", "/v2.0/quotas", quotas.list_quotas, "get_quota"),
     Route("GET", "/v2.0/quotas/{project_id}", quotas.show, "get_quota"),
     Route("GET", "/v2.0/quotas/{project_id}/default", quotas.defaults, "get_quota"),

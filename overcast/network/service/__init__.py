@@ -11,6 +11,7 @@ from __future__ import annotations
 from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.network.service.agent_api import AgentApi
+from overcast.network.service.auto_allocate import AutoAllocate
 from overcast.network.service.floating_ips import FloatingIPs, PortForwardings
 from overcast.network.service.ip_availability import IpAvailability
 from overcast.network.service.ipam import Ipam
@@ -42,6 +43,7 @@ class NetworkService:
         self.security_groups = SecurityGroups(self)
         self.security_group_rules = SecurityGroupRules(self)
         self.tags = Tags(db)
+        self.auto_allocate = AutoAllocate(self)
         self.network_agents = NetworkAgents(self)  # the agents API (self.agents talks to the agents)
         self.ip_availability = IpAvailability(self)
         self.agent = None  # this host's network agent, when the config runs one here
@@ -59,7 +61,11 @@ class NetworkService:
         return devices_with_address(self.db, pattern, version)
 
     def start(self) -> None:
-        """Nothing to prepare at first start: default security groups come per project."""
+        """The external network and default subnet pool of a fresh cloud (``defaults``);
+        default security groups come per project, on first need."""
+        from overcast.network.service.defaults import ensure_defaults
+
+        ensure_defaults(self, self.config.network)
 
     async def serve(self) -> None:
         """Send agent messages from this loop; start this host's network agent when the
