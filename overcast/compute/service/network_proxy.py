@@ -43,7 +43,10 @@ class NetworkProxy:
     def _network(self, ctx, net: dict, tenant: bool) -> dict:
         cidr = None
         for subnet_id in net["subnets"][:1]:
-            cidr = self.network.subnets.get(ctx, subnet_id)["cidr"]
+            try:  # an external network's subnets are not every project's to see
+                cidr = self.network.subnets.get(ctx, subnet_id)["cidr"]
+            except NotFound:
+                cidr = None
         if tenant:
             return {"id": net["id"], "label": net["name"], "cidr": cidr}
         return {**{name: None for name in NETWORK_FIELDS}, "id": net["id"], "label": net["name"], "cidr": cidr,
