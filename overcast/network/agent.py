@@ -208,7 +208,7 @@ class NetworkAgent:
 
     def _router_changed(self, router_id: str) -> None:
         router = next((r for r in self.source.routers() if r["id"] == router_id), None)
-        if router is None or not router.get("admin_state_up", True):
+        if router is None:
             self.driver.remove_router(router_id)
             return
         ports = self.source.ports()
@@ -262,7 +262,7 @@ class NetworkAgent:
             self._try(self._serve_dhcp, network, subnets, ports)
             self._try(self._metadata, network, subnets)
         if self.driver.capabilities.supports_routers:
-            routers = [r for r in self.source.routers() if r.get("admin_state_up", True)]
+            routers = self.source.routers()
             for router_id in set(self.driver.list_routers()) - {router["id"] for router in routers}:
                 self.driver.remove_router(router_id)
             floating = self.source.floatingips()

@@ -171,7 +171,7 @@ def test_port_moved_to_another_host_is_unplugged_and_dhcp_follows(world):
     assert vm["mac_address"] not in driver.dhcp[net["id"]]["hosts"]
 
 
-def test_router_down_or_deleted_is_removed(world):
+def test_router_down_keeps_its_legs_and_deleted_is_removed(world):
     source, driver, agent = world
     net, sub = source.network()
     router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": None}
@@ -180,11 +180,11 @@ def test_router_down_or_deleted_is_removed(world):
                 fixed_ips=fixed(sub, "10.0.0.1"))
     asyncio.run(agent.on_router_update({"router_id": router["id"]}))
     assert driver.list_routers() == [router["id"]]
+    assert driver.forwards(router["id"])
     router["admin_state_up"] = False
     asyncio.run(agent.on_router_update({"router_id": router["id"]}))
-    assert driver.list_routers() == []
-    router["admin_state_up"] = True
-    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert driver.list_routers() == [router["id"]] and not driver.forwards(router["id"])
+    assert {p["status"] for p in source.prts if p["device_id"] == router["id"]} == {"ACTIVE"}
     source.rtrs.clear()
     asyncio.run(agent.on_router_delete({"router_id": router["id"]}))
     assert driver.list_routers() == [] and driver.bridges == {}
