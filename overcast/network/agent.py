@@ -79,7 +79,7 @@ class NetworkAgent:
 
     def _plug(self, port_id: str) -> dict:
         port = self.source.port(port_id)
-        network = next((n for n in self.source.networks() if n["id"] == port["network_id"]), None)
+        network = next(iter(self.source.networks(id=[port["network_id"]])), None)
         if network is None:
             raise NetworkNotFound(id=port["network_id"])
         vif = self.driver.plug_port(specs.port_spec(port, network))
@@ -119,13 +119,12 @@ class NetworkAgent:
     # -- the work (worker threads, under the lock) ---------------------------------------
 
     def _port_changed(self, port_id: str, network_id: str | None) -> None:
-        ports = {port["id"]: port for port in self.source.ports()}
-        port = ports.get(port_id)
+        port = next(iter(self.source.ports(id=[port_id])), None)
         if port_id in self.driver.list_ports():
             if port is None or port.get("binding:host_id") not in (self.host, ""):
                 self.driver.unplug_port(port_id)
             else:
-                network = next((n for n in self.source.networks() if n["id"] == port["network_id"]), None)
+                network = next(iter(self.source.networks(id=[port["network_id"]])), None)
                 if network is not None:
                     self.driver.plug_port(specs.port_spec(port, network))  # MAC/MTU/IPs brought up to date
         network_id = port["network_id"] if port else network_id
@@ -136,22 +135,21 @@ class NetworkAgent:
         self._filter(None)
 
     def _network_changed(self, network_id: str) -> None:
-        networks = {network["id"]: network for network in self.source.networks()}
-        network = networks.get(network_id)
+        network = next(iter(self.source.networks(id=[network_id])), None)
         if network is None:
             self._dhcp_asked.pop(network_id, None)
             self.driver.remove_dhcp(network_id)
             self.driver.stop_metadata(network_id)
             return
-        subnets = self.source.subnets()
-        self._serve_dhcp(network, subnets, self.source.ports())
+        subnets = self.source.subnets(network_id=[network_id])
+        self._serve_dhcp(network, subnets, self.source.ports(network_id=[network_id]))
         self._metadata(network, subnets)
 
     def _serve_dhcp(self, network: dict, subnets: list[dict], ports: list[dict]) -> None:
         if not self.driver.capabilities.supports_dhcp:
             return
         if self._dhcp_port(network, subnets, ports):
-            ports = self.source.ports()
+            ports = self.source.ports(network_id=[network["id"]])
         spec = specs.dhcp_spec(network, subnets, ports)
         self.driver.sync_dhcp(spec)
         if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \
@@ -207,13 +205,16 @@ class NetworkAgent:
             self.driver.stop_metadata(network["id"])
 
     def _router_changed(self, router_id: str) -> None:
-        router = next((r for r in self.source.routers() if r["id"] == router_id), None)
+        router = next(iter(self.source.routers(id=[router_id])), None)
         if router is None:
             self.driver.remove_router(router_id)
             return
-        ports = self.source.ports()
-        self._sync_router(specs.router_spec(router, ports, self.source.networks(), self.source.subnets(),
-                                            self.source.floatingips()), ports)
+        ports = self.source.ports(device_id=[router_id])
+        network_ids = sorted({port["network_id"] for port in ports})
+        networks = self.source.networks(id=network_ids) if network_ids else []
+        subnets = self.source.subnets(network_id=network_ids) if network_ids else []
+        self._sync_router(specs.router_spec(router, ports, networks, subnets,
+                                            self.source.floatingips(router_id=[router_id])), ports)
 
     def _sync_router(self, spec, ports: list[dict]) -> None:
         """Run the router and report its ports ACTIVE (as Neutron's L3 agent does)."""

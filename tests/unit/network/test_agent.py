@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from overcast.common.bus import Bus, make_transport
 from overcast.network.agent import BINARIES, NetworkAgent
+from overcast.network.agent_specs import narrow
 from overcast.network.drivers.fake import FakeNetworkDriver
 
 HOST = "node1"
@@ -28,14 +29,14 @@ class Source:
         self.nets, self.subs, self.prts, self.groups, self.rtrs, self.fips = [], [], [], [], [], []
         self.up: list[str] = []
 
-    def networks(self):
-        return list(self.nets)
+    def networks(self, **filters):
+        return narrow(self.nets, filters)
 
-    def subnets(self):
-        return list(self.subs)
+    def subnets(self, **filters):
+        return narrow(self.subs, filters)
 
-    def ports(self):
-        return list(self.prts)
+    def ports(self, **filters):
+        return narrow(self.prts, filters)
 
     def port(self, port_id):
         return next(p for p in self.prts if p["id"] == port_id)
@@ -43,11 +44,11 @@ class Source:
     def security_groups(self):
         return list(self.groups)
 
-    def routers(self):
-        return list(self.rtrs)
+    def routers(self, **filters):
+        return narrow(self.rtrs, filters)
 
-    def floatingips(self):
-        return list(self.fips)
+    def floatingips(self, **filters):
+        return narrow(self.fips, filters)
 
     def port_status(self, port_id, status):
         self.up.append((port_id, status))
