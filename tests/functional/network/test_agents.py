@@ -72,11 +72,33 @@ def test_sdk_agent_errors_and_hosting(admin, demo):
     try:
         hosted = admin.network.get(f"/agents/{dhcp.id}/dhcp-networks").json()["networks"]
         assert network.id not in {n["id"] for n in hosted}  # no DHCP subnet yet
-        routers = admin.network.get(f"/agents/{agents['L3 agent'].id}/l3-routers").json()
-        assert isinstance(routers["routers"], list)
+        router = admin.network.create_router(name=random_name("r"))
+        try:
+            running = admin.network.get(f"/agents/{agents['L3 agent'].id}/l3-routers").json()["routers"]
+            assert router.id in {r["id"] for r in running}
+            l3 = admin.network.get(f"/routers/{router.id}/l3-agents").json()["agents"]
+            assert [agent["id"] for agent in l3] == [agents["L3 agent"].id]
+        finally:
+            admin.network.delete_router(router)
         assert admin.network.get(f"/agents/{dhcp.id}/l3-routers").json()["routers"] == []
+        assert admin.network.get(f"/networks/{network.id}/dhcp-agents").json() == {"agents": []}
+        subnet = admin.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.77.0.0/24")
+        hosting = admin.network.get(f"/networks/{network.id}/dhcp-agents").json()["agents"]
+        assert [agent["id"] for agent in hosting] == [dhcp.id]
+        assert network.id in {n["id"] for n in admin.network.get(f"/agents/{dhcp.id}/dhcp-networks").json()["networks"]}
+        refused = demo.network.get(f"/networks/{network.id}/dhcp-agents", raise_exc=False)
+        assert refused.status_code == 404  # demo cannot see the admin's network at all
+        deadline = time.monotonic() + 10  # the DHCP agent makes its port and reports it up
+        while not [p for p in admin.network.ports(network_id=network.id, device_owner="network:dhcp")
+                   if p.status == "ACTIVE"]:
+            assert time.monotonic() < deadline, "no ACTIVE DHCP port"
+            time.sleep(0.2)
+        (dhcp_port,) = admin.network.ports(network_id=network.id, device_owner="network:dhcp")
+        assert dhcp_port.fixed_ips[0]["ip_address"] == "10.77.0.2" and dhcp_port.binding_host_id
         availability = admin.network.get(f"/network-ip-availabilities/{network.id}").json()
-        assert availability["network_ip_availability"]["total_ips"] == 0
+        assert availability["network_ip_availability"]["total_ips"] == 253
+        assert availability["network_ip_availability"]["used_ips"] == 1
+        assert availability["network_ip_availability"]["subnet_ip_availability"][0]["subnet_id"] == subnet.id
         listed = admin.network.get("/network-ip-availabilities", params={"network_id": network.id}).json()
         assert [item["network_name"] for item in listed["network_ip_availabilities"]] == [network.name]
         assert demo.network.get("/network-ip-availabilities").json()["network_ip_availabilities"] == []
