@@ -150,7 +150,7 @@ class NetworkAgent:
             return
         if self._dhcp_port(network, subnets, ports):
             ports = self.source.ports(network_id=[network["id"]])
-        spec = specs.dhcp_spec(network, subnets, ports)
+        spec = specs.dhcp_spec(network, subnets, ports, self._dhcp_device(network["id"]))
         self.driver.sync_dhcp(spec)
         if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \
                 and next(p for p in ports if p["id"] == spec.dhcp_port.id).get("status") != "ACTIVE":
@@ -162,7 +162,9 @@ class NetworkAgent:
         Each wanted set is asked for once, so a port the service cannot give (a full
         subnet) is not asked for again on every event. Whether anything changed."""
         wanted = specs.dhcp_subnets(network, subnets)
-        existing = [p for p in ports if p["network_id"] == network["id"] and p.get("device_owner") == specs.DHCP_OWNER]
+        device = self._dhcp_device(network["id"])
+        existing = [p for p in ports if p["network_id"] == network["id"] and p.get("device_owner") == specs.DHCP_OWNER
+                    and p.get("device_id") == device]
         asked = (tuple(sorted(wanted)), tuple(sorted(p["id"] for p in existing)))
         if self._dhcp_asked.get(network["id"]) == asked:
             return False
@@ -174,7 +176,7 @@ class NetworkAgent:
         if not existing:
             return self._quietly(self.source.create_port, {
                 "network_id": network["id"], "project_id": network.get("project_id") or "",
-                "device_owner": specs.DHCP_OWNER, "device_id": f"dhcp-{self.host}-{network['id']}",
+                "device_owner": specs.DHCP_OWNER, "device_id": device,
                 "binding:host_id": self.host, "fixed_ips": [{"subnet_id": subnet} for subnet in wanted]})
         port, changed = existing[0], False
         have = {ip["subnet_id"] for ip in port.get("fixed_ips") or []}
@@ -185,6 +187,10 @@ class NetworkAgent:
         if port.get("binding:host_id") != self.host:
             changed = self._quietly(self.source.bind_port, port["id"], self.host) or changed
         return changed
+
+    def _dhcp_device(self, network_id: str) -> str:
+        """The device id of this host's DHCP port on a network (one per host, as Neutron's)."""
+        return f"dhcp-{self.host}-{network_id}"
 
     @staticmethod
     def _quietly(work, *args) -> bool:

@@ -92,10 +92,12 @@ def hostname(ip: str) -> str:
     return "host-" + ip.replace(".", "-").replace(":", "-")
 
 
-def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict]) -> DhcpSpec:
+def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict], device_id: str | None = None) -> DhcpSpec:
+    """The network's DHCP, answered from the DHCP port of ``device_id`` (None: any)."""
     mine = [subnet for subnet in subnets if subnet["network_id"] == network["id"]]
     on_network = [port for port in ports if port["network_id"] == network["id"]]
-    server = next((port for port in on_network if port.get("device_owner") == DHCP_OWNER), None)
+    server = next((port for port in on_network if port.get("device_owner") == DHCP_OWNER
+                   and (device_id is None or port.get("device_id") == device_id)), None)
     hosts = [DhcpHost(port["id"], port["mac_address"], ip["ip_address"], hostname(ip["ip_address"]))
              for port in on_network if port.get("device_owner") != DHCP_OWNER for ip in port.get("fixed_ips") or []]
     return DhcpSpec(segment=segment(network), hosts=hosts, dhcp_port=port_spec(server, network) if server else None,

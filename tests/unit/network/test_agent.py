@@ -109,7 +109,8 @@ def test_resync_plugs_local_ports_serves_dhcp_and_runs_routers(world):
     vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
     source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.6"),
                 **{"binding:host_id": "elsewhere"})
-    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"),
+                    device_id=f"dhcp-{HOST}-{net['id']}")
     router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": {"enable_snat": True}}
     source.rtrs.append(router)
     source.add_port(network_id=net["id"], device_owner="network:router_interface", device_id=router["id"],
@@ -159,7 +160,8 @@ def test_security_group_rules_reach_the_port_filter_with_remote_groups_resolved(
 def test_port_moved_to_another_host_is_unplugged_and_dhcp_follows(world):
     source, driver, agent = world
     net, sub = source.network()
-    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"),
+                    device_id=f"dhcp-{HOST}-{net['id']}")
     vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
     asyncio.run(agent.resync())
     vm["binding:host_id"] = "elsewhere"
@@ -213,12 +215,24 @@ def test_dhcp_port_made_moved_to_new_subnets_and_dropped(world):
 def test_network_deleted_stops_dhcp_and_metadata(world):
     source, driver, agent = world
     net, sub = source.network()
-    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"),
+                    device_id=f"dhcp-{HOST}-{net['id']}")
     asyncio.run(agent.resync())
     assert driver.list_dhcp() == [net["id"]]
     source.nets.clear()
     asyncio.run(agent.on_network_delete({"network_id": net["id"]}))
     assert driver.list_dhcp() == [] and driver.list_metadata() == []
+
+
+def test_each_host_keeps_its_own_dhcp_port(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    other = source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.3"),
+                            device_id=f"dhcp-node2-{net['id']}", **{"binding:host_id": "node2"})
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    mine = [p for p in source.prts if p["device_owner"] == "network:dhcp" and p["id"] != other["id"]]
+    assert len(mine) == 1 and mine[0]["binding:host_id"] == HOST and other["binding:host_id"] == "node2"
+    assert driver.dhcp[net["id"]]["server"] == ["10.0.0.2"]
 
 
 @pytest_asyncio.fixture
