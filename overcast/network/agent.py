@@ -148,8 +148,12 @@ class NetworkAgent:
     def _serve_dhcp(self, network: dict, subnets: list[dict], ports: list[dict]) -> None:
         if not self.driver.capabilities.supports_dhcp:
             return
-        if self._dhcp_port(network, subnets, ports):
+        hosted = self.source.dhcp_choice(network["id"], self.host)
+        if self._dhcp_port(network, subnets if hosted else [], ports):
             ports = self.source.ports(network_id=[network["id"]])
+        if not hosted:
+            self.driver.remove_dhcp(network["id"])
+            return
         spec = specs.dhcp_spec(network, subnets, ports, self._dhcp_device(network["id"]))
         self.driver.sync_dhcp(spec)
         if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \

@@ -59,6 +59,10 @@ class ServiceSource:
     def floatingips(self, **filters) -> list[dict]:
         return self._list(self.service.floatingips, filters)
 
+    def dhcp_choice(self, network_id: str, host: str) -> bool:
+        """Whether this host's DHCP agent should serve the network (an admin may say no)."""
+        return self.service.network_agents.dhcp_choice(network_id, host)
+
     def port_status(self, port_id: str, status: str) -> None:
         """Report a port ACTIVE (plugged, served) or DOWN (unplugged)."""
         self.service.ports.set_status(port_id, status)

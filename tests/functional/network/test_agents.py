@@ -119,3 +119,40 @@ def test_deleted_agent_comes_back_with_its_next_heartbeat(admin):
             break
         assert time.monotonic() < deadline, "the agent did not re-register"
         time.sleep(0.5)
+
+
+def test_dhcp_agent_scheduler_add_and_remove(admin):
+    dhcp = next(a for a in wait_for_agents(admin) if a.agent_type == "DHCP agent")
+    listed = admin.network.get("/agents", params={"agent_type": "DHCP Agent"}).json()["agents"]
+    assert [a["id"] for a in listed] == [dhcp.id]  # the type matches whatever its case
+    network = admin.network.create_network(name=random_name("sched"))
+    path = f"/agents/{dhcp.id}/dhcp-networks"
+
+    def hosted() -> bool:
+        return network.id in {n["id"] for n in admin.network.get(path).json()["networks"]}
+
+    try:
+        assert not hosted()
+        assert admin.network.post(path, json={"network_id": network.id}).status_code == 201
+        assert hosted()
+        again = admin.network.post(path, json={"network_id": network.id}, raise_exc=False)
+        assert again.status_code == 409 and again.json()["NeutronError"]["type"] == "NetworkHostedByDHCPAgent"
+        assert admin.network.delete(f"{path}/{network.id}").status_code == 204
+        assert not hosted()
+        gone = admin.network.delete(f"{path}/{network.id}", raise_exc=False)
+        assert gone.status_code == 409 and gone.json()["NeutronError"]["type"] == "NetworkNotHostedByDhcpAgent"
+        admin.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.78.0.0/24")
+        assert not hosted()  # the admin's removal holds for new subnets too
+        time.sleep(0.5)
+        assert not list(admin.network.ports(network_id=network.id, device_owner="network:dhcp"))
+        admin.network.post(path, json={"network_id": network.id})
+        deadline = time.monotonic() + 10
+        while not list(admin.network.ports(network_id=network.id, device_owner="network:dhcp")):
+            assert time.monotonic() < deadline, "the DHCP agent did not take the network back"
+            time.sleep(0.2)
+        l3 = next(a for a in wait_for_agents(admin) if a.agent_type == "L3 agent")
+        wrong = admin.network.post(f"/agents/{l3.id}/dhcp-networks", json={"network_id": network.id},
+                                   raise_exc=False)
+        assert wrong.status_code == 400 and wrong.json()["NeutronError"]["type"] == "InvalidDHCPAgent"
+    finally:
+        admin.network.delete_network(network)

@@ -28,6 +28,7 @@ class Source:
     def __init__(self):
         self.nets, self.subs, self.prts, self.groups, self.rtrs, self.fips = [], [], [], [], [], []
         self.up: list[str] = []
+        self.not_served: set[str] = set()
 
     def networks(self, **filters):
         return narrow(self.nets, filters)
@@ -49,6 +50,9 @@ class Source:
 
     def floatingips(self, **filters):
         return narrow(self.fips, filters)
+
+    def dhcp_choice(self, network_id, host):
+        return network_id not in self.not_served
 
     def port_status(self, port_id, status):
         self.up.append((port_id, status))
@@ -222,6 +226,19 @@ def test_network_deleted_stops_dhcp_and_metadata(world):
     source.nets.clear()
     asyncio.run(agent.on_network_delete({"network_id": net["id"]}))
     assert driver.list_dhcp() == [] and driver.list_metadata() == []
+
+
+def test_network_removed_from_this_dhcp_agent_is_not_served(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    assert driver.list_dhcp() == [net["id"]]
+    source.not_served.add(net["id"])
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    assert driver.list_dhcp() == [] and not [p for p in source.prts if p["device_owner"] == "network:dhcp"]
+    source.not_served.clear()
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    assert driver.list_dhcp() == [net["id"]]
 
 
 def test_each_host_keeps_its_own_dhcp_port(world):
