@@ -79,7 +79,7 @@ class NetworkAgent:
 
     def _plug(self, port_id: str) -> dict:
         port = self.source.port(port_id)
-        network = next((n for n in self.source.networks() if n["id"] == port["network_id"]), None)
+        network = next(iter(self.source.networks(id=[port["network_id"]])), None)
         if network is None:
             raise NetworkNotFound(id=port["network_id"])
         vif = self.driver.plug_port(specs.port_spec(port, network))
@@ -119,13 +119,12 @@ class NetworkAgent:
     # -- the work (worker threads, under the lock) ---------------------------------------
 
     def _port_changed(self, port_id: str, network_id: str | None) -> None:
-        ports = {port["id"]: port for port in self.source.ports()}
-        port = ports.get(port_id)
+        port = next(iter(self.source.ports(id=[port_id])), None)
         if port_id in self.driver.list_ports():
             if port is None or port.get("binding:host_id") not in (self.host, ""):
                 self.driver.unplug_port(port_id)
             else:
-                network = next((n for n in self.source.networks() if n["id"] == port["network_id"]), None)
+                network = next(iter(self.source.networks(id=[port["network_id"]])), None)
                 if network is not None:
                     self.driver.plug_port(specs.port_spec(port, network))  # MAC/MTU/IPs brought up to date
         network_id = port["network_id"] if port else network_id
@@ -136,23 +135,26 @@ class NetworkAgent:
         self._filter(None)
 
     def _network_changed(self, network_id: str) -> None:
-        networks = {network["id"]: network for network in self.source.networks()}
-        network = networks.get(network_id)
+        network = next(iter(self.source.networks(id=[network_id])), None)
         if network is None:
             self._dhcp_asked.pop(network_id, None)
             self.driver.remove_dhcp(network_id)
             self.driver.stop_metadata(network_id)
             return
-        subnets = self.source.subnets()
-        self._serve_dhcp(network, subnets, self.source.ports())
+        subnets = self.source.subnets(network_id=[network_id])
+        self._serve_dhcp(network, subnets, self.source.ports(network_id=[network_id]))
         self._metadata(network, subnets)
 
     def _serve_dhcp(self, network: dict, subnets: list[dict], ports: list[dict]) -> None:
         if not self.driver.capabilities.supports_dhcp:
             return
-        if self._dhcp_port(network, subnets, ports):
-            ports = self.source.ports()
-        spec = specs.dhcp_spec(network, subnets, ports)
+        hosted = self.source.dhcp_choice(network["id"], self.host)
+        if self._dhcp_port(network, subnets if hosted else [], ports):
+            ports = self.source.ports(network_id=[network["id"]])
+        if not hosted:
+            self.driver.remove_dhcp(network["id"])
+            return
+        spec = specs.dhcp_spec(network, subnets, ports, self._dhcp_device(network["id"]))
         self.driver.sync_dhcp(spec)
         if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \
                 and next(p for p in ports if p["id"] == spec.dhcp_port.id).get("status") != "ACTIVE":
@@ -164,7 +166,9 @@ class NetworkAgent:
         Each wanted set is asked for once, so a port the service cannot give (a full
         subnet) is not asked for again on every event. Whether anything changed."""
         wanted = specs.dhcp_subnets(network, subnets)
-        existing = [p for p in ports if p["network_id"] == network["id"] and p.get("device_owner") == specs.DHCP_OWNER]
+        device = self._dhcp_device(network["id"])
+        existing = [p for p in ports if p["network_id"] == network["id"] and p.get("device_owner") == specs.DHCP_OWNER
+                    and p.get("device_id") == device]
         asked = (tuple(sorted(wanted)), tuple(sorted(p["id"] for p in existing)))
         if self._dhcp_asked.get(network["id"]) == asked:
             return False
@@ -176,7 +180,7 @@ class NetworkAgent:
         if not existing:
             return self._quietly(self.source.create_port, {
                 "network_id": network["id"], "project_id": network.get("project_id") or "",
-                "device_owner": specs.DHCP_OWNER, "device_id": f"dhcp-{self.host}-{network['id']}",
+                "device_owner": specs.DHCP_OWNER, "device_id": device,
                 "binding:host_id": self.host, "fixed_ips": [{"subnet_id": subnet} for subnet in wanted]})
         port, changed = existing[0], False
         have = {ip["subnet_id"] for ip in port.get("fixed_ips") or []}
@@ -187,6 +191,10 @@ class NetworkAgent:
         if port.get("binding:host_id") != self.host:
             changed = self._quietly(self.source.bind_port, port["id"], self.host) or changed
         return changed
+
+    def _dhcp_device(self, network_id: str) -> str:
+        """The device id of this host's DHCP port on a network (one per host, as Neutron's)."""
+        return f"dhcp-{self.host}-{network_id}"
 
     @staticmethod
     def _quietly(work, *args) -> bool:
@@ -207,13 +215,16 @@ class NetworkAgent:
             self.driver.stop_metadata(network["id"])
 
     def _router_changed(self, router_id: str) -> None:
-        router = next((r for r in self.source.routers() if r["id"] == router_id), None)
-        if router is None or not router.get("admin_state_up", True):
+        router = next(iter(self.source.routers(id=[router_id])), None)
+        if router is None:
             self.driver.remove_router(router_id)
             return
-        ports = self.source.ports()
-        self._sync_router(specs.router_spec(router, ports, self.source.networks(), self.source.subnets(),
-                                            self.source.floatingips()), ports)
+        ports = self.source.ports(device_id=[router_id])
+        network_ids = sorted({port["network_id"] for port in ports})
+        networks = self.source.networks(id=network_ids) if network_ids else []
+        subnets = self.source.subnets(network_id=network_ids) if network_ids else []
+        self._sync_router(specs.router_spec(router, ports, networks, subnets,
+                                            self.source.floatingips(router_id=[router_id])), ports)
 
     def _sync_router(self, spec, ports: list[dict]) -> None:
         """Run the router and report its ports ACTIVE (as Neutron's L3 agent does)."""
@@ -262,7 +273,7 @@ class NetworkAgent:
             self._try(self._serve_dhcp, network, subnets, ports)
             self._try(self._metadata, network, subnets)
         if self.driver.capabilities.supports_routers:
-            routers = [r for r in self.source.routers() if r.get("admin_state_up", True)]
+            routers = self.source.routers()
             for router_id in set(self.driver.list_routers()) - {router["id"] for router in routers}:
                 self.driver.remove_router(router_id)
             floating = self.source.floatingips()

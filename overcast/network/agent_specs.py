@@ -21,20 +21,31 @@ INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distri
                     "network:ha_router_replicated_interface")
 
 
+def narrow(items: list[dict], filters: dict) -> list[dict]:
+    """The items whose attributes take one of the values each filter lists."""
+    return [item for item in items if all(item.get(name) in values for name, values in filters.items())]
+
+
 class ServiceSource:
-    """The network state an agent needs, from the service in this process."""
+    """The network state an agent needs, from the service in this process. Each list
+    takes filters (attribute -> accepted values) that the service narrows in SQL where
+    it can; the answers hold only matching items either way."""
 
     def __init__(self, service):
         self.service = service
 
-    def networks(self) -> list[dict]:
-        return self.service.networks.list(ADMIN, {})
+    def _list(self, resource, filters: dict) -> list[dict]:
+        filters = {name: list(values) for name, values in filters.items()}
+        return narrow(resource.list(ADMIN, filters), filters)
 
-    def subnets(self) -> list[dict]:
-        return self.service.subnets.list(ADMIN, {})
+    def networks(self, **filters) -> list[dict]:
+        return self._list(self.service.networks, filters)
 
-    def ports(self) -> list[dict]:
-        return self.service.ports.list(ADMIN, {})
+    def subnets(self, **filters) -> list[dict]:
+        return self._list(self.service.subnets, filters)
+
+    def ports(self, **filters) -> list[dict]:
+        return self._list(self.service.ports, filters)
 
     def port(self, port_id: str) -> dict:
         return self.service.ports.get(ADMIN, port_id)
@@ -42,11 +53,15 @@ class ServiceSource:
     def security_groups(self) -> list[dict]:
         return self.service.security_groups.list(ADMIN, {})
 
-    def routers(self) -> list[dict]:
-        return self.service.routers.list(ADMIN, {})
+    def routers(self, **filters) -> list[dict]:
+        return self._list(self.service.routers, filters)
 
-    def floatingips(self) -> list[dict]:
-        return self.service.floatingips.list(ADMIN, {})
+    def floatingips(self, **filters) -> list[dict]:
+        return self._list(self.service.floatingips, filters)
+
+    def dhcp_choice(self, network_id: str, host: str) -> bool:
+        """Whether this host's DHCP agent should serve the network (an admin may say no)."""
+        return self.service.network_agents.dhcp_choice(network_id, host)
 
     def port_status(self, port_id: str, status: str) -> None:
         """Report a port ACTIVE (plugged, served) or DOWN (unplugged)."""
@@ -81,10 +96,12 @@ def hostname(ip: str) -> str:
     return "host-" + ip.replace(".", "-").replace(":", "-")
 
 
-def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict]) -> DhcpSpec:
+def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict], device_id: str | None = None) -> DhcpSpec:
+    """The network's DHCP, answered from the DHCP port of ``device_id`` (None: any)."""
     mine = [subnet for subnet in subnets if subnet["network_id"] == network["id"]]
     on_network = [port for port in ports if port["network_id"] == network["id"]]
-    server = next((port for port in on_network if port.get("device_owner") == DHCP_OWNER), None)
+    server = next((port for port in on_network if port.get("device_owner") == DHCP_OWNER
+                   and (device_id is None or port.get("device_id") == device_id)), None)
     hosts = [DhcpHost(port["id"], port["mac_address"], ip["ip_address"], hostname(ip["ip_address"]))
              for port in on_network if port.get("device_owner") != DHCP_OWNER for ip in port.get("fixed_ips") or []]
     return DhcpSpec(segment=segment(network), hosts=hosts, dhcp_port=port_spec(server, network) if server else None,

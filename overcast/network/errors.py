@@ -321,3 +321,15 @@ class PortForwardingExists(errors.Conflict):
 
 class AutoAllocationFailure(errors.Conflict):
     message = "Deployment error: {reason}."
+
+
+class NetworkHostedByDHCPAgent(errors.Conflict):
+    message = "The network {network_id} has been already hosted by the DHCP Agent {agent_id}."
+
+
+class NetworkNotHostedByDhcpAgent(errors.Conflict):
+    message = "The network {network_id} is not hosted by the DHCP agent {agent_id}."
+
+
+class InvalidDHCPAgent(errors.BadRequest):
+    message = "Agent {id} is not a valid DHCP Agent or has been disabled"

@@ -7,11 +7,13 @@ an empty list, not 403)."""
 
 from __future__ import annotations
 
+from starlette.datastructures import QueryParams
+
 from overcast.common.api import Route, reply
 from overcast.network.api import listing
 from overcast.network.api.attributes import Attr, boolean, string
 from overcast.network.api.controller import Resource, target
-from overcast.network.errors import AgentNotFound, NetworkNotFound
+from overcast.network.errors import AgentNotFound, HTTPBadRequest, NetworkNotFound, PolicyNotAuthorized
 
 READ_ONLY = ("agent_type", "binary", "host", "topic", "alive", "availability_zone", "configurations", "created_at",
              "started_at", "heartbeat_timestamp", "resources_synced")
@@ -22,9 +24,18 @@ ATTRS = {
 }
 
 RESOURCE = Resource("agent", "agents", ATTRS, "network_agents", bulk=False)
+TYPES = {kind.lower(): kind for kind in ("DHCP agent", "L3 agent", "Metadata agent", "Linux bridge agent")}
 
 
-def _hosting(req, kind: str):
+def list_agents(req):
+    """The generic list, with ``agent_type`` matched whatever its case (Neutron on MySQL
+    compares case-insensitively, and Tempest asks for 'DHCP Agent')."""
+    req.query = QueryParams([(name, TYPES.get(value.lower(), value) if name == "agent_type" else value)
+                             for name, value in req.query.multi_items()])
+    return RESOURCE.list(req)
+
+
+def _hosting(req, kind: str) -> bool:
     agent = RESOURCE.logic(req).get(req.context, req.params["id"])
     if not req.allowed(target(agent)):
         raise AgentNotFound(id=req.params["id"])
@@ -32,19 +43,61 @@ def _hosting(req, kind: str):
 
 
 def dhcp_networks(req):
-    """The networks a DHCP agent serves: every network with a DHCP-enabled subnet."""
-    serving = _hosting(req, "DHCP agent")
-    network = req.state.network
-    subnets = network.subnets.list(req.context, {}) if serving else []
-    with_dhcp = {subnet["network_id"] for subnet in subnets if subnet.get("enable_dhcp", True)}
-    found = [item for item in network.networks.list(req.context, {}) if item["id"] in with_dhcp]
+    """The networks a DHCP agent serves: by default every network with a DHCP-enabled
+    subnet, less those an admin removed, plus those an admin added."""
+    _hosting(req, "DHCP agent")
+    served = req.state.network.network_agents.dhcp_network_ids(req.params["id"])
+    found = [item for item in req.state.network.networks.list(req.context, {}) if item["id"] in served]
     return reply({"networks": found})
 
 
+def add_dhcp_network(req):
+    body = req.json()
+    network_id = (body or {}).get("network_id") if isinstance(body, dict) else None
+    if not isinstance(network_id, str):
+        raise HTTPBadRequest("Failed to parse request. Required attribute 'network_id' not specified")
+    agent = RESOURCE.logic(req).get(req.context, req.params["id"])
+    if not req.allowed(target(agent)):
+        raise AgentNotFound(id=req.params["id"])
+    req.state.network.network_agents.set_dhcp_network(agent["id"], network_id, hosted=True)
+    return reply(None, status=201)
+
+
+def remove_dhcp_network(req):
+    agent = RESOURCE.logic(req).get(req.context, req.params["id"])
+    if not req.allowed(target(agent)):
+        raise AgentNotFound(id=req.params["id"])
+    req.state.network.network_agents.set_dhcp_network(agent["id"], req.params["network_id"], hosted=False)
+    return reply(None, status=204)
+
+
 def l3_routers(req):
-    """The routers an L3 agent runs: all of them (one agent per host runs every router)."""
+    """The routers an L3 agent runs: all of them (each L3 agent runs every router)."""
     serving = _hosting(req, "L3 agent")
     return reply({"routers": req.state.network.routers.list(req.context, {}) if serving else []})
+
+
+def _agents_of(req, kind: str) -> list[dict]:
+    agents = [agent for agent in RESOURCE.logic(req).list(req.context, {}) if agent["agent_type"] == kind]
+    return [RESOURCE.render(req, agent) for agent in agents if req.allowed(target(agent))]
+
+
+def network_dhcp_agents(req):
+    """The DHCP agents serving a network (all of them, once it has a DHCP-enabled subnet)."""
+    network_id = req.params["network_id"]
+    network = req.state.network.networks.get(req.context, network_id)  # 404 for a network the caller cannot see
+    if not req.allowed(target(network)):
+        raise PolicyNotAuthorized(rule="get_dhcp-agents")
+    serving = req.state.network.network_agents.dhcp_agent_ids(network_id)
+    return reply({"agents": [agent for agent in _agents_of(req, "DHCP agent") if agent["id"] in serving]})
+
+
+def router_l3_agents(req):
+    """The L3 agents running a router (all of them)."""
+    router = req.state.network.routers.get(req.context, req.params["router_id"])  # 404 for an unknown router
+    if not req.allowed(target(router)):
+        raise PolicyNotAuthorized(rule="get_l3-agents")
+    return reply({"agents": _agents_of(req, "L3 agent")})
 
 
 def availability_zones(req):
@@ -76,9 +129,14 @@ def service_providers(req):
 
 
 ROUTES = [
-    *[route for route in RESOURCE.routes() if route.method != "POST"],
-    Route("GET", "/v2.0/agents/{id}/dhcp-networks", dhcp_networks, "get_agent"),
-    Route("GET", "/v2.0/agents/{id}/l3-routers", l3_routers, "get_agent"),
+    Route("GET", "/v2.0/agents", list_agents, "get_agent"),
+    *[route for route in RESOURCE.routes() if route.method != "POST" and route.handler != RESOURCE.list],
+    Route("GET", "/v2.0/agents/{id}/dhcp-networks", dhcp_networks, "get_dhcp-networks"),
+    Route("POST", "/v2.0/agents/{id}/dhcp-networks", add_dhcp_network, "create_dhcp-network"),
+    Route("DELETE", "/v2.0/agents/{id}/dhcp-networks/{network_id}", remove_dhcp_network, "delete_dhcp-network"),
+    Route("GET", "/v2.0/agents/{id}/l3-routers", l3_routers, "get_l3-routers"),
+    Route("GET", "/v2.0/networks/{network_id}/dhcp-agents", network_dhcp_agents, "get_dhcp-agents"),
+    Route("GET", "/v2.0/routers/{router_id}/l3-agents", router_l3_agents, "get_l3-agents"),
     Route("GET", "/v2.0/availability_zones", availability_zones, "get_availability_zone"),
     Route("GET", "/v2.0/network-ip-availabilities", ip_availabilities, "get_network_ip_availability"),
     Route("GET", "/v2.0/network-ip-availabilities/{id}", ip_availability, "get_network_ip_availability"),

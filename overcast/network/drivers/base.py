@@ -25,7 +25,8 @@ can remove what the database no longer has.
   subnet (the router port's IP), the gateway leg on the external network with its
   default route, SNAT of the internal subnets to the gateway IP when ``snat`` is on,
   static routes, and floating IPs (1:1 DNAT and SNAT between a floating IP and a fixed
-  IP on one of the legs).
+  IP on one of the legs). A router with ``admin_state_up`` False keeps its namespace
+  and legs but forwards nothing.
 - Security groups (:class:`PortFilter`): the rules of a port's groups, with remote
   groups already turned into address lists by the agent; traffic not allowed by a rule
   is dropped; anti-spoofing allows only the port's MAC and addresses (fixed IPs and
@@ -160,7 +161,7 @@ class RouterSpec:
     snat: bool = True
     routes: list[dict] = field(default_factory=list)  # [{"destination", "nexthop"}]
     floating_ips: list[FloatingSpec] = field(default_factory=list)
-    admin_state_up: bool = True
+    admin_state_up: bool = True  # False: legs in place (ports stay ACTIVE) but nothing is forwarded
 
 
 @dataclass(frozen=True)

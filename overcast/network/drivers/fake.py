@@ -205,9 +205,13 @@ class FakeNetworkDriver(NetworkDriver):
         return sorted(self.routers)
 
     def nat(self, router_id: str) -> dict[str, str]:
-        """The router's 1:1 NAT table: floating IP -> fixed IP."""
+        """The router's 1:1 NAT table: floating IP -> fixed IP (empty while it is down)."""
         spec = self.routers.get(router_id)
-        return {f.floating_ip: f.fixed_ip for f in spec.floating_ips} if spec else {}
+        return {f.floating_ip: f.fixed_ip for f in spec.floating_ips} if spec and spec.admin_state_up else {}
+
+    def forwards(self, router_id: str) -> bool:
+        spec = self.routers.get(router_id)
+        return bool(spec and spec.admin_state_up)
 
     # -- metadata ------------------------------------------------------------------------------------
 

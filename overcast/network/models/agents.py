@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Boolean, DateTime, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from overcast.common.db import Base, utcnow
@@ -22,3 +22,15 @@ class NetworkAgentRow(Base):
     admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DhcpAgentChoice(Base):
+    """An admin's word on whether a DHCP agent serves a network (``dhcp_agent_scheduler``).
+    Without a row an agent serves every network with a DHCP-enabled subnet."""
+
+    __tablename__ = "network_dhcp_agent_choices"
+    network_id: Mapped[str] = mapped_column(String(36), ForeignKey("network_networks.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(36), ForeignKey("network_agents.id", ondelete="CASCADE"),
+                                          primary_key=True, index=True)
+    hosted: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from overcast.common.db import utcnow
 from overcast.common.heartbeats import DOWN_AFTER, ServiceRecord
 from overcast.network import errors
-from overcast.network.models import FloatingIP, Network, NetworkAgentRow, Port, Router, Subnet
+from overcast.network.models import DhcpAgentChoice, FloatingIP, Network, NetworkAgentRow, Port, Router, Subnet
 
 KINDS = {  # binary -> (agent_type, topic, has an availability zone)
     "neutron-dhcp-agent": ("DHCP agent", "dhcp_agent", True),
@@ -119,6 +119,62 @@ class NetworkAgents:
             session.execute(delete(ServiceRecord).where(ServiceRecord.binary == row.binary,
                                                         ServiceRecord.host == row.host))
             session.delete(row)
+
+    # -- which DHCP agent serves which network (dhcp_agent_scheduler) --------------------------
+
+    def _dhcp_served(self, session, agent_id: str, network_ids: list[str]) -> set[str]:
+        """Of ``network_ids``, those the DHCP agent serves: the ones with a DHCP-enabled
+        subnet unless an admin removed them, and the ones an admin added."""
+        with_dhcp = set(session.scalars(select(Subnet.network_id).where(
+            Subnet.network_id.in_(network_ids), Subnet.enable_dhcp.is_(True))))
+        choices = dict(session.execute(select(DhcpAgentChoice.network_id, DhcpAgentChoice.hosted).where(
+            DhcpAgentChoice.agent_id == agent_id, DhcpAgentChoice.network_id.in_(network_ids))).all())
+        return {network_id for network_id in network_ids if choices.get(network_id, network_id in with_dhcp)}
+
+    def dhcp_network_ids(self, agent_id: str) -> set[str]:
+        with self.db.session() as session:
+            row = session.get(NetworkAgentRow, agent_id)
+            if row is None:
+                raise errors.AgentNotFound(id=agent_id)
+            if row.binary != "neutron-dhcp-agent":
+                return set()
+            return self._dhcp_served(session, agent_id, list(session.scalars(select(Network.id))))
+
+    def dhcp_agent_ids(self, network_id: str) -> set[str]:
+        with self.db.session() as session:
+            agents = session.scalars(select(NetworkAgentRow.id).where(NetworkAgentRow.binary == "neutron-dhcp-agent"))
+            return {agent_id for agent_id in agents if self._dhcp_served(session, agent_id, [network_id])}
+
+    def dhcp_choice(self, network_id: str, host: str) -> bool:
+        """Whether the DHCP agent of ``host`` should serve the network (True without a choice)."""
+        with self.db.session() as session:
+            hosted = session.scalar(select(DhcpAgentChoice.hosted).join(
+                NetworkAgentRow, NetworkAgentRow.id == DhcpAgentChoice.agent_id).where(
+                DhcpAgentChoice.network_id == network_id, NetworkAgentRow.host == host,
+                NetworkAgentRow.binary == "neutron-dhcp-agent"))
+            return True if hosted is None else hosted
+
+    def set_dhcp_network(self, agent_id: str, network_id: str, hosted: bool) -> None:
+        """Add (``hosted``) or remove a network from a DHCP agent; 409 if it already is/is not."""
+        with self.db.session() as session:
+            row = session.get(NetworkAgentRow, agent_id)
+            if row is None:
+                raise errors.AgentNotFound(id=agent_id)
+            if row.binary != "neutron-dhcp-agent" or (hosted and not row.admin_state_up):
+                raise errors.InvalidDHCPAgent(id=agent_id)
+            if session.get(Network, network_id) is None:
+                raise errors.NetworkNotFound(id=network_id)
+            served = bool(self._dhcp_served(session, agent_id, [network_id]))
+            if hosted and served:
+                raise errors.NetworkHostedByDHCPAgent(network_id=network_id, agent_id=agent_id)
+            if not hosted and not served:
+                raise errors.NetworkNotHostedByDhcpAgent(network_id=network_id, agent_id=agent_id)
+            choice = session.get(DhcpAgentChoice, (network_id, agent_id))
+            if choice is None:
+                session.add(DhcpAgentChoice(network_id=network_id, agent_id=agent_id, hosted=hosted))
+            else:
+                choice.hosted = hosted
+        self.service.agents.network_changed(network_id)
 
     def zones(self) -> list[dict]:
         """Availability zones: the zones of the DHCP agents (resource ``network``) and of

@@ -72,11 +72,33 @@ def test_sdk_agent_errors_and_hosting(admin, demo):
     try:
         hosted = admin.network.get(f"/agents/{dhcp.id}/dhcp-networks").json()["networks"]
         assert network.id not in {n["id"] for n in hosted}  # no DHCP subnet yet
-        routers = admin.network.get(f"/agents/{agents['L3 agent'].id}/l3-routers").json()
-        assert isinstance(routers["routers"], list)
+        router = admin.network.create_router(name=random_name("r"))
+        try:
+            running = admin.network.get(f"/agents/{agents['L3 agent'].id}/l3-routers").json()["routers"]
+            assert router.id in {r["id"] for r in running}
+            l3 = admin.network.get(f"/routers/{router.id}/l3-agents").json()["agents"]
+            assert [agent["id"] for agent in l3] == [agents["L3 agent"].id]
+        finally:
+            admin.network.delete_router(router)
         assert admin.network.get(f"/agents/{dhcp.id}/l3-routers").json()["routers"] == []
+        assert admin.network.get(f"/networks/{network.id}/dhcp-agents").json() == {"agents": []}
+        subnet = admin.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.77.0.0/24")
+        hosting = admin.network.get(f"/networks/{network.id}/dhcp-agents").json()["agents"]
+        assert [agent["id"] for agent in hosting] == [dhcp.id]
+        assert network.id in {n["id"] for n in admin.network.get(f"/agents/{dhcp.id}/dhcp-networks").json()["networks"]}
+        refused = demo.network.get(f"/networks/{network.id}/dhcp-agents", raise_exc=False)
+        assert refused.status_code == 404  # demo cannot see the admin's network at all
+        deadline = time.monotonic() + 10  # the DHCP agent makes its port and reports it up
+        while not [p for p in admin.network.ports(network_id=network.id, device_owner="network:dhcp")
+                   if p.status == "ACTIVE"]:
+            assert time.monotonic() < deadline, "no ACTIVE DHCP port"
+            time.sleep(0.2)
+        (dhcp_port,) = admin.network.ports(network_id=network.id, device_owner="network:dhcp")
+        assert dhcp_port.fixed_ips[0]["ip_address"] == "10.77.0.2" and dhcp_port.binding_host_id
         availability = admin.network.get(f"/network-ip-availabilities/{network.id}").json()
-        assert availability["network_ip_availability"]["total_ips"] == 0
+        assert availability["network_ip_availability"]["total_ips"] == 253
+        assert availability["network_ip_availability"]["used_ips"] == 1
+        assert availability["network_ip_availability"]["subnet_ip_availability"][0]["subnet_id"] == subnet.id
         listed = admin.network.get("/network-ip-availabilities", params={"network_id": network.id}).json()
         assert [item["network_name"] for item in listed["network_ip_availabilities"]] == [network.name]
         assert demo.network.get("/network-ip-availabilities").json()["network_ip_availabilities"] == []
@@ -97,3 +119,40 @@ def test_deleted_agent_comes_back_with_its_next_heartbeat(admin):
             break
         assert time.monotonic() < deadline, "the agent did not re-register"
         time.sleep(0.5)
+
+
+def test_dhcp_agent_scheduler_add_and_remove(admin):
+    dhcp = next(a for a in wait_for_agents(admin) if a.agent_type == "DHCP agent")
+    listed = admin.network.get("/agents", params={"agent_type": "DHCP Agent"}).json()["agents"]
+    assert [a["id"] for a in listed] == [dhcp.id]  # the type matches whatever its case
+    network = admin.network.create_network(name=random_name("sched"))
+    path = f"/agents/{dhcp.id}/dhcp-networks"
+
+    def hosted() -> bool:
+        return network.id in {n["id"] for n in admin.network.get(path).json()["networks"]}
+
+    try:
+        assert not hosted()
+        assert admin.network.post(path, json={"network_id": network.id}).status_code == 201
+        assert hosted()
+        again = admin.network.post(path, json={"network_id": network.id}, raise_exc=False)
+        assert again.status_code == 409 and again.json()["NeutronError"]["type"] == "NetworkHostedByDHCPAgent"
+        assert admin.network.delete(f"{path}/{network.id}").status_code == 204
+        assert not hosted()
+        gone = admin.network.delete(f"{path}/{network.id}", raise_exc=False)
+        assert gone.status_code == 409 and gone.json()["NeutronError"]["type"] == "NetworkNotHostedByDhcpAgent"
+        admin.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.78.0.0/24")
+        assert not hosted()  # the admin's removal holds for new subnets too
+        time.sleep(0.5)
+        assert not list(admin.network.ports(network_id=network.id, device_owner="network:dhcp"))
+        admin.network.post(path, json={"network_id": network.id})
+        deadline = time.monotonic() + 10
+        while not list(admin.network.ports(network_id=network.id, device_owner="network:dhcp")):
+            assert time.monotonic() < deadline, "the DHCP agent did not take the network back"
+            time.sleep(0.2)
+        l3 = next(a for a in wait_for_agents(admin) if a.agent_type == "L3 agent")
+        wrong = admin.network.post(f"/agents/{l3.id}/dhcp-networks", json={"network_id": network.id},
+                                   raise_exc=False)
+        assert wrong.status_code == 400 and wrong.json()["NeutronError"]["type"] == "InvalidDHCPAgent"
+    finally:
+        admin.network.delete_network(network)

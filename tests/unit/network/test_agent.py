@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from overcast.common.bus import Bus, make_transport
 from overcast.network.agent import BINARIES, NetworkAgent
+from overcast.network.agent_specs import narrow
 from overcast.network.drivers.fake import FakeNetworkDriver
 
 HOST = "node1"
@@ -27,15 +28,16 @@ class Source:
     def __init__(self):
         self.nets, self.subs, self.prts, self.groups, self.rtrs, self.fips = [], [], [], [], [], []
         self.up: list[str] = []
+        self.not_served: set[str] = set()
 
-    def networks(self):
-        return list(self.nets)
+    def networks(self, **filters):
+        return narrow(self.nets, filters)
 
-    def subnets(self):
-        return list(self.subs)
+    def subnets(self, **filters):
+        return narrow(self.subs, filters)
 
-    def ports(self):
-        return list(self.prts)
+    def ports(self, **filters):
+        return narrow(self.prts, filters)
 
     def port(self, port_id):
         return next(p for p in self.prts if p["id"] == port_id)
@@ -43,11 +45,14 @@ class Source:
     def security_groups(self):
         return list(self.groups)
 
-    def routers(self):
-        return list(self.rtrs)
+    def routers(self, **filters):
+        return narrow(self.rtrs, filters)
 
-    def floatingips(self):
-        return list(self.fips)
+    def floatingips(self, **filters):
+        return narrow(self.fips, filters)
+
+    def dhcp_choice(self, network_id, host):
+        return network_id not in self.not_served
 
     def port_status(self, port_id, status):
         self.up.append((port_id, status))
@@ -108,7 +113,8 @@ def test_resync_plugs_local_ports_serves_dhcp_and_runs_routers(world):
     vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
     source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.6"),
                 **{"binding:host_id": "elsewhere"})
-    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"),
+                    device_id=f"dhcp-{HOST}-{net['id']}")
     router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": {"enable_snat": True}}
     source.rtrs.append(router)
     source.add_port(network_id=net["id"], device_owner="network:router_interface", device_id=router["id"],
@@ -158,7 +164,8 @@ def test_security_group_rules_reach_the_port_filter_with_remote_groups_resolved(
 def test_port_moved_to_another_host_is_unplugged_and_dhcp_follows(world):
     source, driver, agent = world
     net, sub = source.network()
-    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"),
+                    device_id=f"dhcp-{HOST}-{net['id']}")
     vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
     asyncio.run(agent.resync())
     vm["binding:host_id"] = "elsewhere"
@@ -171,7 +178,7 @@ def test_port_moved_to_another_host_is_unplugged_and_dhcp_follows(world):
     assert vm["mac_address"] not in driver.dhcp[net["id"]]["hosts"]
 
 
-def test_router_down_or_deleted_is_removed(world):
+def test_router_down_keeps_its_legs_and_deleted_is_removed(world):
     source, driver, agent = world
     net, sub = source.network()
     router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": None}
@@ -180,11 +187,11 @@ def test_router_down_or_deleted_is_removed(world):
                 fixed_ips=fixed(sub, "10.0.0.1"))
     asyncio.run(agent.on_router_update({"router_id": router["id"]}))
     assert driver.list_routers() == [router["id"]]
+    assert driver.forwards(router["id"])
     router["admin_state_up"] = False
     asyncio.run(agent.on_router_update({"router_id": router["id"]}))
-    assert driver.list_routers() == []
-    router["admin_state_up"] = True
-    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert driver.list_routers() == [router["id"]] and not driver.forwards(router["id"])
+    assert {p["status"] for p in source.prts if p["device_id"] == router["id"]} == {"ACTIVE"}
     source.rtrs.clear()
     asyncio.run(agent.on_router_delete({"router_id": router["id"]}))
     assert driver.list_routers() == [] and driver.bridges == {}
@@ -212,12 +219,37 @@ def test_dhcp_port_made_moved_to_new_subnets_and_dropped(world):
 def test_network_deleted_stops_dhcp_and_metadata(world):
     source, driver, agent = world
     net, sub = source.network()
-    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"))
+    source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.2"),
+                    device_id=f"dhcp-{HOST}-{net['id']}")
     asyncio.run(agent.resync())
     assert driver.list_dhcp() == [net["id"]]
     source.nets.clear()
     asyncio.run(agent.on_network_delete({"network_id": net["id"]}))
     assert driver.list_dhcp() == [] and driver.list_metadata() == []
+
+
+def test_network_removed_from_this_dhcp_agent_is_not_served(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    assert driver.list_dhcp() == [net["id"]]
+    source.not_served.add(net["id"])
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    assert driver.list_dhcp() == [] and not [p for p in source.prts if p["device_owner"] == "network:dhcp"]
+    source.not_served.clear()
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    assert driver.list_dhcp() == [net["id"]]
+
+
+def test_each_host_keeps_its_own_dhcp_port(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    other = source.add_port(network_id=net["id"], device_owner="network:dhcp", fixed_ips=fixed(sub, "10.0.0.3"),
+                            device_id=f"dhcp-node2-{net['id']}", **{"binding:host_id": "node2"})
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))
+    mine = [p for p in source.prts if p["device_owner"] == "network:dhcp" and p["id"] != other["id"]]
+    assert len(mine) == 1 and mine[0]["binding:host_id"] == HOST and other["binding:host_id"] == "node2"
+    assert driver.dhcp[net["id"]]["server"] == ["10.0.0.2"]
 
 
 @pytest_asyncio.fixture

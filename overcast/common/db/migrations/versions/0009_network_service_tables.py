@@ -129,6 +129,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['security_group_id'], ['network_security_groups.id'], name=op.f('fk_network_default_security_groups_security_group_id_network_security_groups'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('project_id', name=op.f('pk_network_default_security_groups'))
     )
+    op.create_table('network_dhcp_agent_choices',
+    sa.Column('network_id', sa.String(length=36), nullable=False),
+    sa.Column('agent_id', sa.String(length=36), nullable=False),
+    sa.Column('hosted', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['network_agents.id'], name=op.f('fk_network_dhcp_agent_choices_agent_id_network_agents'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['network_id'], ['network_networks.id'], name=op.f('fk_network_dhcp_agent_choices_network_id_network_networks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('network_id', 'agent_id', name=op.f('pk_network_dhcp_agent_choices'))
+    )
+    with op.batch_alter_table('network_dhcp_agent_choices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_dhcp_agent_choices_agent_id'), ['agent_id'], unique=False)
+
     op.create_table('network_floating_ips',
     sa.Column('floating_network_id', sa.String(length=36), nullable=False),
     sa.Column('floating_ip_address', sa.String(length=64), nullable=False),
@@ -324,6 +335,10 @@ def downgrade():
         batch_op.drop_index('ix_network_floating_ips_port')
 
     op.drop_table('network_floating_ips')
+    with op.batch_alter_table('network_dhcp_agent_choices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_dhcp_agent_choices_agent_id'))
+
+    op.drop_table('network_dhcp_agent_choices')
     op.drop_table('network_default_security_groups')
     with op.batch_alter_table('network_tags', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_tags_resource_type'))
