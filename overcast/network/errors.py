@@ -88,6 +88,18 @@ class MacAddressInUse(errors.Conflict):
     message = "Unable to complete operation for network {network_id}. The mac address {mac} is in use."
 
 
+class RouterInUse(errors.Conflict):
+    message = "Router {id} {reason}"
+
+
+class SecurityGroupInUse(errors.Conflict):
+    message = "Security Group {id} {reason}."
+
+
+class OverQuota(errors.Conflict):
+    message = "Quota exceeded for resources: {overs}."
+
+
 # subnets, subnet pools and IPAM (neutron-lib's classes and messages)
 class InvalidAllocationPool(errors.BadRequest):
     message = "The allocation pool {pool} is not valid."
@@ -161,16 +173,3 @@ class AddressPairMatchesPortFixedIPAndMac(errors.BadRequest):
 
 class ServicePortInUse(errors.Conflict):
     message = "Port {port_id} cannot be deleted directly via the port API: {reason}."
-
-
-class RouterInUse(errors.Conflict):
-    message = "Router {id} {reason}"
-
-
-class SecurityGroupInUse(errors.Conflict):
-    message = "Security Group {id} {reason}."
-
-
-class OverQuota(errors.Conflict):
-    message = "Quota exceeded for resources: {overs}."
-
