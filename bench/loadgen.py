@@ -74,7 +74,9 @@ class Connection:
             elif name == b"connection":
                 v = value.strip().lower()
                 keep = v != b"close" if version == b"HTTP/1.1" else v == b"keep-alive"
-        if chunked:
+        if int(status) in (204, 304) or int(status) < 200:
+            body = b""  # no body by definition (RFC 9110 6.4.1), whatever the headers say
+        elif chunked:
             parts = []
             while True:
                 n = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)

@@ -14,9 +14,10 @@ from sqlalchemy import delete, select
 
 from overcast.network import errors
 from overcast.network.models import FloatingIP, IPAllocation, Port, PortForwarding, Router
+from overcast.network.models.standard import new_uuid
+from overcast.network.service.ipam import begin_write
 from overcast.network.service.l3 import FLOATING, INTERFACE, OWNERS, addresses, elevated
 from overcast.network.service.records import bump, own, standard, tags_of
-from overcast.network.models.standard import new_uuid
 from overcast.network.service.port_forwardings import PortForwardings  # noqa: F401  (re-exported)
 
 
@@ -41,6 +42,8 @@ class FloatingIPs:
         return [fip_dict(row, tags.get(row.id, [])) for row in rows]
 
     def find_row(self, session, ctx, fip_id: str, lock: bool = False) -> FloatingIP:
+        if lock:
+            begin_write(session)
         query = select(FloatingIP).where(FloatingIP.id == fip_id, own(FloatingIP, ctx))
         row = session.scalars(query.with_for_update() if lock else query).first()
         if row is None:
@@ -61,6 +64,7 @@ class FloatingIPs:
 
     def create(self, ctx, items: list[dict]) -> list[dict]:
         with self.db.session() as session:
+            begin_write(session)
             rows = [self._allocate(session, ctx, dict(values)) for values in items]
             for project_id in {row.project_id for row in rows}:
                 self.quotas.check(session, project_id, "floatingip")
@@ -133,7 +137,8 @@ class FloatingIPs:
 
     # association
     def _associate(self, session, ctx, row: FloatingIP, port_id: str, fixed_ip: str | None) -> None:
-        port = session.get(Port, port_id)
+        # the port's row locked: two floating IPs racing for one fixed IP go one at a time
+        port = session.scalars(select(Port).where(Port.id == port_id).with_for_update()).first()
         if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
             raise errors.PortNotFound(id=port_id)
         if session.scalars(select(PortForwarding.id).where(PortForwarding.floatingip_id == row.id)).first():

@@ -143,5 +143,6 @@ class Networks:
                 session.delete(port)
             for subnet in session.scalars(select(Subnet).where(Subnet.network_id == network_id)):
                 session.delete(subnet)
+            session.flush()  # subnets first: the network's own DELETE would cascade to them
             session.delete(row)
         self.service.agents.network_deleted(network_id)

@@ -148,7 +148,7 @@ def replace_routes(session, router: Router, routes: list[dict]) -> None:
     for route in unique:
         hop = ipaddress.ip_address(route["nexthop"])
         if route["nexthop"] in own_ips:
-            raise errors.InvalidRoutes(routes=unique, reason=f"the nexthop is used by router")
+            raise errors.InvalidRoutes(routes=unique, reason="the nexthop is used by router")
         if not any(hop in ipaddress.ip_network(subnet.cidr) for subnet in subnets.values()):
             raise errors.InvalidRoutes(routes=unique, reason="the nexthop is not connected with router")
     session.execute(delete(RouterRoute).where(RouterRoute.router_id == router.id))

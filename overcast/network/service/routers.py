@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from overcast.network import errors
 from overcast.network.models import FloatingIP, Port, Router, RouterRoute
 from overcast.network.service import router_interfaces
+from overcast.network.service.ipam import begin_write
 from overcast.network.service.l3 import GATEWAY, addresses, elevated, interface_ports
 from overcast.network.service.records import apply, bump, own, standard, tags_of
 
@@ -54,6 +55,10 @@ class Routers:
                 for row in rows]
 
     def find_row(self, session, ctx, router_id: str, lock: bool = False) -> Router:
+        """The router, visible to ``ctx``; ``lock``: for a change, so concurrent changes of
+        one router (two overlapping interfaces, say) run one after the other."""
+        if lock:
+            begin_write(session)
         query = select(Router).where(Router.id == router_id, own(Router, ctx))
         row = session.scalars(query.with_for_update() if lock else query).first()
         if row is None:

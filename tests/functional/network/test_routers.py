@@ -193,3 +193,17 @@ def test_one_floating_ip_per_fixed_ip_and_routes(api, cli, public):
     assert as_demo.put(url + "/remove_router_interface", json={"subnet_id": subnet["id"]}).status_code == 200
     as_demo.delete(f"/ports/{port['id']}")
     assert as_demo.delete(url).status_code == 204
+
+
+def test_projects_cannot_make_ports_on_external_networks(api, public):
+    as_admin, as_demo = api
+    refused = as_demo.post("/ports", json={"port": {"network_id": public["id"]}})
+    assert refused.status_code == 404
+    # but they see the network and take floating IPs from it
+    assert as_demo.get(f"/networks/{public['id']}").json()["network"]["router:external"] is True
+    fip = as_demo.post("/floatingips", json={"floatingip": {"floating_network_id": public["id"]}})
+    assert fip.status_code == 201
+    assert as_demo.delete(f"/floatingips/{fip.json()['floatingip']['id']}").status_code == 204
+    made = as_admin.post("/ports", json={"port": {"network_id": public["id"]}})
+    assert made.status_code == 201
+    as_admin.delete(f"/ports/{made.json()['port']['id']}")

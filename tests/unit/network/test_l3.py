@@ -172,9 +172,42 @@ def test_floating_ip_address_and_quota(l3, world):
 
 def test_external_network_deletion_frees_floating_ips(l3, world):
     one = fip(l3, world, ADMIN)
-    with l3.db.session() as session:
-        session.delete(session.get(__import__("overcast.network.models", fromlist=["Subnet"]).Subnet,
-                                   world["public_subnet"]))
+    r = router(l3, external_gateway_info={"network_id": world["public"]})
+    with pytest.raises(errors.NetworkInUse):  # the router's gateway keeps it, and the floating IP with it
+        l3.networks.delete(ADMIN, world["public"])
+    assert l3.floatingips.get(ADMIN, one["id"])["floating_network_id"] == world["public"]
+    l3.routers.delete(ALICE, r["id"])
     l3.networks.delete(ADMIN, world["public"])
     with pytest.raises(errors.FloatingIPNotFound):
         l3.floatingips.get(ADMIN, one["id"])
+
+
+def test_port_forwardings(l3, world):
+    r = router(l3, external_gateway_info={"network_id": world["public"]})
+    pid = port(l3, world["private"])
+    one = fip(l3, world)
+    values = {"protocol": "tcp", "external_port": 2222, "internal_port": 22, "internal_ip_address": "10.0.0.2",
+              "internal_port_id": pid, "description": ""}
+    with pytest.raises(errors.ExternalGatewayForFloatingIPNotFound):
+        l3.port_forwardings.create(ALICE, one["id"], values)
+    l3.routers.add_interface(ALICE, r["id"], {"subnet_id": world["subnet"]})
+    with pytest.raises(errors.PortForwardingConflict, match="not an address"):
+        l3.port_forwardings.create(ALICE, one["id"], {**values, "internal_ip_address": "10.0.0.99"})
+    made = l3.port_forwardings.create(ALICE, one["id"], values)
+    assert l3.floatingips.get(ALICE, one["id"])["router_id"] == r["id"]
+    with pytest.raises(errors.PortForwardingExists):
+        l3.port_forwardings.create(ALICE, one["id"], {**values, "internal_port": 23})
+    udp = l3.port_forwardings.create(ALICE, one["id"], {**values, "protocol": "udp"})
+    with pytest.raises(errors.FipInUseByPortForwarding):
+        l3.floatingips.update(ALICE, one["id"], {"port_id": pid})
+    with pytest.raises(errors.FloatingIPNotFound):
+        l3.port_forwardings.list(BOB, one["id"])
+    changed = l3.port_forwardings.update(ALICE, one["id"], made["id"], {"external_port": 2200})
+    assert changed["external_port"] == 2200 and changed["internal_port"] == 22
+    assert sorted(p["protocol"] for p in l3.port_forwardings.list(ALICE, one["id"])) == ["tcp", "udp"]
+    l3.port_forwardings.delete(ALICE, one["id"], udp["id"])
+    with l3.db.session() as session:  # the internal port goes: its forwardings and the router link with it
+        assert l3.floatingips.port_deleted_in(session, pid) == [r["id"]]
+    after = l3.floatingips.get(ALICE, one["id"])
+    assert after["router_id"] is None and after["status"] == "DOWN"
+    assert l3.port_forwardings.list(ALICE, one["id"]) == []
