@@ -9,8 +9,9 @@ Finding a free address never reads every allocation. ``ip_key`` is the address a
 digits (text order is numeric order), ``Subnet.next_ip_key`` a cursor just past the last
 address handed out, and the search reads allocations in key order from the cursor in
 short pages, inside the allocation pools, wrapping around to the pools' start. The
-cursor is a hint: it is written in a short transaction of its own after the allocating
-one commits, so racing requests never queue on the subnet row (nor deadlock on it).
+cursor is a hint: on PostgreSQL and MariaDB it is written in a short transaction of its
+own after the allocating one commits, so racing requests never queue on the subnet row
+(nor deadlock on it); SQLite, which runs one writer at a time, writes it in the same one.
 Racing requests that collide spread out over the next few free addresses.
 
 IPv6 subnets in ``slaac`` or ``dhcpv6-stateless`` address mode give a port the EUI-64
@@ -189,7 +190,11 @@ class Ipam:
                         position += 1
 
     def _advance(self, session, subnet_id: str, number: int) -> None:
-        """Remember to move the subnet's cursor once this transaction commits."""
+        """Move the subnet's cursor: once this transaction commits, or right away on SQLite,
+        whose writers take turns anyway (this one holds the lock), saving a transaction."""
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(update(Subnet).where(Subnet.id == subnet_id).values(next_ip_key=f"{number:032x}"))
+            return
         cursors = session.info.setdefault(CURSORS, {})
         if not session.info.get("ipam_listening"):
             session.info["ipam_listening"] = True
