@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from overcast.network.api.attributes import (REQUIRED, STANDARD, Attr, boolean, integer, invalid, ip_address,
-                                             list_of, one_of, uuid_value)
+                                             one_of, uuid_value)
 from overcast.network.api.controller import Resource
 
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")

@@ -144,7 +144,7 @@ class Ports:
         groups = values.get("security_groups")
         if groups is None:
             groups = [] if not self._wants_default_group(values) else \
-                [(default_groups or {}).get(project) or self._default_group_in(session, project)]
+                [(default_groups or {}).get(project) or pv.default_group_in(session, project)]
         self._check_security(security, groups, values.get("allowed_address_pairs"))
         self._set_groups(session, ctx, row, [group for group in groups if group])
         row.allowed_address_pairs = pv.address_pairs(values.get("allowed_address_pairs") or [], row.mac_address)
@@ -170,28 +170,6 @@ class Ports:
                 if mac:
                     raise errors.MacAddressInUse(network_id=row.network_id, mac=row.mac_address) from None
         raise errors.MacAddressInUse(network_id=row.network_id, mac=row.mac_address)
-
-    def _default_group_in(self, session, project: str) -> str:
-        """The project's default group, for callers inside their own transaction."""
-        from overcast.network.models import DefaultSecurityGroup
-        from overcast.network.service.default_groups import DESCRIPTION, default_rules
-
-        found = session.scalar(select(DefaultSecurityGroup.security_group_id)
-                               .where(DefaultSecurityGroup.project_id == project))
-        if found or not project:
-            return found or ""
-        begin_write(session)
-        try:
-            with session.begin_nested():
-                group = SecurityGroup(project_id=project, name="default", description=DESCRIPTION)
-                session.add(group)
-                session.flush()
-                session.add(DefaultSecurityGroup(project_id=project, security_group_id=group.id))
-                session.add_all(default_rules(group))
-            return group.id
-        except IntegrityError:
-            return session.scalar(select(DefaultSecurityGroup.security_group_id)
-                                  .where(DefaultSecurityGroup.project_id == project))
 
     # addresses
     def _allocate(self, session, row: Port, fixed_ips, fresh: bool) -> None:
