@@ -158,7 +158,7 @@ class Ipam:
             number = window.pop(random.randrange(len(window)) if collisions else 0)
             address = address_of(number, subnet.ip_version)
             if self._claim(session, subnet, port_id, address):
-                self._advance(session, subnet.id, number + 1)
+                self._advance(session, subnet.id, number + 1, subnet.next_ip_key or "")
                 return address
         raise errors.IpAddressGenerationFailure(network_id=subnet.network_id)
 
@@ -189,19 +189,23 @@ class Ipam:
                         yield position
                         position += 1
 
-    def _advance(self, session, subnet_id: str, number: int) -> None:
-        """Move the subnet's cursor: once this transaction commits, or right away on SQLite,
-        whose writers take turns anyway (this one holds the lock), saving a transaction."""
+    def _advance(self, session, subnet_id: str, number: int, seen: str) -> None:
+        """Move the subnet's cursor (``seen`` is where it was when read): once this
+        transaction commits, or right away on SQLite, whose writers take turns anyway (this
+        one holds the lock), saving a transaction."""
+        key = f"{number:032x}"
         if session.get_bind().dialect.name == "sqlite":
-            session.execute(update(Subnet).where(Subnet.id == subnet_id).values(next_ip_key=f"{number:032x}"))
+            session.execute(update(Subnet).where(Subnet.id == subnet_id).values(next_ip_key=key))
             return
         cursors = session.info.setdefault(CURSORS, {})
         if not session.info.get("ipam_listening"):
             session.info["ipam_listening"] = True
             event.listen(session, "after_commit", self._save_cursors)
-        cursors[subnet_id] = max(number, cursors.get(subnet_id, 0))
+        cursors[subnet_id] = (key, cursors.get(subnet_id, (key, seen))[1])
 
     def _save_cursors(self, session) -> None:
+        """Write the cursors after the commit. Racing writers only move a cursor forward,
+        except the one that wrapped around, and only if no one moved it meanwhile."""
         if session.get_nested_transaction() is not None:
             return  # a savepoint released, not the transaction committed
         cursors = session.info.pop(CURSORS, None) or {}
@@ -209,7 +213,8 @@ class Ipam:
             return
         try:
             with self.db.session() as own:
-                for subnet_id, number in sorted(cursors.items()):
-                    own.execute(update(Subnet).where(Subnet.id == subnet_id).values(next_ip_key=f"{number:032x}"))
+                for subnet_id, (key, seen) in sorted(cursors.items()):
+                    moved = Subnet.next_ip_key < key if key > seen else Subnet.next_ip_key == seen
+                    own.execute(update(Subnet).where(Subnet.id == subnet_id, moved).values(next_ip_key=key))
         except Exception:  # a hint only: the next allocation scans a little further
             log.warning("could not save the IPAM cursor of subnets %s", sorted(cursors), exc_info=True)

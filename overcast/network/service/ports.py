@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from overcast.network import errors
-from overcast.network.models import FloatingIP, Network, Port, PortSecurityGroup, Router, SecurityGroup
+from overcast.network.models import FloatingIP, IPAllocation, Network, Port, PortSecurityGroup, Router, SecurityGroup
 from overcast.network.service import port_values as pv
 from overcast.network.service.default_groups import ensure_default
 from overcast.network.service.ipam import begin_write, is_auto_address
@@ -84,10 +84,25 @@ class Ports:
         for name in ("id", "name", "network_id", "device_id", "device_owner", "mac_address", "status"):
             if name in filters:
                 query = query.where(getattr(Port, name).in_(filters[name]))
+        narrowed = self._by_address(filters.get("fixed_ips") or [])
+        if narrowed is not None:
+            query = query.where(Port.id.in_(narrowed))
         if "project_id" in filters or "tenant_id" in filters:
             query = query.where(Port.project_id.in_(filters.get("project_id", []) + filters.get("tenant_id", [])))
         with self.db.session() as session:
             return self._dicts(session, list(session.scalars(query.order_by(Port.created_at, Port.id))))
+
+    @staticmethod
+    def _by_address(wanted: list[str]):
+        """Port ids having one of the ``fixed_ips=ip_address=..``/``subnet_id=..`` filters, in SQL
+        (the listing applies every filter again; substrings are left to it)."""
+        conditions = []
+        for value in wanted:
+            key, _, text = value.partition("=")
+            if key not in ("ip_address", "subnet_id"):
+                return None
+            conditions.append(getattr(IPAllocation, key) == text)
+        return select(IPAllocation.port_id).where(or_(*conditions)) if conditions else None
 
     def list_by_device(self, device_id: str) -> list[dict]:
         """Every port of ``device_id`` (a server, router or DHCP agent), any project."""

@@ -150,3 +150,12 @@ def test_network_delete_takes_dhcp_ports_and_addresses(network, net):
     network.networks.delete(CTX, net["id"])
     with network.db.session() as session:
         assert session.query(Port).count() == 0 and session.query(IPAllocation).count() == 0
+
+
+def test_list_narrows_by_fixed_ip_in_sql(network, net):
+    first, second = network.ports.create(CTX, [{"network_id": net["id"]}, {"network_id": net["id"]}])
+    address = second["fixed_ips"][0]["ip_address"]
+    assert [p["id"] for p in network.ports.list(CTX, {"fixed_ips": [f"ip_address={address}"]})] == [second["id"]]
+    by_subnet = network.ports.list(CTX, {"fixed_ips": [f"subnet_id={net['subnet']['id']}"]})
+    assert {p["id"] for p in by_subnet} == {first["id"], second["id"]}
+    assert len(network.ports.list(CTX, {"fixed_ips": ["ip_address_substr=10.0"]})) == 2  # left to the listing
