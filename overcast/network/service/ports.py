@@ -335,9 +335,12 @@ class Ports:
                 keep.append(match)
             else:
                 add.append((subnet, address))
+        router_port = row.device_owner in ROUTER_OWNERS
         for ip in current:
-            if ip not in keep:
-                self.ipam.release_address(session, ip["subnet_id"], ip["ip_address"])
+            subnet = subnets.get(ip["subnet_id"])
+            if ip in keep or (subnet is not None and is_auto_address(subnet) and not router_port):
+                continue  # SLAAC addresses stay with a port until its subnet goes (Neutron's rule)
+            self.ipam.release_address(session, ip["subnet_id"], ip["ip_address"])
         session.flush()
         for subnet, address in add:
             self.ipam.allocate(session, subnet, row.id, address, row.mac_address)

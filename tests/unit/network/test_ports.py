@@ -159,3 +159,14 @@ def test_list_narrows_by_fixed_ip_in_sql(network, net):
     by_subnet = network.ports.list(CTX, {"fixed_ips": [f"subnet_id={net['subnet']['id']}"]})
     assert {p["id"] for p in by_subnet} == {first["id"], second["id"]}
     assert len(network.ports.list(CTX, {"fixed_ips": ["ip_address_substr=10.0"]})) == 2  # left to the listing
+
+
+def test_updating_fixed_ips_keeps_slaac_addresses(network, net):
+    slaac = network.subnets.create(CTX, [{"network_id": net["id"], "ip_version": 6, "cidr": "2001:db8:7::/64",
+                                          "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac",
+                                          "project_id": CTX.project_id}])[0]
+    (port,) = network.ports.create(CTX, [{"network_id": net["id"]}])
+    assert {ip["subnet_id"] for ip in port["fixed_ips"]} == {net["subnet"]["id"], slaac["id"]}
+    updated = network.ports.update(CTX, port["id"], {"fixed_ips": [{"ip_address": "10.0.0.50"}]})
+    assert sorted(ip["ip_address"] for ip in updated["fixed_ips"]) == sorted(
+        ["10.0.0.50", next(ip["ip_address"] for ip in port["fixed_ips"] if ip["subnet_id"] == slaac["id"])])
