@@ -64,8 +64,8 @@ class Ports:
 
     def _dicts(self, session, rows: list[Port]) -> list[dict]:
         network_ids = sorted({row.network_id for row in rows})
-        owners = dict(session.execute(select(Network.id, Network.project_id).where(Network.id.in_(network_ids))).all()) \
-            if network_ids else {}
+        query = select(Network.id, Network.project_id).where(Network.id.in_(network_ids))
+        owners = dict(session.execute(query).all()) if network_ids else {}
         return pv.port_dicts(session, rows, owners)
 
     def find_row(self, session, ctx, port_id: str) -> Port:

@@ -51,7 +51,8 @@ def test_create_in_and_delete_in_follow_the_callers_transaction(network, net):
             raise RuntimeError("the caller fails later")
     with network.db.session() as session:
         assert session.query(Port).count() == 0 and session.query(IPAllocation).count() == 0
-        row = network.ports.create_in(session, ADMIN, {"network_id": net["id"], "device_owner": "network:router_gateway"})
+        row = network.ports.create_in(session, ADMIN, {"network_id": net["id"],
+                                                       "device_owner": "network:router_gateway"})
         port_id = row.id
     with network.db.session() as session:
         gone = network.ports.delete_in(session, port_id)
