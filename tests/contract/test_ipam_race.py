@@ -68,6 +68,7 @@ def test_racing_ports_get_distinct_addresses(network):
     assert len(got) == 12 and len(set(got)) == 12
     again = _port(service, net)["fixed_ips"][0]["ip_address"]  # the cursor moved on, nothing was lost
     assert again not in got
+    assert service.ipam.cursors.flush()
     with service.db.session() as session:  # saved after the commit (in it on SQLite)
         cursor = session.scalar(select(Subnet.next_ip_key))
     assert cursor and int(cursor, 16) > int(ipaddress.ip_address(max(got, key=ipaddress.ip_address)))
