@@ -506,16 +506,150 @@ class TestFakeHypervisorWithoutCapabilities(FakeSpecs, HypervisorDriverContract)
         assert not any(driver.capabilities.as_dict().values())
 
 
-# QemuHypervisor plugs in here once overcast/compute/drivers/qemu/ exists:
-#
-# @pytest.mark.qemu
-# class TestQemuHypervisor(HypervisorDriverContract):
-#     host = socket.gethostname()
-#     driver fixture: QemuHypervisor(state_dir=tmp_path, accel="tcg"), init_host(host),
-#         destroy everything afterwards;
-#     new_spec: the test guest from /work/shared/guest-image (disk.qcow2, 128 MiB, 1 vCPU);
-#     failing_spec: an ImageRef whose path does not exist.
-# (register the "qemu" marker in pyproject.toml alongside rabbitmq/postgres/mariadb.)
+@pytest.fixture(scope="module")
+def test_guest():
+    from tests import testguest
+
+    return testguest.build()
+
+
+@pytest.mark.qemu
+class TestQemuHypervisor(HypervisorDriverContract):
+    """The contract against real QEMU guests (TCG: the test guest boots in seconds).
+    Every spawn starts a real qemu-system-x86_64; destroy must leave no process or file."""
+
+    host = "qemu-contract-host"
+
+    @pytest.fixture
+    def driver(self, tmp_path, test_guest):
+        from overcast.compute.drivers.qemu import QemuHypervisor
+
+        self.guest = test_guest
+        driver = QemuHypervisor(state_dir=tmp_path / "qemu", accel="tcg", soft_reboot_timeout=3)
+        driver.init_host(self.host)
+        yield driver
+        for uuid in driver.list_instances():
+            driver.destroy(uuid)
+        assert list((tmp_path / "qemu" / "instances").iterdir()) == []
+        assert not _qemu_processes(str(tmp_path))
+
+    def new_spec(self, **changes) -> InstanceSpec:
+        uuid = str(uuidlib.uuid4())
+        values = dict(uuid=uuid, name=f"vm-{uuid[:8]}", vcpus=1, memory_mb=128, root_gb=1,
+                      image=ImageRef(id="test-guest", path=str(self.guest / "disk.qcow2"), virtual_size=64 << 20))
+        values.update(changes)
+        return InstanceSpec(**values)
+
+    def failing_spec(self) -> InstanceSpec:
+        return self.new_spec(image=ImageRef(id="missing-image", path="/nonexistent/disk.qcow2"))
+
+    def test_console_output_is_per_instance_and_stable(self, driver):
+        from tests.testguest import wait_for
+
+        a, b = self.spawned(driver), self.spawned(driver)
+        for spec in (a, b):  # a booting guest's console grows: compare quiet ones
+            wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        text = driver.get_console_output(a.uuid)
+        assert "OVERCAST-READY" in text and "OVERCAST-NICS none" in text
+        assert driver.get_console_output(a.uuid) == text
+        assert driver.get_console_output(b.uuid) != text
+        assert driver.get_console_output(a.uuid, max_lines=2) == "".join(text.splitlines(keepends=True)[-2:])
+        driver.power_off(a.uuid, timeout=0)
+        assert driver.get_console_output(a.uuid) == text
+
+    def test_the_guest_boots_and_stops_cleanly_by_acpi(self, driver):
+        from tests.testguest import wait_for
+
+        spec = self.spawned(driver)
+        wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        driver.power_off(spec.uuid, timeout=30)
+        assert "OVERCAST-POWEROFF" in driver.get_console_output(spec.uuid)
+        driver.power_on(spec.uuid)
+        text = wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+        assert text.count("OVERCAST-INIT-START") == 2
+
+    def test_hard_reboot_resets_the_same_process(self, driver):
+        from tests.testguest import wait_for
+
+        spec = self.spawned(driver)
+        wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 1")
+        driver.reboot(spec.uuid, hard=True)
+        wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+
+    def test_a_guest_is_adopted_by_a_new_driver(self, driver, tmp_path):
+        from overcast.compute.drivers.qemu import QemuHypervisor
+
+        running, stopped = self.spawned(driver), self.spawned(driver)
+        driver.power_off(stopped.uuid, timeout=0)
+        again = QemuHypervisor(state_dir=tmp_path / "qemu", accel="tcg")
+        again.init_host(self.host)
+        assert set(again.list_instances()) == {running.uuid, stopped.uuid}
+        assert again.get_info(running.uuid).power_state == ps.RUNNING
+        assert again.get_info(stopped.uuid).power_state == ps.SHUTDOWN
+        assert len(_qemu_processes(str(tmp_path))) == 1
+
+    def test_qemu_dying_leaves_the_instance_shut_down(self, driver, tmp_path):
+        import os
+        import signal
+
+        spec = self.spawned(driver)
+        (pid,) = _qemu_processes(str(tmp_path))
+        os.kill(pid, signal.SIGKILL)
+        from tests.testguest import wait_for
+
+        wait_for(lambda: str(driver.get_info(spec.uuid).power_state), str(ps.SHUTDOWN), timeout=10)
+        driver.power_on(spec.uuid)
+        assert driver.get_info(spec.uuid).power_state == ps.RUNNING
+
+    def test_spawn_without_vifs_has_no_nic_and_a_missing_tap_fails(self, driver):
+        spec = self.spawned(driver)
+        with pytest.raises(InstanceBuildFailed, match="tap"):
+            driver.spawn(self.new_spec(vifs=[vif()]))
+        assert driver.list_instances() == [spec.uuid]
+
+    def test_an_image_that_is_not_a_disk_fails_with_a_reason(self, driver, tmp_path):
+        junk = tmp_path / "junk.img"
+        junk.write_bytes(b"this is not a disk image\n" * 100)
+        with pytest.raises(InstanceBuildFailed, match="not a bootable disk"):
+            driver.spawn(self.new_spec(image=ImageRef(id="junk", path=str(junk), disk_format="raw")))
+        assert driver.list_instances() == []
+
+    def test_a_flavor_smaller_than_the_image_fails(self, driver):
+        with pytest.raises(InstanceBuildFailed, match="too small"):
+            driver.spawn(self.new_spec(root_gb=1, image=ImageRef(id="big", path=str(_big_image(self.guest)))))
+
+    def test_the_accelerator_is_reported(self, driver):
+        assert driver.host_resources().cpu_info["accelerator"] == "tcg"
+
+
+def _big_image(guest):
+    """A 2 GiB (virtual) qcow2 image, for a 1 GiB flavor."""
+    import subprocess
+
+    path = guest.parent / "big-2g.qcow2"
+    if not path.exists():
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), "2G"], check=True)
+    return path
+
+
+def _qemu_processes(marker: str) -> list[int]:
+    """Pids of qemu-system processes whose command line mentions ``marker``."""
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read()
+            with open(f"/proc/{entry}/stat") as handle:
+                zombie = handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            continue
+        if cmdline.startswith(b"qemu-system") and marker.encode() in cmdline and not zombie:
+            found.append(int(entry))
+    return found
 
 
 class _Minimal(HypervisorDriver):
