@@ -24,6 +24,7 @@ from overcast.compute.drivers.errors import (DeviceBusy, DriverCapabilityError, 
                                              InstanceInvalidState, InstanceNotFound, InstanceRebootFailed,
                                              ResizeError)
 from overcast.compute.drivers.fake import FakeHypervisor
+import testguest  # noqa: E402  (tests/ is on sys.path: tests/conftest.py)
 
 GiB = 1 << 30
 
@@ -508,8 +509,6 @@ class TestFakeHypervisorWithoutCapabilities(FakeSpecs, HypervisorDriverContract)
 
 @pytest.fixture(scope="module")
 def test_guest():
-    from tests import testguest
-
     return testguest.build()
 
 
@@ -544,11 +543,9 @@ class TestQemuHypervisor(HypervisorDriverContract):
         return self.new_spec(image=ImageRef(id="missing-image", path="/nonexistent/disk.qcow2"))
 
     def test_console_output_is_per_instance_and_stable(self, driver):
-        from tests.testguest import wait_for
-
         a, b = self.spawned(driver), self.spawned(driver)
         for spec in (a, b):  # a booting guest's console grows: compare quiet ones
-            wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+            testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
         text = driver.get_console_output(a.uuid)
         assert "OVERCAST-READY" in text and "OVERCAST-NICS none" in text
         assert driver.get_console_output(a.uuid) == text
@@ -558,23 +555,19 @@ class TestQemuHypervisor(HypervisorDriverContract):
         assert driver.get_console_output(a.uuid) == text
 
     def test_the_guest_boots_and_stops_cleanly_by_acpi(self, driver):
-        from tests.testguest import wait_for
-
         spec = self.spawned(driver)
-        wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
         driver.power_off(spec.uuid, timeout=30)
         assert "OVERCAST-POWEROFF" in driver.get_console_output(spec.uuid)
         driver.power_on(spec.uuid)
-        text = wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+        text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
         assert text.count("OVERCAST-INIT-START") == 2
 
     def test_hard_reboot_resets_the_same_process(self, driver):
-        from tests.testguest import wait_for
-
         spec = self.spawned(driver)
-        wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 1")
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 1")
         driver.reboot(spec.uuid, hard=True)
-        wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
 
     def test_a_guest_is_adopted_by_a_new_driver(self, driver, tmp_path):
         from overcast.compute.drivers.qemu import QemuHypervisor
@@ -595,9 +588,7 @@ class TestQemuHypervisor(HypervisorDriverContract):
         spec = self.spawned(driver)
         (pid,) = _qemu_processes(str(tmp_path))
         os.kill(pid, signal.SIGKILL)
-        from tests.testguest import wait_for
-
-        wait_for(lambda: str(driver.get_info(spec.uuid).power_state), str(ps.SHUTDOWN), timeout=10)
+        testguest.wait_for(lambda: str(driver.get_info(spec.uuid).power_state), str(ps.SHUTDOWN), timeout=10)
         driver.power_on(spec.uuid)
         assert driver.get_info(spec.uuid).power_state == ps.RUNNING
 
