@@ -209,6 +209,8 @@ mark() { echo "OVERCAST-$*"; }
 # busybox 1.35's "wget -T" crashes when the connection fails: bound it with timeout
 get() { timeout 5 wget -q -O - "$1" 2>/dev/null; }
 mark "INIT-START uptime=$(cut -d' ' -f1 /proc/uptime)"
+# the first "KEY": "value" of a JSON document on stdin (the top level comes first)
+field() { grep -o "\"$1\": *\"[^\"]*\"" | head -1 | sed 's/.*: *"\(.*\)"/\1/'; }
 
 MD=http://169.254.169.254 NET=dhcp TRIES=10
 for arg in $(cat /proc/cmdline); do
@@ -246,7 +248,7 @@ fi
 cd_dev=$(findfs LABEL=config-2 2>/dev/null || findfs LABEL=CONFIG-2 2>/dev/null || true)
 if [ -n "$cd_dev" ] && mkdir -p /mnt/config && mount -o ro "$cd_dev" /mnt/config 2>/dev/null; then
     md=/mnt/config/openstack/latest/meta_data.json
-    mark "CONFIGDRIVE uuid=$(sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p' "$md" | head -1) name=$(sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' "$md" | head -1)"
+    mark "CONFIGDRIVE uuid=$(field uuid < "$md") name=$(field name < "$md")"
     [ -f /mnt/config/openstack/latest/user_data ] && cp /mnt/config/openstack/latest/user_data /run/user-data.cd
 fi
 
@@ -271,7 +273,7 @@ if [ "$NET" != none ] && [ -n "$nics" ]; then
         mark "METADATA instance-id=$iid"
         echo "$iid" > /run/instance-id
         h=$(get "$MD/latest/meta-data/hostname") && [ -n "$h" ] && { hostname "${h%%.*}"; mark "METADATA hostname=$h"; }
-        u=$(get "$MD/openstack/latest/meta_data.json" | sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p' | head -1)
+        u=$(get "$MD/openstack/latest/meta_data.json" | field uuid)
         [ -n "$u" ] && mark "METADATA uuid=$u"
         key=$(get "$MD/latest/meta-data/public-keys/0/openssh-key") && [ -n "$key" ] && mark "PUBKEY $key"
         get "$MD/latest/user-data" > /run/user-data && [ -s /run/user-data ] || rm -f /run/user-data

@@ -609,6 +609,13 @@ class TestQemuHypervisor(HypervisorDriverContract):
         with pytest.raises(InstanceBuildFailed, match="too small"):
             driver.spawn(self.new_spec(root_gb=1, image=ImageRef(id="big", path=str(_big_image(self.guest)))))
 
+    def test_a_config_drive_carries_metadata_and_user_data(self, driver):
+        spec = self.spawned(driver, config_drive=True, key_data="ssh-ed25519 AAAAC3Nz test@overcast",
+                            user_data=b"#!/bin/sh\necho hello from the config drive\n")
+        text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-UD-EXIT")
+        assert f"OVERCAST-CONFIGDRIVE uuid={spec.uuid} name={spec.name}" in text
+        assert "OVERCAST-UD hello from the config drive" in text
+
     def test_the_accelerator_is_reported(self, driver):
         assert driver.host_resources().cpu_info["accelerator"] == "tcg"
 
