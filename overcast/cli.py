@@ -123,8 +123,9 @@ async def _run_agent(config) -> int:
         loop.add_signal_handler(stop_signal, stop.set)
     try:
         await agent.start()
-        print(f"overcast agent compute on {host}: driver {config.compute.driver}, joined over {bus_name(config)}",
-              flush=True)
+        describe = getattr(agent.driver, "describe", None)
+        print(f"overcast agent compute on {host}: driver {config.compute.driver}"
+              + (f" ({describe()})" if describe else "") + f", joined over {bus_name(config)}", flush=True)
         await stop.wait()
     finally:
         await agent.stop()

@@ -78,6 +78,9 @@ class ComputeService:
         if self.config.compute.agent:
             self.agent = make_agent(self.config, self.bus, self.host)
             await self.agent.start()
+            describe = getattr(self.agent.driver, "describe", None)
+            print(f"  compute    host {self.agent.host} runs guests with the {self.config.compute.driver} driver"
+                  + (f": {describe()}" if describe else ""), flush=True)
 
     async def stop(self) -> None:
         import asyncio

@@ -155,6 +155,10 @@ class QemuHypervisor(HypervisorDriver):
         for leftover in self.images.root.glob("*.part"):
             leftover.unlink(missing_ok=True)
 
+    def describe(self) -> str:
+        """One line for people: the QEMU version and the accelerator, and why."""
+        return f"QEMU {self.version}, accelerator {self.accel} ({self.accel_reason})"
+
     def host_resources(self) -> HostResources:
         specs, running = [], 0
         for uuid in self.list_instances():

@@ -18,6 +18,10 @@ from ..base import InstanceSpec
 from .layout import InstancePaths
 
 KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
+#: TCG keeps translated code in a buffer (QEMU 7 sizes it to 1 GiB and it fills over
+#: time, and all of it stays resident); 16 MiB boots the test guest as fast as 1 GiB
+#: (8 MiB is twice as slow) and keeps QEMU's own memory per guest near 45 MB
+ACCEL_OPTIONS = {"tcg": "tcg,tb-size=16"}
 
 
 class ProcessError(Exception):
@@ -31,7 +35,7 @@ def tap_exists(devname: str) -> bool:
 def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, root_format: str = "qcow2") -> list[str]:
     """The command line for ``spec``; the disks it names must exist (see the driver)."""
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
-            "-machine", "pc", "-accel", accel, "-cpu", "host" if accel == "kvm" else "max",
+            "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
             "-m", str(spec.memory_mb), "-smp", str(max(1, spec.vcpus)),
             "-nodefaults", "-no-user-config", "-display", "none",
             "-chardev", f"file,id=console,path={paths.console},append=on", "-serial", "chardev:console",
