@@ -616,6 +616,19 @@ class TestQemuHypervisor(HypervisorDriverContract):
         assert f"OVERCAST-CONFIGDRIVE uuid={spec.uuid} name={spec.name}" in text
         assert "OVERCAST-UD hello from the config drive" in text
 
+    def test_suspend_keeps_the_guest_in_a_file_and_resume_continues_it(self, driver, tmp_path):
+        ticker = b"#!/bin/sh\nn=0; while true; do n=$((n+1)); echo tick-$n; sleep 1; done\n"
+        spec = self.spawned(driver, config_drive=True, user_data=ticker)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-UD tick-2")
+        driver.suspend(spec.uuid)
+        assert not _qemu_processes(str(tmp_path))
+        assert driver.host_resources().running_vms == 0
+        before = driver.get_console_output(spec.uuid)
+        driver.resume(spec.uuid)
+        last = max(int(line.rsplit("-", 1)[1]) for line in before.splitlines() if "OVERCAST-UD tick-" in line)
+        text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), f"OVERCAST-UD tick-{last + 2}")
+        assert text.count("OVERCAST-INIT-START") == 1  # the same boot, not a new one
+
     def test_the_accelerator_is_reported(self, driver):
         assert driver.host_resources().cpu_info["accelerator"] == "tcg"
 

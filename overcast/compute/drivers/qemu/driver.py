@@ -22,7 +22,7 @@ from overcast.compute import power_state as ps
 from ..base import Capabilities, HostResources, HypervisorDriver, InstanceInfo, InstanceSpec, SnapshotInfo, WriteTo
 from ..errors import (HypervisorError, InstanceBuildFailed, InstanceExists, InstanceInvalidState, InstanceNotFound,
                       InstanceRebootFailed)
-from . import disks, host, process
+from . import disks, host, process, suspend
 from .layout import InstancePaths, run_dir_for, spec_from_json, spec_to_json
 from .qmp import QMPError, QMPSession
 
@@ -38,8 +38,8 @@ STATUS = {"running": ps.RUNNING, "paused": ps.PAUSED, "debug": ps.PAUSED, "inmig
 
 class QemuHypervisor(HypervisorDriver):
     name = "qemu"
-    capabilities = Capabilities(supports_pause=True, supports_snapshot=True, supports_console_output=True,
-                                supports_shelve=True)
+    capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True,
+                                supports_console_output=True, supports_shelve=True)
 
     def __init__(self, *, state_dir: str | Path | None = None, accel: str = "auto",
                  binary: str = "qemu-system-x86_64", image_fetcher: disks.ImageFetcher | None = None,
@@ -86,7 +86,7 @@ class QemuHypervisor(HypervisorDriver):
 
     def _power(self, paths: InstancePaths) -> int:
         if process.pid_of(paths) is None:
-            return ps.SHUTDOWN
+            return ps.SUSPENDED if paths.saved.exists() else ps.SHUTDOWN
         try:
             status = self._qmp(paths, "query-status")["status"]
         except QMPError:
@@ -97,9 +97,16 @@ class QemuHypervisor(HypervisorDriver):
     def _invalid(self, uuid: str, state: int, action: str):
         return InstanceInvalidState(uuid=uuid, state=ps.name(state), action=action)
 
-    def _start(self, spec: InstanceSpec, paths: InstancePaths) -> None:
+    def _start(self, spec: InstanceSpec, paths: InstancePaths, resume: bool = False) -> None:
+        """Start QEMU; ``resume`` loads the suspended state, else any is forgotten."""
         paths.stopping.unlink(missing_ok=True)
-        process.start(process.argv(self.binary, self.accel, spec, paths), paths)
+        command = process.argv(self.binary, self.accel, spec, paths)
+        if resume:
+            process.start(command + suspend.incoming_args(paths), paths)
+            suspend.wait_resumed(paths)
+        else:
+            paths.saved.unlink(missing_ok=True)
+            process.start(command, paths)
 
     def _quit(self, paths: InstancePaths) -> None:
         """Stop QEMU now: QMP quit (QEMU flushes its disks), then SIGTERM, then SIGKILL."""
@@ -174,8 +181,7 @@ class QemuHypervisor(HypervisorDriver):
             memory_mb_used=sum(s.memory_mb for s in specs), local_gb_used=sum(s.local_gb for s in specs),
             hypervisor_type="QEMU", hypervisor_version=self.version_number, hypervisor_hostname=self.host,
             running_vms=running,
-            cpu_info={"arch": "x86_64", "model": _cpu_model(), "vendor": _cpu_vendor(), "features": [],
-                      "topology": {"sockets": 1, "cores": vcpus, "threads": 1}, "accelerator": self.accel})
+            cpu_info=host.cpu_info(vcpus, self.accel))
 
     def list_instances(self) -> list[str]:
         root = self.state_dir / "instances"
@@ -257,6 +263,7 @@ class QemuHypervisor(HypervisorDriver):
         with self._lock(uuid):
             if not self._shutdown(paths, timeout):
                 self._quit(paths)
+            paths.saved.unlink(missing_ok=True)  # a suspended guest stopped: its memory is gone
 
     def power_on(self, uuid: str) -> None:
         spec, paths = self._spec(uuid)
@@ -287,6 +294,34 @@ class QemuHypervisor(HypervisorDriver):
 
     def unpause(self, uuid: str) -> None:
         self._switch(uuid, "unpause", ps.PAUSED, ps.RUNNING, "cont")
+
+    def suspend(self, uuid: str) -> None:
+        _, paths = self._spec(uuid)
+        with self._lock(uuid):
+            state = self._power(paths)
+            if state == ps.SUSPENDED:
+                return
+            if state not in (ps.RUNNING, ps.PAUSED):
+                raise self._invalid(uuid, state, "suspend")
+            try:
+                suspend.save(paths)
+            except QMPError as error:
+                raise HypervisorError(uuid=uuid, reason=f"suspend failed: {error}") from error
+            self._quit(paths)
+
+    def resume(self, uuid: str) -> None:
+        spec, paths = self._spec(uuid)
+        with self._lock(uuid):
+            state = self._power(paths)
+            if state == ps.RUNNING:
+                return
+            if state != ps.SUSPENDED:
+                raise self._invalid(uuid, state, "resume")
+            try:
+                self._start(spec, paths, resume=True)
+            except (QMPError, process.ProcessError) as error:
+                self._quit(paths)
+                raise HypervisorError(uuid=uuid, reason=f"resume failed: {error}") from error
 
     def _switch(self, uuid: str, action: str, source: int, target: int, command: str) -> None:
         _, paths = self._spec(uuid)
@@ -340,25 +375,6 @@ class QemuHypervisor(HypervisorDriver):
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-max_lines:]) if max_lines > 0 else ""
         return text
-
-
-def _cpuinfo(key: str) -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith(key):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
-
-
-def _cpu_model() -> str:
-    return _cpuinfo("model name") or "unknown"
-
-
-def _cpu_vendor() -> str:
-    return _cpuinfo("vendor_id") or "unknown"
 
 
 __all__ = ["QemuHypervisor"]

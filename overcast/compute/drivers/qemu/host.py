@@ -112,3 +112,21 @@ def choose_accel(wanted: str, binary: str, state_dir: Path, version: str) -> tup
         accel = "kvm" if worked else "tcg"
     record.write_text(json.dumps({"key": key, "accel": accel, "why": why}))
     return accel, why
+
+
+def _cpuinfo(key: str) -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def cpu_info(vcpus: int, accel: str) -> dict:
+    """nova's cpu_info for ``os-hypervisors``, plus the accelerator guests run with."""
+    return {"arch": "x86_64", "model": _cpuinfo("model name") or "unknown",
+            "vendor": _cpuinfo("vendor_id") or "unknown", "features": [],
+            "topology": {"sockets": 1, "cores": vcpus, "threads": 1}, "accelerator": accel}

@@ -5,7 +5,8 @@
                                  InstanceSpec it was built from; its presence is what
                                  makes the instance exist), ``disk.qcow2`` (the root
                                  overlay), ``disk.eph0``/``disk.swap``, ``config.iso``,
-                                 ``console.log``, ``qemu.pid``, ``qemu.err``
+                                 ``console.log``, ``qemu.pid``, ``qemu.err``,
+                                 ``memory.state`` (a suspended guest's RAM and devices)
 ``RUN_DIR/<uuid>.qmp``           the QMP socket. Unix socket paths are limited to 107
                                  bytes, so it lives in a short directory named after a
                                  hash of the state directory (stable across restarts).
@@ -47,7 +48,7 @@ class InstancePaths:
     def __getattr__(self, name: str) -> Path:  # spec, disk, eph0, swap, config, console, pid, err
         files = {"spec": "spec.json", "disk": "disk.qcow2", "eph0": "disk.eph0", "swap": "disk.swap",
                  "config": "config.iso", "console": "console.log", "pid": "qemu.pid", "err": "qemu.err",
-                 "stopping": "stopping"}
+                 "stopping": "stopping", "saved": "memory.state"}
         if name in files:
             return self.dir / files[name]
         raise AttributeError(name)
