@@ -2,8 +2,8 @@
 
 The test guest (tools/build-test-guest.sh) is uploaded with `openstack image create`,
 booted with `openstack server create --wait`, watched through `openstack console log
-show`, stopped, started, hard-rebooted, paused, snapshotted (and the snapshot booted) and
-deleted; afterwards no qemu process and no instance file of this cloud may be left.
+show`, stopped, started, hard-rebooted, paused, suspended, snapshotted (and the snapshot
+booted) and deleted; afterwards no qemu process and no instance file of this cloud may be left.
 """
 
 from __future__ import annotations
@@ -109,6 +109,13 @@ def test_a_real_guest_through_its_whole_life(qemu_cloud, qcli):
     assert wait_status(cli, name, "PAUSED")["OS-EXT-STS:power_state"] in (3, "Paused")
     cli.ok("server", "unpause", name)
     wait_status(cli, name, "ACTIVE")
+
+    cli.ok("server", "suspend", name)  # the guest's memory goes to a file, QEMU quits
+    assert wait_status(cli, name, "SUSPENDED")["OS-EXT-STS:power_state"] in (7, "Suspended")
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    cli.ok("server", "resume", name)
+    wait_status(cli, name, "ACTIVE")
+    assert console(cli, name).count("OVERCAST-INIT-START") == 3  # resumed, not booted again
 
     snapshot = random_name("snap")
     cli.ok("server", "image", "create", "--name", snapshot, "--wait", name)
