@@ -629,8 +629,54 @@ class TestQemuHypervisor(HypervisorDriverContract):
         text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), f"OVERCAST-UD tick-{last + 2}")
         assert text.count("OVERCAST-INIT-START") == 1  # the same boot, not a new one
 
+    def test_diagnostics_follow_nova_and_hide_backend_ids(self, driver, tmp_path):
+        # the contract's version plugs a made-up tap, which QEMU cannot open: no NIC here
+        spec = self.spawned(driver, config_drive=True)
+        diagnostics = driver.get_diagnostics(spec.uuid)
+        assert diagnostics["state"] == "running" and diagnostics["config_drive"] is True
+        assert diagnostics["num_cpus"] == spec.vcpus and diagnostics["num_nics"] == 0
+        assert diagnostics["num_disks"] == 2  # root disk and config drive
+        assert diagnostics["memory_details"]["maximum"] == spec.memory_mb
+        assert str(tmp_path) not in repr(diagnostics)
+
+    def test_rescue_boots_the_rescue_image_with_the_disk_second(self, driver):
+        spec = self.spawned(driver)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        driver.rescue(spec.uuid, spec.image)
+        text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-DISKS vda vda1 vdb vdb1")
+        assert text.count("OVERCAST-INIT-START") == 2
+        driver.unrescue(spec.uuid)
+        # its own disk boots again, alone: the last boot's console says so
+        last_boot = lambda: driver.get_console_output(spec.uuid).split("OVERCAST-INIT-START")[3:4] or [""]  # noqa
+        testguest.wait_for(lambda: last_boot()[0], "OVERCAST-DISKS vda vda1 \n")
+
+    def test_resize_grows_the_root_disk_and_revert_shrinks_it_back(self, driver):
+        spec = self.spawned(driver, root_gb=1)
+        disk = driver.state_dir / "instances" / spec.uuid / "disk.qcow2"
+        driver.resize(spec.uuid, dataclasses.replace(spec, root_gb=2, memory_mb=192))
+        assert _virtual_size(disk) == 2 * GiB
+        assert "-m 192" in " ".join(_cmdline(driver, spec.uuid))
+        driver.revert_resize(spec.uuid)
+        assert _virtual_size(disk) == GiB
+        assert "-m 128" in " ".join(_cmdline(driver, spec.uuid))
+
     def test_the_accelerator_is_reported(self, driver):
         assert driver.host_resources().cpu_info["accelerator"] == "tcg"
+
+
+def _virtual_size(path) -> int:
+    import json
+    import subprocess
+
+    done = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout)["virtual-size"]
+
+
+def _cmdline(driver, uuid: str) -> list[str]:
+    (pid,) = _qemu_processes(uuid)
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        return handle.read().decode().split("\0")
 
 
 def _big_image(guest):

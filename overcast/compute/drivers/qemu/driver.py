@@ -1,45 +1,41 @@
 """QemuHypervisor: one ``qemu-system-x86_64`` per instance, driven over QMP.
 
 The class is the HypervisorDriver contract and the order of things; the mechanics live
-beside it: ``process`` (command line, pidfile), ``qmp`` (the monitor), ``disks`` (image
-cache, overlays, snapshots), ``host`` (accelerator, version, capacity), ``layout``
-(where files go). An instance exists while its directory holds ``spec.json``; it runs
-while its QEMU process does. Power off asks the guest first (ACPI), then tells QEMU to
-quit, and signals the process only if QEMU does not answer: never SIGKILL first.
+beside it: ``guest`` (start, power state, careful stop), ``process`` (command line,
+pidfile), ``qmp`` (the monitor), ``disks`` (image cache, overlays, snapshots),
+``suspend``, ``resize``, ``configdrive``, ``host`` (accelerator, version, capacity),
+``layout`` (where files go). An instance exists while its directory holds ``spec.json``;
+it runs while its QEMU process does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
-import signal
 import threading
-import time
 from pathlib import Path
 
 from overcast.compute import power_state as ps
 
-from ..base import Capabilities, HostResources, HypervisorDriver, InstanceInfo, InstanceSpec, SnapshotInfo, WriteTo
+from ..base import (Capabilities, HostResources, HypervisorDriver, ImageRef, InstanceInfo, InstanceSpec, SnapshotInfo,
+                    WriteTo)
 from ..errors import (HypervisorError, InstanceBuildFailed, InstanceExists, InstanceInvalidState, InstanceNotFound,
-                      InstanceRebootFailed)
-from . import disks, host, process, suspend
-from .layout import InstancePaths, run_dir_for, spec_from_json, spec_to_json
-from .qmp import QMPError, QMPSession
+                      InstanceRebootFailed, ResizeError)
+from . import disks, host, process, resize, suspend
+from .guest import Guest
+from .layout import InstancePaths, run_dir_for, spec_to_json
+from .qmp import QMPError
 
 MiB = 1 << 20
 CONSOLE_TAIL = 1 << 20  # bytes of the console log served at most
-QUIT_SECONDS = 10.0
-#: QMP query-status -> power state (anything else: NOSTATE)
-STATUS = {"running": ps.RUNNING, "paused": ps.PAUSED, "debug": ps.PAUSED, "inmigrate": ps.PAUSED,
-          "postmigrate": ps.PAUSED, "finish-migrate": ps.PAUSED, "prelaunch": ps.PAUSED, "restore-vm": ps.PAUSED,
-          "save-vm": ps.PAUSED, "suspended": ps.SUSPENDED, "shutdown": ps.SHUTDOWN, "guest-panicked": ps.CRASHED,
-          "internal-error": ps.CRASHED, "io-error": ps.CRASHED, "watchdog": ps.CRASHED}
 
 
 class QemuHypervisor(HypervisorDriver):
     name = "qemu"
     capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True,
-                                supports_console_output=True, supports_shelve=True)
+                                supports_resize=True, supports_console_output=True, supports_rescue=True,
+                                supports_shelve=True, supports_diagnostics=True)
 
     def __init__(self, *, state_dir: str | Path | None = None, accel: str = "auto",
                  binary: str = "qemu-system-x86_64", image_fetcher: disks.ImageFetcher | None = None,
@@ -61,92 +57,31 @@ class QemuHypervisor(HypervisorDriver):
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _paths(self, uuid: str) -> InstancePaths:
+    def _guest(self, uuid: str, must_exist: bool = True) -> Guest:
         if not uuid or "/" in uuid or uuid in (".", ".."):
             raise InstanceNotFound(uuid=uuid)
-        return InstancePaths.of(self.state_dir, self.run_dir, uuid)
+        guest = Guest(InstancePaths.of(self.state_dir, self.run_dir, uuid), self.binary, self.accel)
+        if must_exist and not guest.paths.spec.exists():
+            raise InstanceNotFound(uuid=uuid)
+        return guest
 
     def _lock(self, uuid: str) -> threading.RLock:
         with self._guard:
             return self._locks.setdefault(uuid, threading.RLock())
 
-    def _spec(self, uuid: str) -> tuple[InstanceSpec, InstancePaths]:
-        paths = self._paths(uuid)
-        try:
-            return spec_from_json(paths.spec.read_text()), paths
-        except FileNotFoundError:
-            raise InstanceNotFound(uuid=uuid) from None
-
-    def _qmp(self, paths: InstancePaths, *commands: str):
-        with QMPSession(str(paths.qmp)) as session:
-            result = None
-            for command in commands:
-                result = session.execute(command)
-            return result
-
-    def _power(self, paths: InstancePaths) -> int:
-        if process.pid_of(paths) is None:
-            return ps.SUSPENDED if paths.saved.exists() else ps.SHUTDOWN
-        try:
-            status = self._qmp(paths, "query-status")["status"]
-        except QMPError:
-            # QEMU is quitting, or busy: it runs, that much is known
-            return ps.RUNNING if process.pid_of(paths) is not None else ps.SHUTDOWN
-        return STATUS.get(status, ps.NOSTATE)
-
     def _invalid(self, uuid: str, state: int, action: str):
         return InstanceInvalidState(uuid=uuid, state=ps.name(state), action=action)
 
-    def _start(self, spec: InstanceSpec, paths: InstancePaths, resume: bool = False) -> None:
-        """Start QEMU; ``resume`` loads the suspended state, else any is forgotten."""
-        paths.stopping.unlink(missing_ok=True)
-        command = process.argv(self.binary, self.accel, spec, paths)
-        if resume:
-            process.start(command + suspend.incoming_args(paths), paths)
-            suspend.wait_resumed(paths)
-        else:
-            paths.saved.unlink(missing_ok=True)
-            process.start(command, paths)
-
-    def _quit(self, paths: InstancePaths) -> None:
-        """Stop QEMU now: QMP quit (QEMU flushes its disks), then SIGTERM, then SIGKILL."""
-        pid = process.pid_of(paths)
-        if pid is None:
-            return
-        paths.stopping.touch()
-        try:
-            self._qmp(paths, "quit")
-        except QMPError:
-            pass
-        if process.wait_gone(paths, QUIT_SECONDS):
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                return
-            if process.wait_gone(paths, 5):
-                return
-        raise HypervisorError(uuid=paths.dir.name, reason=f"QEMU process {pid} does not stop")
-
-    def _shutdown(self, paths: InstancePaths, timeout: float) -> bool:
-        """Ask the guest to power off (ACPI) and wait up to ``timeout``; True if it did."""
-        if timeout <= 0 or self._power(paths) != ps.RUNNING:
-            return False
-        try:
-            self._qmp(paths, "system_powerdown")
-        except QMPError:
-            return False
-        return process.wait_gone(paths, timeout)
+    def _fail(self, uuid: str, error: Exception, what: str = "") -> HypervisorError:
+        return HypervisorError(uuid=uuid, reason=f"{what}{error}")
 
     # -- host ----------------------------------------------------------------------------
 
     def init_host(self, host_name: str) -> None:
         self.host = host_name
-        if shutil.which(self.binary) is None:
-            raise HypervisorError(uuid="-", reason=f"{self.binary} is not installed (apt-get install qemu-system-x86)")
-        if shutil.which("qemu-img") is None:
-            raise HypervisorError(uuid="-", reason="qemu-img is not installed (apt-get install qemu-utils)")
+        for tool, package in ((self.binary, "qemu-system-x86"), ("qemu-img", "qemu-utils")):
+            if shutil.which(tool) is None:
+                raise HypervisorError(uuid="-", reason=f"{tool} is not installed (apt-get install {package})")
         for directory in (self.state_dir / "instances", self.state_dir / "images", self.run_dir):
             directory.mkdir(parents=True, exist_ok=True)
         self.version, self.version_number = host.qemu_version(self.binary)
@@ -154,11 +89,9 @@ class QemuHypervisor(HypervisorDriver):
                                                           self.version)
         self._totals = host.totals(self.state_dir)
         for directory in (self.state_dir / "instances").iterdir():
-            paths = self._paths(directory.name)
-            if not paths.spec.exists():  # a spawn that never finished: nothing of it may stay
-                self._quit(paths)
-                shutil.rmtree(directory, ignore_errors=True)
-                paths.qmp.unlink(missing_ok=True)
+            guest = self._guest(directory.name, must_exist=False)
+            if not guest.paths.spec.exists():  # a spawn that never finished: nothing of it may stay
+                self._remove(guest)
         for leftover in self.images.root.glob("*.part"):
             leftover.unlink(missing_ok=True)
 
@@ -169,19 +102,21 @@ class QemuHypervisor(HypervisorDriver):
     def host_resources(self) -> HostResources:
         specs, running = [], 0
         for uuid in self.list_instances():
+            guest = self._guest(uuid, must_exist=False)
             try:
-                spec, paths = self._spec(uuid)
-            except InstanceNotFound:
+                specs.append(guest.spec())
+            except FileNotFoundError:
                 continue
-            specs.append(spec)
-            running += process.pid_of(paths) is not None
+            old = resize.old_spec(guest)
+            if old is not None:
+                specs.append(old)
+            running += guest.pid() is not None
         vcpus, memory_mb, local_gb = self._totals
         return HostResources(
             vcpus=vcpus, memory_mb=memory_mb, local_gb=local_gb, vcpus_used=sum(s.vcpus for s in specs),
             memory_mb_used=sum(s.memory_mb for s in specs), local_gb_used=sum(s.local_gb for s in specs),
             hypervisor_type="QEMU", hypervisor_version=self.version_number, hypervisor_hostname=self.host,
-            running_vms=running,
-            cpu_info=host.cpu_info(vcpus, self.accel))
+            running_vms=running, cpu_info=host.cpu_info(vcpus, self.accel))
 
     def list_instances(self) -> list[str]:
         root = self.state_dir / "instances"
@@ -192,24 +127,21 @@ class QemuHypervisor(HypervisorDriver):
     # -- lifecycle -----------------------------------------------------------------------
 
     def spawn(self, spec: InstanceSpec) -> None:
-        paths = self._paths(spec.uuid)
+        guest = self._guest(spec.uuid, must_exist=False)
         with self._lock(spec.uuid):
-            paths.dir.parent.mkdir(parents=True, exist_ok=True)
+            guest.paths.dir.parent.mkdir(parents=True, exist_ok=True)
             try:
-                paths.dir.mkdir()
+                guest.paths.dir.mkdir()
             except FileExistsError:
                 raise InstanceExists(uuid=spec.uuid) from None
             try:
-                self._build(spec, paths)
+                self._build(spec, guest)
             except Exception as error:
-                try:
-                    self._quit(paths)
-                finally:
-                    shutil.rmtree(paths.dir, ignore_errors=True)
-                    paths.qmp.unlink(missing_ok=True)
+                self._remove(guest)
                 raise InstanceBuildFailed(uuid=spec.uuid, reason=str(error)) from error
 
-    def _build(self, spec: InstanceSpec, paths: InstancePaths) -> None:
+    def _build(self, spec: InstanceSpec, guest: Guest) -> None:
+        paths = guest.paths
         if spec.image is None:
             raise disks.DiskError("no image to boot from (booting from a volume needs the block storage service)")
         if spec.block_devices:
@@ -224,70 +156,86 @@ class QemuHypervisor(HypervisorDriver):
             from .configdrive import write_config_drive
 
             write_config_drive(spec, paths.config)
-        self._start(spec, paths)
+        guest.start(spec)
         tmp = paths.spec.with_suffix(".tmp")
         tmp.write_text(spec_to_json(spec))
         os.replace(tmp, paths.spec)
 
+    def _remove(self, guest: Guest) -> None:
+        try:
+            guest.quit()
+        finally:
+            shutil.rmtree(guest.paths.dir, ignore_errors=True)
+            guest.paths.qmp.unlink(missing_ok=True)
+
     def destroy(self, uuid: str, spec: InstanceSpec | None = None) -> None:
         try:
-            paths = self._paths(uuid)
+            guest = self._guest(uuid, must_exist=False)
         except InstanceNotFound:
             return
         with self._lock(uuid):
-            self._quit(paths)
-            shutil.rmtree(paths.dir, ignore_errors=True)
-            paths.qmp.unlink(missing_ok=True)
+            self._remove(guest)
         with self._guard:
             self._locks.pop(uuid, None)
 
     def reboot(self, uuid: str, hard: bool) -> None:
-        spec, paths = self._spec(uuid)
+        guest = self._guest(uuid)
         with self._lock(uuid):
             try:
-                state = self._power(paths)
-                if state in (ps.SHUTDOWN, ps.CRASHED) and process.pid_of(paths) is not None:
-                    self._quit(paths)  # QEMU alive with a dead guest: start afresh
-                if process.pid_of(paths) is None:
-                    self._start(spec, paths)
+                state = guest.power()
+                if state in (ps.SHUTDOWN, ps.CRASHED) and guest.pid() is not None:
+                    guest.quit()  # QEMU alive with a dead guest: start afresh
+                if guest.pid() is None:
+                    guest.start(guest.spec())
                     return
-                if not hard and state == ps.RUNNING and self._shutdown(paths, self.soft_reboot_timeout):
-                    self._start(spec, paths)
+                if not hard and state == ps.RUNNING and guest.shutdown(self.soft_reboot_timeout):
+                    guest.start(guest.spec())
                     return
-                self._qmp(paths, "system_reset", "cont")
+                guest.qmp("system_reset", "cont")
             except (QMPError, process.ProcessError) as error:
                 raise InstanceRebootFailed(uuid=uuid, reason=str(error)) from error
 
     def power_off(self, uuid: str, timeout: float = 60) -> None:
-        _, paths = self._spec(uuid)
+        guest = self._guest(uuid)
         with self._lock(uuid):
-            if not self._shutdown(paths, timeout):
-                self._quit(paths)
-            paths.saved.unlink(missing_ok=True)  # a suspended guest stopped: its memory is gone
+            guest.stop(timeout)
+            guest.paths.saved.unlink(missing_ok=True)  # a suspended guest stopped: its memory is gone
 
     def power_on(self, uuid: str) -> None:
-        spec, paths = self._spec(uuid)
+        guest = self._guest(uuid)
         with self._lock(uuid):
-            state = self._power(paths)
+            state = guest.power()
             if state == ps.RUNNING:
                 return
             if state in (ps.PAUSED, ps.SUSPENDED):
                 raise self._invalid(uuid, state, "power_on")
-            self._quit(paths)
+            guest.quit()
             try:
-                self._start(spec, paths)
+                guest.start(guest.spec())
             except process.ProcessError as error:
-                raise HypervisorError(uuid=uuid, reason=str(error)) from error
+                raise self._fail(uuid, error) from error
 
     def get_info(self, uuid: str) -> InstanceInfo:
-        spec, paths = self._spec(uuid)
+        guest = self._guest(uuid)
         with self._lock(uuid):
-            state = self._power(paths)
-            pid = process.pid_of(paths)
+            spec, state, pid = guest.spec(), guest.power(), guest.pid()
         return InstanceInfo(power_state=state, vcpus=spec.vcpus, memory_mb=spec.memory_mb,
                             cpu_time_ns=process.cpu_time_ns(pid) if pid else 0)
 
-    # -- pause, snapshot, console ------------------------------------------------------------
+    # -- pause, suspend --------------------------------------------------------------------
+
+    def _switch(self, uuid: str, action: str, source: int, target: int, command: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state = guest.power()
+            if state == target:
+                return
+            if state != source:
+                raise self._invalid(uuid, state, action)
+            try:
+                guest.qmp(command)
+            except QMPError as error:
+                raise self._fail(uuid, error) from error
 
     def pause(self, uuid: str) -> None:
         self._switch(uuid, "pause", ps.RUNNING, ps.PAUSED, "stop")
@@ -296,77 +244,133 @@ class QemuHypervisor(HypervisorDriver):
         self._switch(uuid, "unpause", ps.PAUSED, ps.RUNNING, "cont")
 
     def suspend(self, uuid: str) -> None:
-        _, paths = self._spec(uuid)
+        guest = self._guest(uuid)
         with self._lock(uuid):
-            state = self._power(paths)
+            state = guest.power()
             if state == ps.SUSPENDED:
                 return
             if state not in (ps.RUNNING, ps.PAUSED):
                 raise self._invalid(uuid, state, "suspend")
             try:
-                suspend.save(paths)
+                suspend.save(guest.paths)
             except QMPError as error:
-                raise HypervisorError(uuid=uuid, reason=f"suspend failed: {error}") from error
-            self._quit(paths)
+                raise self._fail(uuid, error, "suspend failed: ") from error
+            guest.quit()
 
     def resume(self, uuid: str) -> None:
-        spec, paths = self._spec(uuid)
+        guest = self._guest(uuid)
         with self._lock(uuid):
-            state = self._power(paths)
+            state = guest.power()
             if state == ps.RUNNING:
                 return
             if state != ps.SUSPENDED:
                 raise self._invalid(uuid, state, "resume")
             try:
-                self._start(spec, paths, resume=True)
+                guest.start(guest.spec(), resume=True)
             except (QMPError, process.ProcessError) as error:
-                self._quit(paths)
-                raise HypervisorError(uuid=uuid, reason=f"resume failed: {error}") from error
+                guest.quit()
+                raise self._fail(uuid, error, "resume failed: ") from error
 
-    def _switch(self, uuid: str, action: str, source: int, target: int, command: str) -> None:
-        _, paths = self._spec(uuid)
-        with self._lock(uuid):
-            state = self._power(paths)
-            if state == target:
-                return
-            if state != source:
-                raise self._invalid(uuid, state, action)
-            try:
-                self._qmp(paths, command)
-            except QMPError as error:
-                raise HypervisorError(uuid=uuid, reason=str(error)) from error
+    # -- snapshot, resize, rescue ---------------------------------------------------------------
 
     def snapshot(self, uuid: str, write_to: WriteTo) -> SnapshotInfo:
-        _, paths = self._spec(uuid)
+        guest = self._guest(uuid)
         with self._lock(uuid):
-            resume = self._power(paths) == ps.RUNNING
-            target = Path(write_to) if not callable(write_to) else paths.dir / "snapshot.part"
+            running = guest.power() == ps.RUNNING
+            target = guest.paths.dir / "snapshot.part" if callable(write_to) else Path(write_to)
             try:
-                if resume:
-                    self._qmp(paths, "stop")  # stop drains and flushes the guest's disk
-                size, virtual_size = disks.flatten(paths.disk, target)
+                if running:
+                    guest.qmp("stop")  # stop drains and flushes the guest's disk
+                size, virtual_size = disks.flatten(guest.paths.disk, target)
                 if callable(write_to):
                     with open(target, "rb") as handle:
-                        for chunk in iter(lambda: handle.read(1 << 20), b""):
+                        for chunk in iter(lambda: handle.read(MiB), b""):
                             write_to(chunk)
             except (QMPError, disks.DiskError, OSError) as error:
-                if not callable(write_to):
-                    target.unlink(missing_ok=True)
-                raise HypervisorError(uuid=uuid, reason=f"snapshot failed: {error}") from error
+                target.unlink(missing_ok=True)
+                raise self._fail(uuid, error, "snapshot failed: ") from error
             finally:
                 if callable(write_to):
                     target.unlink(missing_ok=True)
-                if resume:
+                if running:
                     try:
-                        self._qmp(paths, "cont")
+                        guest.qmp("cont")
                     except QMPError:
                         pass
         return SnapshotInfo(disk_format="qcow2", size=size, virtual_size=virtual_size)
 
+    def resize(self, uuid: str, new_spec: InstanceSpec) -> None:
+        if new_spec.uuid != uuid:
+            raise ValueError(f"resize of {uuid} got a spec for {new_spec.uuid}")
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state, old = guest.power(), guest.spec()
+            if resize.pending(guest) or state not in (ps.RUNNING, ps.SHUTDOWN):
+                raise self._invalid(uuid, state, "resize")
+            if new_spec.root_gb < old.root_gb or new_spec.ephemeral_gb < old.ephemeral_gb:
+                raise ResizeError(uuid=uuid, reason="unable to resize disk down")
+            new = dataclasses.replace(new_spec, image=old.image, vifs=old.vifs, block_devices=old.block_devices)
+            guest.stop(self.soft_reboot_timeout)
+            try:
+                resize.keep_and_grow(guest, old, new, state)
+                if state == ps.RUNNING:
+                    guest.start(new)
+            except (disks.DiskError, process.ProcessError, OSError) as error:
+                raise self._fail(uuid, error, "resize failed: ") from error
+
+    def confirm_resize(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            resize.drop(guest)
+
+    def revert_resize(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            if not resize.pending(guest):
+                raise self._invalid(uuid, guest.power(), "revert_resize")
+            guest.quit()
+            try:
+                if resize.restore(guest) == ps.RUNNING:
+                    guest.start(guest.spec())
+            except (disks.DiskError, process.ProcessError, OSError) as error:
+                raise self._fail(uuid, error, "revert failed: ") from error
+
+    def rescue(self, uuid: str, rescue_image: ImageRef) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state = guest.power()
+            if guest.rescued() or state not in (ps.RUNNING, ps.SHUTDOWN):
+                raise self._invalid(uuid, state, "rescue")
+            try:
+                base, base_format, size = self.images.get(rescue_image)
+                guest.paths.rescue_disk.unlink(missing_ok=True)
+                disks.create_overlay(base, base_format, size, guest.paths.rescue_disk, 0)
+                guest.quit()
+                guest.mark_rescued(rescue_image.id)
+                guest.start(guest.spec())
+            except (disks.DiskError, process.ProcessError, OSError) as error:
+                self._unrescue(guest, start=False)
+                raise self._fail(uuid, error, "rescue failed: ") from error
+
+    def unrescue(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            if guest.rescued():
+                self._unrescue(guest, start=True)
+
+    def _unrescue(self, guest: Guest, start: bool) -> None:
+        guest.quit()
+        guest.paths.rescue_marker.unlink(missing_ok=True)
+        guest.paths.rescue_disk.unlink(missing_ok=True)
+        if start:
+            guest.start(guest.spec())
+
+    # -- console, diagnostics -----------------------------------------------------------------
+
     def get_console_output(self, uuid: str, max_lines: int | None = None) -> str:
-        _, paths = self._spec(uuid)
+        guest = self._guest(uuid)
         try:
-            with open(paths.console, "rb") as handle:
+            with open(guest.paths.console, "rb") as handle:
                 handle.seek(max(0, os.fstat(handle.fileno()).st_size - CONSOLE_TAIL))
                 text = handle.read().decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "")
         except FileNotFoundError:
@@ -375,6 +379,11 @@ class QemuHypervisor(HypervisorDriver):
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-max_lines:]) if max_lines > 0 else ""
         return text
+
+    def get_diagnostics(self, uuid: str) -> dict:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            return guest.diagnostics(self.name)
 
 
 __all__ = ["QemuHypervisor"]

@@ -6,7 +6,9 @@
                                  makes the instance exist), ``disk.qcow2`` (the root
                                  overlay), ``disk.eph0``/``disk.swap``, ``config.iso``,
                                  ``console.log``, ``qemu.pid``, ``qemu.err``,
-                                 ``memory.state`` (a suspended guest's RAM and devices)
+                                 ``memory.state`` (a suspended guest's RAM and devices),
+                                 ``rescue.qcow2``/``rescue.json`` while rescued,
+                                 ``*.old`` and ``resize.json`` while a resize is pending
 ``RUN_DIR/<uuid>.qmp``           the QMP socket. Unix socket paths are limited to 107
                                  bytes, so it lives in a short directory named after a
                                  hash of the state directory (stable across restarts).
@@ -48,7 +50,9 @@ class InstancePaths:
     def __getattr__(self, name: str) -> Path:  # spec, disk, eph0, swap, config, console, pid, err
         files = {"spec": "spec.json", "disk": "disk.qcow2", "eph0": "disk.eph0", "swap": "disk.swap",
                  "config": "config.iso", "console": "console.log", "pid": "qemu.pid", "err": "qemu.err",
-                 "stopping": "stopping", "saved": "memory.state"}
+                 "stopping": "stopping", "saved": "memory.state", "rescue_disk": "rescue.qcow2",
+                 "rescue_marker": "rescue.json", "old_spec": "spec.old.json", "old_disk": "disk.qcow2.old",
+                 "old_eph0": "disk.eph0.old", "resize_marker": "resize.json"}
         if name in files:
             return self.dir / files[name]
         raise AttributeError(name)

@@ -32,8 +32,9 @@ def tap_exists(devname: str) -> bool:
     return bool(devname) and "/" not in devname and os.path.exists(f"/sys/class/net/{devname}")
 
 
-def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, root_format: str = "qcow2") -> list[str]:
-    """The command line for ``spec``; the disks it names must exist (see the driver)."""
+def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, rescue: bool = False) -> list[str]:
+    """The command line for ``spec``; the disks it names must exist (see the driver).
+    ``rescue`` boots ``rescue.qcow2`` with the instance's own root disk second."""
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
             "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
             "-m", str(spec.memory_mb), "-smp", str(max(1, spec.vcpus)),
@@ -41,8 +42,11 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, root
             "-chardev", f"file,id=console,path={paths.console},append=on", "-serial", "chardev:console",
             "-chardev", f"socket,id=qmp,path={paths.qmp},server=on,wait=off", "-mon", "chardev=qmp,mode=control",
             "-pidfile", str(paths.pid), "-daemonize",
-            "-drive", f"file={paths.disk},if=none,id=root,format={root_format},cache=writeback,discard=unmap",
+            "-drive", f"file={paths.rescue_disk if rescue else paths.disk},if=none,id=root,format=qcow2,"
+                      "cache=writeback,discard=unmap",
             "-device", "virtio-blk-pci,drive=root,bootindex=0"]
+    if rescue:
+        line += ["-drive", f"file={paths.disk},if=virtio,format=qcow2"]
     if spec.ephemeral_gb:
         line += ["-drive", f"file={paths.eph0},if=virtio,format=qcow2"]
     if spec.swap_mb:
@@ -50,7 +54,7 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, root
     if paths.config.exists():
         line += ["-drive", f"file={paths.config},if=ide,media=cdrom,readonly=on,format=raw"]
     image = spec.image
-    if image is not None and image.kernel_path:
+    if image is not None and image.kernel_path and not rescue:
         line += ["-kernel", image.kernel_path, "-append", KERNEL_CMDLINE]
         if image.ramdisk_path:
             line += ["-initrd", image.ramdisk_path]
