@@ -147,3 +147,35 @@ def test_an_image_that_is_not_a_disk_ends_in_error_with_a_reason(qemu_cloud, qcl
     cli.ok("server", "delete", "--wait", name)
     assert list((qemu_cloud.data_dir / "compute" / "qemu" / "instances").iterdir()) == []
     cli.ok("image", "delete", image["id"])
+
+
+def test_resize_and_rescue_through_the_cli(qemu_cloud, qcli):
+    cli = qcli
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    small = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("s"))
+    big = cli.run("flavor", "create", "--ram", "192", "--disk", "2", "--vcpus", "1", random_name("b"))
+    name = random_name("vm")
+    cli.run("server", "create", "--flavor", small["id"], "--image", image["id"], "--wait", name)
+    testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY")
+
+    cli.ok("server", "resize", "--flavor", big["id"], name)
+    wait_status(cli, name, "VERIFY_RESIZE")
+    (pid,) = qemu_pids(str(qemu_cloud.data_dir))
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        assert b"\0-m\x00192\0" in handle.read()
+    cli.ok("server", "resize", "confirm", name)
+    shown = wait_status(cli, name, "ACTIVE")
+    assert big["name"] in str(shown["flavor"])
+
+    cli.ok("server", "rescue", name)
+    wait_status(cli, name, "RESCUE")
+    testguest.wait_for(lambda: console(cli, name), "OVERCAST-DISKS vda vda1 vdb vdb1")
+    cli.ok("server", "unrescue", name)
+    wait_status(cli, name, "ACTIVE")
+
+    cli.ok("server", "delete", "--wait", name)
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    assert list((qemu_cloud.data_dir / "compute" / "qemu" / "instances").iterdir()) == []
+    cli.ok("image", "delete", image["id"])
+    cli.ok("flavor", "delete", small["id"], big["id"])
