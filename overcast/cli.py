@@ -174,6 +174,12 @@ def cmd_manage(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from overcast import doctor
+
+    return doctor.main(_config(args))
+
+
 def cmd_policy_sample(args) -> int:
     from overcast.common.policy import Enforcer
     from overcast.services import SERVICES
@@ -211,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     _common(manage)
     manage.add_argument("action", choices=["db-sync", "bootstrap", "rotate-keys"])
     manage.set_defaults(func=cmd_manage)
+    doctor = commands.add_parser("doctor", help="what this host can do for real guests and networks")
+    _common(doctor)
+    doctor.set_defaults(func=cmd_doctor)
     sample = commands.add_parser("policy-sample", help="print every default policy rule as policy.yaml")
     sample.set_defaults(func=cmd_policy_sample)
     args = parser.parse_args(argv)
