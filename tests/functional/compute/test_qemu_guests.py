@@ -179,3 +179,35 @@ def test_resize_and_rescue_through_the_cli(qemu_cloud, qcli):
     assert list((qemu_cloud.data_dir / "compute" / "qemu" / "instances").iterdir()) == []
     cli.ok("image", "delete", image["id"])
     cli.ok("flavor", "delete", small["id"], big["id"])
+
+
+def test_delete_during_build_leaves_nothing(qemu_cloud, qcli):
+    cli = qcli
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
+    names = [random_name("gone") for _ in range(3)]
+    for name in names:
+        cli.run("server", "create", "--flavor", flavor["id"], "--image", image["id"], name)
+    cli.ok("server", "delete", "--wait", *names)
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    assert list((qemu_cloud.data_dir / "compute" / "qemu" / "instances").iterdir()) == []
+    cli.ok("image", "delete", image["id"])
+    cli.ok("flavor", "delete", flavor["id"])
+
+
+def test_a_flavor_larger_than_the_host_is_not_scheduled(qemu_cloud, qcli):
+    cli = qcli
+    host_ram = cli.run("hypervisor", "stats", "show")["memory_mb"]
+    assert host_ram > 1024  # the host's real RAM, not the fake driver's 64 GB
+    huge = cli.run("flavor", "create", "--ram", str(host_ram * 2), "--disk", "1", "--vcpus", "1", random_name("huge"))
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    name = random_name("huge")
+    assert cli.raw("server", "create", "--flavor", huge["id"], "--image", image["id"], "--wait", name).returncode
+    shown = cli.run("server", "show", name)
+    assert shown["status"] == "ERROR" and "No valid host" in str(shown.get("fault"))
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    cli.ok("server", "delete", "--wait", name)
+    cli.ok("image", "delete", image["id"])
+    cli.ok("flavor", "delete", huge["id"])
