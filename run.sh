@@ -9,11 +9,18 @@ VENV=$ROOT/.venv
 
 need_debian() {
   # Debian packages, installed with apt-get only when missing:
-  # python3 with venv and pip; qemu-utils (qemu-img reads image formats and sizes)
-  local missing=()
+  # python3 with venv and pip; qemu-utils (qemu-img reads image formats and sizes);
+  # qemu-system-x86 (the qemu compute driver); what tools/build-test-guest.sh builds the
+  # test guest with (busybox-static, cpio, fdisk, dosfstools, mtools, syslinux)
+  local missing=() tool
   python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
     || missing+=(python3 python3-venv python3-pip)
-  command -v qemu-img >/dev/null || missing+=(qemu-utils)
+  for tool in qemu-img:qemu-utils qemu-system-x86_64:qemu-system-x86 cpio:cpio sfdisk:fdisk \
+      mkfs.fat:dosfstools mcopy:mtools syslinux:syslinux; do
+    PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+  done
+  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+  [ -r /usr/lib/syslinux/mbr/mbr.bin ] || missing+=(syslinux-common)
   [ ${#missing[@]} -eq 0 ] && return
   if ! command -v apt-get >/dev/null; then
     echo "overcast needs: ${missing[*]}; install them and retry" >&2
@@ -21,7 +28,7 @@ need_debian() {
   fi
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 venv() {

@@ -123,8 +123,9 @@ async def _run_agent(config) -> int:
         loop.add_signal_handler(stop_signal, stop.set)
     try:
         await agent.start()
-        print(f"overcast agent compute on {host}: driver {config.compute.driver}, joined over {bus_name(config)}",
-              flush=True)
+        describe = getattr(agent.driver, "describe", None)
+        print(f"overcast agent compute on {host}: driver {config.compute.driver}"
+              + (f" ({describe()})" if describe else "") + f", joined over {bus_name(config)}", flush=True)
         await stop.wait()
     finally:
         await agent.stop()
@@ -173,6 +174,12 @@ def cmd_manage(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from overcast import doctor
+
+    return doctor.main(_config(args))
+
+
 def cmd_policy_sample(args) -> int:
     from overcast.common.policy import Enforcer
     from overcast.services import SERVICES
@@ -210,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     _common(manage)
     manage.add_argument("action", choices=["db-sync", "bootstrap", "rotate-keys"])
     manage.set_defaults(func=cmd_manage)
+    doctor = commands.add_parser("doctor", help="what this host can do for real guests and networks")
+    _common(doctor)
+    doctor.set_defaults(func=cmd_doctor)
     sample = commands.add_parser("policy-sample", help="print every default policy rule as policy.yaml")
     sample.set_defaults(func=cmd_policy_sample)
     args = parser.parse_args(argv)

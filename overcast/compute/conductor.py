@@ -31,7 +31,7 @@ class Conductor:
         return {"register_host": self.register_host, "report_node": self.report_node,
                 "host_instances": self.host_instances, "build_instances": self.build_instances,
                 "unshelve_instance": self.unshelve_instance, "instance_update": self.instance_update,
-                "upload_image": self.upload_image}
+                "upload_image": self.upload_image, "download_image": self.download_image}
 
     # -- hosts -----------------------------------------------------------------------
 
@@ -186,6 +186,20 @@ class Conductor:
 
         await image.data.upload(ctx, payload["image_id"], chunks(), len(data))
         return {"size": len(data)}
+
+    async def download_image(self, payload: dict) -> dict:
+        """A piece of an image's bytes for an agent's image cache (``offset``, ``length``),
+        with what the image service knows to verify the whole."""
+        ctx = RequestContext(user_id="nova", project_id=None, roles=["admin"])
+        offset, length = int(payload.get("offset", 0)), int(payload.get("length", 4 << 20))
+        image, chunks = await self.compute.image.data.download(ctx, payload["image_id"], offset, length)
+        data = b""
+        if chunks is not None:
+            async for chunk in chunks:
+                data += chunk
+        return {"data": base64.b64encode(data).decode(), "size": image.size, "checksum": image.checksum,
+                "os_hash_algo": image.os_hash_algo, "os_hash_value": image.os_hash_value,
+                "disk_format": image.disk_format, "status": image.status}
 
     async def _notify(self, event: str, row) -> None:
         await notify(self.bus, event, row)

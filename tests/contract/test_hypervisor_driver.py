@@ -24,6 +24,7 @@ from overcast.compute.drivers.errors import (DeviceBusy, DriverCapabilityError, 
                                              InstanceInvalidState, InstanceNotFound, InstanceRebootFailed,
                                              ResizeError)
 from overcast.compute.drivers.fake import FakeHypervisor
+import testguest  # noqa: E402  (tests/ is on sys.path: tests/conftest.py)
 
 GiB = 1 << 30
 
@@ -506,16 +507,206 @@ class TestFakeHypervisorWithoutCapabilities(FakeSpecs, HypervisorDriverContract)
         assert not any(driver.capabilities.as_dict().values())
 
 
-# QemuHypervisor plugs in here once overcast/compute/drivers/qemu/ exists:
-#
-# @pytest.mark.qemu
-# class TestQemuHypervisor(HypervisorDriverContract):
-#     host = socket.gethostname()
-#     driver fixture: QemuHypervisor(state_dir=tmp_path, accel="tcg"), init_host(host),
-#         destroy everything afterwards;
-#     new_spec: the test guest from /work/shared/guest-image (disk.qcow2, 128 MiB, 1 vCPU);
-#     failing_spec: an ImageRef whose path does not exist.
-# (register the "qemu" marker in pyproject.toml alongside rabbitmq/postgres/mariadb.)
+@pytest.fixture(scope="module")
+def test_guest():
+    return testguest.build()
+
+
+@pytest.mark.qemu
+class TestQemuHypervisor(HypervisorDriverContract):
+    """The contract against real QEMU guests (TCG: the test guest boots in seconds).
+    Every spawn starts a real qemu-system-x86_64; destroy must leave no process or file."""
+
+    host = "qemu-contract-host"
+
+    @pytest.fixture
+    def driver(self, tmp_path, test_guest):
+        from overcast.compute.drivers.qemu import QemuHypervisor
+
+        self.guest = test_guest
+        driver = QemuHypervisor(state_dir=tmp_path / "qemu", accel="tcg", soft_reboot_timeout=3)
+        driver.init_host(self.host)
+        yield driver
+        for uuid in driver.list_instances():
+            driver.destroy(uuid)
+        assert list((tmp_path / "qemu" / "instances").iterdir()) == []
+        assert not _qemu_processes(str(tmp_path))
+
+    def new_spec(self, **changes) -> InstanceSpec:
+        uuid = str(uuidlib.uuid4())
+        values = dict(uuid=uuid, name=f"vm-{uuid[:8]}", vcpus=1, memory_mb=128, root_gb=1,
+                      image=ImageRef(id="test-guest", path=str(self.guest / "disk.qcow2"), virtual_size=64 << 20))
+        values.update(changes)
+        return InstanceSpec(**values)
+
+    def failing_spec(self) -> InstanceSpec:
+        return self.new_spec(image=ImageRef(id="missing-image", path="/nonexistent/disk.qcow2"))
+
+    def test_console_output_is_per_instance_and_stable(self, driver):
+        a, b = self.spawned(driver), self.spawned(driver)
+        for spec in (a, b):  # a booting guest's console grows: compare quiet ones
+            testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        text = driver.get_console_output(a.uuid)
+        assert "OVERCAST-READY" in text and "OVERCAST-NICS none" in text
+        assert driver.get_console_output(a.uuid) == text
+        assert driver.get_console_output(b.uuid) != text
+        assert driver.get_console_output(a.uuid, max_lines=2) == "".join(text.splitlines(keepends=True)[-2:])
+        driver.power_off(a.uuid, timeout=0)
+        assert driver.get_console_output(a.uuid) == text
+
+    def test_the_guest_boots_and_stops_cleanly_by_acpi(self, driver):
+        spec = self.spawned(driver)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        driver.power_off(spec.uuid, timeout=30)
+        assert "OVERCAST-POWEROFF" in driver.get_console_output(spec.uuid)
+        driver.power_on(spec.uuid)
+        text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+        assert text.count("OVERCAST-INIT-START") == 2
+
+    def test_hard_reboot_resets_the_same_process(self, driver):
+        spec = self.spawned(driver)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 1")
+        driver.reboot(spec.uuid, hard=True)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+
+    def test_a_guest_is_adopted_by_a_new_driver(self, driver, tmp_path):
+        from overcast.compute.drivers.qemu import QemuHypervisor
+
+        running, stopped = self.spawned(driver), self.spawned(driver)
+        driver.power_off(stopped.uuid, timeout=0)
+        again = QemuHypervisor(state_dir=tmp_path / "qemu", accel="tcg")
+        again.init_host(self.host)
+        assert set(again.list_instances()) == {running.uuid, stopped.uuid}
+        assert again.get_info(running.uuid).power_state == ps.RUNNING
+        assert again.get_info(stopped.uuid).power_state == ps.SHUTDOWN
+        assert len(_qemu_processes(str(tmp_path))) == 1
+
+    def test_qemu_dying_leaves_the_instance_shut_down(self, driver, tmp_path):
+        import os
+        import signal
+
+        spec = self.spawned(driver)
+        (pid,) = _qemu_processes(str(tmp_path))
+        os.kill(pid, signal.SIGKILL)
+        testguest.wait_for(lambda: str(driver.get_info(spec.uuid).power_state), str(ps.SHUTDOWN), timeout=10)
+        driver.power_on(spec.uuid)
+        assert driver.get_info(spec.uuid).power_state == ps.RUNNING
+
+    def test_spawn_without_vifs_has_no_nic_and_a_missing_tap_fails(self, driver):
+        spec = self.spawned(driver)
+        with pytest.raises(InstanceBuildFailed, match="tap"):
+            driver.spawn(self.new_spec(vifs=[vif()]))
+        assert driver.list_instances() == [spec.uuid]
+
+    def test_an_image_that_is_not_a_disk_fails_with_a_reason(self, driver, tmp_path):
+        junk = tmp_path / "junk.img"
+        junk.write_bytes(b"this is not a disk image\n" * 100)
+        with pytest.raises(InstanceBuildFailed, match="not a bootable disk"):
+            driver.spawn(self.new_spec(image=ImageRef(id="junk", path=str(junk), disk_format="raw")))
+        assert driver.list_instances() == []
+
+    def test_a_flavor_smaller_than_the_image_fails(self, driver):
+        with pytest.raises(InstanceBuildFailed, match="too small"):
+            driver.spawn(self.new_spec(root_gb=1, image=ImageRef(id="big", path=str(_big_image(self.guest)))))
+
+    def test_a_config_drive_carries_metadata_and_user_data(self, driver):
+        spec = self.spawned(driver, config_drive=True, key_data="ssh-ed25519 AAAAC3Nz test@overcast",
+                            user_data=b"#!/bin/sh\necho hello from the config drive\n")
+        text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-UD-EXIT")
+        assert f"OVERCAST-CONFIGDRIVE uuid={spec.uuid} name={spec.name}" in text
+        assert "OVERCAST-UD hello from the config drive" in text
+
+    def test_suspend_keeps_the_guest_in_a_file_and_resume_continues_it(self, driver, tmp_path):
+        ticker = b"#!/bin/sh\nn=0; while true; do n=$((n+1)); echo tick-$n; sleep 1; done\n"
+        spec = self.spawned(driver, config_drive=True, user_data=ticker)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-UD tick-2")
+        driver.suspend(spec.uuid)
+        assert not _qemu_processes(str(tmp_path))
+        assert driver.host_resources().running_vms == 0
+        before = driver.get_console_output(spec.uuid)
+        driver.resume(spec.uuid)
+        last = max(int(line.rsplit("-", 1)[1]) for line in before.splitlines() if "OVERCAST-UD tick-" in line)
+        text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), f"OVERCAST-UD tick-{last + 2}")
+        assert text.count("OVERCAST-INIT-START") == 1  # the same boot, not a new one
+
+    def test_diagnostics_follow_nova_and_hide_backend_ids(self, driver, tmp_path):
+        # the contract's version plugs a made-up tap, which QEMU cannot open: no NIC here
+        spec = self.spawned(driver, config_drive=True)
+        diagnostics = driver.get_diagnostics(spec.uuid)
+        assert diagnostics["state"] == "running" and diagnostics["config_drive"] is True
+        assert diagnostics["num_cpus"] == spec.vcpus and diagnostics["num_nics"] == 0
+        assert diagnostics["num_disks"] == 2  # root disk and config drive
+        assert diagnostics["memory_details"]["maximum"] == spec.memory_mb
+        assert str(tmp_path) not in repr(diagnostics)
+
+    def test_rescue_boots_the_rescue_image_with_the_disk_second(self, driver):
+        spec = self.spawned(driver)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        driver.rescue(spec.uuid, spec.image)
+        text = testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-DISKS vda vda1 vdb vdb1")
+        assert text.count("OVERCAST-INIT-START") == 2
+        driver.unrescue(spec.uuid)
+        # its own disk boots again, alone: the last boot's console says so
+        last_boot = lambda: driver.get_console_output(spec.uuid).split("OVERCAST-INIT-START")[3:4] or [""]  # noqa
+        testguest.wait_for(lambda: last_boot()[0], "OVERCAST-DISKS vda vda1 \n")
+
+    def test_resize_grows_the_root_disk_and_revert_shrinks_it_back(self, driver):
+        spec = self.spawned(driver, root_gb=1)
+        disk = driver.state_dir / "instances" / spec.uuid / "disk.qcow2"
+        driver.resize(spec.uuid, dataclasses.replace(spec, root_gb=2, memory_mb=192))
+        assert _virtual_size(disk) == 2 * GiB
+        assert "-m 192" in " ".join(_cmdline(driver, spec.uuid))
+        driver.revert_resize(spec.uuid)
+        assert _virtual_size(disk) == GiB
+        assert "-m 128" in " ".join(_cmdline(driver, spec.uuid))
+
+    def test_the_accelerator_is_reported(self, driver):
+        assert driver.host_resources().cpu_info["accelerator"] == "tcg"
+
+
+def _virtual_size(path) -> int:
+    import json
+    import subprocess
+
+    done = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout)["virtual-size"]
+
+
+def _cmdline(driver, uuid: str) -> list[str]:
+    (pid,) = _qemu_processes(uuid)
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        return handle.read().decode().split("\0")
+
+
+def _big_image(guest):
+    """A 2 GiB (virtual) qcow2 image, for a 1 GiB flavor."""
+    import subprocess
+
+    path = guest.parent / "big-2g.qcow2"
+    if not path.exists():
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), "2G"], check=True)
+    return path
+
+
+def _qemu_processes(marker: str) -> list[int]:
+    """Pids of qemu-system processes whose command line mentions ``marker``."""
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read()
+            with open(f"/proc/{entry}/stat") as handle:
+                zombie = handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            continue
+        if cmdline.startswith(b"qemu-system") and marker.encode() in cmdline and not zombie:
+            found.append(int(entry))
+    return found
 
 
 class _Minimal(HypervisorDriver):

@@ -66,7 +66,7 @@ class ImageConfig:
 @dataclass
 class ComputeConfig:
     quota_key_pairs: int = 100  # keypairs one user may hold, 0-100000
-    driver: str = "fake"  # hypervisor driver of the in-process agent: fake (qemu comes with its issue)
+    driver: str = "fake"  # hypervisor driver of the in-process agent: fake (guests in memory) or qemu (real guests)
     agent: bool = True  # run a compute agent for this host inside the all-in-one process
     host: str = ""  # name the compute agent reports; empty: the machine's hostname
     availability_zone: str = "nova"  # zone of this host's compute agent
@@ -77,6 +77,9 @@ class ComputeConfig:
     fake_vcpus: int = 16  # what the fake driver reports: CPUs, 1-100000
     fake_memory_mb: int = 65536  # RAM in MB, 1-2**40
     fake_local_gb: int = 1000  # disk in GB, 1-2**40
+    qemu_accel: str = "auto"  # qemu driver: auto (KVM if a test boot works, else TCG), kvm or tcg
+    qemu_state_dir: str = ""  # qemu driver: image cache and instance disks; empty: DATA_DIR/compute/qemu
+    qemu_soft_reboot_seconds: int = 60  # qemu driver: wait for an ACPI shutdown before a hard reset, 0-3600
 
 
 @dataclass
@@ -227,6 +230,7 @@ def _check_ranges(config: Config) -> None:
         ("compute", "fake_vcpus", 1, 100000),
         ("compute", "fake_memory_mb", 1, 1 << 40),
         ("compute", "fake_local_gb", 1, 1 << 40),
+        ("compute", "qemu_soft_reboot_seconds", 0, 3600),
         ("network", "default_prefixlen", 8, 30),
         ("volume", "quota_volumes", -1, 2**31),
         ("volume", "quota_snapshots", -1, 2**31),
@@ -237,3 +241,5 @@ def _check_ranges(config: Config) -> None:
         value = getattr(getattr(config, section), name)
         if not low <= value <= high:
             raise ConfigError(f"[{section}] {name}: {value} is outside {low}-{high}")
+    if config.compute.qemu_accel not in ("auto", "kvm", "tcg"):
+        raise ConfigError(f"[compute] qemu_accel: {config.compute.qemu_accel!r} is not auto, kvm or tcg")

@@ -86,6 +86,9 @@ class ComputeService:
         if self.config.compute.agent:
             self.agent = make_agent(self.config, self.bus, self.host)
             await self.agent.start()
+            describe = getattr(self.agent.driver, "describe", None)
+            print(f"  compute    host {self.agent.host} runs guests with the {self.config.compute.driver} driver"
+                  + (f": {describe()}" if describe else ""), flush=True)
 
     async def stop(self) -> None:
         import asyncio
@@ -123,6 +126,14 @@ def make_agent(config: Config, bus, host: str):
     options = {}
     if compute.driver == "fake":
         options = {"vcpus": compute.fake_vcpus, "memory_mb": compute.fake_memory_mb, "local_gb": compute.fake_local_gb}
+    elif compute.driver == "qemu":
+        import asyncio
+
+        from overcast.compute.drivers.qemu.fetch import BusImageFetcher
+
+        options = {"state_dir": compute.qemu_state_dir or str(config.data_path / "compute" / "qemu"),
+                   "accel": compute.qemu_accel, "soft_reboot_timeout": compute.qemu_soft_reboot_seconds,
+                   "image_fetcher": BusImageFetcher(bus, asyncio.get_running_loop())}
     ratios = {"cpu_allocation_ratio": compute.cpu_allocation_ratio, "ram_allocation_ratio": compute.ram_allocation_ratio,
               "disk_allocation_ratio": compute.disk_allocation_ratio,
               "reserved_host_memory_mb": compute.reserved_host_memory_mb}

@@ -1,0 +1,159 @@
+"""Disks: the per-host image cache, the per-instance overlays, snapshots (qemu-img).
+
+An image is fetched once per host into ``images/<id>``: its checksum is verified when
+the image service gave one, ``qemu-img info`` must find a disk without a backing file,
+and any format but qcow2 and raw is converted to qcow2. Each instance boots from a qcow2
+overlay on the cached image, sized to the flavor's root disk, so the cache is never
+written to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Callable
+
+from ..base import ImageRef
+
+GiB = 1 << 30
+#: ``fetcher(image_id, destination)`` writes the image's bytes to ``destination`` and
+#: returns what the image service knows: ``checksum`` (md5), ``os_hash_algo``,
+#: ``os_hash_value``, ``disk_format`` (all optional).
+ImageFetcher = Callable[[str, Path], dict]
+DIRECT_FORMATS = ("qcow2", "raw")
+
+
+class DiskError(Exception):
+    """A disk operation failed; the message says why in words a user can act on."""
+
+
+def qemu_img(*args: str, timeout: float = 600) -> str:
+    try:
+        done = subprocess.run(["qemu-img", *args], capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise DiskError(f"qemu-img {args[0]} failed: {error}") from error
+    if done.returncode != 0:
+        raise DiskError(f"qemu-img {args[0]} failed: {done.stderr.strip() or done.returncode}")
+    return done.stdout
+
+
+def info(path: Path) -> dict:
+    """``qemu-img info`` as a dict; ``-U`` so it also reads a disk a running guest holds."""
+    return json.loads(qemu_img("info", "-U", "--output=json", str(path)))
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _has_boot_sector(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    return len(head) == 512 and head[510:512] == b"\x55\xaa"
+
+
+class ImageCache:
+    def __init__(self, root: Path, fetcher: ImageFetcher | None = None):
+        self.root = root
+        self.fetcher = fetcher
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, image_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(image_id, threading.Lock())
+
+    def get(self, image: ImageRef) -> tuple[Path, str, int]:
+        """The local path, format and virtual size of ``image``, fetching it first if
+        needed. Raises DiskError when it cannot be had or is not a usable disk."""
+        if "/" in image.id or image.id in ("", ".", ".."):
+            raise DiskError(f"bad image id {image.id!r}")
+        with self._lock(image.id):
+            cached = self.root / image.id
+            if not cached.exists():
+                self._fill(image, cached)
+            details = info(cached)
+            return cached, details["format"], int(details["virtual-size"])
+
+    def _fill(self, image: ImageRef, cached: Path) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        part = cached.with_name(cached.name + ".part")
+        try:
+            if image.path and Path(image.path).is_file():
+                shutil.copyfile(image.path, part)
+                known = {"disk_format": image.disk_format}
+            elif self.fetcher is not None:
+                known = self.fetcher(image.id, part) or {}
+            else:
+                raise DiskError(f"image {image.id} is not on this host ({image.path or 'no path'})")
+            self._verify(image.id, part, known)
+            self._settle(image, part, cached, known.get("disk_format"))
+        finally:
+            part.unlink(missing_ok=True)
+            cached.with_name(cached.name + ".converting").unlink(missing_ok=True)
+
+    @staticmethod
+    def _verify(image_id: str, path: Path, known: dict) -> None:
+        if known.get("os_hash_algo") and known.get("os_hash_value"):
+            if _digest(path, known["os_hash_algo"]) != known["os_hash_value"]:
+                raise DiskError(f"image {image_id}: {known['os_hash_algo']} checksum mismatch")
+        elif known.get("checksum") and _digest(path, "md5") != known["checksum"]:
+            raise DiskError(f"image {image_id}: md5 checksum mismatch")
+
+    @staticmethod
+    def _settle(image: ImageRef, part: Path, cached: Path, declared: str | None) -> None:
+        """Check what ``part`` really is and move it (or its qcow2 conversion) into place."""
+        try:
+            details = info(part)
+        except DiskError as error:
+            raise DiskError(f"image {image.id} is not a disk image qemu can read: {error}") from error
+        found = details["format"]
+        if details.get("backing-filename"):
+            raise DiskError(f"image {image.id} has a backing file; only standalone images can boot")
+        if declared in DIRECT_FORMATS and declared != found:
+            raise DiskError(f"image {image.id} is declared {declared} but is {found}")
+        if found == "raw" and not image.kernel_path and declared != "iso" and not _has_boot_sector(part):
+            raise DiskError(f"image {image.id} is not a bootable disk (no boot sector)")
+        if found in DIRECT_FORMATS:
+            os.replace(part, cached)
+            return
+        converting = cached.with_name(cached.name + ".converting")
+        qemu_img("convert", "-f", found, "-O", "qcow2", str(part), str(converting))
+        os.replace(converting, cached)
+
+    def remove_unused(self, in_use: set[str]) -> None:
+        for path in self.root.glob("*"):
+            if path.is_file() and path.name not in in_use and "." not in path.name:
+                path.unlink(missing_ok=True)
+
+
+def create_overlay(base: Path, base_format: str, virtual_size: int, target: Path, root_gb: int) -> int:
+    """A qcow2 overlay on ``base`` of the flavor's root size (the image's size for
+    root_gb 0). Returns the overlay's virtual size. Raises DiskError when the flavor's
+    disk is smaller than the image."""
+    size = root_gb * GiB if root_gb else virtual_size
+    if size < virtual_size:
+        raise DiskError(f"flavor's disk is too small for the image: {root_gb} GiB < "
+                        f"{virtual_size / GiB:.2f} GiB")
+    qemu_img("create", "-q", "-f", "qcow2", "-b", str(base.resolve()), "-F", base_format, str(target), str(size))
+    return size
+
+
+def create_blank(target: Path, size_bytes: int) -> None:
+    """An empty qcow2 disk (ephemeral or swap; the guest formats it)."""
+    qemu_img("create", "-q", "-f", "qcow2", str(target), str(size_bytes))
+
+
+def flatten(disk: Path, target: Path) -> tuple[int, int]:
+    """Copy ``disk`` with its backing chain into a standalone qcow2; (size, virtual size)."""
+    qemu_img("convert", "-U", "-O", "qcow2", str(disk), str(target))
+    return target.stat().st_size, int(info(target)["virtual-size"])

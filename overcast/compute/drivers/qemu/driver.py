@@ -1,0 +1,389 @@
+"""QemuHypervisor: one ``qemu-system-x86_64`` per instance, driven over QMP.
+
+The class is the HypervisorDriver contract and the order of things; the mechanics live
+beside it: ``guest`` (start, power state, careful stop), ``process`` (command line,
+pidfile), ``qmp`` (the monitor), ``disks`` (image cache, overlays, snapshots),
+``suspend``, ``resize``, ``configdrive``, ``host`` (accelerator, version, capacity),
+``layout`` (where files go). An instance exists while its directory holds ``spec.json``;
+it runs while its QEMU process does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import threading
+from pathlib import Path
+
+from overcast.compute import power_state as ps
+
+from ..base import (Capabilities, HostResources, HypervisorDriver, ImageRef, InstanceInfo, InstanceSpec, SnapshotInfo,
+                    WriteTo)
+from ..errors import (HypervisorError, InstanceBuildFailed, InstanceExists, InstanceInvalidState, InstanceNotFound,
+                      InstanceRebootFailed, ResizeError)
+from . import disks, host, process, resize, suspend
+from .guest import Guest
+from .layout import InstancePaths, run_dir_for, spec_to_json
+from .qmp import QMPError
+
+MiB = 1 << 20
+CONSOLE_TAIL = 1 << 20  # bytes of the console log served at most
+
+
+class QemuHypervisor(HypervisorDriver):
+    name = "qemu"
+    capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True,
+                                supports_resize=True, supports_console_output=True, supports_rescue=True,
+                                supports_shelve=True, supports_diagnostics=True)
+
+    def __init__(self, *, state_dir: str | Path | None = None, accel: str = "auto",
+                 binary: str = "qemu-system-x86_64", image_fetcher: disks.ImageFetcher | None = None,
+                 soft_reboot_timeout: float = 60.0):
+        if accel not in ("auto", "kvm", "tcg"):
+            raise ValueError(f"accel must be auto, kvm or tcg, not {accel!r}")
+        self.state_dir = Path(state_dir or "~/.local/share/overcast/qemu").expanduser().resolve()
+        self.wanted_accel = accel
+        self.binary = binary
+        self.soft_reboot_timeout = soft_reboot_timeout
+        self.images = disks.ImageCache(self.state_dir / "images", image_fetcher)
+        self.run_dir = run_dir_for(self.state_dir)
+        self.host = ""
+        self.accel, self.accel_reason = "tcg", "not probed yet"
+        self.version, self.version_number = "", 0
+        self._totals = (1, 1, 1)
+        self._locks: dict[str, threading.RLock] = {}
+        self._guard = threading.Lock()
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _guest(self, uuid: str, must_exist: bool = True) -> Guest:
+        if not uuid or "/" in uuid or uuid in (".", ".."):
+            raise InstanceNotFound(uuid=uuid)
+        guest = Guest(InstancePaths.of(self.state_dir, self.run_dir, uuid), self.binary, self.accel)
+        if must_exist and not guest.paths.spec.exists():
+            raise InstanceNotFound(uuid=uuid)
+        return guest
+
+    def _lock(self, uuid: str) -> threading.RLock:
+        with self._guard:
+            return self._locks.setdefault(uuid, threading.RLock())
+
+    def _invalid(self, uuid: str, state: int, action: str):
+        return InstanceInvalidState(uuid=uuid, state=ps.name(state), action=action)
+
+    def _fail(self, uuid: str, error: Exception, what: str = "") -> HypervisorError:
+        return HypervisorError(uuid=uuid, reason=f"{what}{error}")
+
+    # -- host ----------------------------------------------------------------------------
+
+    def init_host(self, host_name: str) -> None:
+        self.host = host_name
+        for tool, package in ((self.binary, "qemu-system-x86"), ("qemu-img", "qemu-utils")):
+            if shutil.which(tool) is None:
+                raise HypervisorError(uuid="-", reason=f"{tool} is not installed (apt-get install {package})")
+        for directory in (self.state_dir / "instances", self.state_dir / "images", self.run_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        self.version, self.version_number = host.qemu_version(self.binary)
+        self.accel, self.accel_reason = host.choose_accel(self.wanted_accel, self.binary, self.state_dir,
+                                                          self.version)
+        self._totals = host.totals(self.state_dir)
+        for directory in (self.state_dir / "instances").iterdir():
+            guest = self._guest(directory.name, must_exist=False)
+            if not guest.paths.spec.exists():  # a spawn that never finished: nothing of it may stay
+                self._remove(guest)
+        for leftover in self.images.root.glob("*.part"):
+            leftover.unlink(missing_ok=True)
+
+    def describe(self) -> str:
+        """One line for people: the QEMU version and the accelerator, and why."""
+        return f"QEMU {self.version}, accelerator {self.accel} ({self.accel_reason})"
+
+    def host_resources(self) -> HostResources:
+        specs, running = [], 0
+        for uuid in self.list_instances():
+            guest = self._guest(uuid, must_exist=False)
+            try:
+                specs.append(guest.spec())
+            except FileNotFoundError:
+                continue
+            old = resize.old_spec(guest)
+            if old is not None:
+                specs.append(old)
+            running += guest.pid() is not None
+        vcpus, memory_mb, local_gb = self._totals
+        return HostResources(
+            vcpus=vcpus, memory_mb=memory_mb, local_gb=local_gb, vcpus_used=sum(s.vcpus for s in specs),
+            memory_mb_used=sum(s.memory_mb for s in specs), local_gb_used=sum(s.local_gb for s in specs),
+            hypervisor_type="QEMU", hypervisor_version=self.version_number, hypervisor_hostname=self.host,
+            running_vms=running, cpu_info=host.cpu_info(vcpus, self.accel))
+
+    def list_instances(self) -> list[str]:
+        root = self.state_dir / "instances"
+        if not root.is_dir():
+            return []
+        return sorted(path.name for path in root.iterdir() if (path / "spec.json").exists())
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def spawn(self, spec: InstanceSpec) -> None:
+        guest = self._guest(spec.uuid, must_exist=False)
+        with self._lock(spec.uuid):
+            guest.paths.dir.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                guest.paths.dir.mkdir()
+            except FileExistsError:
+                raise InstanceExists(uuid=spec.uuid) from None
+            try:
+                self._build(spec, guest)
+            except Exception as error:
+                self._remove(guest)
+                raise InstanceBuildFailed(uuid=spec.uuid, reason=str(error)) from error
+
+    def _build(self, spec: InstanceSpec, guest: Guest) -> None:
+        paths = guest.paths
+        if spec.image is None:
+            raise disks.DiskError("no image to boot from (booting from a volume needs the block storage service)")
+        if spec.block_devices:
+            raise disks.DiskError("volumes cannot be attached by the qemu driver yet")
+        base, base_format, virtual_size = self.images.get(spec.image)
+        disks.create_overlay(base, base_format, virtual_size, paths.disk, spec.root_gb)
+        if spec.ephemeral_gb:
+            disks.create_blank(paths.eph0, spec.ephemeral_gb << 30)
+        if spec.swap_mb:
+            disks.create_blank(paths.swap, spec.swap_mb * MiB)
+        if spec.config_drive:
+            from .configdrive import write_config_drive
+
+            write_config_drive(spec, paths.config)
+        guest.start(spec)
+        tmp = paths.spec.with_suffix(".tmp")
+        tmp.write_text(spec_to_json(spec))
+        os.replace(tmp, paths.spec)
+
+    def _remove(self, guest: Guest) -> None:
+        try:
+            guest.quit()
+        finally:
+            shutil.rmtree(guest.paths.dir, ignore_errors=True)
+            guest.paths.qmp.unlink(missing_ok=True)
+
+    def destroy(self, uuid: str, spec: InstanceSpec | None = None) -> None:
+        try:
+            guest = self._guest(uuid, must_exist=False)
+        except InstanceNotFound:
+            return
+        with self._lock(uuid):
+            self._remove(guest)
+        with self._guard:
+            self._locks.pop(uuid, None)
+
+    def reboot(self, uuid: str, hard: bool) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            try:
+                state = guest.power()
+                if state in (ps.SHUTDOWN, ps.CRASHED) and guest.pid() is not None:
+                    guest.quit()  # QEMU alive with a dead guest: start afresh
+                if guest.pid() is None:
+                    guest.start(guest.spec())
+                    return
+                if not hard and state == ps.RUNNING and guest.shutdown(self.soft_reboot_timeout):
+                    guest.start(guest.spec())
+                    return
+                guest.qmp("system_reset", "cont")
+            except (QMPError, process.ProcessError) as error:
+                raise InstanceRebootFailed(uuid=uuid, reason=str(error)) from error
+
+    def power_off(self, uuid: str, timeout: float = 60) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            guest.stop(timeout)
+            guest.paths.saved.unlink(missing_ok=True)  # a suspended guest stopped: its memory is gone
+
+    def power_on(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state = guest.power()
+            if state == ps.RUNNING:
+                return
+            if state in (ps.PAUSED, ps.SUSPENDED):
+                raise self._invalid(uuid, state, "power_on")
+            guest.quit()
+            try:
+                guest.start(guest.spec())
+            except process.ProcessError as error:
+                raise self._fail(uuid, error) from error
+
+    def get_info(self, uuid: str) -> InstanceInfo:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            spec, state, pid = guest.spec(), guest.power(), guest.pid()
+        return InstanceInfo(power_state=state, vcpus=spec.vcpus, memory_mb=spec.memory_mb,
+                            cpu_time_ns=process.cpu_time_ns(pid) if pid else 0)
+
+    # -- pause, suspend --------------------------------------------------------------------
+
+    def _switch(self, uuid: str, action: str, source: int, target: int, command: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state = guest.power()
+            if state == target:
+                return
+            if state != source:
+                raise self._invalid(uuid, state, action)
+            try:
+                guest.qmp(command)
+            except QMPError as error:
+                raise self._fail(uuid, error) from error
+
+    def pause(self, uuid: str) -> None:
+        self._switch(uuid, "pause", ps.RUNNING, ps.PAUSED, "stop")
+
+    def unpause(self, uuid: str) -> None:
+        self._switch(uuid, "unpause", ps.PAUSED, ps.RUNNING, "cont")
+
+    def suspend(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state = guest.power()
+            if state == ps.SUSPENDED:
+                return
+            if state not in (ps.RUNNING, ps.PAUSED):
+                raise self._invalid(uuid, state, "suspend")
+            try:
+                suspend.save(guest.paths)
+            except QMPError as error:
+                raise self._fail(uuid, error, "suspend failed: ") from error
+            guest.quit()
+
+    def resume(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state = guest.power()
+            if state == ps.RUNNING:
+                return
+            if state != ps.SUSPENDED:
+                raise self._invalid(uuid, state, "resume")
+            try:
+                guest.start(guest.spec(), resume=True)
+            except (QMPError, process.ProcessError) as error:
+                guest.quit()
+                raise self._fail(uuid, error, "resume failed: ") from error
+
+    # -- snapshot, resize, rescue ---------------------------------------------------------------
+
+    def snapshot(self, uuid: str, write_to: WriteTo) -> SnapshotInfo:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            running = guest.power() == ps.RUNNING
+            target = guest.paths.dir / "snapshot.part" if callable(write_to) else Path(write_to)
+            try:
+                if running:
+                    guest.qmp("stop")  # stop drains and flushes the guest's disk
+                size, virtual_size = disks.flatten(guest.paths.disk, target)
+                if callable(write_to):
+                    with open(target, "rb") as handle:
+                        for chunk in iter(lambda: handle.read(MiB), b""):
+                            write_to(chunk)
+            except (QMPError, disks.DiskError, OSError) as error:
+                target.unlink(missing_ok=True)
+                raise self._fail(uuid, error, "snapshot failed: ") from error
+            finally:
+                if callable(write_to):
+                    target.unlink(missing_ok=True)
+                if running:
+                    try:
+                        guest.qmp("cont")
+                    except QMPError:
+                        pass
+        return SnapshotInfo(disk_format="qcow2", size=size, virtual_size=virtual_size)
+
+    def resize(self, uuid: str, new_spec: InstanceSpec) -> None:
+        if new_spec.uuid != uuid:
+            raise ValueError(f"resize of {uuid} got a spec for {new_spec.uuid}")
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state, old = guest.power(), guest.spec()
+            if resize.pending(guest) or state not in (ps.RUNNING, ps.SHUTDOWN):
+                raise self._invalid(uuid, state, "resize")
+            if new_spec.root_gb < old.root_gb or new_spec.ephemeral_gb < old.ephemeral_gb:
+                raise ResizeError(uuid=uuid, reason="unable to resize disk down")
+            new = dataclasses.replace(new_spec, image=old.image, vifs=old.vifs, block_devices=old.block_devices)
+            guest.stop(self.soft_reboot_timeout)
+            try:
+                resize.keep_and_grow(guest, old, new, state)
+                if state == ps.RUNNING:
+                    guest.start(new)
+            except (disks.DiskError, process.ProcessError, OSError) as error:
+                raise self._fail(uuid, error, "resize failed: ") from error
+
+    def confirm_resize(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            resize.drop(guest)
+
+    def revert_resize(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            if not resize.pending(guest):
+                raise self._invalid(uuid, guest.power(), "revert_resize")
+            guest.quit()
+            try:
+                if resize.restore(guest) == ps.RUNNING:
+                    guest.start(guest.spec())
+            except (disks.DiskError, process.ProcessError, OSError) as error:
+                raise self._fail(uuid, error, "revert failed: ") from error
+
+    def rescue(self, uuid: str, rescue_image: ImageRef) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state = guest.power()
+            if guest.rescued() or state not in (ps.RUNNING, ps.SHUTDOWN):
+                raise self._invalid(uuid, state, "rescue")
+            try:
+                base, base_format, size = self.images.get(rescue_image)
+                guest.paths.rescue_disk.unlink(missing_ok=True)
+                disks.create_overlay(base, base_format, size, guest.paths.rescue_disk, 0)
+                guest.quit()
+                guest.mark_rescued(rescue_image.id)
+                guest.start(guest.spec())
+            except (disks.DiskError, process.ProcessError, OSError) as error:
+                self._unrescue(guest, start=False)
+                raise self._fail(uuid, error, "rescue failed: ") from error
+
+    def unrescue(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            if guest.rescued():
+                self._unrescue(guest, start=True)
+
+    def _unrescue(self, guest: Guest, start: bool) -> None:
+        guest.quit()
+        guest.paths.rescue_marker.unlink(missing_ok=True)
+        guest.paths.rescue_disk.unlink(missing_ok=True)
+        if start:
+            guest.start(guest.spec())
+
+    # -- console, diagnostics -----------------------------------------------------------------
+
+    def get_console_output(self, uuid: str, max_lines: int | None = None) -> str:
+        guest = self._guest(uuid)
+        try:
+            with open(guest.paths.console, "rb") as handle:
+                handle.seek(max(0, os.fstat(handle.fileno()).st_size - CONSOLE_TAIL))
+                text = handle.read().decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "")
+        except FileNotFoundError:
+            text = ""
+        if max_lines is not None:
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[-max_lines:]) if max_lines > 0 else ""
+        return text
+
+    def get_diagnostics(self, uuid: str) -> dict:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            return guest.diagnostics(self.name)
+
+
+__all__ = ["QemuHypervisor"]

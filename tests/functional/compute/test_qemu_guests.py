@@ -1,0 +1,213 @@
+"""Real guests end to end: `overcast up` with the qemu driver, driven by the openstack CLI.
+
+The test guest (tools/build-test-guest.sh) is uploaded with `openstack image create`,
+booted with `openstack server create --wait`, watched through `openstack console log
+show`, stopped, started, hard-rebooted, paused, suspended, snapshotted (and the snapshot
+booted) and deleted; afterwards no qemu process and no instance file of this cloud may be left.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from cloudproc import CloudProcess
+from conftest import FAST_HASH, Cli, random_name
+import testguest
+
+pytestmark = pytest.mark.qemu
+
+
+def qemu_pids(marker: str) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read()
+            with open(f"/proc/{entry}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if cmdline.startswith(b"qemu-system") and marker.encode() in cmdline and state != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.fixture(scope="module")
+def qemu_cloud(tmp_path_factory):
+    guest = testguest.build()
+    data = tmp_path_factory.mktemp("qemu-cloud") / "data"
+    proc = CloudProcess(data, env={**FAST_HASH, "OVERCAST_COMPUTE_DRIVER": "qemu"}).start(timeout=60)
+    proc.guest = guest
+    yield proc
+    proc.stop()
+    leftover = qemu_pids(str(data))
+    for pid in leftover:  # never leave guests behind a failed test; QEMU quits on SIGTERM
+        os.kill(pid, 15)
+    assert not leftover, f"qemu processes left behind: {leftover}"
+
+
+@pytest.fixture(scope="module")
+def qcli(qemu_cloud):
+    return Cli(qemu_cloud)
+
+
+def wait_status(cli: Cli, server: str, status: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = cli.run("server", "show", server)
+        if shown["status"] == status:
+            return shown
+        assert shown["status"] != "ERROR", shown.get("fault")
+        assert time.monotonic() < deadline, f"{server} is {shown['status']}, not {status}"
+        time.sleep(0.5)
+
+
+def console(cli: Cli, server: str) -> str:
+    return cli.ok("console", "log", "show", server)
+
+
+def test_a_real_guest_through_its_whole_life(qemu_cloud, qcli):
+    cli = qcli
+    hypervisors = cli.run("hypervisor", "list")
+    assert [h["Hypervisor Type"] for h in hypervisors] == ["QEMU"]
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    assert image["status"] == "active"
+    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
+    name = random_name("vm")
+
+    started = time.monotonic()
+    server = cli.run("server", "create", "--flavor", flavor["id"], "--image", image["id"], "--wait", name)
+    assert server["status"] == "ACTIVE" and server["OS-EXT-STS:power_state"] in (1, "Running")
+    text = testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY", timeout=120)
+    print(f"boot: ACTIVE + marker in {time.monotonic() - started:.1f} s (CLI included)")
+    assert "OVERCAST-BOOTCOUNT 1" in text and "OVERCAST-NICS none" in text
+    assert len(qemu_pids(str(qemu_cloud.data_dir))) == 1
+    lines = cli.ok("console", "log", "show", "--lines", "2", name)
+    assert lines.strip() and len(lines.strip().splitlines()) <= 2
+
+    cli.ok("server", "stop", name)  # ACPI: the guest powers itself off
+    shown = wait_status(cli, name, "SHUTOFF")
+    assert shown["OS-EXT-STS:power_state"] in (4, "Shutdown")
+    assert "OVERCAST-POWEROFF" in console(cli, name)
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+
+    cli.ok("server", "start", name)
+    wait_status(cli, name, "ACTIVE")
+    testguest.wait_for(lambda: console(cli, name), "OVERCAST-BOOTCOUNT 2")
+
+    cli.ok("server", "reboot", "--hard", "--wait", name)
+    testguest.wait_for(lambda: console(cli, name), "OVERCAST-BOOTCOUNT 3")
+    assert len(qemu_pids(str(qemu_cloud.data_dir))) == 1
+
+    cli.ok("server", "pause", name)
+    assert wait_status(cli, name, "PAUSED")["OS-EXT-STS:power_state"] in (3, "Paused")
+    cli.ok("server", "unpause", name)
+    wait_status(cli, name, "ACTIVE")
+
+    cli.ok("server", "suspend", name)  # the guest's memory goes to a file, QEMU quits
+    assert wait_status(cli, name, "SUSPENDED")["OS-EXT-STS:power_state"] in (7, "Suspended")
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    cli.ok("server", "resume", name)
+    wait_status(cli, name, "ACTIVE")
+    assert console(cli, name).count("OVERCAST-INIT-START") == 3  # resumed, not booted again
+
+    snapshot = random_name("snap")
+    cli.ok("server", "image", "create", "--name", snapshot, "--wait", name)
+    assert cli.run("image", "show", snapshot)["status"] == "active"
+    copy = random_name("copy")
+    cli.run("server", "create", "--flavor", flavor["id"], "--image", snapshot, "--wait", copy)
+    # the snapshot carries the boot counter the guest wrote to its disk
+    testguest.wait_for(lambda: console(cli, copy), "OVERCAST-BOOTCOUNT 4")
+
+    cli.ok("server", "delete", "--wait", name, copy)
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    assert list((qemu_cloud.data_dir / "compute" / "qemu" / "instances").iterdir()) == []
+    cli.ok("image", "delete", snapshot, image["id"])
+    cli.ok("flavor", "delete", flavor["id"])
+
+
+def test_an_image_that_is_not_a_disk_ends_in_error_with_a_reason(qemu_cloud, qcli, tmp_path):
+    cli = qcli
+    junk = tmp_path / "junk.raw"
+    junk.write_bytes(b"not a disk\n" * 1000)
+    image = cli.run("image", "create", "--disk-format", "raw", "--container-format", "bare", "--file", str(junk),
+                    random_name("junk"))
+    name = random_name("bad")
+    result = cli.raw("server", "create", "--flavor", "m1.tiny", "--image", image["id"], "--wait", name)
+    assert result.returncode != 0
+    shown = cli.run("server", "show", name)
+    assert shown["status"] == "ERROR"
+    assert "not a bootable disk" in str(shown.get("fault"))
+    cli.ok("server", "delete", "--wait", name)
+    assert list((qemu_cloud.data_dir / "compute" / "qemu" / "instances").iterdir()) == []
+    cli.ok("image", "delete", image["id"])
+
+
+def test_resize_and_rescue_through_the_cli(qemu_cloud, qcli):
+    cli = qcli
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    small = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("s"))
+    big = cli.run("flavor", "create", "--ram", "192", "--disk", "2", "--vcpus", "1", random_name("b"))
+    name = random_name("vm")
+    cli.run("server", "create", "--flavor", small["id"], "--image", image["id"], "--wait", name)
+    testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY")
+
+    cli.ok("server", "resize", "--flavor", big["id"], name)
+    wait_status(cli, name, "VERIFY_RESIZE")
+    (pid,) = qemu_pids(str(qemu_cloud.data_dir))
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        assert b"\0-m\x00192\0" in handle.read()
+    cli.ok("server", "resize", "confirm", name)
+    shown = wait_status(cli, name, "ACTIVE")
+    assert big["name"] in str(shown["flavor"])
+
+    cli.ok("server", "rescue", name)
+    wait_status(cli, name, "RESCUE")
+    testguest.wait_for(lambda: console(cli, name), "OVERCAST-DISKS vda vda1 vdb vdb1")
+    cli.ok("server", "unrescue", name)
+    wait_status(cli, name, "ACTIVE")
+
+    cli.ok("server", "delete", "--wait", name)
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    assert list((qemu_cloud.data_dir / "compute" / "qemu" / "instances").iterdir()) == []
+    cli.ok("image", "delete", image["id"])
+    cli.ok("flavor", "delete", small["id"], big["id"])
+
+
+def test_delete_during_build_leaves_nothing(qemu_cloud, qcli):
+    cli = qcli
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
+    names = [random_name("gone") for _ in range(3)]
+    for name in names:
+        cli.run("server", "create", "--flavor", flavor["id"], "--image", image["id"], name)
+    cli.ok("server", "delete", "--wait", *names)
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    assert list((qemu_cloud.data_dir / "compute" / "qemu" / "instances").iterdir()) == []
+    cli.ok("image", "delete", image["id"])
+    cli.ok("flavor", "delete", flavor["id"])
+
+
+def test_a_flavor_larger_than_the_host_is_not_scheduled(qemu_cloud, qcli):
+    cli = qcli
+    host_ram = cli.run("hypervisor", "stats", "show")["memory_mb"]
+    assert host_ram > 1024  # the host's real RAM, not the fake driver's 64 GB
+    huge = cli.run("flavor", "create", "--ram", str(host_ram * 2), "--disk", "1", "--vcpus", "1", random_name("huge"))
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    name = random_name("huge")
+    assert cli.raw("server", "create", "--flavor", huge["id"], "--image", image["id"], "--wait", name).returncode
+    shown = cli.run("server", "show", name)
+    assert shown["status"] == "ERROR" and "No valid host" in str(shown.get("fault"))
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    cli.ok("server", "delete", "--wait", name)
+    cli.ok("image", "delete", image["id"])
+    cli.ok("flavor", "delete", huge["id"])
