@@ -6,4 +6,5 @@ from overcast.image import SPEC as IMAGE
 from overcast.objectstore import SPEC as OBJECTSTORE
 from overcast.volume import SPEC as VOLUME
 
-SERVICES = [IDENTITY, IMAGE, VOLUME, COMPUTE, OBJECTSTORE]  # volume before compute: compute attaches volumes
+# each after what it needs: volume keeps backups in the object store, compute attaches volumes
+SERVICES = [IDENTITY, IMAGE, OBJECTSTORE, VOLUME, COMPUTE]

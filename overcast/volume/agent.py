@@ -28,13 +28,14 @@ log = logging.getLogger("overcast.volume.agent")
 
 class VolumeAgent:
     def __init__(self, bus, driver: VolumeDriver, host: str, backend: str = "file", zone: str = "nova",
-                 image=None, scratch: Path | None = None):
+                 image=None, scratch: Path | None = None, objectstore=None):
         self.bus = bus
         self.driver = driver
         self.host = f"{host}@{backend}"
         self.backend = backend
         self.zone = zone
         self.image = image  # the image service's Python interface (in-process), for image data
+        self.objectstore = objectstore  # the object store's (in-process), for backups
         self.scratch = Path(scratch) if scratch else Path(tempfile.gettempdir())
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task] = []
@@ -48,7 +49,12 @@ class VolumeAgent:
         await self.bus.call(CONDUCTOR, "register_backend", {"host": self.host, "zone": self.zone,
                                                             "capabilities": await self.capabilities()}, timeout=30)
         await self.reconcile()
-        await self.bus.serve(self.topic, {
+        extra = {}
+        if self.objectstore is not None:
+            from overcast.volume import agent_backups
+
+            extra = agent_backups.handlers(self)
+        await self.bus.serve(self.topic, {**extra,
             "create_volume": self.create_volume, "delete_volume": self.delete_volume,
             "extend_volume": self.extend_volume, "create_snapshot": self.create_snapshot,
             "delete_snapshot": self.delete_snapshot, "copy_volume_to_image": self.copy_volume_to_image,

@@ -11,13 +11,14 @@ import logging
 from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
 from overcast.common.errors import NotFound
-from overcast.volume.models import Snapshot, Volume
+from overcast.volume.models import Backup, Snapshot, Volume
 from overcast.volume.service.hosts import VOLUME
 
 TOPIC = "volume-conductor"
 log = logging.getLogger("overcast.volume.conductor")
 VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host")
 SNAPSHOT_COLUMNS = ("status", "progress", "error")
+BACKUP_COLUMNS = ("status", "object_count", "fail_reason")
 ADMIN = RequestContext(user_id="cinder", roles=["admin"])
 
 
@@ -28,7 +29,7 @@ class Conductor:
 
     def handlers(self) -> dict:
         return {"register_backend": self.register_backend, "volume_update": self.volume_update,
-                "snapshot_update": self.snapshot_update, "attachment_update": self.attachment_update,
+                "snapshot_update": self.snapshot_update, "backup_update": self.backup_update, "attachment_update": self.attachment_update,
                 "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete,
                 "boot_volume": self.boot_volume, "unfinished": self.unfinished}
 
@@ -39,6 +40,9 @@ class Conductor:
 
     async def volume_update(self, payload: dict) -> None:
         await asyncio.to_thread(self._apply, Volume, VOLUME_COLUMNS, payload)
+
+    async def backup_update(self, payload: dict) -> None:
+        await asyncio.to_thread(self._apply, Backup, BACKUP_COLUMNS, payload)
 
     async def snapshot_update(self, payload: dict) -> None:
         await asyncio.to_thread(self._apply, Snapshot, SNAPSHOT_COLUMNS, payload)
