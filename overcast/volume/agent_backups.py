@@ -39,7 +39,7 @@ def handlers(agent) -> dict:
     store = agent.objectstore
 
     async def create_backup(payload: dict) -> None:
-        backup_id, volume_id = payload["id"], payload["volume_id"]
+        backup_id, volume_id = payload.get("prefix") or payload["id"], payload["volume_id"]
         account, container = payload["account"], payload["container"]
         written: list[str] = []
         async with agent._lock(volume_id):
@@ -76,25 +76,28 @@ def handlers(agent) -> dict:
                 outcome = {"status": "error", "fail_reason": str(error) or type(error).__name__}
             finally:
                 Path(path).unlink(missing_ok=True)
-            await agent._report("backup_update", backup_id, outcome)
+            await agent._report("backup_update", payload["id"], outcome)
             await agent._report("volume_update", volume_id, {"status": payload.get("status_after", "available")})
 
     async def delete_backup(payload: dict) -> None:
-        backup_id, account, container = payload["id"], payload["account"], payload["container"]
+        backup_id, account, container = payload.get("prefix") or payload["id"], payload["account"], \
+            payload["container"]
         try:
+            if payload.get("keep_data"):  # another (imported) backup still points at the data
+                raise LookupError(backup_id)
             meta = await _metadata(store, account, container, backup_id)
             names = [_chunk_name(backup_id, i) for i in meta.get("chunks", [])] + [_meta_name(backup_id)]
             await _forget(store, account, container, names)
         except LookupError:  # never written (a failed backup) or already gone
             pass
         except Exception as error:
-            await agent._report("backup_update", backup_id, {"status": "error_deleting",
-                                                             "fail_reason": str(error)})
+            await agent._report("backup_update", payload["id"], {"status": "error_deleting",
+                                                                 "fail_reason": str(error)})
             return
-        await agent._report("backup_update", backup_id, deleted=True)
+        await agent._report("backup_update", payload["id"], deleted=True)
 
     async def restore_backup(payload: dict) -> None:
-        backup_id, volume_id, size = payload["id"], payload["volume_id"], payload["size"]
+        backup_id, volume_id, size = payload.get("prefix") or payload["id"], payload["volume_id"], payload["size"]
         account, container = payload["account"], payload["container"]
         async with agent._lock(volume_id):
             fd, path = tempfile.mkstemp(prefix=".restore-", dir=agent.scratch)
@@ -124,7 +127,7 @@ def handlers(agent) -> dict:
             finally:
                 Path(path).unlink(missing_ok=True)
             await agent._report("volume_update", volume_id, volume_values)
-            await agent._report("backup_update", backup_id, {"status": "available"})
+            await agent._report("backup_update", payload["id"], {"status": "available"})
 
     return {"create_backup": create_backup, "delete_backup": delete_backup, "restore_backup": restore_backup}
 

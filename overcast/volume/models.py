@@ -138,6 +138,7 @@ class Backup(Base):
     size: Mapped[int] = mapped_column(Integer)  # GiB, the volume's size
     object_count: Mapped[int] = mapped_column(Integer, default=0)
     container: Mapped[str | None] = mapped_column(String(255))
+    object_prefix: Mapped[str] = mapped_column(String(255))  # its objects' names start with this
     availability_zone: Mapped[str | None] = mapped_column(String(255))
     fail_reason: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -15,6 +15,7 @@ from overcast.volume.models import Backup, Volume
 from overcast.volume.service.hosts import topic_for
 
 DEFAULT_CONTAINER = "volumebackups"
+SERVICE_NAME = "cinder.backup.drivers.swift"  # what export_record names (clients check the prefix)
 STATUSES = ("creating", "available", "deleting", "error", "restoring", "error_deleting")
 
 
@@ -25,6 +26,13 @@ class BackupNotFound(errors.NotFound):
 
 def account_of(project_id: str) -> str:
     return f"AUTH_{project_id}"
+
+
+def location(row) -> dict:
+    """Where a backup's objects are: ``object_prefix`` is ``<account>/<container>/<prefix>``
+    (an imported record keeps pointing at the data of the backup it was exported from)."""
+    account, container, prefix = row.object_prefix.split("/", 2)
+    return {"account": account, "container": container, "prefix": prefix}
 
 
 class Backups:
@@ -78,16 +86,21 @@ class Backups:
                                             f"{volume.size}G, quota is {limits['backup_gigabytes']}G and {size}G "
                                             f"has been consumed.")
             now = utcnow()
-            row = Backup(id=str(uuid.uuid4()), volume_id=volume.id, project_id=ctx.project_id, user_id=ctx.user_id,
+            backup_id = str(uuid.uuid4())
+            container = fields.get("container") or DEFAULT_CONTAINER
+            if not isinstance(container, str) or "/" in container or len(container) > 255:
+                raise errors.InvalidInput("Invalid backup container name.")
+            row = Backup(id=backup_id, object_prefix=f"{account_of(ctx.project_id)}/{container}/{backup_id}",
+                         volume_id=volume.id, project_id=ctx.project_id, user_id=ctx.user_id,
                          name=fields.get("name"), description=fields.get("description"), status="creating",
-                         size=volume.size, container=fields.get("container") or DEFAULT_CONTAINER,
+                         size=volume.size, container=container,
                          availability_zone=volume.availability_zone, meta=dict(fields.get("metadata") or {}),
                          snapshot_id=fields.get("snapshot_id"), data_timestamp=now, created_at=now, updated_at=now)
             session.add(row)
             status_after = volume.status
             volume.status, volume.updated_at = "backing-up", now
             return row, (topic_for(volume.host), {"id": row.id, "volume_id": volume.id, "status_after": status_after,
-                                                  "account": account_of(row.project_id), "container": row.container})
+                                                  **location(row)})
 
     def update(self, ctx, backup_id: str, fields: dict) -> Backup:
         with self.db.session() as session:
@@ -109,8 +122,9 @@ class Backups:
             volume = session.get(Volume, row.volume_id)
             host = volume.host if volume is not None and volume.host else self.service.hosts.pick(None)
             row.status, row.updated_at = "deleting", utcnow()
-            return topic_for(host), {"id": row.id, "account": account_of(row.project_id),
-                                     "container": row.container}
+            shared = session.scalar(select(func.count()).select_from(Backup)
+                                    .where(Backup.object_prefix == row.object_prefix, Backup.id != row.id))
+            return topic_for(host), {"id": row.id, **location(row), "keep_data": bool(shared)}
 
     def restore(self, ctx, backup_id: str, volume_id: str | None, name: str | None) -> tuple[dict, tuple]:
         with self.db.session() as session:
@@ -139,8 +153,7 @@ class Backups:
             backup.status, backup.updated_at = "restoring", utcnow()
             answer = {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name or ""}
             return answer, (topic_for(volume.host), {"id": backup.id, "volume_id": volume.id, "size": volume.size,
-                                                     "new": new, "account": account_of(backup.project_id),
-                                                     "container": backup.container})
+                                                     "new": new, **location(backup)})
 
     def reset_status(self, ctx, backup_id: str, status: str) -> None:
         if status not in ("available", "error"):
@@ -155,22 +168,24 @@ class Backups:
             raise errors.InvalidInput("Backup status must be available to export it.")
         record = {"id": row.id, "volume_id": row.volume_id, "size": row.size, "container": row.container,
                   "name": row.name, "description": row.description, "object_count": row.object_count,
-                  "project_id": row.project_id}
-        return {"backup_service": "overcast.objectstore",
+                  "project_id": row.project_id, "object_prefix": row.object_prefix}
+        return {"backup_service": SERVICE_NAME,
                 "backup_url": base64.b64encode(json.dumps(record).encode()).decode()}
 
     def import_record(self, ctx, service_name: str, url: str) -> Backup:
-        if service_name != "overcast.objectstore":
+        if service_name != SERVICE_NAME:
             raise errors.InvalidInput(f"Backup service {service_name} is not served.")
         try:
             record = json.loads(base64.b64decode(url))
-            source = record["project_id"], record["id"]
+            if not isinstance(record["id"], str) or str(record["object_prefix"]).count("/") < 2:
+                raise ValueError(record)
         except (ValueError, KeyError, TypeError):
             raise errors.InvalidInput("Can't parse backup record.") from None
         with self.db.session() as session:
             if session.get(Backup, record["id"]) is not None:
                 raise errors.InvalidInput(f"Backup {record['id']} already exists.")
-            row = Backup(id=record["id"], volume_id=record["volume_id"], project_id=source[0], user_id=ctx.user_id,
+            row = Backup(id=record["id"], object_prefix=record["object_prefix"],
+                         volume_id=record["volume_id"], project_id=ctx.project_id, user_id=ctx.user_id,
                          name=record.get("name"), description=record.get("description"), status="available",
                          size=int(record["size"]), object_count=int(record.get("object_count", 0)),
                          container=record.get("container") or DEFAULT_CONTAINER, meta={}, created_at=utcnow(),

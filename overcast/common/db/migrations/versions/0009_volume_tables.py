@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('object_count', sa.Integer(), nullable=False),
     sa.Column('container', sa.String(length=255), nullable=True),
+    sa.Column('object_prefix', sa.String(length=255), nullable=False),
     sa.Column('availability_zone', sa.String(length=255), nullable=True),
     sa.Column('fail_reason', sa.Text(), nullable=True),
     sa.Column('meta', sa.JSON(), nullable=False),
