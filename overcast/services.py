@@ -7,4 +7,5 @@ from overcast.network import SPEC as NETWORK
 from overcast.objectstore import SPEC as OBJECTSTORE
 from overcast.volume import SPEC as VOLUME
 
-SERVICES = [IDENTITY, IMAGE, NETWORK, VOLUME, COMPUTE, OBJECTSTORE]  # compute after the services it uses
+# each after what it needs: volume keeps backups in the object store, compute uses networks and volumes
+SERVICES = [IDENTITY, IMAGE, OBJECTSTORE, NETWORK, VOLUME, COMPUTE]

@@ -87,7 +87,7 @@ TEMPLATE: dict[str, dict[str, str]] = {
     # the file driver's pools report vendor "overcast" and protocol "file"
     "volume": {"catalog_type": "@@VOLUME_TYPE@@", "vendor_name": "overcast", "storage_protocol": "file"},
     # what overcast's block storage serves: no backups, manage, encryption or QoS yet; extensions by alias
-    "volume-feature-enabled": {"backup": "false", "manage_volume": "false", "manage_snapshot": "false",
+    "volume-feature-enabled": {"backup": "true", "manage_volume": "false", "manage_snapshot": "false",
                                "api_extensions": "os-admin-actions,os-availability-zone,os-quota-sets,os-services,"
                                                  "os-types-extra-specs,os-types-manage,os-used-limits,"
                                                  "os-volume-actions,os-vol-host-attr,os-vol-image-meta,"

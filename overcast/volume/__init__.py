@@ -13,5 +13,5 @@ SPEC = ServiceSpec(
     policies_ref="overcast.volume.policies:RULES",
     service_ref="overcast.volume.service:VolumeService",
     microversions_ref="overcast.volume.api.versions:RANGE",
-    needs=("bus", "image"),
+    needs=("bus", "image", "objectstore"),
 )

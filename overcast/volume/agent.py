@@ -28,13 +28,14 @@ log = logging.getLogger("overcast.volume.agent")
 
 class VolumeAgent:
     def __init__(self, bus, driver: VolumeDriver, host: str, backend: str = "file", zone: str = "nova",
-                 image=None, scratch: Path | None = None):
+                 image=None, scratch: Path | None = None, objectstore=None):
         self.bus = bus
         self.driver = driver
         self.host = f"{host}@{backend}"
         self.backend = backend
         self.zone = zone
         self.image = image  # the image service's Python interface (in-process), for image data
+        self.objectstore = objectstore  # the object store's (in-process), for backups
         self.scratch = Path(scratch) if scratch else Path(tempfile.gettempdir())
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task] = []
@@ -47,7 +48,13 @@ class VolumeAgent:
         await asyncio.to_thread(self.driver.init_host, self.host)
         await self.bus.call(CONDUCTOR, "register_backend", {"host": self.host, "zone": self.zone,
                                                             "capabilities": await self.capabilities()}, timeout=30)
-        await self.bus.serve(self.topic, {
+        await self.reconcile()
+        extra = {}
+        if self.objectstore is not None:
+            from overcast.volume import agent_backups
+
+            extra = agent_backups.handlers(self)
+        await self.bus.serve(self.topic, {**extra,
             "create_volume": self.create_volume, "delete_volume": self.delete_volume,
             "extend_volume": self.extend_volume, "create_snapshot": self.create_snapshot,
             "delete_snapshot": self.delete_snapshot, "copy_volume_to_image": self.copy_volume_to_image,
@@ -61,6 +68,34 @@ class VolumeAgent:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def reconcile(self) -> None:
+        """After a restart: work the conductor still sees in flight is finished or failed.
+        A volume being created is kept if the driver has it (creates are all-or-nothing),
+        else it is an error; deletes are done again (they are idempotent); an extend or an
+        upload whose outcome is unknown leaves the volume usable and says so."""
+        found = await self.bus.call(CONDUCTOR, "unfinished", {"host": self.host}, timeout=30)
+        present = set(await asyncio.to_thread(self.driver.list_volumes))
+        lost = "The volume agent restarted while this was in progress."
+        for volume in found.get("volumes", []):
+            ident, status = volume["id"], volume["status"]
+            if status == "creating":
+                values = {"status": "available", "error": None} if ident in present else \
+                    {"status": "error", "error": lost}
+                await self._report("volume_update", ident, values)
+            elif status == "deleting":
+                await self.delete_volume({"id": ident})
+            elif status == "extending":
+                await self._report("volume_update", ident, {"status": "error_extending", "error": lost})
+            else:  # uploading: the volume's data is intact
+                await self._report("volume_update", ident, {"status": "in-use" if volume["attached"] else
+                                                            "available", "error": lost})
+        for snapshot in found.get("snapshots", []):
+            if snapshot["status"] == "deleting":
+                await self.delete_snapshot({"id": snapshot["id"]})
+            else:  # a half-made snapshot is not kept
+                await asyncio.to_thread(self.driver.delete_snapshot, snapshot["id"])
+                await self._report("snapshot_update", snapshot["id"], {"status": "error", "error": lost})
 
     async def capabilities(self) -> dict:
         stats = await asyncio.to_thread(self.driver.stats)

@@ -11,13 +11,14 @@ import logging
 from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
 from overcast.common.errors import NotFound
-from overcast.volume.models import Snapshot, Volume
+from overcast.volume.models import Backup, Snapshot, Volume
 from overcast.volume.service.hosts import VOLUME
 
 TOPIC = "volume-conductor"
 log = logging.getLogger("overcast.volume.conductor")
 VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host")
 SNAPSHOT_COLUMNS = ("status", "progress", "error")
+BACKUP_COLUMNS = ("status", "object_count", "fail_reason")
 ADMIN = RequestContext(user_id="cinder", roles=["admin"])
 
 
@@ -28,9 +29,9 @@ class Conductor:
 
     def handlers(self) -> dict:
         return {"register_backend": self.register_backend, "volume_update": self.volume_update,
-                "snapshot_update": self.snapshot_update, "attachment_update": self.attachment_update,
+                "snapshot_update": self.snapshot_update, "backup_update": self.backup_update, "attachment_update": self.attachment_update,
                 "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete,
-                "boot_volume": self.boot_volume}
+                "boot_volume": self.boot_volume, "unfinished": self.unfinished}
 
     async def register_backend(self, payload: dict) -> dict:
         await asyncio.to_thread(self.volume.hosts.register, payload["host"], VOLUME, payload.get("zone"),
@@ -39,6 +40,9 @@ class Conductor:
 
     async def volume_update(self, payload: dict) -> None:
         await asyncio.to_thread(self._apply, Volume, VOLUME_COLUMNS, payload)
+
+    async def backup_update(self, payload: dict) -> None:
+        await asyncio.to_thread(self._apply, Backup, BACKUP_COLUMNS, payload)
 
     async def snapshot_update(self, payload: dict) -> None:
         await asyncio.to_thread(self._apply, Snapshot, SNAPSHOT_COLUMNS, payload)
@@ -66,6 +70,25 @@ class Conductor:
         available, reserve it for the server and connect it to the agent's host."""
         return await self.volume.boot.prepare(payload["instance_uuid"], payload["bdm"], payload.get("owner") or {},
                                               payload["connector"])
+
+    async def unfinished(self, payload: dict) -> dict:
+        """Volumes and snapshots on an agent's backend left in a transient status (the agent
+        restarted with work in flight): what it must finish or fail."""
+        return await asyncio.to_thread(self._unfinished, payload["host"])
+
+    def _unfinished(self, host: str) -> dict:
+        from sqlalchemy import select
+
+        transient = ("creating", "deleting", "extending", "uploading")
+        with self.db.session() as session:
+            volumes = session.execute(select(Volume.id, Volume.status, Volume.attach_status)
+                                      .where(Volume.host.like(f"{host}#%"), Volume.status.in_(transient))).all()
+            snapshots = session.execute(select(Snapshot.id, Snapshot.status).join(Volume, Volume.id == Snapshot.volume_id)
+                                        .where(Volume.host.like(f"{host}#%"),
+                                               Snapshot.status.in_(("creating", "deleting")))).all()
+        return {"volumes": [{"id": v.id, "status": v.status, "attached": v.attach_status == "attached"}
+                            for v in volumes],
+                "snapshots": [{"id": s.id, "status": s.status} for s in snapshots]}
 
     def _apply(self, model, columns, payload: dict) -> None:
         with self.db.session() as session:

@@ -122,6 +122,31 @@ class Transfer(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Backup(Base):
+    """A copy of a volume's data in the object store (container ``container`` of the
+    project's account): a metadata object and the non-zero chunks."""
+
+    __tablename__ = "volume_backups"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), default="creating")
+    size: Mapped[int] = mapped_column(Integer)  # GiB, the volume's size
+    object_count: Mapped[int] = mapped_column(Integer, default=0)
+    container: Mapped[str | None] = mapped_column(String(255))
+    object_prefix: Mapped[str] = mapped_column(String(255))  # its objects' names start with this
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    fail_reason: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    data_timestamp: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
 class VolumeTypeAccess(Base):
     __tablename__ = "volume_type_access"
     volume_type_id: Mapped[str] = mapped_column(String(36), ForeignKey("volume_types.id", ondelete="CASCADE"),

@@ -67,5 +67,5 @@ def limits(req):
                 "maxTotalVolumeGigabytes": limit["gigabytes"], "maxTotalBackups": limit["backups"],
                 "maxTotalBackupGigabytes": limit["backup_gigabytes"], "totalVolumesUsed": used["volumes"],
                 "totalSnapshotsUsed": used["snapshots"], "totalGigabytesUsed": snapshot_gb,
-                "totalBackupsUsed": 0, "totalBackupGigabytesUsed": 0}
+                "totalBackupsUsed": used["backups"], "totalBackupGigabytesUsed": used["backup_gigabytes"]}
     return reply({"limits": {"rate": [], "absolute": absolute}})

@@ -4,7 +4,7 @@ the ones not served yet answer 501 through ``not_implemented``."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.volume.api import (admin, admin_hosts, attachments, encryption, qos, quotas, snapshots, transfers, types,
+from overcast.volume.api import (admin, admin_hosts, attachments, backups, encryption, qos, quotas, snapshots, transfers, types,
                                  versions, volume_actions, volumes)
 
 V3 = "/v3/{project_id}"
@@ -13,6 +13,7 @@ S = V3 + "/snapshots/{snapshot_id}"
 T = V3 + "/types/{type_id}"
 A = V3 + "/attachments/{attachment_id}"
 Q = V3 + "/qos-specs/{qos_id}"
+B = V3 + "/backups/{backup_id}"
 
 ROUTES = [
     Route("GET", "/", versions.versions, auth=False),
@@ -92,6 +93,17 @@ ROUTES = [
     Route("PUT", A, attachments.update, "volume:attachment_update"),
     Route("DELETE", A, attachments.delete, "volume:attachment_delete"),
     Route("POST", A + "/action", attachments.action, "volume:attachment_complete"),
+    # backups (into the object store)
+    Route("GET", V3 + "/backups", backups.list_backups, "backup:get_all"),
+    Route("GET", V3 + "/backups/detail", backups.list_detail, "backup:get_all"),
+    Route("POST", V3 + "/backups", backups.create, "backup:create"),
+    Route("POST", V3 + "/backups/import_record", backups.import_record, "backup:backup-import"),
+    Route("GET", B, backups.show, "backup:get"),
+    Route("PUT", B, backups.update, "backup:update"),
+    Route("DELETE", B, backups.delete, "backup:delete"),
+    Route("POST", B + "/restore", backups.restore, "backup:restore"),
+    Route("POST", B + "/action", backups.action),
+    Route("GET", B + "/export_record", backups.export_record, "backup:export-import"),
     # QoS specs (admin)
     Route("GET", V3 + "/qos-specs", qos.list_specs, "volume_extension:qos_specs_manage:get_all"),
     Route("POST", V3 + "/qos-specs", qos.create, "volume_extension:qos_specs_manage:create"),
@@ -111,12 +123,8 @@ ROUTES = [
         Route("GET", V3 + base + "/{transfer_id}", transfers.show, "volume:get_transfer"),
         Route("DELETE", V3 + base + "/{transfer_id}", transfers.delete, "volume:delete_transfer"),
         Route("POST", V3 + base + "/{transfer_id}/accept", transfers.accept, "volume:accept_transfer"))],
-    # not served yet: backups, groups, manage/unmanage, messages, clusters, ...
+    # not served yet: groups, manage/unmanage, messages, clusters, ...
     *[Route(method, V3 + path, not_implemented) for method, path in (
-        ("GET", "/backups"), ("GET", "/backups/detail"), ("POST", "/backups"), ("GET", "/backups/{backup_id}"),
-        ("PUT", "/backups/{backup_id}"), ("DELETE", "/backups/{backup_id}"),
-        ("POST", "/backups/{backup_id}/restore"), ("POST", "/backups/{backup_id}/action"),
-        ("GET", "/backups/{backup_id}/export_record"), ("POST", "/backups/import_record"),
         ("GET", "/groups"), ("GET", "/groups/detail"), ("POST", "/groups"), ("GET", "/groups/{group_id}"),
         ("PUT", "/groups/{group_id}"), ("POST", "/groups/{group_id}/action"), ("POST", "/groups/action"),
         ("GET", "/group_types"), ("POST", "/group_types"), ("GET", "/group_types/{group_type_id}"),

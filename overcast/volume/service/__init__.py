@@ -14,6 +14,7 @@ from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.volume.service.actions import Actions
 from overcast.volume.service.attachments import Attachments
+from overcast.volume.service.backups import Backups
 from overcast.volume.service.boot import BootVolumes
 from overcast.volume.service.hosts import SCHEDULER, Hosts
 from overcast.volume.service.qos import Qos
@@ -25,11 +26,12 @@ from overcast.volume.service.volumes import Volumes
 
 
 class VolumeService:
-    def __init__(self, config: Config, db: Database, bus=None, image=None):
+    def __init__(self, config: Config, db: Database, bus=None, image=None, objectstore=None):
         self.config = config
         self.db = db
         self.bus = bus
         self.image = image
+        self.objectstore = objectstore
         self.host = config.volume.host or socket.gethostname()
         self.default_zone = config.volume.availability_zone
         self.types = Types(db, config.volume.default_type)
@@ -42,6 +44,7 @@ class VolumeService:
         self.boot = BootVolumes(self)
         self.qos = Qos(db)
         self.transfers = Transfers(self)
+        self.backups = Backups(self)
         self.agent = None
         self._tasks: list[asyncio.Task] = []
 
@@ -60,7 +63,7 @@ class VolumeService:
         self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, SCHEDULER, self.host,
                                                                          "cinder-scheduler")))
         if self.config.volume.agent:
-            self.agent = make_agent(self.config, self.bus, self.host, self.image)
+            self.agent = make_agent(self.config, self.bus, self.host, self.image, self.objectstore)
             await self.agent.start()
 
     async def stop(self) -> None:
@@ -82,7 +85,7 @@ class VolumeService:
             asyncio.run_coroutine_threadsafe(self.send(kind, cast), self._loop)
 
 
-def make_agent(config: Config, bus, host: str, image=None):
+def make_agent(config: Config, bus, host: str, image=None, objectstore=None):
     """The volume agent for this host with the configured driver."""
     from overcast.volume.agent import VolumeAgent
     from overcast.volume.drivers import make_driver
@@ -93,4 +96,4 @@ def make_agent(config: Config, bus, host: str, image=None):
         options["file_format"] = volume.file_format
     driver = make_driver(volume.driver, **options)
     return VolumeAgent(bus, driver, host, volume.backend_name, volume.availability_zone, image=image,
-                       scratch=config.data_path)
+                       scratch=config.data_path, objectstore=objectstore)

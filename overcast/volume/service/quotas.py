@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 
 from overcast.volume import errors
-from overcast.volume.models import QuotaLimit, Snapshot, Volume, VolumeType
+from overcast.volume.models import Backup, QuotaLimit, Snapshot, Volume, VolumeType
 
 FIXED = ("volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes", "groups", "per_volume_gigabytes")
 PER_TYPE = ("volumes", "gigabytes", "snapshots")
@@ -92,6 +92,9 @@ class Quotas:
             if type_id in names:
                 used[f"snapshots_{names[type_id]}"] = count
                 used[f"gigabytes_{names[type_id]}"] = used.get(f"gigabytes_{names[type_id]}", 0) + int(size)
+        backups, backup_gb = session.execute(select(func.count(), func.coalesce(func.sum(Backup.size), 0))
+                                             .where(Backup.project_id == project_id)).one()
+        used["backups"], used["backup_gigabytes"] = backups, int(backup_gb)
         return used
 
     def check(self, session, project_id: str, type_name: str | None, volumes: int = 0, snapshots: int = 0,

@@ -46,11 +46,12 @@ class Api:
 
 @pytest.fixture
 def api(cloud):
-    """``api(conn, version=None)``: a block-storage client for ``conn``."""
+    """``api(conn, version=None, target=None)``: a block-storage client for ``conn`` on the
+    session's cloud (or on ``target``, another CloudProcess)."""
     made = []
 
-    def make(conn, version=None):
-        made.append(Api(cloud, conn, version))
+    def make(conn, version=None, target=None):
+        made.append(Api(target or cloud, conn, version))
         return made[-1]
 
     yield make

@@ -1,0 +1,158 @@
+"""The volume agent's backup work: volume data to the object store and back.
+
+A backup is the volume's raw data cut into CHUNK-sized pieces; pieces that are all zeros
+are not stored (volumes are sparse), the others become objects ``<backup id>/chunk-N``
+in the project's container, and ``<backup id>/metadata`` lists them. A restore rebuilds
+a sparse raw file from them and the driver makes the volume from it. The object store
+is reached through its Python interface (in-process), never its HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from overcast.volume.drivers import ImageSource
+
+CHUNK = 32 << 20
+ZERO = bytes(CHUNK)
+log = logging.getLogger("overcast.volume.agent")
+
+
+async def _one(data: bytes):
+    yield data
+
+
+def _meta_name(backup_id: str) -> str:
+    return f"{backup_id}/metadata"
+
+
+def _chunk_name(backup_id: str, index: int) -> str:
+    return f"{backup_id}/chunk-{index:06d}"
+
+
+def handlers(agent) -> dict:
+    store = agent.objectstore
+
+    async def create_backup(payload: dict) -> None:
+        backup_id, volume_id = payload.get("prefix") or payload["id"], payload["volume_id"]
+        account, container = payload["account"], payload["container"]
+        written: list[str] = []
+        async with agent._lock(volume_id):
+            fd, path = tempfile.mkstemp(prefix=".backup-", dir=agent.scratch)
+            os.close(fd)
+            try:
+                await asyncio.to_thread(agent.driver.copy_volume_to_image, volume_id, "raw", path)
+                await asyncio.to_thread(store.put_container, account, container, {}, {})
+                box = await asyncio.to_thread(store.container, account, container)
+                chunks = []
+                with open(path, "rb") as handle:
+                    index = 0
+                    while True:
+                        data = await asyncio.to_thread(handle.read, CHUNK)
+                        if not data:
+                            break
+                        if data != ZERO[:len(data)]:
+                            name = _chunk_name(backup_id, index)
+                            await store.put_object(box, name, _one(data), len(data),
+                                                   {"content_type": "application/octet-stream"})
+                            written.append(name)
+                            chunks.append(index)
+                        index += 1
+                    length = handle.tell()
+                meta = json.dumps({"version": 1, "volume_id": volume_id, "chunk_size": CHUNK, "length": length,
+                                   "chunks": chunks}).encode()
+                await store.put_object(box, _meta_name(backup_id), _one(meta), len(meta),
+                                       {"content_type": "application/json"})
+                written.append(_meta_name(backup_id))
+                outcome = {"status": "available", "object_count": len(written), "fail_reason": None}
+            except Exception as error:  # nothing half-written stays in the container
+                log.warning("backup %s of volume %s failed: %s", backup_id, volume_id, error)
+                await _forget(store, account, container, written)
+                outcome = {"status": "error", "fail_reason": str(error) or type(error).__name__}
+            finally:
+                Path(path).unlink(missing_ok=True)
+            await agent._report("backup_update", payload["id"], outcome)
+            await agent._report("volume_update", volume_id, {"status": payload.get("status_after", "available")})
+
+    async def delete_backup(payload: dict) -> None:
+        backup_id, account, container = payload.get("prefix") or payload["id"], payload["account"], \
+            payload["container"]
+        try:
+            if payload.get("keep_data"):  # another (imported) backup still points at the data
+                raise LookupError(backup_id)
+            meta = await _metadata(store, account, container, backup_id)
+            names = [_chunk_name(backup_id, i) for i in meta.get("chunks", [])] + [_meta_name(backup_id)]
+            await _forget(store, account, container, names)
+        except LookupError:  # never written (a failed backup) or already gone
+            pass
+        except Exception as error:
+            await agent._report("backup_update", payload["id"], {"status": "error_deleting",
+                                                                 "fail_reason": str(error)})
+            return
+        await agent._report("backup_update", payload["id"], deleted=True)
+
+    async def restore_backup(payload: dict) -> None:
+        backup_id, volume_id, size = payload.get("prefix") or payload["id"], payload["volume_id"], payload["size"]
+        account, container = payload["account"], payload["container"]
+        async with agent._lock(volume_id):
+            fd, path = tempfile.mkstemp(prefix=".restore-", dir=agent.scratch)
+            os.close(fd)
+            try:
+                meta = await _metadata(store, account, container, backup_id)
+                box = await asyncio.to_thread(store.container, account, container)
+                with open(path, "r+b") as handle:
+                    handle.truncate(meta["length"])
+                    for index in meta["chunks"]:
+                        row = await asyncio.to_thread(store.get_object, box, _chunk_name(backup_id, index))
+                        handle.seek(index * meta["chunk_size"])
+                        async for piece in await store.open(row):
+                            await asyncio.to_thread(handle.write, piece)
+                source = ImageSource(id=backup_id, disk_format="raw", size=meta["length"], path=path)
+
+                def rebuild():
+                    if not payload.get("new"):
+                        agent.driver.delete_volume(volume_id)
+                    agent.driver.create_volume_from_image(volume_id, size, source)
+
+                await asyncio.to_thread(rebuild)
+                volume_values = {"status": "available", "error": None}
+            except Exception as error:
+                log.warning("restore of backup %s into %s failed: %s", backup_id, volume_id, error)
+                volume_values = {"status": "error_restoring", "error": str(error) or type(error).__name__}
+            finally:
+                Path(path).unlink(missing_ok=True)
+            await agent._report("volume_update", volume_id, volume_values)
+            await agent._report("backup_update", payload["id"], {"status": "available"})
+
+    return {"create_backup": create_backup, "delete_backup": delete_backup, "restore_backup": restore_backup}
+
+
+async def _metadata(store, account: str, container: str, backup_id: str) -> dict:
+    from overcast.common.errors import NotFound
+
+    try:
+        box, row = await asyncio.to_thread(store.locate, account, container, _meta_name(backup_id))
+    except NotFound:
+        raise LookupError(backup_id) from None
+    if row is None:
+        raise LookupError(backup_id)
+    return json.loads(await asyncio.to_thread(store.read_all, row))
+
+
+async def _forget(store, account: str, container: str, names: list[str]) -> None:
+    from overcast.common.errors import NotFound
+
+    try:
+        box = await asyncio.to_thread(store.container, account, container)
+    except NotFound:
+        return
+    for name in names:
+        try:
+            await asyncio.to_thread(store.delete_object, box, name)
+        except NotFound:
+            pass
