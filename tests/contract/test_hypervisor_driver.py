@@ -531,6 +531,8 @@ class TestQemuHypervisor(HypervisorDriverContract):
             driver.destroy(uuid)
         assert list((tmp_path / "qemu" / "instances").iterdir()) == []
         assert not _qemu_processes(str(tmp_path))
+        assert list(driver.run_dir.iterdir()) == []  # no QMP socket left
+        driver.run_dir.rmdir()  # tmp_path is too long for sockets: they live under /tmp
 
     def new_spec(self, **changes) -> InstanceSpec:
         uuid = str(uuidlib.uuid4())

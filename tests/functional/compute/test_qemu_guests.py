@@ -77,6 +77,8 @@ def test_a_real_guest_through_its_whole_life(qemu_cloud, qcli):
     cli = qcli
     hypervisors = cli.run("hypervisor", "list")
     assert [h["Hypervisor Type"] for h in hypervisors] == ["QEMU"]
+    shown = cli.run("--os-compute-api-version", "2.53", "hypervisor", "show", hypervisors[0]["ID"])
+    assert shown["cpu_info"]["accelerator"] in ("kvm", "tcg")
     image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
                     str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
     assert image["status"] == "active"

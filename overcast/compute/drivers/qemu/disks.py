@@ -130,11 +130,6 @@ class ImageCache:
         qemu_img("convert", "-f", found, "-O", "qcow2", str(part), str(converting))
         os.replace(converting, cached)
 
-    def remove_unused(self, in_use: set[str]) -> None:
-        for path in self.root.glob("*"):
-            if path.is_file() and path.name not in in_use and "." not in path.name:
-                path.unlink(missing_ok=True)
-
 
 def create_overlay(base: Path, base_format: str, virtual_size: int, target: Path, root_gb: int) -> int:
     """A qcow2 overlay on ``base`` of the flavor's root size (the image's size for
