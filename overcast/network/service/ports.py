@@ -116,6 +116,9 @@ class Ports:
                 defaults[project] = ensure_default(self.db, project)
         def work() -> list[dict]:
             with self.db.session() as session:
+                for values in items:  # 404 on another project's unshared (say external) network
+                    network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
+                    pv.check_network_owner(ctx, network, values)
                 rows = [self.create_in(session, ctx, values, defaults) for values in items]
                 for project_id in {row.project_id for row in rows}:
                     self.service.quotas.check(session, project_id, "port")
@@ -138,7 +141,7 @@ class Ports:
         and tells the agents (``service.agents.port_changed(port_dict)``) after commit."""
         values = pv.with_defaults(values)
         network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
-        project = values.get("project_id") or ctx.project_id or ""
+        project = values["project_id"] if values.get("project_id") is not None else ctx.project_id or ""  # "": L3
         security = values.get("port_security_enabled")
         security = network.port_security_enabled if security is None else security
         row = Port(network_id=network.id, project_id=project, port_security_enabled=security, status="DOWN")
