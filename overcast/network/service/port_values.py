@@ -7,7 +7,7 @@ import ipaddress
 import random
 import re
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from overcast.network import errors
@@ -137,6 +137,19 @@ def subnets_by_id(session, network_id: str) -> dict[str, Subnet]:
                                                    .order_by(Subnet.created_at, Subnet.id))}
 
 
+def ports_with_addresses(wanted: list[str]):
+    """A query of the port ids matching one of the ``fixed_ips=ip_address=..``/``subnet_id=..``
+    filters, or None when one is something else (substrings are left to the listing, which
+    applies every filter again anyway)."""
+    conditions = []
+    for value in wanted:
+        key, _, text = value.partition("=")
+        if key not in ("ip_address", "subnet_id"):
+            return None
+        conditions.append(getattr(IPAllocation, key) == text)
+    return select(IPAllocation.port_id).where(or_(*conditions)) if conditions else None
+
+
 def default_group_in(session, project: str) -> str:
     """The project's default security group, made inside ``session`` if it has none yet
     (for callers already in a transaction; ``default_groups.ensure_default`` otherwise)."""
@@ -160,3 +173,12 @@ def default_group_in(session, project: str) -> str:
     except IntegrityError:
         return session.scalar(select(DefaultSecurityGroup.security_group_id)
                               .where(DefaultSecurityGroup.project_id == project))
+
+
+def check_network_owner(ctx, network, values: dict) -> None:
+    """Neutron's API check: a project's port goes on its own network or a shared one; on
+    another's (an external network, say) the answer is 404, as if it were not there.
+    Routers and floating IPs make their ports there through ``Ports.create_in``."""
+    project = values.get("project_id") or ctx.project_id or ""
+    if not ctx.is_admin and not network.shared and network.project_id != project:
+        raise errors.NotFound()
