@@ -1,6 +1,7 @@
 """Network benchmark: ports and IPAM, on a private `overcast up` (and in-process).
 
     .venv/bin/python bench/network.py [--quick] [--ports 10000] [--pairs 300] [--concurrency 1,16]
+                                      [--database-url postgresql://...]
 
 Starts overcast on a temp data dir and a free loopback port, lifts the admin project's
 port quota, makes a network with a /16 subnet, then measures:
@@ -169,6 +170,8 @@ def main(argv=None) -> int:
     parser.add_argument("--ports", type=int, default=None, help="ports in the subnet at the end (default 10000)")
     parser.add_argument("--pairs", type=int, default=None, help="create+delete pairs per concurrency (default 300)")
     parser.add_argument("--concurrency", default="1,16")
+    parser.add_argument("--database-url", default=None,
+                        help="the cloud's database (default: SQLite in its data dir), e.g. postgresql://...")
     args = parser.parse_args(argv)
     ports = args.ports or (2000 if args.quick else 10000)
     pairs = args.pairs or (60 if args.quick else 300)
@@ -179,7 +182,8 @@ def main(argv=None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-network-"))
     report: dict = {"ports": ports, "pairs": pairs}
-    cloud, report["cloud"] = start_cloud("network", work, logs, {})
+    cloud, report["cloud"] = start_cloud("network", work, logs, {}, database_url=args.database_url)
+    report["database"] = (args.database_url or "sqlite").split("://")[0]
     try:
         cloud.call("PUT", f"{NET}/quotas/{cloud.project_id}", {"quota": {"port": -1}})
         net = cloud.call("POST", f"{NET}/networks", {"network": {"name": "bench"}}, expect=(201,))["network"]

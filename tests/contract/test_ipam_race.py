@@ -3,9 +3,11 @@ racing for one specific address exactly one wins, and a small pool runs out clea
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 
 import pytest
+from sqlalchemy import select
 
 from overcast.common.api.context import RequestContext
 from overcast.common.config import Config
@@ -13,6 +15,7 @@ from overcast.common.db import Database
 from overcast.common.db.migrate import upgrade
 from overcast.common.errors import OvercastError
 from overcast.network import errors
+from overcast.network.models import Subnet
 from overcast.network.service import NetworkService
 
 CTX = RequestContext(user_id="u", project_id="p", roles=["member", "reader"])
@@ -65,6 +68,10 @@ def test_racing_ports_get_distinct_addresses(network):
     assert len(got) == 12 and len(set(got)) == 12
     again = _port(service, net)["fixed_ips"][0]["ip_address"]  # the cursor moved on, nothing was lost
     assert again not in got
+    assert service.ipam.cursors.flush()
+    with service.db.session() as session:  # saved after the commit (in it on SQLite)
+        cursor = session.scalar(select(Subnet.next_ip_key))
+    assert cursor and int(cursor, 16) > int(ipaddress.ip_address(max(got, key=ipaddress.ip_address)))
 
 
 def test_racing_for_one_address_has_one_winner(network):

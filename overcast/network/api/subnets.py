@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from overcast.network.api.attributes import (REQUIRED, STANDARD, Attr, boolean, integer, invalid, ip_address,
-                                             list_of, one_of, uuid_value)
+                                             one_of, uuid_value)
 from overcast.network.api.controller import Resource
 
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
@@ -39,6 +39,11 @@ def dict_list(name, value):
     return value
 
 
+def pool_list(name, value):
+    """Allocation pools; null asks for the default ones, [] for none."""
+    return None if value is None else dict_list(name, value)
+
+
 def nameservers(name, value):
     if value is None:
         return []
@@ -58,7 +63,7 @@ ATTRS = {
     "subnetpool_id": Attr(uuid_value(nullable=True), put=False),
     "use_default_subnetpool": Attr(boolean, put=False),
     "gateway_ip": Attr(ip_address(nullable=True)),
-    "allocation_pools": Attr(dict_list),
+    "allocation_pools": Attr(pool_list),
     "dns_nameservers": Attr(nameservers, default=[]),
     "host_routes": Attr(dict_list, default=[]),
     "enable_dhcp": Attr(boolean, default=True),

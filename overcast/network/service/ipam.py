@@ -9,8 +9,9 @@ Finding a free address never reads every allocation. ``ip_key`` is the address a
 digits (text order is numeric order), ``Subnet.next_ip_key`` a cursor just past the last
 address handed out, and the search reads allocations in key order from the cursor in
 short pages, inside the allocation pools, wrapping around to the pools' start. The
-cursor is a hint: it is written in a short transaction of its own after the allocating
-one commits, so racing requests never queue on the subnet row (nor deadlock on it).
+cursor is a hint: on PostgreSQL and MariaDB a background writer saves it after the
+allocating transaction commits, so racing requests never queue on the subnet row (nor
+deadlock on it); SQLite, which runs one writer at a time, writes it in the same one.
 Racing requests that collide spread out over the next few free addresses.
 
 IPv6 subnets in ``slaac`` or ``dhcpv6-stateless`` address mode give a port the EUI-64
@@ -22,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
+import threading
 
 from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -99,6 +101,7 @@ class Ipam:
 
     def __init__(self, db):
         self.db = db
+        self.cursors = CursorWriter(db)
 
     def allocate(self, session, subnet: Subnet, port_id: str, address: str | None = None,
                  mac: str | None = None) -> str:
@@ -157,7 +160,7 @@ class Ipam:
             number = window.pop(random.randrange(len(window)) if collisions else 0)
             address = address_of(number, subnet.ip_version)
             if self._claim(session, subnet, port_id, address):
-                self._advance(session, subnet.id, number + 1)
+                self._advance(session, subnet.id, number + 1, subnet.next_ip_key or "")
                 return address
         raise errors.IpAddressGenerationFailure(network_id=subnet.network_id)
 
@@ -188,23 +191,73 @@ class Ipam:
                         yield position
                         position += 1
 
-    def _advance(self, session, subnet_id: str, number: int) -> None:
-        """Remember to move the subnet's cursor once this transaction commits."""
+    def _advance(self, session, subnet_id: str, number: int, seen: str) -> None:
+        """Move the subnet's cursor (``seen`` is where it was when read): once this
+        transaction commits, or right away on SQLite, whose writers take turns anyway (this
+        one holds the lock), saving a transaction."""
+        key = f"{number:032x}"
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(update(Subnet).where(Subnet.id == subnet_id).values(next_ip_key=key))
+            return
         cursors = session.info.setdefault(CURSORS, {})
         if not session.info.get("ipam_listening"):
             session.info["ipam_listening"] = True
             event.listen(session, "after_commit", self._save_cursors)
-        cursors[subnet_id] = max(number, cursors.get(subnet_id, 0))
+        cursors[subnet_id] = (key, cursors.get(subnet_id, (key, seen))[1])
 
     def _save_cursors(self, session) -> None:
         if session.get_nested_transaction() is not None:
             return  # a savepoint released, not the transaction committed
         cursors = session.info.pop(CURSORS, None) or {}
-        if not cursors:
-            return
+        if cursors:  # no SQL here: this thread still holds its connection
+            self.cursors.put(cursors)
+
+
+class CursorWriter:
+    """Writes the cursors of committed allocations from one background thread (started on
+    first use), so a request thread never waits for a second connection while holding
+    one. Racing writes only move a cursor forward, except the one that wrapped around,
+    and that only if no one moved the cursor meanwhile."""
+
+    def __init__(self, db):
+        self.db = db
+        self.pending: list[tuple[str, str, str]] = []  # (subnet id, new key, key seen)
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.thread: threading.Thread | None = None
+
+    def put(self, cursors: dict[str, tuple[str, str]]) -> None:
+        with self.lock:
+            self.pending += [(subnet_id, key, seen) for subnet_id, (key, seen) in sorted(cursors.items())]
+            self.idle.clear()
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="ipam-cursors", daemon=True)
+                self.thread.start()
+        self.wake.set()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every cursor handed over so far is written (tests, shutdown)."""
+        return self.idle.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            with self.lock:
+                batch, self.pending = self.pending, []
+            if batch:
+                self._write(batch)
+            with self.lock:
+                if not self.pending:
+                    self.idle.set()
+
+    def _write(self, batch: list[tuple[str, str, str]]) -> None:
         try:
-            with self.db.session() as own:
-                for subnet_id, number in sorted(cursors.items()):
-                    own.execute(update(Subnet).where(Subnet.id == subnet_id).values(next_ip_key=f"{number:032x}"))
+            with self.db.session() as session:
+                for subnet_id, key, seen in batch:
+                    moved = Subnet.next_ip_key < key if key > seen else Subnet.next_ip_key == seen
+                    session.execute(update(Subnet).where(Subnet.id == subnet_id, moved).values(next_ip_key=key))
         except Exception:  # a hint only: the next allocation scans a little further
-            log.warning("could not save the IPAM cursor of subnets %s", sorted(cursors), exc_info=True)
+            log.warning("could not save IPAM cursors", exc_info=True)

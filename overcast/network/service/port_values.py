@@ -8,6 +8,7 @@ import random
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from overcast.network import errors
 from overcast.network.models import IPAllocation, Port, PortSecurityGroup, Subnet
@@ -134,3 +135,28 @@ def port_dict(row: Port, fixed_ips: list[dict], groups: list[str], tags: list[st
 def subnets_by_id(session, network_id: str) -> dict[str, Subnet]:
     return {row.id: row for row in session.scalars(select(Subnet).where(Subnet.network_id == network_id)
                                                    .order_by(Subnet.created_at, Subnet.id))}
+
+
+def default_group_in(session, project: str) -> str:
+    """The project's default security group, made inside ``session`` if it has none yet
+    (for callers already in a transaction; ``default_groups.ensure_default`` otherwise)."""
+    from overcast.network.models import DefaultSecurityGroup, SecurityGroup
+    from overcast.network.service.default_groups import DESCRIPTION, default_rules
+    from overcast.network.service.ipam import begin_write
+
+    found = session.scalar(select(DefaultSecurityGroup.security_group_id)
+                           .where(DefaultSecurityGroup.project_id == project))
+    if found or not project:
+        return found or ""
+    begin_write(session)
+    try:
+        with session.begin_nested():
+            group = SecurityGroup(project_id=project, name="default", description=DESCRIPTION)
+            session.add(group)
+            session.flush()
+            session.add(DefaultSecurityGroup(project_id=project, security_group_id=group.id))
+            session.add_all(default_rules(group))
+        return group.id
+    except IntegrityError:
+        return session.scalar(select(DefaultSecurityGroup.security_group_id)
+                              .where(DefaultSecurityGroup.project_id == project))

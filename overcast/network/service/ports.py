@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from overcast.network import errors
-from overcast.network.models import FloatingIP, Network, Port, PortSecurityGroup, Router, SecurityGroup
+from overcast.network.models import FloatingIP, IPAllocation, Network, Port, PortSecurityGroup, Router, SecurityGroup
 from overcast.network.service import port_values as pv
 from overcast.network.service.default_groups import ensure_default
 from overcast.network.service.ipam import begin_write, is_auto_address
@@ -64,8 +64,8 @@ class Ports:
 
     def _dicts(self, session, rows: list[Port]) -> list[dict]:
         network_ids = sorted({row.network_id for row in rows})
-        owners = dict(session.execute(select(Network.id, Network.project_id).where(Network.id.in_(network_ids))).all()) \
-            if network_ids else {}
+        query = select(Network.id, Network.project_id).where(Network.id.in_(network_ids))
+        owners = dict(session.execute(query).all()) if network_ids else {}
         return pv.port_dicts(session, rows, owners)
 
     def find_row(self, session, ctx, port_id: str) -> Port:
@@ -84,10 +84,25 @@ class Ports:
         for name in ("id", "name", "network_id", "device_id", "device_owner", "mac_address", "status"):
             if name in filters:
                 query = query.where(getattr(Port, name).in_(filters[name]))
+        narrowed = self._by_address(filters.get("fixed_ips") or [])
+        if narrowed is not None:
+            query = query.where(Port.id.in_(narrowed))
         if "project_id" in filters or "tenant_id" in filters:
             query = query.where(Port.project_id.in_(filters.get("project_id", []) + filters.get("tenant_id", [])))
         with self.db.session() as session:
             return self._dicts(session, list(session.scalars(query.order_by(Port.created_at, Port.id))))
+
+    @staticmethod
+    def _by_address(wanted: list[str]):
+        """Port ids having one of the ``fixed_ips=ip_address=..``/``subnet_id=..`` filters, in SQL
+        (the listing applies every filter again; substrings are left to it)."""
+        conditions = []
+        for value in wanted:
+            key, _, text = value.partition("=")
+            if key not in ("ip_address", "subnet_id"):
+                return None
+            conditions.append(getattr(IPAllocation, key) == text)
+        return select(IPAllocation.port_id).where(or_(*conditions)) if conditions else None
 
     def list_by_device(self, device_id: str) -> list[dict]:
         """Every port of ``device_id`` (a server, router or DHCP agent), any project."""
@@ -158,7 +173,7 @@ class Ports:
         groups = values.get("security_groups")
         if groups is None:
             groups = [] if not self._wants_default_group(values) else \
-                [(default_groups or {}).get(project) or self._default_group_in(session, project)]
+                [(default_groups or {}).get(project) or pv.default_group_in(session, project)]
         self._check_security(security, groups, values.get("allowed_address_pairs"))
         self._set_groups(session, ctx, row, [group for group in groups if group])
         row.allowed_address_pairs = pv.address_pairs(values.get("allowed_address_pairs") or [], row.mac_address)
@@ -184,28 +199,6 @@ class Ports:
                 if mac:
                     raise errors.MacAddressInUse(network_id=row.network_id, mac=row.mac_address) from None
         raise errors.MacAddressInUse(network_id=row.network_id, mac=row.mac_address)
-
-    def _default_group_in(self, session, project: str) -> str:
-        """The project's default group, for callers inside their own transaction."""
-        from overcast.network.models import DefaultSecurityGroup
-        from overcast.network.service.default_groups import DESCRIPTION, default_rules
-
-        found = session.scalar(select(DefaultSecurityGroup.security_group_id)
-                               .where(DefaultSecurityGroup.project_id == project))
-        if found or not project:
-            return found or ""
-        begin_write(session)
-        try:
-            with session.begin_nested():
-                group = SecurityGroup(project_id=project, name="default", description=DESCRIPTION)
-                session.add(group)
-                session.flush()
-                session.add(DefaultSecurityGroup(project_id=project, security_group_id=group.id))
-                session.add_all(default_rules(group))
-            return group.id
-        except IntegrityError:
-            return session.scalar(select(DefaultSecurityGroup.security_group_id)
-                                  .where(DefaultSecurityGroup.project_id == project))
 
     # addresses
     def _allocate(self, session, row: Port, fixed_ips, fresh: bool) -> None:
@@ -356,9 +349,12 @@ class Ports:
                 keep.append(match)
             else:
                 add.append((subnet, address))
+        router_port = row.device_owner in ROUTER_OWNERS
         for ip in current:
-            if ip not in keep:
-                self.ipam.release_address(session, ip["subnet_id"], ip["ip_address"])
+            subnet = subnets.get(ip["subnet_id"])
+            if ip in keep or (subnet is not None and is_auto_address(subnet) and not router_port):
+                continue  # SLAAC addresses stay with a port until its subnet goes (Neutron's rule)
+            self.ipam.release_address(session, ip["subnet_id"], ip["ip_address"])
         session.flush()
         for subnet, address in add:
             self.ipam.allocate(session, subnet, row.id, address, row.mac_address)

@@ -112,8 +112,8 @@ class Subnets:
         self._check_overlap(session, network.id, cidr)
         gateway = values["gateway_ip"] if "gateway_ip" in values else checks.default_gateway(cidr)
         checks.check_gateway(cidr, gateway)
-        pools = values.get("allocation_pools")
-        pools = checks.check_pools(cidr, pools, gateway) if pools else checks.default_pools(cidr, gateway)
+        pools = values.get("allocation_pools")  # None: the default pools; []: none at all
+        pools = checks.check_pools(cidr, pools, gateway) if pools is not None else checks.default_pools(cidr, gateway)
         enable_dhcp = values.get("enable_dhcp", True)
         checks.check_ipv6_modes(version, values.get("ipv6_ra_mode"), values.get("ipv6_address_mode"),
                                 enable_dhcp, cidr)

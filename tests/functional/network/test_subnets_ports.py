@@ -196,3 +196,17 @@ def test_shared_network_subnets_are_visible_and_usable(api):
     assert forbidden.status_code == 403
     assert as_demo.delete(f"/ports/{port.json()['port']['id']}").status_code == 204
     assert as_admin.delete(f"/networks/{net['id']}").status_code == 204
+
+
+def test_sdk_cloud_layer_create_subnet_and_port(demo):
+    net = demo.create_network(random_name("cloud"))
+    subnet = demo.create_subnet(net.id, cidr="10.41.0.0/24", gateway_ip="10.41.0.254", dns_nameservers=["10.41.0.53"],
+                                allocation_pools=[{"start": "10.41.0.10", "end": "10.41.0.20"}])
+    assert subnet.gateway_ip == "10.41.0.254" and subnet.allocation_pools == [{"start": "10.41.0.10",
+                                                                               "end": "10.41.0.20"}]
+    port = demo.create_port(net.id, fixed_ips=[{"subnet_id": subnet.id}], name="cloud-port")
+    assert port.fixed_ips == [{"subnet_id": subnet.id, "ip_address": "10.41.0.10"}]
+    assert [p.id for p in demo.list_ports(filters={"network_id": net.id})] == [port.id]
+    updated = demo.update_port(port.id, name="renamed")
+    assert updated.name == "renamed"
+    assert demo.delete_port(port.id) and demo.delete_subnet(subnet.id) and demo.delete_network(net.id)

@@ -51,7 +51,8 @@ def test_create_in_and_delete_in_follow_the_callers_transaction(network, net):
             raise RuntimeError("the caller fails later")
     with network.db.session() as session:
         assert session.query(Port).count() == 0 and session.query(IPAllocation).count() == 0
-        row = network.ports.create_in(session, ADMIN, {"network_id": net["id"], "device_owner": "network:router_gateway"})
+        row = network.ports.create_in(session, ADMIN, {"network_id": net["id"],
+                                                       "device_owner": "network:router_gateway"})
         port_id = row.id
     with network.db.session() as session:
         gone = network.ports.delete_in(session, port_id)
@@ -150,3 +151,23 @@ def test_network_delete_takes_dhcp_ports_and_addresses(network, net):
     network.networks.delete(CTX, net["id"])
     with network.db.session() as session:
         assert session.query(Port).count() == 0 and session.query(IPAllocation).count() == 0
+
+
+def test_list_narrows_by_fixed_ip_in_sql(network, net):
+    first, second = network.ports.create(CTX, [{"network_id": net["id"]}, {"network_id": net["id"]}])
+    address = second["fixed_ips"][0]["ip_address"]
+    assert [p["id"] for p in network.ports.list(CTX, {"fixed_ips": [f"ip_address={address}"]})] == [second["id"]]
+    by_subnet = network.ports.list(CTX, {"fixed_ips": [f"subnet_id={net['subnet']['id']}"]})
+    assert {p["id"] for p in by_subnet} == {first["id"], second["id"]}
+    assert len(network.ports.list(CTX, {"fixed_ips": ["ip_address_substr=10.0"]})) == 2  # left to the listing
+
+
+def test_updating_fixed_ips_keeps_slaac_addresses(network, net):
+    slaac = network.subnets.create(CTX, [{"network_id": net["id"], "ip_version": 6, "cidr": "2001:db8:7::/64",
+                                          "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac",
+                                          "project_id": CTX.project_id}])[0]
+    (port,) = network.ports.create(CTX, [{"network_id": net["id"]}])
+    assert {ip["subnet_id"] for ip in port["fixed_ips"]} == {net["subnet"]["id"], slaac["id"]}
+    updated = network.ports.update(CTX, port["id"], {"fixed_ips": [{"ip_address": "10.0.0.50"}]})
+    assert sorted(ip["ip_address"] for ip in updated["fixed_ips"]) == sorted(
+        ["10.0.0.50", next(ip["ip_address"] for ip in port["fixed_ips"] if ip["subnet_id"] == slaac["id"])])

@@ -121,3 +121,14 @@ def test_subnet_pools_allocate_blocks(network):
         network.subnetpools.update(CTX, pool["id"], {"min_prefixlen": 26, "max_prefixlen": 24})
     with pytest.raises(errors.SubnetPoolNotFound):
         network.subnetpools.get(OTHER, pool["id"])
+
+
+def test_empty_pools_leave_only_explicit_addresses(network):
+    net = make_net(network)
+    subnet = make_subnet(network, net, "10.7.0.0/24", allocation_pools=[])
+    assert subnet["allocation_pools"] == []
+    with pytest.raises(errors.IpAddressGenerationFailure):
+        network.ports.create(CTX, [{"network_id": net["id"], "security_groups": []}])
+    port = network.ports.create(CTX, [{"network_id": net["id"], "security_groups": [],
+                                       "fixed_ips": [{"ip_address": "10.7.0.33"}]}])[0]
+    assert port["fixed_ips"] == [{"subnet_id": subnet["id"], "ip_address": "10.7.0.33"}]
