@@ -160,3 +160,12 @@ def default_group_in(session, project: str) -> str:
     except IntegrityError:
         return session.scalar(select(DefaultSecurityGroup.security_group_id)
                               .where(DefaultSecurityGroup.project_id == project))
+
+
+def check_network_owner(ctx, network, values: dict) -> None:
+    """Neutron's API check: a project's port goes on its own network or a shared one; on
+    another's (an external network, say) the answer is 404, as if it were not there.
+    Routers and floating IPs make their ports there through ``Ports.create_in``."""
+    project = values.get("project_id") or ctx.project_id or ""
+    if not ctx.is_admin and not network.shared and network.project_id != project:
+        raise errors.NotFound()

@@ -126,8 +126,9 @@ class Ports:
             if self._wants_default_group(values) and project not in defaults:
                 defaults[project] = ensure_default(self.db, project)
         with self.db.session() as session:
-            for values in items:
-                self._check_network_owner(session, ctx, values)
+            for values in items:  # 404 on another project's unshared (say external) network
+                network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
+                pv.check_network_owner(ctx, network, values)
             rows = [self.create_in(session, ctx, values, defaults) for values in items]
             for project_id in {row.project_id for row in rows}:
                 self.service.quotas.check(session, project_id, "port")
@@ -135,17 +136,6 @@ class Ports:
         for port in result:
             self.service.agents.port_changed(port)
         return result
-
-    def _check_network_owner(self, session, ctx, values: dict) -> None:
-        """Neutron's API check: a project's port goes on its own network or a shared one;
-        on another's (an external network, say) it answers 404 as if the network were not
-        there. Routers and floating IPs make their ports there through ``create_in``."""
-        if ctx.is_admin:
-            return
-        network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
-        project = values.get("project_id") or ctx.project_id or ""
-        if not network.shared and network.project_id != project:
-            raise errors.NotFound()
 
     @staticmethod
     def _wants_default_group(values: dict) -> bool:
@@ -159,8 +149,7 @@ class Ports:
         and tells the agents (``service.agents.port_changed(port_dict)``) after commit."""
         values = pv.with_defaults(values)
         network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
-        # an explicit "" is Neutron's owner of router gateway and floating IP ports: no project
-        project = values["project_id"] if values.get("project_id") is not None else ctx.project_id or ""
+        project = values["project_id"] if values.get("project_id") is not None else ctx.project_id or ""  # "": L3
         security = values.get("port_security_enabled")
         security = network.port_security_enabled if security is None else security
         row = Port(network_id=network.id, project_id=project, port_security_enabled=security, status="DOWN")
