@@ -7,7 +7,7 @@ import ipaddress
 import random
 import re
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from overcast.network import errors
@@ -135,6 +135,19 @@ def port_dict(row: Port, fixed_ips: list[dict], groups: list[str], tags: list[st
 def subnets_by_id(session, network_id: str) -> dict[str, Subnet]:
     return {row.id: row for row in session.scalars(select(Subnet).where(Subnet.network_id == network_id)
                                                    .order_by(Subnet.created_at, Subnet.id))}
+
+
+def ports_with_addresses(wanted: list[str]):
+    """A query of the port ids matching one of the ``fixed_ips=ip_address=..``/``subnet_id=..``
+    filters, or None when one is something else (substrings are left to the listing, which
+    applies every filter again anyway)."""
+    conditions = []
+    for value in wanted:
+        key, _, text = value.partition("=")
+        if key not in ("ip_address", "subnet_id"):
+            return None
+        conditions.append(getattr(IPAllocation, key) == text)
+    return select(IPAllocation.port_id).where(or_(*conditions)) if conditions else None
 
 
 def default_group_in(session, project: str) -> str:

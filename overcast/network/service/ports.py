@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import ipaddress
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from overcast.network import errors
-from overcast.network.models import FloatingIP, IPAllocation, Network, Port, PortSecurityGroup, Router, SecurityGroup
+from overcast.network.models import FloatingIP, Network, Port, PortSecurityGroup, Router, SecurityGroup
 from overcast.network.service import port_values as pv
 from overcast.network.service.default_groups import ensure_default
 from overcast.network.service.ipam import begin_write, is_auto_address
 from overcast.network.service.records import apply, bump
+from overcast.network.service.retries import retrying
 
 MAX_FIXED_IPS = 5  # Neutron's max_fixed_ips_per_port
 ROUTER_OWNERS = ("network:router_interface", "network:router_interface_distributed",
@@ -84,25 +85,13 @@ class Ports:
         for name in ("id", "name", "network_id", "device_id", "device_owner", "mac_address", "status"):
             if name in filters:
                 query = query.where(getattr(Port, name).in_(filters[name]))
-        narrowed = self._by_address(filters.get("fixed_ips") or [])
+        narrowed = pv.ports_with_addresses(filters.get("fixed_ips") or [])
         if narrowed is not None:
             query = query.where(Port.id.in_(narrowed))
         if "project_id" in filters or "tenant_id" in filters:
             query = query.where(Port.project_id.in_(filters.get("project_id", []) + filters.get("tenant_id", [])))
         with self.db.session() as session:
             return self._dicts(session, list(session.scalars(query.order_by(Port.created_at, Port.id))))
-
-    @staticmethod
-    def _by_address(wanted: list[str]):
-        """Port ids having one of the ``fixed_ips=ip_address=..``/``subnet_id=..`` filters, in SQL
-        (the listing applies every filter again; substrings are left to it)."""
-        conditions = []
-        for value in wanted:
-            key, _, text = value.partition("=")
-            if key not in ("ip_address", "subnet_id"):
-                return None
-            conditions.append(getattr(IPAllocation, key) == text)
-        return select(IPAllocation.port_id).where(or_(*conditions)) if conditions else None
 
     def list_by_device(self, device_id: str) -> list[dict]:
         """Every port of ``device_id`` (a server, router or DHCP agent), any project."""
@@ -125,14 +114,17 @@ class Ports:
             project = values.get("project_id") or ctx.project_id or ""
             if self._wants_default_group(values) and project not in defaults:
                 defaults[project] = ensure_default(self.db, project)
-        with self.db.session() as session:
-            for values in items:  # 404 on another project's unshared (say external) network
-                network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
-                pv.check_network_owner(ctx, network, values)
-            rows = [self.create_in(session, ctx, values, defaults) for values in items]
-            for project_id in {row.project_id for row in rows}:
-                self.service.quotas.check(session, project_id, "port")
-            result = self._dicts(session, rows)
+        def work() -> list[dict]:
+            with self.db.session() as session:
+                for values in items:  # 404 on another project's unshared (say external) network
+                    network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
+                    pv.check_network_owner(ctx, network, values)
+                rows = [self.create_in(session, ctx, values, defaults) for values in items]
+                for project_id in {row.project_id for row in rows}:
+                    self.service.quotas.check(session, project_id, "port")
+                return self._dicts(session, rows)
+
+        result = retrying(work)
         for port in result:
             self.service.agents.port_changed(port)
         return result
@@ -164,7 +156,7 @@ class Ports:
             groups = [] if not self._wants_default_group(values) else \
                 [(default_groups or {}).get(project) or pv.default_group_in(session, project)]
         self._check_security(security, groups, values.get("allowed_address_pairs"))
-        self._set_groups(session, ctx, row, [group for group in groups if group])
+        self._set_groups(session, ctx, row, [group for group in groups if group], fresh=True)
         row.allowed_address_pairs = pv.address_pairs(values.get("allowed_address_pairs") or [], row.mac_address)
         row.extra_dhcp_opts = pv.dhcp_options(values.get("extra_dhcp_opts") or [])
         session.flush()
@@ -259,7 +251,7 @@ class Ports:
         if not enabled and pairs:
             raise errors.AddressPairAndPortSecurityRequired()
 
-    def _set_groups(self, session, ctx, row: Port, groups: list[str]) -> None:
+    def _set_groups(self, session, ctx, row: Port, groups: list[str], fresh: bool = False) -> None:
         groups = list(dict.fromkeys(groups))
         if groups:
             query = select(SecurityGroup.id).where(SecurityGroup.id.in_(groups))
@@ -269,17 +261,21 @@ class Ports:
             for group in groups:
                 if group not in found:
                     raise errors.SecurityGroupNotFound(id=group)
-        session.query(PortSecurityGroup).filter(PortSecurityGroup.port_id == row.id).delete()
+        if not fresh:  # (a DELETE of nothing takes MariaDB gap locks racing creates deadlock on)
+            session.query(PortSecurityGroup).filter(PortSecurityGroup.port_id == row.id).delete()
         session.add_all(PortSecurityGroup(port_id=row.id, security_group_id=group) for group in groups)
 
     # changing
     def update(self, ctx, port_id: str, values: dict) -> dict:
-        with self.db.session() as session:
-            row = self.find_row(session, ctx, port_id)
-            old_groups = pv.groups_of(session, [row.id]).get(row.id, [])
-            self.update_in(session, ctx, row, dict(values))
-            session.flush()
-            result = self._dicts(session, [row])[0]
+        def work() -> tuple[dict, list[str]]:
+            with self.db.session() as session:
+                row = self.find_row(session, ctx, port_id)
+                before = pv.groups_of(session, [row.id]).get(row.id, [])
+                self.update_in(session, ctx, row, dict(values))
+                session.flush()
+                return self._dicts(session, [row])[0], before
+
+        result, old_groups = retrying(work)
         self.service.agents.port_changed(result)
         if set(old_groups) != set(result["security_groups"]):
             self.service.agents.security_groups_changed(sorted(set(old_groups) | set(result["security_groups"])))

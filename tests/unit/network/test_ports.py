@@ -171,3 +171,24 @@ def test_updating_fixed_ips_keeps_slaac_addresses(network, net):
     updated = network.ports.update(CTX, port["id"], {"fixed_ips": [{"ip_address": "10.0.0.50"}]})
     assert sorted(ip["ip_address"] for ip in updated["fixed_ips"]) == sorted(
         ["10.0.0.50", next(ip["ip_address"] for ip in port["fixed_ips"] if ip["subnet_id"] == slaac["id"])])
+
+
+def test_deadlocked_work_is_done_again():
+    from sqlalchemy.exc import OperationalError
+
+    from overcast.network.service.retries import retrying
+
+    class Deadlock(Exception):
+        args = (1213, "Deadlock found when trying to get lock; try restarting transaction")
+
+    calls = []
+
+    def work():
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("INSERT ...", {}, Deadlock())
+        return "done"
+
+    assert retrying(work) == "done" and len(calls) == 3
+    with pytest.raises(OperationalError):
+        retrying(lambda: (_ for _ in ()).throw(OperationalError("x", {}, ValueError("other"))))
