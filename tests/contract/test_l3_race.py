@@ -52,8 +52,8 @@ def test_overlapping_subnets_racing_onto_one_router(world):
     others = []
     for n in range(5):
         other = service.networks.create(CTX, [{"name": f"o{n}", "project_id": "p"}])[0]
-        others.append(service.subnets.create(CTX, [{"network_id": other["id"], "cidr": f"10.60.{n}.0/24"
-                                                    if n == 0 else f"10.60.0.{n * 16}/28", "project_id": "p"}])[0])
+        others.append(service.subnets.create(CTX, [{"network_id": other["id"], "cidr": f"10.60.0.0/{24 + n}",
+                                                    "project_id": "p"}])[0])  # each overlaps every other
     ids = iter([one["id"] for one in others])
     results, failures = _race(5, lambda: service.routers.add_interface(CTX, router["id"], {"subnet_id": next(ids)}))
     assert len(results) == 1 and len(failures) == 4

@@ -129,17 +129,6 @@ class Ports:
             self.service.agents.port_changed(port)
         return result
 
-    def _check_network_owner(self, session, ctx, values: dict) -> None:
-        """Neutron's API check: a project's port goes on its own network or a shared one;
-        on another's (an external network, say) it answers 404 as if the network were not
-        there. Routers and floating IPs make their ports there through ``create_in``."""
-        if ctx.is_admin:
-            return
-        network = self.service.networks.find_row(session, ctx, values.get("network_id") or "")
-        project = values.get("project_id") or ctx.project_id or ""
-        if not network.shared and network.project_id != project:
-            raise errors.NotFound()
-
     @staticmethod
     def _wants_default_group(values: dict) -> bool:
         return values.get("security_groups") is None and values.get("port_security_enabled") is not False \
