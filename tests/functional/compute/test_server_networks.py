@@ -245,3 +245,28 @@ def test_interface_attach_and_detach(cli, cloud, project, network, image):
     conn.compute.delete_server(server)
     wait_gone(conn, server.id)
     conn.network.delete_port(port)
+
+
+@pytest.mark.cli
+def test_cli_floating_ip_through_a_router(cli, project, network, image, admin):
+    """The seed guide's last network steps: a router to `public`, a floating IP on the server."""
+    conn, env = project
+    net, subnet = network
+    shell = cli_env(cli, env)
+    router = cli.run("router", "create", random_name("router"), env=shell)
+    assert cli.raw("router", "add", "subnet", router["id"], subnet.id, env=shell).returncode == 0
+    assert cli.raw("router", "set", "--external-gateway", "public", router["id"], env=shell).returncode == 0
+    server = cli.run("server", "create", "--flavor", "m1.nano", "--image", image.id, "--network", net.id, "--wait",
+                     random_name("fip"), env=shell)
+    fip = cli.run("floating", "ip", "create", "public", env=shell)
+    address = fip["floating_ip_address"]
+    assert cli.raw("server", "add", "floating", "ip", server["id"], address, env=shell).returncode == 0
+    shown = cli.run("server", "show", server["id"], env=shell)
+    assert address in str(shown["addresses"])
+    assert conn.network.get_ip(fip["id"]).port_id in [p.id for p in conn.network.ports(device_id=server["id"])]
+    assert cli.raw("server", "remove", "floating", "ip", server["id"], address, env=shell).returncode == 0
+    assert conn.network.get_ip(fip["id"]).port_id is None
+    assert cli.raw("server", "delete", "--wait", server["id"], env=shell).returncode == 0
+    assert cli.raw("floating", "ip", "delete", fip["id"], env=shell).returncode == 0
+    assert cli.raw("router", "remove", "subnet", router["id"], subnet.id, env=shell).returncode == 0
+    assert cli.raw("router", "delete", router["id"], env=shell).returncode == 0
