@@ -6,7 +6,7 @@ import asyncio
 
 from overcast.common.api import reply
 from overcast.volume import errors, views
-from overcast.volume.api import common
+from overcast.volume.api import common, metadata
 from overcast.volume.service.snapshots import SORT_KEYS
 
 FILTERS = ("name", "display_name", "status", "volume_id", "metadata", "project_id")
@@ -107,50 +107,7 @@ async def action(req):
     raise errors.InvalidInput(f"There is no such action: {name}")
 
 
-def list_metadata(req):
-    return reply({"metadata": dict(_get(req).meta or {})})
-
-
-def _set_metadata(req, replace: bool):
-    body = req.json()
-    if not isinstance(body, dict) or "metadata" not in body:
-        raise errors.InvalidInput("Malformed request body")
-    metadata = common.check_metadata(body["metadata"])
-    row = _get(req)
-    return reply({"metadata": req.state.volume.snapshots.set_metadata(req.context, row.id, metadata, replace)})
-
-
-def create_metadata(req):
-    return _set_metadata(req, False)
-
-
-def replace_metadata(req):
-    return _set_metadata(req, True)
-
-
-def show_metadata_item(req):
-    row = _get(req)
-    key = req.params["key"]
-    if key not in (row.meta or {}):
-        raise errors.MetadataNotFound(key, "Snapshot", row.id)
-    return reply({"meta": {key: row.meta[key]}})
-
-
-def set_metadata_item(req):
-    body = req.json()
-    key = req.params["key"]
-    meta = body.get("meta") if isinstance(body, dict) else None
-    if not isinstance(meta, dict) or len(meta) != 1:
-        raise errors.InvalidInput("Malformed request body")
-    if key not in meta:
-        raise errors.InvalidInput("Request body and URI mismatch")
-    common.check_metadata(meta)
-    row = _get(req)
-    req.state.volume.snapshots.set_metadata(req.context, row.id, meta, False)
-    return reply({"meta": meta})
-
-
-def delete_metadata_item(req):
-    row = _get(req)
-    req.state.volume.snapshots.delete_metadata(req.context, row.id, req.params["key"])
-    return reply(None, status=200)
+_METADATA = metadata.handlers(_get, "snapshots", "Snapshot")
+list_metadata, create_metadata, replace_metadata = _METADATA.list, _METADATA.create, _METADATA.replace
+show_metadata_item, set_metadata_item = _METADATA.show_item, _METADATA.set_item
+delete_metadata_item = _METADATA.delete_item

@@ -6,7 +6,7 @@ import asyncio
 
 from overcast.common.api import reply
 from overcast.volume import errors, views
-from overcast.volume.api import common
+from overcast.volume.api import common, metadata
 from overcast.volume.service.volumes import SORT_KEYS
 
 FILTERS = ("name", "display_name", "status", "availability_zone", "bootable", "metadata", "volume_type",
@@ -119,50 +119,7 @@ def summary(req):
 # -- metadata -----------------------------------------------------------------------
 
 
-def list_metadata(req):
-    return reply({"metadata": dict(_get(req).meta or {})})
-
-
-def _set_metadata(req, replace: bool):
-    body = req.json()
-    if not isinstance(body, dict) or "metadata" not in body:
-        raise errors.InvalidInput("Malformed request body")
-    metadata = common.check_metadata(body["metadata"])
-    row = _get(req)
-    return reply({"metadata": req.state.volume.volumes.set_metadata(req.context, row.id, metadata, replace)})
-
-
-def create_metadata(req):
-    return _set_metadata(req, replace=False)
-
-
-def replace_metadata(req):
-    return _set_metadata(req, replace=True)
-
-
-def show_metadata_item(req):
-    row = _get(req)
-    key = req.params["key"]
-    if key not in (row.meta or {}):
-        raise errors.MetadataNotFound(key, "Volume", row.id)
-    return reply({"meta": {key: row.meta[key]}})
-
-
-def set_metadata_item(req):
-    body = req.json()
-    key = req.params["key"]
-    meta = body.get("meta") if isinstance(body, dict) else None
-    if not isinstance(meta, dict) or len(meta) != 1:
-        raise errors.InvalidInput("Malformed request body")
-    if key not in meta:
-        raise errors.InvalidInput("Request body and URI mismatch")
-    common.check_metadata(meta)
-    row = _get(req)
-    req.state.volume.volumes.set_metadata(req.context, row.id, meta, replace=False)
-    return reply({"meta": meta})
-
-
-def delete_metadata_item(req):
-    row = _get(req)
-    req.state.volume.volumes.delete_metadata(req.context, row.id, req.params["key"])
-    return reply(None, status=200)
+_METADATA = metadata.handlers(_get, "volumes", "Volume")
+list_metadata, create_metadata, replace_metadata = _METADATA.list, _METADATA.create, _METADATA.replace
+show_metadata_item, set_metadata_item = _METADATA.show_item, _METADATA.set_item
+delete_metadata_item = _METADATA.delete_item
