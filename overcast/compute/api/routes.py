@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from overcast.common.api import Route, not_implemented
+from overcast.common.api import Route
 from overcast.compute.api import (admin_routes, host_routes, misc_routes, network_proxy, server_network,
                                   server_password, server_routes, volume_attachments, volumes_proxy)
 from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions

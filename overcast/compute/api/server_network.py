@@ -12,7 +12,8 @@ P = "os_compute_api:"
 S = "/v2.1/servers/{server_id}"
 
 
-async def _server(req, rule: str, show: bool = False):
+async def authorized_server(req, rule: str, show: bool = False):
+    """The path's server (with its extras when ``show``) once ``rule`` allows the caller."""
     compute = req.state.compute
     getter = compute.servers.show if show else compute.servers.get
     row = await asyncio.to_thread(getter, req.context, req.params["server_id"])
@@ -21,12 +22,12 @@ async def _server(req, rule: str, show: bool = False):
 
 
 async def ips(req):
-    row = await _server(req, "ips:index", show=True)
+    row = await authorized_server(req, "ips:index", show=True)
     return reply({"addresses": row.net_addresses})
 
 
 async def ips_network(req):
-    row = await _server(req, "ips:show", show=True)
+    row = await authorized_server(req, "ips:show", show=True)
     label = req.params["network_label"]
     if label not in row.net_addresses:
         raise errors.ComputeNotFound("Instance is not a member of specified network")
@@ -49,13 +50,13 @@ def _ports(req, uuid: str) -> list[dict]:
 
 
 async def interfaces(req):
-    row = await _server(req, "os-attach-interfaces:list")
+    row = await authorized_server(req, "os-attach-interfaces:list")
     ports = await asyncio.to_thread(_ports, req, row.uuid)
     return reply({"interfaceAttachments": [_attachment(port, req.version) for port in ports]})
 
 
 async def interface(req):
-    row = await _server(req, "os-attach-interfaces:show")
+    row = await authorized_server(req, "os-attach-interfaces:show")
     for port in await asyncio.to_thread(_ports, req, row.uuid):
         if port["id"] == req.params["port_id"]:
             return reply({"interfaceAttachment": _attachment(port, req.version)})
@@ -74,19 +75,19 @@ async def attach(req):
         raise errors.ComputeInvalid("Must not input both network_id and port_id")
     if fixed_ips is not None and (not isinstance(fixed_ips, list) or not net_id or len(fixed_ips) > 1):
         raise errors.ComputeInvalid("Invalid input for field/attribute fixed_ips.")
-    row = await _server(req, "os-attach-interfaces:create")
+    row = await authorized_server(req, "os-attach-interfaces:create")
     port = await req.state.compute.interfaces.attach(req.context, row.uuid, net_id, port_id, fixed_ips)
     return reply({"interfaceAttachment": _attachment(port, req.version)})
 
 
 async def detach(req):
-    row = await _server(req, "os-attach-interfaces:delete")
+    row = await authorized_server(req, "os-attach-interfaces:delete")
     await req.state.compute.interfaces.detach(req.context, row.uuid, req.params["port_id"])
     return reply(None, status=202)
 
 
 async def security_groups(req):
-    row = await _server(req, "os-security-groups:list")
+    row = await authorized_server(req, "os-security-groups:list")
     proxy = req.state.compute.network_proxy
     return reply({"security_groups": await asyncio.to_thread(proxy.server_groups, req.context, row.uuid)})
 
@@ -101,7 +102,7 @@ def _address(body, key: str) -> str:
 async def inject_network_info(req, body):
     """Nova re-sends the network to hypervisors that inject it; guests here use DHCP and
     the metadata service, so there is nothing to push: the call is checked and recorded."""
-    row = await _server(req, "os-admin-actions:inject_network_info")
+    row = await authorized_server(req, "os-admin-actions:inject_network_info")
     await asyncio.to_thread(req.state.compute.interfaces.record, req.context, row.uuid, "injectNetworkInfo")
 
 
@@ -109,7 +110,7 @@ async def add_floating_ip(req, body):
     if req.version.at_least("2.44"):
         raise errors.ComputeInvalid("There is no such action: addFloatingIp")
     address = _address(body, "address")
-    row = await _server(req, "os-floating-ips:add")
+    row = await authorized_server(req, "os-floating-ips:add")
     proxy = req.state.compute.network_proxy
     await asyncio.to_thread(proxy.associate, req.context, row.uuid, address, body.get("fixed_address"))
 
@@ -118,7 +119,7 @@ async def remove_floating_ip(req, body):
     if req.version.at_least("2.44"):
         raise errors.ComputeInvalid("There is no such action: removeFloatingIp")
     address = _address(body, "address")
-    row = await _server(req, "os-floating-ips:remove")
+    row = await authorized_server(req, "os-floating-ips:remove")
     await asyncio.to_thread(req.state.compute.network_proxy.disassociate, req.context, row.uuid, address)
 
 

@@ -6,24 +6,19 @@ from __future__ import annotations
 import asyncio
 
 from overcast.common.api import Route, reply
+from overcast.compute.api.server_network import authorized_server
 
 P = "os_compute_api:"
 S = "/v2.1/servers/{server_id}"
 
 
-async def _server(req, rule: str):
-    row = await asyncio.to_thread(req.state.compute.servers.get, req.context, req.params["server_id"])
-    req.authorize({"project_id": row.project_id, "user_id": row.user_id}, rule=P + rule)
-    return row
-
-
 async def show(req):
-    row = await _server(req, "os-server-password:show")
+    row = await authorized_server(req, "os-server-password:show")
     return reply({"password": (row.system_metadata or {}).get("password", "")})
 
 
 async def clear(req):
-    row = await _server(req, "os-server-password:clear")
+    row = await authorized_server(req, "os-server-password:clear")
     meta = {k: v for k, v in (row.system_metadata or {}).items() if k != "password"}
     await asyncio.to_thread(req.state.compute.progress.apply, row.uuid, {"system_metadata": meta}, check_task=False)
     return reply(None, status=204)

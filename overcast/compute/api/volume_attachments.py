@@ -84,8 +84,8 @@ async def update(req):
         req.authorize({"project_id": row.project_id}, P + "swap")
         raise errors.ComputeUnimplemented("Swapping volumes is not supported by this cloud yet.")
     dot = body.get("delete_on_termination") if req.version.at_least("2.85") else None
-    found = await asyncio.to_thread(req.state.compute.volume_attachments.update, req.context, row.uuid,
-                                    req.params["volume_id"], dot)
+    await asyncio.to_thread(req.state.compute.volume_attachments.update, req.context, row.uuid,
+                              req.params["volume_id"], dot)
     return reply(None, status=202)
 
 

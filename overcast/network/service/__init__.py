@@ -21,7 +21,8 @@ from overcast.network.service.ports import Ports
 from overcast.network.service.quotas import Quotas
 from overcast.network.service.routers import Routers
 from overcast.network.service.security_groups import SecurityGroupRules, SecurityGroups
-from overcast.network.service.subnets import SubnetPools, Subnets
+from overcast.network.service.subnetpools import SubnetPools
+from overcast.network.service.subnets import Subnets
 from overcast.network.service.tags import Tags
 
 

@@ -120,8 +120,8 @@ class SubnetPools:
         query = select(SubnetPool.id).where(SubnetPool.is_default.is_(True), SubnetPool.ip_version == version)
         found = [ident for ident in session.scalars(query) if ident != exclude]
         if found:
-            raise errors.InvalidInput(reason=f"A default subnetpool for this IP family has already been set. "
-                                             f"Only one default may exist per IP family")
+            raise errors.InvalidInput(reason="A default subnetpool for this IP family has already been set. "
+                                             "Only one default may exist per IP family")
 
     def update(self, ctx, pool_id: str, values: dict) -> dict:
         with self.db.session() as session:

@@ -19,7 +19,6 @@ from overcast.network.models import IPAllocation, Network, Port, Subnet
 from overcast.network.service import subnet_checks as checks
 from overcast.network.service.ipam import is_auto_address
 from overcast.network.service.records import apply, bump, standard, tags_of
-from overcast.network.service.subnetpools import SubnetPools  # noqa: F401  (NetworkService imports it from here)
 
 AUTO_DELETE_OWNERS = ("network:dhcp",)  # ports whose addresses go with the subnet
 ROUTER_OWNERS = ("network:router_interface", "network:router_interface_distributed",
