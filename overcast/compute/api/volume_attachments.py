@@ -85,7 +85,7 @@ async def update(req):
         raise errors.ComputeUnimplemented("Swapping volumes is not supported by this cloud yet.")
     dot = body.get("delete_on_termination") if req.version.at_least("2.85") else None
     await asyncio.to_thread(req.state.compute.volume_attachments.update, req.context, row.uuid,
-                              req.params["volume_id"], dot)
+                            req.params["volume_id"], dot)
     return reply(None, status=202)
 
 
