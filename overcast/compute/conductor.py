@@ -119,6 +119,9 @@ class Conductor:
                                     "rescheduling.", request_id, str(error))
             await self._notify("create.error", row)
             return
+        if await asyncio.to_thread(compute.servers.is_deleted, uuid):  # deleted while its ports were made
+            await asyncio.to_thread(compute.network_api.deallocate, placed)
+            return
         await self.bus.cast(f"compute.{host.host}", op, {"uuid": uuid, "request_id": request_id,
                                                          "task_state": "spawning" if op == "build_instance"
                                                          else task_state,

@@ -279,11 +279,19 @@ class Servers:
             )
             row = session.get(Instance, uuid) if done.rowcount == 1 else None
         if row is not None:
+            # again, now that the row says deleted: a port the conductor made in between is
+            # either seen here or made late enough that the conductor sees the delete and frees it
+            self.compute.network_api.deallocate(row)
             self.compute.scheduler.release(uuid)
             self.compute.scheduler.release(f"resize-{uuid}")
             self.compute.server_groups.remove_member(uuid)
             self.compute.volume_attachments.server_gone(uuid)
         return row
+
+    def is_deleted(self, uuid: str) -> bool:
+        with self.db.session() as session:
+            row = session.get(Instance, uuid)
+            return row is None or bool(row.deleted)
 
     def list(self, query) -> list[Instance]:
         """Servers matching a server_list.ListQuery, with their extras loaded."""
