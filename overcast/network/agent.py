@@ -295,6 +295,30 @@ def make_agent(config, bus, service) -> NetworkAgent:
 
     from overcast.network.drivers import make_driver
 
-    host = config.network.host or socket.gethostname()
-    return NetworkAgent(bus, make_driver(config.network.driver), host, specs.ServiceSource(service),
+    network = config.network
+    host = network.host or socket.gethostname()
+    options = {}
+    if network.driver == "linux":
+        options = {"state_dir": str(config.data_path / "network"), "prefix": network.linux_prefix,
+                   "bridge_mappings": network.bridge_mappings, "metadata_secret": metadata_secret(config)}
+    return NetworkAgent(bus, make_driver(network.driver, **options), host, specs.ServiceSource(service),
                         metadata_upstream=config.public_url)
+
+
+def metadata_secret(config) -> str:
+    """The secret metadata proxies sign with: the configured one, else one made on first use
+    and kept (mode 0600) in DATA_DIR/network/metadata_secret."""
+    import os
+    import secrets
+
+    if config.network.metadata_secret:
+        return config.network.metadata_secret
+    path = config.data_path / "network" / "metadata_secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -85,7 +85,10 @@ class ComputeConfig:
 @dataclass
 class NetworkConfig:
     agent: bool = True  # run a network agent (DHCP, L3, metadata, bridge) for this host inside the all-in-one process
-    driver: str = "fake"  # network driver of the in-process agent: fake (linuxbridge comes with issue 9)
+    driver: str = "fake"  # network driver of the in-process agent: fake (nothing on the host) or linux (bridges, dnsmasq, iptables; root)
+    bridge_mappings: str = "public:br-ex"  # linux driver: physical network -> host bridge (made if missing), comma-separated
+    linux_prefix: str = "oc"  # linux driver: starts its iptables chains and link aliases (two clouds on one machine differ)
+    metadata_secret: str = ""  # signs what the metadata proxies forward; empty: made once in DATA_DIR/network/metadata_secret
     host: str = ""  # name the network agents report; empty: the machine's hostname
     availability_zone: str = "nova"  # zone of this host's network agents
     public_cidr: str = "172.24.4.0/24"  # range of the external network 'public' made at start ("" for none)

@@ -13,6 +13,7 @@ from .base import (Capabilities, DhcpHost, DhcpSpec, FilterRule, FloatingSpec, N
 #: alias -> "module:class"
 DRIVERS: dict[str, str] = {
     "fake": "overcast.network.drivers.fake:FakeNetworkDriver",
+    "linux": "overcast.network.drivers.linux:LinuxNetworkDriver",
 }
 
 

@@ -1,0 +1,23 @@
+"""DHCP: a namespace and a dnsmasq per network (issue 9: being written)."""
+
+from __future__ import annotations
+
+from overcast.network.drivers.base import DhcpSpec
+
+from .bridges import Bridges
+from .host import Host
+
+
+class Dhcp:
+    def __init__(self, host: Host, bridges: Bridges):
+        self.host = host
+        self.bridges = bridges
+
+    def sync(self, spec: DhcpSpec) -> None:
+        raise NotImplementedError
+
+    def remove(self, network_id: str) -> None:
+        raise NotImplementedError
+
+    def list(self) -> list[str]:
+        raise NotImplementedError

@@ -1,0 +1,23 @@
+"""Routers: a namespace per router, NAT (issue 9: being written)."""
+
+from __future__ import annotations
+
+from overcast.network.drivers.base import RouterSpec
+
+from .bridges import Bridges
+from .host import Host
+
+
+class Routers:
+    def __init__(self, host: Host, bridges: Bridges):
+        self.host = host
+        self.bridges = bridges
+
+    def sync(self, spec: RouterSpec) -> None:
+        raise NotImplementedError
+
+    def remove(self, router_id: str) -> None:
+        raise NotImplementedError
+
+    def list(self) -> list[str]:
+        raise NotImplementedError
