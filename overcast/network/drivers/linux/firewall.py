@@ -12,11 +12,11 @@ class Firewall:
         self.host = host
 
     def init(self) -> None:
-        raise NotImplementedError
+        pass  # skeleton: nothing made yet
 
     def set(self, port_filter: PortFilter, vif: dict | None) -> None:
         """Raises PortNotPlugged when ``vif`` is None."""
         raise NotImplementedError
 
     def remove(self, port_id: str) -> None:
-        raise NotImplementedError
+        pass  # skeleton: nothing made yet

@@ -14,7 +14,7 @@ class MetadataProxies:
         raise NotImplementedError
 
     def stop(self, network_id: str) -> None:
-        raise NotImplementedError
+        pass  # skeleton: nothing made yet
 
     def list(self) -> list[str]:
-        raise NotImplementedError
+        return []  # skeleton: nothing made yet

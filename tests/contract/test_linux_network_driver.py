@@ -1,0 +1,61 @@
+"""The NetworkDriver contract on the Linux driver: real bridges, taps, namespaces,
+dnsmasq and iptables on this machine (root). Each test's driver has a random prefix
+and mapped bridge, and everything it made is gone afterwards (checked)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+
+from overcast.network.drivers import make_driver
+from contract.test_network_driver import NetworkDriverContract  # tests/ is on sys.path (conftest.py)
+
+
+def missing() -> str:
+    if os.geteuid() != 0:
+        return "needs root"
+    if not os.path.isdir("/proc/sys/net/bridge"):
+        return "needs the kernel's bridge netfilter (br_netfilter)"
+    for tool in ("ip", "dnsmasq", "iptables"):
+        if shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
+            return f"needs {tool}"
+    return ""
+
+
+pytestmark = pytest.mark.skipif(bool(missing()), reason=missing() or "runs")
+
+
+def host_links() -> set[str]:
+    return set(os.listdir("/sys/class/net"))
+
+
+def namespaces() -> set[str]:
+    return set(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else set()
+
+
+@pytest.fixture
+def linux_driver(tmp_path):
+    tag = uuid.uuid4().hex[:6]
+    before_links, before_ns = host_links(), namespaces()
+    driver = make_driver("linux", state_dir=str(tmp_path / "network"), prefix=f"t{tag}",
+                         bridge_mappings=f"public:brx{tag}")
+    driver.init_host("linuxhost")
+    yield driver
+    for port_id in driver.list_ports():
+        driver.unplug_port(port_id)
+    for network_id in driver.list_dhcp():
+        driver.remove_dhcp(network_id)
+    for router_id in driver.list_routers():
+        driver.remove_router(router_id)
+    driver.host.run("ip", "link", "del", f"brx{tag}", check=False)
+    assert host_links() - before_links == set()
+    assert namespaces() - before_ns == set()
+
+
+class TestLinuxNetworkDriver(NetworkDriverContract):
+    @pytest.fixture
+    def driver(self, linux_driver):
+        return linux_driver
