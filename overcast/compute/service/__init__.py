@@ -137,4 +137,5 @@ def make_agent(config: Config, bus, host: str):
     ratios = {"cpu_allocation_ratio": compute.cpu_allocation_ratio, "ram_allocation_ratio": compute.ram_allocation_ratio,
               "disk_allocation_ratio": compute.disk_allocation_ratio,
               "reserved_host_memory_mb": compute.reserved_host_memory_mb}
-    return ComputeAgent(bus, make_driver(compute.driver, **options), host, compute.availability_zone, ratios)
+    return ComputeAgent(bus, make_driver(compute.driver, **options), host, compute.availability_zone, ratios,
+                        power_sync_interval=compute.sync_power_state_interval)
