@@ -5,7 +5,7 @@ It hears the fanout topic ``network`` (``service/agent_api.py``: port, network, 
 and security group changes, each carrying ids) and answers calls on ``network.<host>``
 (``plug_port(port_id) -> vif``, ``unplug_port(port_id)``) from the compute agent. It
 reads what it needs through a source (:class:`agent_specs.ServiceSource`, the service's
-Python interface in this process; a bus client in the split mode) and makes the host
+Python interface in this process; :class:`agent_source.BusSource` on another host) and makes the host
 match it through the driver, whose calls are idempotent: a missed message is repaired
 by the next one about the same thing, and a start re-syncs everything.
 
@@ -289,8 +289,9 @@ class NetworkAgent:
             log.exception("network agent: re-sync of %s failed", getattr(args[0], "id", args[0]))
 
 
-def make_agent(config, bus, service) -> NetworkAgent:
-    """This host's network agent with the configured driver, reading from ``service``."""
+def make_agent(config, bus, source) -> NetworkAgent:
+    """This host's network agent with the configured driver, reading from ``source`` (a
+    ServiceSource in the controller's process, a BusSource on another host)."""
     import socket
 
     from overcast.network.drivers import make_driver
@@ -301,7 +302,7 @@ def make_agent(config, bus, service) -> NetworkAgent:
     if network.driver == "linux":
         options = {"state_dir": str(config.data_path / "network"), "prefix": network.linux_prefix,
                    "bridge_mappings": network.bridge_mappings, "metadata_secret": metadata_secret(config)}
-    return NetworkAgent(bus, make_driver(network.driver, **options), host, specs.ServiceSource(service),
+    return NetworkAgent(bus, make_driver(network.driver, **options), host, source,
                         metadata_upstream=config.public_url)
 
 

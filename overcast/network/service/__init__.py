@@ -71,11 +71,16 @@ class NetworkService:
     async def serve(self) -> None:
         """Send agent messages from this loop; start this host's network agent when the
         config asks (``[network] agent``, with ``[network] driver``)."""
+        from overcast.network import agent_source
+        from overcast.network.agent_specs import ServiceSource
+
         await self.agents.start()
+        if self.bus is not None:  # agents on other hosts read and write through this
+            await agent_source.serve(self.bus, ServiceSource(self))
         if self.config.network.agent:
             from overcast.network.agent import make_agent
 
-            self.agent = make_agent(self.config, self.bus, self)
+            self.agent = make_agent(self.config, self.bus, ServiceSource(self))
             await self.agent.start()
 
     async def stop(self) -> None:
