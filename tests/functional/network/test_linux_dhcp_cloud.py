@@ -101,7 +101,7 @@ def test_dhcp_of_a_network_in_the_running_cloud(linux_cloud):
     name = random_name("net")
     network = cli.run("network", "create", name)
     cidr = f"10.{random.randint(100, 199)}.{random.randint(0, 255)}.0/24"
-    cli.run("subnet", "create", "--network", network["id"], "--subnet-range", cidr, random_name("sub"))
+    subnet = cli.run("subnet", "create", "--network", network["id"], "--subnet-range", cidr, random_name("sub"))
     namespace = f"qdhcp-{network['id']}"
     directory = linux_cloud.state / "dhcp" / network["id"]
 
@@ -118,6 +118,12 @@ def test_dhcp_of_a_network_in_the_running_cloud(linux_cloud):
     inside = subprocess.run(["ip", "netns", "exec", namespace, "ip", "-o", "addr"], capture_output=True,
                             text=True).stdout
     assert address in inside and "169.254.169.254/32" in inside and f"ns-{port['ID'][:11]}" in inside
+
+    guest = cli.run("port", "create", "--network", network["id"], random_name("port"))  # a reservation: a reload
+    wait(lambda: guest["mac_address"] in (directory / "hosts").read_text(), "the port's reservation")
+    cli.ok("subnet", "set", "--dns-nameserver", "192.0.2.53", subnet["id"])
+    wait(lambda: "dns-server,192.0.2.53" in (directory / "opts").read_text(), "the subnet's DNS server")
+    assert dnsmasqs(linux_cloud.state) == served
     made = links(linux_cloud.prefix)
 
     linux_cloud.stop()  # dnsmasq outlives the cloud; the restarted agent re-syncs onto it
@@ -130,6 +136,9 @@ def test_dhcp_of_a_network_in_the_running_cloud(linux_cloud):
     assert [n for n in namespaces() if n == namespace] == [namespace]
     assert cli.run("port", "show", port["ID"])["status"] == "ACTIVE"
 
+    cli.ok("port", "delete", guest["id"])
+    wait(lambda: guest["mac_address"] not in (directory / "hosts").read_text(), "the reservation to go")
+    assert dnsmasqs(linux_cloud.state) == served
     cli.ok("network", "delete", network["id"])
     wait(lambda: namespace not in namespaces() and not directory.exists(), "the namespace to go")
     assert dnsmasqs(linux_cloud.state) == []
