@@ -225,3 +225,33 @@ def test_list_is_this_drivers_own(linux_driver, tmp_path):  # noqa: F811
     other = make_driver("linux", state_dir=str(tmp_path / "other"), prefix=f"u{tag}",
                         bridge_mappings=f"public:brx{tag}")
     assert other.list_dhcp() == [] and linux_driver.list_dhcp() == [net.segment.network_id]
+
+
+@pytest.mark.qemu
+def test_the_test_guest_gets_its_reservation_on_a_plugged_tap(linux_driver, tmp_path):  # noqa: F811
+    """The test guest on a tap from ``plug_port`` prints what it was given on its console."""
+    import testguest
+
+    guest = testguest.build()
+    net = Net()
+    port = PortSpec(id=new_id(), segment=net.segment, mac=net.guest_mac,
+                    fixed_ips=[{"subnet_id": net.subnet.id, "ip_address": f"{net.prefix}.5"}])
+    vif = linux_driver.plug_port(port)
+    linux_driver.sync_dhcp(net.spec())
+    console = tmp_path / "console.log"
+    qemu = subprocess.Popen(
+        ["qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-smp", "1", "-display", "none", "-no-reboot",
+         "-kernel", str(guest / "vmlinuz"), "-initrd", str(guest / "initramfs.cpio.gz"),
+         "-append", (guest / "cmdline").read_text().strip(), "-serial", f"file:{console}",
+         "-netdev", f"tap,id=n0,ifname={vif['devname']},script=no,downscript=no",
+         "-device", f"virtio-net-pci,netdev=n0,mac={net.guest_mac}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        text = testguest.wait_for(lambda: console.read_text() if console.exists() else "", "OVERCAST-DHCP bound",
+                                  timeout=120)
+    finally:
+        qemu.kill()
+        qemu.wait()
+    line = next(line for line in text.splitlines() if "OVERCAST-DHCP bound" in line)
+    assert f" ip={net.prefix}.5 " in line and f"router={net.prefix}.1" in line and "mtu=1400" in line
+    assert f"169.254.169.254/32 {net.prefix}.2" in line
