@@ -44,6 +44,11 @@ def hostname(ip: str) -> str:
     return "host-" + ip.replace(".", "-").replace(":", "-")
 
 
+def domain(spec: DhcpSpec) -> str:
+    """The network's DNS domain without Neutron's trailing dot (``example.org.``)."""
+    return spec.dns_domain.strip(".") or "openstacklocal"
+
+
 def _tag(subnet: SubnetSpec) -> str:
     return f"subnet-{subnet.id}"
 
@@ -78,7 +83,7 @@ def command(spec: DhcpSpec, directory: Path, device: str) -> list[str]:
             f"--dhcp-leasefile={directory / 'leases'}", f"--log-facility={directory / 'log'}", "--log-dhcp",
             f"--interface={device}", "--except-interface=lo", "--bind-interfaces",
             # root keeps reading the files on SIGHUP wherever the state directory is (dnsmasq drops to nobody)
-            "--user=root", "--group=root", f"--domain={spec.dns_domain}", f"--local=/{spec.dns_domain}/",
+            "--user=root", "--group=root", f"--domain={domain(spec)}", f"--local=/{domain(spec)}/",
             "--dhcp-lease-max=16777216"]
     for subnet in served_subnets(spec):
         network = ipaddress.ip_network(subnet.cidr, strict=False)
@@ -111,7 +116,7 @@ def names_file(spec: DhcpSpec) -> str:
     for host in spec.hosts:
         if any(ipaddress.ip_address(host.ip_address) in network for network in networks):
             name = host.hostname or hostname(host.ip_address)
-            lines.add(f"{host.ip_address} {name}.{spec.dns_domain} {name}")
+            lines.add(f"{host.ip_address} {name}.{domain(spec)} {name}")
     return "".join(f"{line}\n" for line in sorted(lines))
 
 
