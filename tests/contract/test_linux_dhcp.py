@@ -6,6 +6,7 @@ nothing. Root only; everything is made with random names and removed (the
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import shutil
@@ -134,7 +135,7 @@ def test_a_client_gets_its_reservation_and_the_options(linux_driver, client):  #
 
 
 @needs_udhcpc
-def test_a_changed_reservation_reloads_without_a_restart(linux_driver, client):  # noqa: F811
+def test_changed_reservations_and_options_reload_without_a_restart(linux_driver, client):  # noqa: F811
     net = Net()
     linux_driver.sync_dhcp(net.spec())
     pid = linux_driver.dhcp.pid(net.segment.network_id)
@@ -142,6 +143,10 @@ def test_a_changed_reservation_reloads_without_a_restart(linux_driver, client): 
     linux_driver.sync_dhcp(net.spec(guest_ip=f"{net.prefix}.6"))
     assert linux_driver.dhcp.pid(net.segment.network_id) == pid
     assert client(net)["ip"] == f"{net.prefix}.6"
+    with_dns = dataclasses.replace(net.subnet, dns_nameservers=["192.0.2.53"])
+    linux_driver.sync_dhcp(net.spec(guest_ip=f"{net.prefix}.6", subnets=[with_dns]))  # an option: a reload too
+    assert linux_driver.dhcp.pid(net.segment.network_id) == pid
+    assert client(net)["dns"].split() == ["192.0.2.53"]
 
 
 @needs_udhcpc
