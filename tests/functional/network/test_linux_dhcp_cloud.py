@@ -76,16 +76,15 @@ def linux_cloud(tmp_path):
     data = tmp_path / "data"
     cloud = CloudProcess(data, env=env)
     cloud.prefix, cloud.bridge, cloud.state = prefix, bridge, data / "network"
-    before = namespaces()
+    cloud.namespaces = []  # the tests name the namespaces their networks get
     try:
         yield cloud.start(timeout=60)
     finally:
         cloud.stop()
         for pid in dnsmasqs(cloud.state):  # never leave a failed test's processes, links or namespaces
             os.kill(pid, 9)
-        for namespace in namespaces() - before:
-            if namespace.startswith("qdhcp-") and (cloud.state / "dhcp" / namespace[6:]).exists():
-                subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
+        for namespace in set(cloud.namespaces) & namespaces():
+            subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
         for name in [*links(prefix), bridge]:
             subprocess.run(["ip", "link", "del", name], capture_output=True)
 
@@ -103,6 +102,7 @@ def test_dhcp_of_a_network_in_the_running_cloud(linux_cloud):
     cidr = f"10.{random.randint(100, 199)}.{random.randint(0, 255)}.0/24"
     subnet = cli.run("subnet", "create", "--network", network["id"], "--subnet-range", cidr, random_name("sub"))
     namespace = f"qdhcp-{network['id']}"
+    linux_cloud.namespaces.append(namespace)
     directory = linux_cloud.state / "dhcp" / network["id"]
 
     def dhcp_port_active():
