@@ -189,6 +189,9 @@ def test_repeated_syncs_keep_one_process_and_a_killed_one_comes_back(linux_drive
     assert len(again) == 1 and again[0] != pids[0]
     linux_driver.sync_dhcp(net.spec())
     assert dnsmasqs(directory) == again
+    (directory / "pid").unlink()  # a lost pid file: the process is still found, and not doubled
+    linux_driver.sync_dhcp(net.spec())
+    assert len(dnsmasqs(directory)) == 1 and linux_driver.dhcp.pid(net.segment.network_id) == dnsmasqs(directory)[0]
 
 
 def test_a_new_subnet_restarts_and_removal_leaves_nothing(linux_driver):  # noqa: F811

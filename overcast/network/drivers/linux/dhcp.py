@@ -175,8 +175,7 @@ class Dhcp:
     def remove(self, network_id: str) -> None:
         """Stop dnsmasq, unplug the leg, delete the namespace and the files. Not served: no-op."""
         directory = self._dir(network_id)
-        pid = self._pid(directory)
-        if pid:
+        for pid in _running(directory):
             _kill(pid)
         port_id = _read(directory / "port")
         if port_id:
@@ -209,10 +208,10 @@ class Dhcp:
                                            ("names", names_file(spec))) if _write(directory / name, text)]
         argv = command(spec, directory, device)
         pid = self._pid(directory)
-        if pid and (readdressed or _cmdline(pid) != argv):
-            _kill(pid)
-            pid = None
-        if pid is None:
+        running = _running(directory)  # more than the pid file's one: a pid file lost, say
+        if pid is None or readdressed or running != [pid] or _cmdline(pid) != argv:
+            for other in running:
+                _kill(other)
             self._start(namespace, directory, argv)
         elif changed:
             os.kill(pid, signal.SIGHUP)
@@ -248,6 +247,18 @@ class Dhcp:
             return None
         argv = _cmdline(int(text))
         return int(text) if f"--pid-file={directory / 'pid'}" in argv else None
+
+
+def _running(directory: Path) -> list[int]:
+    """Every live dnsmasq of ``directory`` (found by its pid file argument in /proc)."""
+    mark, found = f"--pid-file={directory / 'pid'}", []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and mark.encode() in Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0"):
+                found.append(int(entry))
+        except OSError:
+            continue  # gone meanwhile
+    return sorted(pid for pid in found if _cmdline(pid))  # zombies are dead
 
 
 def _cmdline(pid: int) -> list[str]:
