@@ -9,8 +9,10 @@ it sends the router (none without a gateway), DNS servers (the subnet's, else it
 answering the instances' names in the network's ``dns_domain``), the MTU (option 26) and
 classless static routes (option 121, and 249 for Windows) holding the subnet's host
 routes, the metadata route via the DHCP port, and the default route (a client that gets
-option 121 ignores option 3). IPv6 subnets are served stateful DHCPv6 (addresses by MAC); the router
-advertisements that send clients to it are the router's business, not this server's.
+option 121 ignores option 3). IPv6 subnets are served stateful DHCPv6 (addresses by
+MAC); the router advertisements that send clients to it are the router's business.
+Names outside ``dns_domain`` are not resolved when a subnet gives no DNS servers (the
+namespace has no way out to an upstream resolver).
 
 The files of a network live in ``STATE/dhcp/<network id>/``: ``hosts``, ``opts`` and
 ``names`` (reread by dnsmasq on SIGHUP, so reservation and option changes reload without a
@@ -37,7 +39,6 @@ from .bridges import Bridges
 from .host import METADATA_IP, Host, dhcp_namespace
 
 LEASE_SECONDS = 86400  # Neutron's dhcp_lease_duration
-FILES = ("hosts", "opts", "names")
 
 
 def hostname(ip: str) -> str:
