@@ -144,3 +144,36 @@ def test_dhcp_of_a_network_in_the_running_cloud(linux_cloud):
     assert dnsmasqs(linux_cloud.state) == []
     assert f"tap{port['ID'][:11]}" not in links(linux_cloud.prefix)
     assert f"brq{network['id'][:11]}" not in os.listdir("/sys/class/net")
+
+
+def test_dhcp_follows_subnet_changes_in_the_running_cloud(linux_cloud):
+    """DHCP off and on again, and an IPv6 subnet next to the IPv4 one."""
+    cli = Cli(linux_cloud)
+    wait(lambda: network_agents_alive(cli), "the network agents")
+    network = cli.run("network", "create", random_name("net"))
+    namespace = f"qdhcp-{network['id']}"
+    linux_cloud.namespaces.append(namespace)
+    directory = linux_cloud.state / "dhcp" / network["id"]
+    cidr = f"10.{random.randint(100, 199)}.{random.randint(0, 255)}.0/24"
+    subnet = cli.run("subnet", "create", "--network", network["id"], "--subnet-range", cidr, random_name("sub"))
+    wait(lambda: namespace in namespaces() and dnsmasqs(linux_cloud.state), "DHCP")
+
+    cli.ok("subnet", "set", "--no-dhcp", subnet["id"])
+    wait(lambda: namespace not in namespaces() and not dnsmasqs(linux_cloud.state), "DHCP to stop")
+    assert cli.run("port", "list", "--network", network["id"], "--device-owner", "network:dhcp") == []
+    cli.ok("subnet", "set", "--dhcp", subnet["id"])
+    wait(lambda: namespace in namespaces() and len(dnsmasqs(linux_cloud.state)) == 1, "DHCP again")
+
+    v6 = f"fd{random.randint(0, 255):02x}:{random.randint(0, 0xffff):x}::/64"
+    cli.run("subnet", "create", "--network", network["id"], "--ip-version", "6", "--subnet-range", v6,
+            "--ipv6-address-mode", "dhcpv6-stateful", random_name("sub6"))
+    wait(lambda: ",static,64," in " ".join(
+        Path(f"/proc/{pid}/cmdline").read_text() for pid in dnsmasqs(linux_cloud.state)), "the IPv6 range")
+    assert len(dnsmasqs(linux_cloud.state)) == 1
+    inside = subprocess.run(["ip", "netns", "exec", namespace, "ip", "-o", "addr"], capture_output=True,
+                            text=True).stdout
+    assert v6.split("::")[0] in inside and cidr.rsplit(".", 1)[0] in inside
+
+    cli.ok("network", "delete", network["id"])
+    wait(lambda: namespace not in namespaces() and not directory.exists(), "the namespace to go")
+    assert dnsmasqs(linux_cloud.state) == []
