@@ -263,3 +263,35 @@ def test_the_test_guest_gets_its_reservation_on_a_plugged_tap(linux_driver, tmp_
     line = next(line for line in text.splitlines() if "OVERCAST-DHCP bound" in line)
     assert f" ip={net.prefix}.5 " in line and f"router={net.prefix}.1" in line and "mtu=1400" in line
     assert f"169.254.169.254/32 {net.prefix}.2" in line
+
+
+def test_a_failed_restart_keeps_the_old_server_running(linux_driver, monkeypatch):  # noqa: F811
+    from overcast.network.drivers.errors import NetworkDriverError
+    from overcast.network.drivers.linux import dhcp
+
+    net = Net()
+    directory = linux_driver.host.state_dir / "dhcp" / net.segment.network_id
+    linux_driver.sync_dhcp(net.spec())
+    good = dhcp.command
+    monkeypatch.setattr(dhcp, "command", lambda *args: [*good(*args), "--no-such-option"])
+    with pytest.raises(NetworkDriverError):
+        linux_driver.sync_dhcp(net.spec(guest_ip=f"{net.prefix}.7"))
+    assert len(dnsmasqs(directory)) == 1 and "--no-such-option" not in Path(
+        f"/proc/{dnsmasqs(directory)[0]}/cmdline").read_text()
+    assert f"{net.prefix}.7" in (directory / "hosts").read_text()
+    assert linux_driver.list_dhcp() == [net.segment.network_id]
+
+
+def test_a_failed_first_sync_leaves_nothing(linux_driver, monkeypatch):  # noqa: F811
+    from overcast.network.drivers.errors import NetworkDriverError
+    from overcast.network.drivers.linux import dhcp
+
+    net = Net()
+    good = dhcp.command
+    monkeypatch.setattr(dhcp, "command", lambda *args: [*good(*args), "--no-such-option"])
+    with pytest.raises(NetworkDriverError):
+        linux_driver.sync_dhcp(net.spec())
+    assert linux_driver.list_dhcp() == []
+    assert f"qdhcp-{net.segment.network_id}" not in linux_driver.host.namespaces()
+    assert not os.path.exists(f"/sys/class/net/{tap_name(net.port.id)}")
+    assert dnsmasqs(linux_driver.host.state_dir / "dhcp" / net.segment.network_id) == []

@@ -211,9 +211,18 @@ class Dhcp:
         pid = self._pid(directory)
         running = _running(directory)  # more than the pid file's one: a pid file lost, say
         if pid is None or readdressed or running != [pid] or _cmdline(pid) != argv:
+            before = _cmdline(pid) if pid else []
             for other in running:
                 _kill(other)
-            self._start(namespace, directory, argv)
+            try:
+                self._start(namespace, directory, argv)
+            except NetworkDriverError:
+                if before:  # keep serving as before (with the new reservations) rather than not at all
+                    try:
+                        self._start(namespace, directory, before)
+                    except NetworkDriverError:
+                        pass
+                raise
         elif changed:
             os.kill(pid, signal.SIGHUP)
 
