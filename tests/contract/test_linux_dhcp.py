@@ -295,3 +295,12 @@ def test_a_failed_first_sync_leaves_nothing(linux_driver, monkeypatch):  # noqa:
     assert f"qdhcp-{net.segment.network_id}" not in linux_driver.host.namespaces()
     assert not os.path.exists(f"/sys/class/net/{tap_name(net.port.id)}")
     assert dnsmasqs(linux_driver.host.state_dir / "dhcp" / net.segment.network_id) == []
+
+
+def test_removal_finds_the_leg_without_its_port_file(linux_driver):  # noqa: F811
+    net = Net()
+    linux_driver.sync_dhcp(net.spec())
+    (linux_driver.host.state_dir / "dhcp" / net.segment.network_id / "port").unlink()
+    linux_driver.remove_dhcp(net.segment.network_id)
+    assert not os.path.exists(f"/sys/class/net/{tap_name(net.port.id)}")
+    assert not os.path.exists(f"/sys/class/net/brq{net.segment.network_id[:11]}")

@@ -36,7 +36,7 @@ from overcast.network.drivers.base import DhcpSpec, SubnetSpec
 from overcast.network.drivers.errors import NetworkDriverError
 
 from .bridges import Bridges
-from .host import METADATA_IP, Host, dhcp_namespace
+from .host import METADATA_IP, Host, dhcp_namespace, inner_name
 
 LEASE_SECONDS = 86400  # Neutron's dhcp_lease_duration
 
@@ -178,10 +178,14 @@ class Dhcp:
         directory = self._dir(network_id)
         for pid in _running(directory):
             _kill(pid)
-        port_id = _read(directory / "port")
-        if port_id:
+        namespace = dhcp_namespace(network_id)
+        legs = {_read(directory / "port")} - {""}
+        if namespace in self.host.namespaces():  # and any other leg found in it (its port file lost, say)
+            inner = {link["ifname"] for link in self.host.links(namespace)}
+            legs |= {port_id for port_id in self.bridges.legs() if inner_name("ns", port_id) in inner}
+        for port_id in sorted(legs):
             self.bridges.unplug_leg(port_id)
-        self.host.remove_namespace(dhcp_namespace(network_id))
+        self.host.remove_namespace(namespace)
         shutil.rmtree(directory, ignore_errors=True)
 
     def list(self) -> list[str]:
