@@ -301,8 +301,10 @@ def make_agent(config, bus, service) -> NetworkAgent:
     if network.driver == "linux":
         options = {"state_dir": str(config.data_path / "network"), "prefix": network.linux_prefix,
                    "bridge_mappings": network.bridge_mappings, "metadata_secret": metadata_secret(config)}
+    from overcast.metadata import SPEC as METADATA
+
     return NetworkAgent(bus, make_driver(network.driver, **options), host, specs.ServiceSource(service),
-                        metadata_upstream=config.public_url)
+                        metadata_upstream=config.public_url + METADATA.prefix)
 
 
 def metadata_secret(config) -> str:

@@ -1,0 +1,73 @@
+"""MetadataService: what an instance reads about itself at http://169.254.169.254.
+
+Guests never reach it directly. A metadata proxy in the DHCP namespace of their network
+(``network/drivers/linux/metadata.py``) forwards each request here with the guest's
+source address (``X-Forwarded-For``), the network (``X-Neutron-Network-ID``) and a
+signature of the two (``signature.py``). The service trusts nothing else: unsigned or
+badly signed requests get 403; the instance is the ``device_id`` of the ``compute:*``
+port holding that address on that network (404 when none), so a guest only ever reads
+its own documents. The documents are the config drive's (``documents.py``), built from
+the server as the compute service sends it to its host, with the port's floating IP.
+
+Everything is read from the database through the compute and network services' Python
+interfaces, so any number of API processes serve it alike.
+"""
+
+from __future__ import annotations
+
+from overcast.common.api.context import RequestContext
+from overcast.metadata import paths, signature
+from overcast.metadata.documents import documents
+from overcast.metadata.errors import InstanceNotFound, MetadataForbidden
+
+READER = RequestContext(user_id="metadata", roles=["admin"], request_id="metadata")
+
+
+class MetadataService:
+    def __init__(self, config, db, compute=None, network=None, secret: str | None = None):
+        self.config = config
+        self.db = db
+        self.compute = compute
+        self.network = network
+        self._secret = secret  # None: read (or made) on first use, from the network config
+
+    def start(self) -> None:
+        """Nothing to prepare: the documents are read on each request."""
+
+    @property
+    def secret(self) -> str:
+        if self._secret is None:
+            from overcast.network.agent import metadata_secret
+
+            self._secret = metadata_secret(self.config)
+        return self._secret
+
+    def check(self, network_id: str, address: str, signed: str) -> None:
+        """Raise MetadataForbidden unless a proxy of this cloud signed (network, address)."""
+        if not signature.verify(self.secret, network_id, address, signed):
+            raise MetadataForbidden()
+
+    def instance_documents(self, network_id: str, address: str) -> dict[str, bytes]:
+        """The documents of the instance with the fixed ``address`` on ``network_id``
+        (config drive paths -> content); InstanceNotFound when no instance holds it."""
+        from overcast.compute.agent import instance_spec
+        from overcast.compute.errors import ServerNotFound
+
+        found = self.network.instance_at(network_id, address) if self.network is not None else None
+        if found is None or self.compute is None:
+            raise InstanceNotFound(address=address, network_id=network_id)
+        try:
+            row = self.compute.servers.show(READER, found["device_id"])
+        except ServerNotFound:
+            raise InstanceNotFound(address=address, network_id=network_id) from None
+        vifs = self.compute.network_api.vifs(row.uuid)
+        for vif in vifs:
+            if vif["id"] == found["port_id"]:
+                vif["floating_ips"] = found["floating_ips"]
+        row.net_vifs = vifs
+        return documents(instance_spec(self.compute.spec_payload(row)))
+
+    def lookup(self, path: str, network_id: str, address: str, signed: str) -> tuple[bytes, str]:
+        """(body, content type) of ``path`` for the guest a proxy vouches for."""
+        self.check(network_id, address, signed)
+        return paths.resolve(self.instance_documents(network_id, address), path)
