@@ -1,0 +1,61 @@
+"""The metadata service of a running cloud, asked the way the network agents' proxies
+ask it: a server booted with the real clients (fake drivers), then its documents read
+at /metadata with the signed headers, and refused without them."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from conftest import random_name
+from overcast.metadata.signature import FORWARDED_FOR, NETWORK_ID, SIGNATURE, sign
+
+
+@pytest.fixture(scope="module")
+def booted(admin):
+    """A server with user data and a key pair on a network of its own: (server, network id, address)."""
+    net = admin.network.create_network(name=random_name("mdnet"))
+    admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.31.0.0/24")
+    image = admin.image.create_image(name=random_name("mdimg"), data=b"\0" * 4096, disk_format="raw",
+                                     container_format="bare")
+    key = admin.compute.create_keypair(name=random_name("mdkey"))
+    server = admin.compute.create_server(name=random_name("md"), image_id=image.id, flavor_id="42",
+                                         networks=[{"uuid": net.id}], key_name=key.name,
+                                         user_data=base64.b64encode(b"#!/bin/sh\necho hello\n").decode())
+    server = admin.compute.wait_for_server(server, wait=60)
+    address = server.addresses[net.name][0]["addr"]
+    yield server, key, net.id, address
+    admin.compute.delete_server(server, force=True)
+    admin.compute.wait_for_delete(server, wait=30)
+    admin.compute.delete_keypair(key)
+    admin.image.delete_image(image)
+    admin.network.delete_network(net)
+
+
+def ask(cloud, path: str, network_id: str = "", address: str = "", secret: str | None = None) -> httpx.Response:
+    headers = {FORWARDED_FOR: address, NETWORK_ID: network_id}
+    if secret is not None:
+        headers[SIGNATURE] = sign(secret, network_id, address)
+    return httpx.get(f"{cloud.url}/metadata{path}", headers=headers, timeout=30)
+
+
+def test_signed_requests_read_the_servers_documents(cloud, booted):
+    server, key, network_id, address = booted
+    assert ask(cloud, "/latest/meta-data/instance-id", network_id, address).status_code == 403  # unsigned
+    secret = (cloud.data_dir / "network" / "metadata_secret").read_text().strip()
+    assert ask(cloud, "/latest/meta-data/instance-id", network_id, address, "forged").status_code == 403
+    reply = ask(cloud, "/latest/meta-data/instance-id", network_id, address, secret)
+    assert reply.status_code == 200 and reply.text == "i-" + server.id.replace("-", "")[:8]
+    assert ask(cloud, "/latest/meta-data/local-ipv4", network_id, address, secret).text == address
+    assert ask(cloud, "/latest/meta-data/public-keys/0/openssh-key", network_id, address,
+               secret).text.strip() == key.public_key.strip()
+    assert ask(cloud, "/latest/user-data", network_id, address, secret).content == b"#!/bin/sh\necho hello\n"
+    meta = json.loads(ask(cloud, "/openstack/latest/meta_data.json", network_id, address, secret).content)
+    assert meta["uuid"] == server.id and meta["public_keys"] == {"default": key.public_key}
+    links = json.loads(ask(cloud, "/openstack/latest/network_data.json", network_id, address, secret).content)
+    assert links["networks"][0]["network_id"] == network_id
+    other = address.rsplit(".", 1)[0] + ".250"
+    assert ask(cloud, "/latest/meta-data/instance-id", network_id, other, secret).status_code == 404
