@@ -39,12 +39,20 @@ def _addresses(spec: InstanceSpec, key: str) -> list[str]:
     return found
 
 
+def _hostname(spec: InstanceSpec) -> str:
+    return spec.hostname or spec.name
+
+
+def _zone(spec: InstanceSpec) -> str:
+    return spec.availability_zone or "nova"
+
+
 def meta_data(spec: InstanceSpec) -> dict:
     """``openstack/latest/meta_data.json``."""
     keys = {"default": spec.key_data} if spec.key_data else {}
-    return {"uuid": spec.uuid, "name": spec.name, "hostname": spec.name, "launch_index": 0,
-            "availability_zone": "nova", "meta": dict(spec.metadata), "devices": [],
-            "public_keys": keys,
+    return {"uuid": spec.uuid, "name": spec.display_name or spec.name, "hostname": _hostname(spec),
+            "launch_index": 0, "availability_zone": _zone(spec), "project_id": spec.project_id,
+            "meta": dict(spec.metadata), "devices": [], "public_keys": keys,
             "keys": [{"name": name, "type": "ssh", "data": key} for name, key in keys.items()]}
 
 
@@ -65,9 +73,9 @@ def ec2_meta_data(spec: InstanceSpec) -> dict:
     ``_name`` names a directory in its parent's listing (``public-keys/`` lists ``0=default``)."""
     fixed, floating = _addresses(spec, "fixed_ips"), _addresses(spec, "floating_ips")
     keys = {"0": {"_name": "0=default", "openssh-key": spec.key_data}} if spec.key_data else {}
-    return {"instance-id": ec2_id(spec.uuid), "hostname": spec.name, "local-hostname": spec.name,
+    return {"instance-id": ec2_id(spec.uuid), "hostname": _hostname(spec), "local-hostname": _hostname(spec),
             "local-ipv4": fixed[0] if fixed else "", "public-ipv4": floating[0] if floating else "",
-            "placement": {"availability-zone": "nova"}, "reservation-id": "", "public-keys": keys}
+            "placement": {"availability-zone": _zone(spec)}, "reservation-id": "", "public-keys": keys}
 
 
 def documents(spec: InstanceSpec) -> dict[str, bytes]:

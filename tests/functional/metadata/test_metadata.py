@@ -55,6 +55,8 @@ def test_signed_requests_read_the_servers_documents(cloud, booted):
     assert ask(cloud, "/latest/user-data", network_id, address, secret).content == b"#!/bin/sh\necho hello\n"
     meta = json.loads(ask(cloud, "/openstack/latest/meta_data.json", network_id, address, secret).content)
     assert meta["uuid"] == server.id and meta["public_keys"] == {"default": key.public_key}
+    assert meta["name"] == server.name and meta["hostname"] == server.hostname and meta["hostname"]
+    assert ask(cloud, "/latest/meta-data/hostname", network_id, address, secret).text == server.hostname
     links = json.loads(ask(cloud, "/openstack/latest/network_data.json", network_id, address, secret).content)
     assert links["networks"][0]["network_id"] == network_id
     other = address.rsplit(".", 1)[0] + ".250"

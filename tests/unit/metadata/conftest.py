@@ -51,7 +51,8 @@ class World:
         uuid_ = str(uuid.uuid4())
         flavor = {"vcpus": 1, "memory_mb": 64, "root_gb": 1, "ephemeral_gb": 0, "swap": 0}
         with self.db.session() as session:
-            session.add(Instance(uuid=uuid_, project_id="p1", user_id="u", display_name=name, flavor_id="42",
+            session.add(Instance(uuid=uuid_, project_id="p1", user_id="u", display_name=name, hostname=f"{name}-host",
+                                 flavor_id="42", availability_zone="zone-a",
                                  flavor=flavor, vcpus=1, memory_mb=64, root_gb=1, key_data=key,
                                  user_data=base64.b64encode(user_data).decode() if user_data else None,
                                  vm_state="active"))

@@ -77,8 +77,13 @@ def test_ec2_tree_has_the_real_addresses_and_the_listings(world):
         assert entry in listing
     assert get(world, "latest/meta-data/public-keys/", net, address) == b"0=default"
     assert get(world, "latest/meta-data/public-keys/0/", net, address) == b"openssh-key"
-    assert get(world, "latest/meta-data/placement/availability-zone", net, address) == b"nova"
-    assert get(world, "latest/meta-data/hostname", net, address) == f"instance-{uuid_[:8]}".encode()
+    assert get(world, "latest/meta-data/placement/availability-zone", net, address) == b"zone-a"
+    assert get(world, "latest/meta-data/hostname", net, address) == b"vm-host"
+    assert get(world, "latest/meta-data/local-hostname", net, address) == b"vm-host"
+    meta = json.loads(get(world, "openstack/latest/meta_data.json", net, address))
+    assert (meta["name"], meta["hostname"], meta["project_id"], meta["availability_zone"]) == \
+        ("vm", "vm-host", "p1", "zone-a")
+    assert meta["uuid"] == uuid_
 
 
 def test_documents_are_the_config_drives(world):
