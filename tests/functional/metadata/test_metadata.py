@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import subprocess
+import uuid
 
 import httpx
 import pytest
 
 from conftest import random_name
 from overcast.metadata.signature import FORWARDED_FOR, NETWORK_ID, SIGNATURE, sign
+
+IP = shutil.which("ip", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +67,34 @@ def test_signed_requests_read_the_servers_documents(cloud, booted):
     assert links["networks"][0]["network_id"] == network_id
     other = address.rsplit(".", 1)[0] + ".250"
     assert ask(cloud, "/latest/meta-data/instance-id", network_id, other, secret).status_code == 404
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or IP is None, reason="needs root and iproute2's ip (network namespaces)")
+def test_a_guest_reads_its_metadata_through_the_proxy(cloud, booted, tmp_path):
+    """The whole path but the guest: a client in the network's ``qdhcp-`` namespace (a
+    test namespace, random id), from the server's fixed address, asks 169.254.169.254;
+    the Linux driver's proxy forwards it to this cloud's /metadata, signed."""
+    from overcast.metadata import SPEC
+    from overcast.network.drivers.linux.host import Host, dhcp_namespace
+    from overcast.network.drivers.linux.metadata import MetadataProxies
+
+    server, _, network_id, address = booted
+    ask(cloud, "/", network_id, address)  # the cloud makes its secret on first use
+    secret = (cloud.data_dir / "network" / "metadata_secret").read_text().strip()
+    namespace = dhcp_namespace(network_id)
+    assert namespace not in subprocess.run([IP, "netns", "list"], capture_output=True, text=True).stdout
+    proxies = MetadataProxies(Host(tmp_path, prefix=f"t{uuid.uuid4().hex[:6]}"), secret)
+    subprocess.run([IP, "netns", "add", namespace], check=True)
+    try:
+        for args in (["link", "set", "lo", "up"], ["address", "add", f"{address}/32", "dev", "lo"]):
+            subprocess.run([IP, "netns", "exec", namespace, IP, *args], check=True)
+        proxies.serve(network_id, cloud.url + SPEC.prefix)
+        client = ("import http.client, sys\n"
+                  "c = http.client.HTTPConnection('169.254.169.254', 80, timeout=20, source_address=(sys.argv[1], 0))\n"
+                  "c.request('GET', sys.argv[2]); r = c.getresponse(); print(r.status, r.read().decode())\n")
+        done = subprocess.run([IP, "netns", "exec", namespace, "python3", "-c", client, address,
+                               "/latest/meta-data/instance-id"], capture_output=True, text=True, timeout=60)
+        assert done.stdout.strip() == "200 i-" + server.id.replace("-", "")[:8], done.stderr
+    finally:
+        proxies.close()
+        subprocess.run([IP, "netns", "delete", namespace], check=False)
