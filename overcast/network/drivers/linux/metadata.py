@@ -207,18 +207,22 @@ class MetadataProxies:
     # -- one request -------------------------------------------------------------------
 
     async def _handle(self, proxy: _Proxy, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        answered = []  # set once the upstream's answer started: no error status may follow it
+
         try:
             client = writer.get_extra_info("peername")[0]
-            await asyncio.wait_for(self._exchange(proxy, client, reader, writer), TIMEOUT)
+            await asyncio.wait_for(self._exchange(proxy, client, reader, writer, answered), TIMEOUT)
         except _Refused as refusal:
             writer.write(_status(refusal.status, refusal.reason))
         except asyncio.TimeoutError:
-            writer.write(_status(504, "Gateway Timeout"))
+            if not answered:
+                writer.write(_status(504, "Gateway Timeout"))
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the guest went away
+            pass  # the guest (or the upstream) went away
         except Exception:  # the proxy must keep serving whatever one request does
             log.exception("metadata proxy for network %s: request failed", proxy.network_id)
-            writer.write(_status(502, "Bad Gateway"))
+            if not answered:
+                writer.write(_status(502, "Bad Gateway"))
         finally:
             try:
                 await writer.drain()
@@ -226,7 +230,7 @@ class MetadataProxies:
                 pass
             writer.close()
 
-    async def _exchange(self, proxy: _Proxy, client: str, reader, writer) -> None:
+    async def _exchange(self, proxy: _Proxy, client: str, reader, writer, answered: list) -> None:
         method, target, headers = await _read_head(reader)
         length = headers.get("content-length", "0")
         if "transfer-encoding" in headers:
@@ -254,6 +258,7 @@ class MetadataProxies:
             up_writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
             await up_writer.drain()
             while chunk := await up_reader.read(65536):
+                answered[:] = [True]
                 writer.write(chunk)
                 await writer.drain()
         finally:

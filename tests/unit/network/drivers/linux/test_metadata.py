@@ -150,3 +150,31 @@ def test_proxy_answers_502_when_the_upstream_is_down(network, proxies):
     proxies.serve(network, "http://127.0.0.1:9/metadata")  # discard port: nothing listens
     done = ask(dhcp_namespace(network), "/latest/meta-data/")
     assert done.stdout.startswith("502"), done.stderr
+
+
+RAW = """
+import socket, sys
+s = socket.create_connection(("169.254.169.254", 80), timeout=10, source_address=(sys.argv[1], 0))
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+print(s.recv(4096).decode("latin-1").split("\\r\\n")[0])
+"""
+
+
+def test_proxy_refuses_malformed_and_smuggling_requests(network, proxies):
+    upstream = Upstream("fine")
+    try:
+        proxies.serve(network, upstream.url)
+        cases = {
+            "GET / HTTP/1.1\\r\\nX-A: b\\nX-Forwarded-For: 6.6.6.6\\r\\n\\r\\n": "HTTP/1.0 400 Bad Request",
+            "GET /../identity/v3 HTTP/1.1\\r\\n\\r\\n": "HTTP/1.0 400 Bad Request",
+            "GET / HTTP/1.1\\r\\nContent-Length: 999999\\r\\n\\r\\n": "HTTP/1.0 413 Request Entity Too Large",
+            "POST / HTTP/1.1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n": "HTTP/1.0 411 Length Required",
+            "GET /latest HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n": "HTTP/1.0 200 OK",
+        }
+        for request, status in cases.items():
+            done = subprocess.run([IP, "netns", "exec", dhcp_namespace(network), "python3", "-c", RAW, GUEST, request],
+                                  capture_output=True, text=True, timeout=30)
+            assert done.stdout.strip() == status, (request, done.stdout, done.stderr)
+        assert [path for path, _ in upstream.seen] == ["/metadata/latest"]  # only the good one went upstream
+    finally:
+        upstream.close()
