@@ -6,7 +6,8 @@ answered as Nova's metadata API answers it:
 - ``/<ec2 version>/meta-data/...``: a directory lists its entries (directories end with
   ``/``; ``public-keys/`` lists ``0=<key name>``), a leaf is its text;
 - ``/openstack``: the OpenStack versions; ``/openstack/<version>``: the files that
-  version has; ``/openstack/<version>/<file>``: the file (JSON or the raw user data).
+  version has; ``/openstack/<version>/<file>``: the file (JSON, the raw user data, or
+  the ``password`` the guest posted, which the service adds to the documents).
 
 Every known version serves today's documents; a file newer than the version asked for
 is missing from it, as in Nova. A path that leads nowhere raises MetadataNotFound.
@@ -24,8 +25,9 @@ EC2_VERSIONS = ["1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10", "
 OPENSTACK_VERSIONS = ["2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15", "2016-06-30",
                       "2016-10-06", "2017-02-22", "2018-08-27", "2020-10-14"]
 #: OpenStack file -> the first version that has it (Nova's gates)
-OPENSTACK_FILES = {"meta_data.json": "2012-08-10", "user_data": "2012-08-10", "vendor_data.json": "2013-10-17",
-                   "network_data.json": "2015-10-15", "vendor_data2.json": "2016-10-06"}
+OPENSTACK_FILES = {"meta_data.json": "2012-08-10", "user_data": "2012-08-10", "password": "2013-04-04",
+                   "vendor_data.json": "2013-10-17", "network_data.json": "2015-10-15",
+                   "vendor_data2.json": "2016-10-06"}
 TEXT, JSON, OCTETS = "text/plain", "application/json", "application/octet-stream"
 
 
@@ -57,7 +59,16 @@ def _openstack(files: dict[str, bytes], parts: list[str]) -> tuple[bytes, str]:
     if len(parts) > 2 or parts[1] not in present:
         raise MetadataNotFound()
     name = parts[1]
-    return files[f"openstack/{VERSION}/{name}"], JSON if name.endswith(".json") else OCTETS
+    kind = JSON if name.endswith(".json") else TEXT if name == "password" else OCTETS
+    return files[f"openstack/{VERSION}/{name}"], kind
+
+
+def is_password(path: str) -> bool:
+    """Whether ``path`` is the password a guest may post (``/openstack/<version>/password``
+    from 2013-04-04 on)."""
+    parts = [part for part in path.split("/") if part]
+    return (len(parts) == 3 and parts[0] == "openstack" and parts[2] == "password"
+            and (parts[1] == "latest" or (parts[1] in OPENSTACK_VERSIONS and parts[1] >= OPENSTACK_FILES["password"])))
 
 
 def _ec2(files: dict[str, bytes], parts: list[str]) -> tuple[bytes, str]:

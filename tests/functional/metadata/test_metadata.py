@@ -69,6 +69,20 @@ def test_signed_requests_read_the_servers_documents(cloud, booted):
     assert ask(cloud, "/latest/meta-data/instance-id", network_id, other, secret).status_code == 404
 
 
+def test_a_posted_password_shows_in_os_server_password(cloud, booted, admin):
+    server, _, network_id, address = booted
+    ask(cloud, "/", network_id, address)  # the cloud makes its secret on first use
+    secret = (cloud.data_dir / "network" / "metadata_secret").read_text().strip()
+    headers = {FORWARDED_FOR: address, NETWORK_ID: network_id, SIGNATURE: sign(secret, network_id, address)}
+    posted = httpx.post(f"{cloud.url}/metadata/openstack/latest/password", headers=headers, content=b"ZW5jcnlwdGVk")
+    assert posted.status_code == 200, posted.text
+    shown = httpx.get(f"{cloud.url}/compute/v2.1/servers/{server.id}/os-server-password",
+                      headers={"X-Auth-Token": admin.auth_token}, timeout=30)
+    assert shown.json() == {"password": "ZW5jcnlwdGVk"}
+    again = httpx.post(f"{cloud.url}/metadata/openstack/latest/password", headers=headers, content=b"other")
+    assert again.status_code == 409
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or IP is None, reason="needs root and iproute2's ip (network namespaces)")
 def test_a_guest_reads_its_metadata_through_the_proxy(cloud, booted, tmp_path):
     """The whole path but the guest: a client in the network's ``qdhcp-`` namespace (a

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from overcast.common.errors import BadRequest, Conflict
 from overcast.metadata.documents import ec2_id
 from overcast.metadata.errors import InstanceNotFound, MetadataForbidden, MetadataNotFound
 from overcast.metadata.signature import sign
@@ -101,3 +102,26 @@ def test_documents_are_the_config_drives(world):
     network_data = json.loads(served["openstack/latest/network_data.json"])
     assert network_data["networks"][0]["network_id"] == world.net["id"]
     assert network_data["links"][0]["vif_id"] == world.network.ports.list_by_device(uuid_)[0]["id"]
+
+
+def test_password_is_posted_once_and_shown_to_compute(world):
+    from overcast.metadata.service import READER
+
+    uuid_, address = world.boot("vm")
+    net = world.net["id"]
+    signed = sign(SECRET, net, address)
+    assert "password" in get(world, "openstack/latest", net, address).decode().split("\n")
+    assert get(world, "openstack/latest/password", net, address) == b""
+    with pytest.raises(MetadataForbidden):
+        world.metadata.save_password("openstack/latest/password", net, address, "forged", b"pw")
+    with pytest.raises(BadRequest):
+        world.metadata.save_password("openstack/latest/password", net, address, signed, b"x" * 257)
+    with pytest.raises(MetadataNotFound):  # before 2013-04-04 there was no password, and only it is posted
+        world.metadata.save_password("openstack/2012-08-10/password", net, address, signed, b"pw")
+    with pytest.raises(MetadataNotFound):
+        world.metadata.save_password("openstack/latest/meta_data.json", net, address, signed, b"pw")
+    world.metadata.save_password("openstack/2013-04-04/password", net, address, signed, b"encrypted")
+    assert get(world, "openstack/latest/password", net, address) == b"encrypted"
+    assert world.compute.servers.show(READER, uuid_).system_metadata["password"] == "encrypted"
+    with pytest.raises(Conflict):
+        world.metadata.save_password("openstack/latest/password", net, address, signed, b"other")

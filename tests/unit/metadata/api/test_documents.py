@@ -41,4 +41,13 @@ async def test_unsigned_forged_and_unknown(client, world):
     assert (await client.get("/metadata/latest/meta-data/", headers=headers(net, address, "wrong"))).status_code == 403
     assert (await client.get("/metadata/latest/meta-data/", headers=headers(net, "10.0.0.200"))).status_code == 404
     assert (await client.get("/metadata/latest/nothing", headers=headers(net, address))).status_code == 404
-    assert (await client.post("/metadata/openstack/latest/password", headers=headers(net, address))).status_code == 405
+    assert (await client.post("/metadata/openstack/latest/password", content=b"x")).status_code == 403
+
+
+async def test_a_guest_posts_its_password_once(client, world):
+    _, address = world.boot("vm")
+    signed = headers(world.net["id"], address)
+    assert (await client.get("/metadata/openstack/latest/password", headers=signed)).text == ""
+    assert (await client.post("/metadata/openstack/latest/password", headers=signed, content=b"c2VjcmV0")).status_code == 200
+    assert (await client.get("/metadata/openstack/latest/password", headers=signed)).text == "c2VjcmV0"
+    assert (await client.post("/metadata/openstack/latest/password", headers=signed, content=b"again")).status_code == 409
