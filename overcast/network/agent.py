@@ -207,9 +207,12 @@ class NetworkAgent:
             return False
 
     def _metadata(self, network: dict, subnets: list[dict]) -> None:
+        """Serve metadata where this host serves the network's DHCP: the proxy lives in the
+        DHCP namespace, and guests reach it through the DHCP port's address."""
         if not self.driver.capabilities.supports_metadata or not self.metadata_upstream:
             return
-        if specs.serves_dhcp(network, subnets):
+        dhcp_here = not self.driver.capabilities.supports_dhcp or network["id"] in self.driver.list_dhcp()
+        if specs.serves_dhcp(network, subnets) and dhcp_here:
             self.driver.serve_metadata(network["id"], self.metadata_upstream)
         else:
             self.driver.stop_metadata(network["id"])
