@@ -40,7 +40,7 @@ class MetadataService:
 
     @property
     def secret(self) -> str:
-        if self._secret is None:
+        if not self._secret:
             from overcast.network.agent import metadata_secret
 
             self._secret = metadata_secret(self.config)

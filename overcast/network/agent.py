@@ -312,18 +312,24 @@ def make_agent(config, bus, service) -> NetworkAgent:
 
 def metadata_secret(config) -> str:
     """The secret metadata proxies sign with: the configured one, else one made on first use
-    and kept (mode 0600) in DATA_DIR/network/metadata_secret."""
+    and kept (mode 0600) in DATA_DIR/network/metadata_secret. Made in a file of its own and
+    linked into place, so processes starting together never read a half-written secret."""
     import os
     import secrets
 
     if config.network.metadata_secret:
         return config.network.metadata_secret
     path = config.data_path / "network" / "metadata_secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".metadata_secret.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the secret
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()

@@ -34,3 +34,22 @@ def test_make_agent_points_the_proxies_at_the_metadata_prefix(tmp_path):
     config.server.data_dir = str(tmp_path)
     agent = make_agent(config, None, None)
     assert agent.metadata_upstream == config.public_url + "/metadata"
+
+
+def test_metadata_secret_is_made_once_and_shared(tmp_path):
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from overcast.common.config import Config
+    from overcast.network.agent import metadata_secret
+
+    config = Config()
+    config.server.data_dir = str(tmp_path)
+    with ThreadPoolExecutor(8) as pool:
+        made = set(pool.map(lambda _: metadata_secret(config), range(32)))
+    assert len(made) == 1 and len(made.pop()) == 64
+    path = tmp_path / "network" / "metadata_secret"
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.listdir(tmp_path / "network") == ["metadata_secret"]  # no drafts left
+    config.network.metadata_secret = "configured"
+    assert metadata_secret(config) == "configured"
