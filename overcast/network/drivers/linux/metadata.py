@@ -137,7 +137,10 @@ class MetadataProxies:
             if proxy is not None:  # its namespace was deleted and made again: the old socket is in the old one
                 self._close(self._proxies.pop(network_id))
             proxy = _Proxy(network_id, inode, target)
-            sock = listen_in(namespace, METADATA_IP, self.port)
+            try:
+                sock = listen_in(namespace, METADATA_IP, self.port)
+            except OSError as error:  # the port taken (another proxy there), the namespace just deleted
+                raise NetworkDriverError(action="serve metadata", reason=f"{namespace}: {error}") from None
             try:
                 proxy.server = self._call(self._start(proxy, sock))
             except BaseException:

@@ -138,12 +138,20 @@ def test_proxy_forwards_signed_requests_and_stops_cleanly(network, proxies):
         second.close()
 
 
-def test_proxy_refuses_a_missing_namespace_and_a_bad_upstream(proxies, network):
+def test_proxy_refuses_a_missing_namespace_a_bad_upstream_and_a_taken_port(proxies, network, tmp_path):
     with pytest.raises(NetworkDriverError, match="does not exist"):
         proxies.serve(str(uuid.uuid4()), "http://127.0.0.1:1/metadata")
     with pytest.raises(NetworkDriverError, match="not an http URL"):
         proxies.serve(network, "ftp://127.0.0.1/metadata")
     assert proxies.list() == []
+    proxies.serve(network, "http://127.0.0.1:1/metadata")
+    other = MetadataProxies(Host(tmp_path, prefix="tother"), "s3cret")
+    try:
+        with pytest.raises(NetworkDriverError, match="in use"):
+            other.serve(network, "http://127.0.0.1:1/metadata")
+        assert other.list() == [] and proxies.list() == [network]
+    finally:
+        other.close()
 
 
 def test_proxy_answers_502_when_the_upstream_is_down(network, proxies):
