@@ -207,9 +207,12 @@ class NetworkAgent:
             return False
 
     def _metadata(self, network: dict, subnets: list[dict]) -> None:
+        """Serve metadata where this host serves the network's DHCP: the proxy lives in the
+        DHCP namespace, and guests reach it through the DHCP port's address."""
         if not self.driver.capabilities.supports_metadata or not self.metadata_upstream:
             return
-        if specs.serves_dhcp(network, subnets):
+        dhcp_here = not self.driver.capabilities.supports_dhcp or network["id"] in self.driver.list_dhcp()
+        if specs.serves_dhcp(network, subnets) and dhcp_here:
             self.driver.serve_metadata(network["id"], self.metadata_upstream)
         else:
             self.driver.stop_metadata(network["id"])
@@ -302,24 +305,32 @@ def make_agent(config, bus, source) -> NetworkAgent:
     if network.driver == "linux":
         options = {"state_dir": str(config.data_path / "network"), "prefix": network.linux_prefix,
                    "bridge_mappings": network.bridge_mappings, "metadata_secret": metadata_secret(config)}
+    from overcast.metadata import SPEC as METADATA
+
     return NetworkAgent(bus, make_driver(network.driver, **options), host, source,
-                        metadata_upstream=config.public_url)
+                        metadata_upstream=config.public_url + METADATA.prefix)
 
 
 def metadata_secret(config) -> str:
     """The secret metadata proxies sign with: the configured one, else one made on first use
-    and kept (mode 0600) in DATA_DIR/network/metadata_secret."""
+    and kept (mode 0600) in DATA_DIR/network/metadata_secret. Made in a file of its own and
+    linked into place, so processes starting together never read a half-written secret."""
     import os
     import secrets
 
     if config.network.metadata_secret:
         return config.network.metadata_secret
     path = config.data_path / "network" / "metadata_secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".metadata_secret.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the secret
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()

@@ -114,6 +114,8 @@ class ComputeService:
                 "image": {"id": image, "path": ""} if image else None, "user_data": row.user_data,
                 "metadata": dict(getattr(row, "meta", {}) or {}), "key_data": row.key_data,
                 "config_drive": bool(row.config_drive), "vifs": list(getattr(row, "net_vifs", None) or []),
+                "hostname": row.hostname or "", "display_name": row.display_name or "",
+                "project_id": row.project_id or "", "availability_zone": row.availability_zone or "",
                 **self.volume_attachments.boot_payload(row)}
 
 

@@ -61,6 +61,13 @@ class NetworkService:
 
         return devices_with_address(self.db, pattern, version)
 
+    def instance_at(self, network_id: str, address: str) -> dict | None:
+        """The compute instance with the fixed ``address`` on ``network_id``: its
+        ``device_id``, ``port_id`` and the port's ``floating_ips``; None if there is none."""
+        from overcast.network.service.addresses import instance_at
+
+        return instance_at(self.db, network_id, address)
+
     def start(self) -> None:
         """The external network and default subnet pool of a fresh cloud (``defaults``);
         default security groups come per project, on first need."""
