@@ -15,4 +15,5 @@ SPEC = ServiceSpec(
     policies_ref="overcast.metadata.policies:RULES",
     service_ref="overcast.metadata.service:MetadataService",
     needs=("compute", "network"),
+    in_catalog=False,  # as in Nova: guests find it at 169.254.169.254, not in the catalog
 )
