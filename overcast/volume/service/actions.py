@@ -62,6 +62,7 @@ class Actions:
                 raise errors.InvalidVolume(f"Volume status must be available or in-use to update its read-only "
                                            f"flag, but the current status is {volume.status}.")
             volume.readonly, volume.updated_at = readonly, utcnow()
+            volume.admin_meta = {**(volume.admin_meta or {}), "readonly": str(readonly)}
 
     def reset_status(self, ctx, volume_id: str, status: str | None, attach_status: str | None,
                      migration_status: str | None) -> None:
