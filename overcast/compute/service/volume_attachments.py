@@ -123,18 +123,26 @@ class VolumeAttachments:
         """Nova's swap_volume: the server's attachment of ``old_volume_id`` is replaced by one
         of ``new_volume_id`` at the same device. The agent unplugs the old volume (which
         goes available) and then plugs the new one (which goes in-use): its operations on
-        one server run in order. 404 for an unknown old volume or one not attached to the
-        server; 400 for an unknown, unavailable, smaller or multiattach new volume."""
+        one server run in order. As Nova: 404 for an unknown old volume, 400 for an unknown
+        new one, for an old volume not attached to this server and for a new volume that is
+        attached, not available, smaller or multiattach; 409 for a server in a wrong state."""
         volume = self._service()
         old = await asyncio.to_thread(self._volume_or, ctx, old_volume_id, errors.ComputeNotFound)
         new = await asyncio.to_thread(self._volume_or, ctx, new_volume_id, errors.ComputeInvalid)
-        attachment = await asyncio.to_thread(self.find, ctx, uuid, old_volume_id)
         server = await asyncio.to_thread(self._check_server, ctx, uuid, "swap_volume")
         if old.multiattach or new.multiattach:
             raise errors.ComputeInvalid("Swapping multi-attach volumes is not supported.")
-        if new.status != "available" or new.attach_status == "attached":
-            raise errors.ComputeInvalid(f"Invalid volume: new volume {new.id} must be available, but the current "
-                                        f"status is {new.status}.")
+        try:
+            attachment = await asyncio.to_thread(self.find, ctx, uuid, old_volume_id)
+        except errors.ComputeNotFound:
+            raise errors.ComputeInvalid("Invalid volume: Old volume is attached to a different instance.") from None
+        if attachment.attach_status != "attached":
+            raise errors.ComputeInvalid(f"Invalid volume: volume {old.id} is not attached yet.")
+        if new.attach_status == "attached":
+            raise errors.ComputeInvalid("Invalid volume: New volume must be detached in order to swap.")
+        if new.status != "available":
+            raise errors.ComputeInvalid(f"Invalid volume: volume {new.id} status must be available, but the "
+                                        f"current status is {new.status}.")
         if new.size < old.size:
             raise errors.ComputeInvalid("Invalid volume: New volume must be the same size or larger.")
         reserved = await asyncio.to_thread(volume.attachments.reserve, ctx, new.id, uuid, "rw",

@@ -9,6 +9,7 @@ import uuid
 import httpx
 import pytest
 from cinderclient import client as cinder_client
+from cinderclient import exceptions as cinder_exceptions
 from novaclient import client as nova_client
 from openstack import exceptions
 
@@ -39,6 +40,8 @@ def test_swap_volume_moves_the_attachment(admin, api, raw_image):
         admin.compute.update_volume_attachment(server, str(uuid.uuid4()), volume_id=new["id"])
     with pytest.raises(exceptions.BadRequestException):  # an unknown new volume: 400
         admin.compute.update_volume_attachment(server, old["id"], volume_id=str(uuid.uuid4()))
+    with pytest.raises(exceptions.BadRequestException, match="different instance"):  # not this server's
+        admin.compute.update_volume_attachment(server, new["id"], volume_id=old["id"])
 
     admin.compute.update_volume_attachment(server, old["id"], volume_id=new["id"])
     swapped = root.wait(new["id"], "in-use")
@@ -104,11 +107,15 @@ def test_os_attach_force_detach_and_readonly_with_cinderclient(admin, api):
     volume = root.create()
     root.wait(volume["id"], "available")
     assert "readonly" not in root.get(f"/volumes/{volume['id']}").json()["volume"]["metadata"]
+    server_id = str(uuid.uuid4())  # os-attach only records the attachment: no server needed
     for flag in (True, False):
         cinder.volumes.update_readonly_flag(volume["id"], flag)
         assert cinder.volumes.get(volume["id"]).metadata["readonly"] == str(flag)
+        if flag:  # a read-only volume refuses a read-write os-attach
+            with pytest.raises(cinder_exceptions.BadRequest, match="Invalid attaching mode"):
+                cinder.volumes.attach(volume["id"], server_id, "/dev/vdb", mode="rw")
+            assert root.get(f"/volumes/{volume['id']}").json()["volume"]["status"] == "available"
 
-    server_id = str(uuid.uuid4())  # os-attach only records the attachment: no server needed
     cinder.volumes.attach(volume["id"], server_id, "/dev/vdb")
     attached = root.wait(volume["id"], "in-use")
     attachment_id = attached["attachments"][0]["attachment_id"]
