@@ -123,11 +123,18 @@ class VolumeAttachments:
         """Nova's swap_volume: the server's attachment of ``old_volume_id`` is replaced by one
         of ``new_volume_id`` at the same device. The agent unplugs the old volume (which
         goes available) and then plugs the new one (which goes in-use): its operations on
-        one server run in order. As Nova: 404 for an unknown old volume, 400 for an unknown
+        one server run in order.
+
+        As Nova since OSSN-0094 (bug 2112187), a swap is only the compute half of a volume
+        migration or retype the block storage service started: 409 unless the old volume has
+        a migration status. Then, as Nova: 404 for an unknown old volume, 400 for an unknown
         new one, for an old volume not attached to this server and for a new volume that is
         attached, not available, smaller or multiattach; 409 for a server in a wrong state."""
         volume = self._service()
         old = await asyncio.to_thread(self._volume_or, ctx, old_volume_id, errors.ComputeNotFound)
+        if not old.migration_status:
+            raise errors.ComputeConflict("Swapping volumes is only allowed as part of a volume migration or retype "
+                                         "started by the block storage service.")
         new = await asyncio.to_thread(self._volume_or, ctx, new_volume_id, errors.ComputeInvalid)
         server = await asyncio.to_thread(self._check_server, ctx, uuid, "swap_volume")
         if old.multiattach or new.multiattach:

@@ -38,6 +38,13 @@ def test_swap_volume_moves_the_attachment(admin, api, raw_image):
 
     with pytest.raises(exceptions.NotFoundException):  # an unknown volume in the URI: 404
         admin.compute.update_volume_attachment(server, str(uuid.uuid4()), volume_id=new["id"])
+    with pytest.raises(exceptions.ConflictException):  # no migration started by block storage: 409
+        admin.compute.update_volume_attachment(server, old["id"], volume_id=new["id"])
+    assert root.get(f"/volumes/{new['id']}").json()["volume"]["status"] == "available"
+    for volume in (old, new):  # what Cinder's migration would have set (os-reset_status, admin)
+        marked = root.post(f"/volumes/{volume['id']}/action",
+                           json={"os-reset_status": {"migration_status": "migrating"}})
+        assert marked.status_code == 202, marked.text
     with pytest.raises(exceptions.BadRequestException):  # an unknown new volume: 400
         admin.compute.update_volume_attachment(server, old["id"], volume_id=str(uuid.uuid4()))
     with pytest.raises(exceptions.BadRequestException, match="different instance"):  # not this server's
