@@ -198,7 +198,7 @@ class Backups:
             raise errors.InvalidInput("Backup status must be available to export it.")
         record = {"id": row.id, "volume_id": row.volume_id, "size": row.size, "container": row.container,
                   "name": row.name, "description": row.description, "object_count": row.object_count,
-                  "project_id": row.project_id, "object_prefix": row.object_prefix}
+                  "project_id": row.project_id, "object_prefix": row.object_prefix, "parent_id": row.parent_id}
         return {"backup_service": SERVICE_NAME,
                 "backup_url": base64.b64encode(json.dumps(record).encode()).decode()}
 
@@ -219,6 +219,6 @@ class Backups:
                          name=record.get("name"), description=record.get("description"), status="available",
                          size=int(record["size"]), object_count=int(record.get("object_count", 0)),
                          container=record.get("container") or DEFAULT_CONTAINER, meta={}, created_at=utcnow(),
-                         updated_at=utcnow())
+                         updated_at=utcnow(), parent_id=record.get("parent_id"))
             session.add(row)
             return row
