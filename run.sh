@@ -54,14 +54,8 @@ case "$cmd" in
     status=0
     # Tempest first (against a fresh cloud), so pytest's summary is the last line: identity,
     # image, compute, network, volume and object storage
-    # (excluded: six volume tests Tempest skipped while there was no network service and that
-    # fail now that it runs them; issue 6 lists them: assisted snapshots and volume swap are not
-    # served, a non-bootable or badly mapped boot volume is not refused, os-force_detach on a
-    # volume attached with os-attach, and the read-only flag after it); and two backup tests:
-    # incremental backups are not served, and a restore does not bring back the volume's metadata
     if [ "${OVERCAST_SKIP_TEMPEST:-0}" != 1 ] && [ $# -eq 0 ]; then
-      TEMPEST_EXCLUDE='test_volume_assisted_snapshot_create_delete|test_update_attached_volume_with_nonexistent_volume_in_uri|test_create_server_from_non_bootable_volume|test_create_server_invalid_bdm_in_2nd_dict|VolumesActionsTest\.(test_force_detach_volume|test_volume_readonly_update)|VolumesBackupsTest\.(test_volume_backup_incremental|test_volume_backup_create_get_detailed_list_restore_delete)' \
-        tools/tempest.sh --start \
+      tools/tempest.sh --start \
         '^tempest\.api\.(identity|image|compute|network|volume|object_storage)|^tempest\.serial_tests\.api\.compute' \
         || status=$?
     fi

@@ -8,6 +8,8 @@ READER = "role:admin or (role:reader and project_id:%(project_id)s)"
 S = "/servers/{server_id}/os-volume_attachments"
 
 V = "os_compute_api:os-volumes:"
+A = "os_compute_api:os-assisted-volume-snapshots:"
+SERVICE = "role:admin or role:service"
 
 
 def _proxy(name: str, check: str, text: str, method: str, path: str) -> Rule:
@@ -31,4 +33,8 @@ RULES = [
     Rule(P + "update", MEMBER, "Update a volume attachment (delete_on_termination).", [("PUT", S + "/{volume_id}")]),
     Rule(P + "swap", "role:admin", "Swap one attached volume for another.", [("PUT", S + "/{volume_id}")]),
     Rule(P + "delete", MEMBER, "Detach a volume from a server.", [("DELETE", S + "/{volume_id}")]),
+    Rule(A + "create", SERVICE, "Create an assisted volume snapshot (the block storage service calls it).",
+         [("POST", "/os-assisted-volume-snapshots")]),
+    Rule(A + "delete", SERVICE, "Delete an assisted volume snapshot (the block storage service calls it).",
+         [("DELETE", "/os-assisted-volume-snapshots/{snapshot_id}")]),
 ]

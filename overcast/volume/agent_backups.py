@@ -2,14 +2,19 @@
 
 A backup is the volume's raw data cut into CHUNK-sized pieces; pieces that are all zeros
 are not stored (volumes are sparse), the others become objects ``<backup id>/chunk-N``
-in the project's container, and ``<backup id>/metadata`` lists them. A restore rebuilds
-a sparse raw file from them and the driver makes the volume from it. The object store
-is reached through its Python interface (in-process), never its HTTP API.
+in the project's container, and ``<backup id>/metadata`` lists them (index, the
+``account/container/prefix`` that holds the object, its SHA-256) with the volume's
+metadata. An incremental backup (Cinder's ``incremental``) stores only the chunks whose
+digest differs from its parent's and lists the parent's objects for the others, so a
+restore walks the chain. A restore rebuilds a sparse raw file from the chunks, the
+driver makes the volume from it and the volume gets the backed-up metadata back. The
+object store is reached through its Python interface (in-process), never its HTTP API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -35,6 +40,28 @@ def _chunk_name(backup_id: str, index: int) -> str:
     return f"{backup_id}/chunk-{index:06d}"
 
 
+def _where(location: dict) -> str:
+    return f"{location['account']}/{location['container']}/{location['prefix']}"
+
+
+def _place(where: str) -> dict:
+    account, container, prefix = where.split("/", 2)
+    return {"account": account, "container": container, "prefix": prefix}
+
+
+def entries(meta: dict, own: dict) -> list[tuple[int, dict, str | None]]:
+    """A metadata object's chunks as (index, location of the backup holding it, digest);
+    version 1 listed bare indexes, all held by the backup itself."""
+    found = []
+    for chunk in meta.get("chunks", []):
+        if isinstance(chunk, int):
+            found.append((chunk, own, None))
+        else:
+            index, where, digest = chunk
+            found.append((index, _place(where), digest))
+    return found
+
+
 def handlers(agent) -> dict:
     store = agent.objectstore
 
@@ -45,7 +72,13 @@ def handlers(agent) -> dict:
         async with agent._lock(volume_id):
             fd, path = tempfile.mkstemp(prefix=".backup-", dir=agent.scratch)
             os.close(fd)
+            own = {"account": account, "container": container, "prefix": backup_id}
             try:
+                known = {}
+                if payload.get("parent"):
+                    parent = payload["parent"]
+                    parent_meta = await _metadata(store, parent["account"], parent["container"], parent["prefix"])
+                    known = {index: (where, digest) for index, where, digest in entries(parent_meta, parent)}
                 await asyncio.to_thread(agent.driver.copy_volume_to_image, volume_id, "raw", path)
                 await asyncio.to_thread(store.put_container, account, container, {}, {})
                 box = await asyncio.to_thread(store.container, account, container)
@@ -57,15 +90,20 @@ def handlers(agent) -> dict:
                         if not data:
                             break
                         if data != ZERO[:len(data)]:
-                            name = _chunk_name(backup_id, index)
-                            await store.put_object(box, name, _one(data), len(data),
-                                                   {"content_type": "application/octet-stream"})
-                            written.append(name)
-                            chunks.append(index)
+                            digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+                            held = known.get(index)
+                            if held is not None and held[1] == digest:  # unchanged since the parent
+                                chunks.append([index, _where(held[0]), digest])
+                            else:
+                                name = _chunk_name(backup_id, index)
+                                await store.put_object(box, name, _one(data), len(data),
+                                                       {"content_type": "application/octet-stream"})
+                                written.append(name)
+                                chunks.append([index, _where(own), digest])
                         index += 1
                     length = handle.tell()
-                meta = json.dumps({"version": 1, "volume_id": volume_id, "chunk_size": CHUNK, "length": length,
-                                   "chunks": chunks}).encode()
+                meta = json.dumps({"version": 2, "volume_id": volume_id, "chunk_size": CHUNK, "length": length,
+                                   "chunks": chunks, "volume_meta": payload.get("volume_meta") or {}}).encode()
                 await store.put_object(box, _meta_name(backup_id), _one(meta), len(meta),
                                        {"content_type": "application/json"})
                 written.append(_meta_name(backup_id))
@@ -86,7 +124,9 @@ def handlers(agent) -> dict:
             if payload.get("keep_data"):  # another (imported) backup still points at the data
                 raise LookupError(backup_id)
             meta = await _metadata(store, account, container, backup_id)
-            names = [_chunk_name(backup_id, i) for i in meta.get("chunks", [])] + [_meta_name(backup_id)]
+            own = {"account": account, "container": container, "prefix": backup_id}
+            names = [_chunk_name(backup_id, index) for index, where, _ in entries(meta, own) if where == own]
+            names.append(_meta_name(backup_id))
             await _forget(store, account, container, names)
         except LookupError:  # never written (a failed backup) or already gone
             pass
@@ -104,11 +144,12 @@ def handlers(agent) -> dict:
             os.close(fd)
             try:
                 meta = await _metadata(store, account, container, backup_id)
-                box = await asyncio.to_thread(store.container, account, container)
+                own = {"account": account, "container": container, "prefix": backup_id}
                 with open(path, "r+b") as handle:
                     handle.truncate(meta["length"])
-                    for index in meta["chunks"]:
-                        row = await asyncio.to_thread(store.get_object, box, _chunk_name(backup_id, index))
+                    for index, where, _ in entries(meta, own):
+                        box = await asyncio.to_thread(store.container, where["account"], where["container"])
+                        row = await asyncio.to_thread(store.get_object, box, _chunk_name(where["prefix"], index))
                         handle.seek(index * meta["chunk_size"])
                         async for piece in await store.open(row):
                             await asyncio.to_thread(handle.write, piece)
@@ -120,7 +161,7 @@ def handlers(agent) -> dict:
                     agent.driver.create_volume_from_image(volume_id, size, source)
 
                 await asyncio.to_thread(rebuild)
-                volume_values = {"status": "available", "error": None}
+                volume_values = {"status": "available", "error": None, "meta": meta.get("volume_meta") or {}}
             except Exception as error:
                 log.warning("restore of backup %s into %s failed: %s", backup_id, volume_id, error)
                 volume_values = {"status": "error_restoring", "error": str(error) or type(error).__name__}

@@ -101,4 +101,6 @@ class Conductor:
             for key, value in payload.get("values", {}).items():
                 if key in columns:
                     setattr(row, key, value)
+                elif key == "meta" and model is Volume and isinstance(value, dict):  # a restore's metadata
+                    row.meta = {**(row.meta or {}), **value}
             row.updated_at = utcnow()

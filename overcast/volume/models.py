@@ -37,6 +37,8 @@ class Volume(Base):
     image_metadata: Mapped[dict | None] = mapped_column(JSON)
     bootable: Mapped[bool] = mapped_column(Boolean, default=False)
     readonly: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Cinder's admin metadata: "readonly" ("True"/"False") once set; shown in "metadata"
+    admin_meta: Mapped[dict | None] = mapped_column(JSON)
     multiattach: Mapped[bool] = mapped_column(Boolean, default=False)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)  # why the last operation failed (user messages)
@@ -145,6 +147,7 @@ class Backup(Base):
     data_timestamp: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)  # an incremental's previous backup
 
 
 class VolumeTypeAccess(Base):

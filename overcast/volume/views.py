@@ -21,6 +21,16 @@ def attachment_summary(row) -> dict:
             "id": row.volume_id}
 
 
+VISIBLE_ADMIN_METADATA = ("readonly", "attached_mode")
+
+
+def metadata(row) -> dict:
+    """A volume's metadata as Cinder shows it: the user's keys, then the admin metadata
+    users may see (``readonly`` once the flag was set) over them."""
+    admin = {k: v for k, v in (row.admin_meta or {}).items() if k in VISIBLE_ADMIN_METADATA}
+    return {**(row.meta or {}), **admin}
+
+
 def volume_summary(base: str, row) -> dict:
     return {"id": row.id, "name": row.name, "links": links(base, row.project_id, "volumes", row.id)}
 
@@ -34,7 +44,7 @@ def volume(base: str, row, version: Microversion, attachments: list, type_names:
         "availability_zone": row.availability_zone, "created_at": when(row.created_at),
         "updated_at": when(row.updated_at),
         "attachments": [attachment_summary(a) for a in attachments if a.attach_status == "attached"],
-        "links": links(base, row.project_id, "volumes", row.id), "metadata": dict(row.meta or {}),
+        "links": links(base, row.project_id, "volumes", row.id), "metadata": metadata(row),
         "volume_type": type_names.get(row.volume_type_id), "snapshot_id": row.snapshot_id,
         "source_volid": row.source_volid, "user_id": row.user_id, "bootable": "true" if row.bootable else "false",
         "encrypted": row.volume_type_id in encrypted, "replication_status": None, "consistencygroup_id": None, "multiattach": row.multiattach,

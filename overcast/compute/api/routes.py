@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from overcast.common.api import Route
-from overcast.compute.api import (admin_routes, host_routes, misc_routes, network_proxy, server_network,
+from overcast.compute.api import (admin_routes, assisted_snapshots, host_routes, misc_routes, network_proxy, server_network,
                                   server_password, server_routes, volume_attachments, volumes_proxy)
 from overcast.compute.api import flavors, keypairs, misc, quotas, server_groups, versions
 
@@ -55,4 +55,5 @@ ROUTES = [
     *server_password.ROUTES,
     *volume_attachments.ROUTES,
     *volumes_proxy.ROUTES,
+    *assisted_snapshots.ROUTES,
 ]

@@ -82,7 +82,8 @@ async def update(req):
     row = await _server(req)
     if new_volume != req.params["volume_id"]:
         req.authorize({"project_id": row.project_id}, P + "swap")
-        raise errors.ComputeUnimplemented("Swapping volumes is not supported by this cloud yet.")
+        await req.state.compute.volume_attachments.swap(req.context, row.uuid, req.params["volume_id"], new_volume)
+        return reply(None, status=202)
     dot = body.get("delete_on_termination") if req.version.at_least("2.85") else None
     await asyncio.to_thread(req.state.compute.volume_attachments.update, req.context, row.uuid,
                             req.params["volume_id"], dot)

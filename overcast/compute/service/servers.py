@@ -116,10 +116,11 @@ class Servers:
         flavor = self.flavor_for(ctx, req.flavor_ref)
         boot = [bdm for bdm in req.block_devices if str(bdm.get("boot_index")) == "0"]
         image_ref = req.image_ref
+        if req.block_devices:
+            self.compute.volume_attachments.check_boot(ctx, req.block_devices)
         if boot and boot[0].get("source_type") == "image" and boot[0].get("destination_type", "local") == "local":
             image_ref = image_ref or boot[0].get("uuid", "")
         elif boot:  # volume-backed: the instance has no image of its own
-            self.compute.volume_attachments.check_boot(ctx, req.block_devices)
             image_ref = None
         if image_ref is not None and not image_ref:
             raise errors.ComputeInvalid("Missing imageRef attribute")

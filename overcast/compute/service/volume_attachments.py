@@ -21,6 +21,8 @@ ATTACHABLE = (states.ACTIVE, states.PAUSED, states.STOPPED, states.SUSPENDED, st
               states.SHELVED_OFFLOADED, "resized")
 DEVICE = re.compile(r"^/dev/[a-z]+[a-z0-9]*$")
 LETTERS = "bcdefghijklmnopqrstuvwxyz"
+SOURCES = ("volume", "image", "snapshot", "blank")
+DESTINATIONS = ("local", "volume")
 
 
 class VolumeUnavailable(errors.ComputeInvalid):
@@ -117,6 +119,81 @@ class VolumeAttachments:
             cast = await asyncio.to_thread(volume.attachments.remove, ctx, attachment.id)
             await volume.send("terminate_connection", cast)
 
+    async def swap(self, ctx, uuid: str, old_volume_id: str, new_volume_id: str) -> None:
+        """Nova's swap_volume: the server's attachment of ``old_volume_id`` is replaced by one
+        of ``new_volume_id`` at the same device. The agent unplugs the old volume (which
+        goes available) and then plugs the new one (which goes in-use): its operations on
+        one server run in order.
+
+        As Nova since OSSN-0094 (bug 2112187), a swap is only the compute half of a volume
+        migration or retype the block storage service started: 409 unless the old volume has
+        a migration status. Then, as Nova: 404 for an unknown old volume, 400 for an unknown
+        new one, for an old volume not attached to this server and for a new volume that is
+        attached, not available, smaller or multiattach; 409 for a server in a wrong state."""
+        volume = self._service()
+        old = await asyncio.to_thread(self._volume_or, ctx, old_volume_id, errors.ComputeNotFound)
+        if not old.migration_status:
+            raise errors.ComputeConflict("Swapping volumes is only allowed as part of a volume migration or retype "
+                                         "started by the block storage service.")
+        new = await asyncio.to_thread(self._volume_or, ctx, new_volume_id, errors.ComputeInvalid)
+        server = await asyncio.to_thread(self._check_server, ctx, uuid, "swap_volume")
+        if old.multiattach or new.multiattach:
+            raise errors.ComputeInvalid("Swapping multi-attach volumes is not supported.")
+        try:
+            attachment = await asyncio.to_thread(self.find, ctx, uuid, old_volume_id)
+        except errors.ComputeNotFound:
+            raise errors.ComputeInvalid("Invalid volume: Old volume is attached to a different instance.") from None
+        if attachment.attach_status != "attached":
+            raise errors.ComputeInvalid(f"Invalid volume: volume {old.id} is not attached yet.")
+        if new.attach_status == "attached":
+            raise errors.ComputeInvalid("Invalid volume: New volume must be detached in order to swap.")
+        if new.status != "available":
+            raise errors.ComputeInvalid(f"Invalid volume: volume {new.id} status must be available, but the "
+                                        f"current status is {new.status}.")
+        if new.size < old.size:
+            raise errors.ComputeInvalid("Invalid volume: New volume must be the same size or larger.")
+        reserved = await asyncio.to_thread(volume.attachments.reserve, ctx, new.id, uuid, "rw",
+                                           attachment.mountpoint, "reserved",
+                                           bool(attachment.delete_on_termination), attachment.tag)
+        await self.detach(ctx, uuid, old_volume_id)
+        if server.host:
+            await self.compute.bus.cast(f"compute.{server.host}", "attach_volume",
+                                        {"uuid": uuid, "attachment_id": reserved.id, "device": reserved.mountpoint,
+                                         "request_id": ctx.request_id})
+        else:
+            await asyncio.to_thread(volume.attachments.complete, ctx, reserved.id, reserved.mountpoint)
+
+    def snapshot_target(self, ctx, volume_id: str):
+        """The server an assisted snapshot of ``volume_id`` is made on (Nova: the volume's
+        block device mapping); 400 when it is not attached, multiattach, or the server has
+        no host."""
+        from overcast.common.errors import NotFound
+
+        volume = self._service()
+        admin = RequestContext(roles=["admin"], user_id=ctx.user_id)  # the caller is a service, not the owner
+        rows = [a for a in volume.attachments.list(admin, {"volume_id": volume_id}, True)
+                if a.attach_status == "attached" and a.instance_uuid]
+        if not rows:
+            raise errors.ComputeInvalid(f"No volume Block Device Mapping with id {volume_id}.")
+        if len(rows) > 1:
+            raise errors.ComputeInvalid(f"Block Device Mapping {volume_id} is a multi-attach volume and is not "
+                                        f"supported for this operation.")
+        try:
+            server = self.compute.servers.get(admin, rows[0].instance_uuid)
+        except NotFound:
+            raise errors.ComputeInvalid(f"No volume Block Device Mapping with id {volume_id}.") from None
+        if not server.host:
+            raise errors.ComputeInvalid(f"Instance {server.uuid} is not ready: it has no host.")
+        return server
+
+    def _volume_or(self, ctx, volume_id: str, error):
+        from overcast.common.errors import NotFound
+
+        try:
+            return self._service().volumes.get(ctx, volume_id)
+        except NotFound:
+            raise error(f"Volume {volume_id} could not be found.") from None
+
     def update(self, ctx, uuid: str, volume_id: str, delete_on_termination: bool | None) -> object:
         attachment = self.find(ctx, uuid, volume_id)
         if delete_on_termination is not None:
@@ -139,18 +216,23 @@ class VolumeAttachments:
     # -- boot from volume --------------------------------------------------------------
 
     def check_boot(self, ctx, mappings: list[dict]) -> None:
-        """Check the block_device_mapping_v2 of a volume-backed boot (400s as Nova)."""
-        volume = self._service()
+        """Check a server's block_device_mapping_v2 (400s as Nova): known source and
+        destination types in every mapping, the volumes, images and snapshots they name,
+        and a boot volume (boot_index 0) that is bootable."""
         from overcast.common.errors import NotFound
 
         for bdm in mappings:
             if not isinstance(bdm, dict):
                 raise errors.ComputeInvalid("Block Device Mapping is Invalid: a mapping must be an object.")
             source, destination = bdm.get("source_type"), bdm.get("destination_type", "volume")
+            for field, value, allowed in (("source_type", source, SOURCES), ("destination_type", destination,
+                                                                               DESTINATIONS)):
+                if value not in allowed:  # Nova's request schema: an enum on both
+                    raise errors.ComputeInvalid(f"Invalid input for field/attribute {field}. Value: {value}. "
+                                                f"{value!r} is not one of {list(allowed)}")
             if destination != "volume":
                 continue
-            if source not in ("image", "volume", "snapshot", "blank"):
-                raise errors.ComputeInvalid(f"Block Device Mapping is Invalid: source_type {source} is unknown.")
+            volume = self._service()
             size = bdm.get("volume_size")
             if size is not None and (isinstance(size, bool) or not str(size).isdigit() or int(size) < 1):
                 raise errors.ComputeInvalid(f"Block Device Mapping is Invalid: volume_size {size} is invalid.")
@@ -166,6 +248,8 @@ class VolumeAttachments:
                     if found.status != "available":
                         raise errors.ComputeInvalid(f"Invalid volume: volume '{found.id}' status must be "
                                                     f"'available'. Currently in '{found.status}'")
+                    if str(bdm.get("boot_index")) == "0" and not found.bootable:
+                        raise errors.ComputeInvalid(f"Block Device {found.id} is not bootable.")
             except NotFound:
                 raise errors.ComputeInvalid(f"Block Device Mapping is Invalid: failed to get {source} "
                                             f"{bdm.get('uuid')}.") from None

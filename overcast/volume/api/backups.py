@@ -16,12 +16,14 @@ def _summary(req, row) -> dict:
     return body
 
 
-def _detail(req, row) -> dict:
+def _detail(req, row, parents: set[str]) -> dict:
+    """``parents``: the ids (of those shown) that an incremental backup builds on."""
     body = {**_summary(req, row), "status": row.status, "description": row.description, "size": row.size,
             "object_count": row.object_count, "container": row.container,
             "availability_zone": row.availability_zone, "created_at": views.when(row.created_at),
             "updated_at": views.when(row.updated_at), "volume_id": row.volume_id, "snapshot_id": row.snapshot_id,
-            "fail_reason": row.fail_reason, "is_incremental": False, "has_dependent_backups": False,
+            "fail_reason": row.fail_reason, "is_incremental": row.parent_id is not None,
+            "has_dependent_backups": row.id in parents,
             "data_timestamp": views.when(row.data_timestamp)}
     if req.version.at_least("3.18"):
         body["os-backup-project-attr:project_id"] = row.project_id
@@ -35,14 +37,14 @@ async def create(req):
     if not isinstance(fields.get("volume_id"), str):
         raise errors.InvalidInput("Incorrect request body format: volume_id is required.")
     common.check_name(fields)
-    if common.boolean(fields.get("incremental", False), "incremental"):
-        raise errors.InvalidInput("Incremental backups are not served yet: make a full backup.")
+    incremental = common.boolean(fields.get("incremental", False), "incremental")
     if "metadata" in fields:
         common.check_metadata(fields["metadata"])
     force = common.boolean(fields.get("force", False), "force")
     req.authorize({"project_id": req.context.project_id})
     service = req.state.volume
-    row, cast = await asyncio.to_thread(service.backups.create, req.context, fields["volume_id"], fields, force)
+    row, cast = await asyncio.to_thread(service.backups.create, req.context, fields["volume_id"], fields, force,
+                                        incremental)
     await service.send("create_backup", cast)
     return reply({"backup": _summary(req, row)}, status=202)
 
@@ -51,7 +53,10 @@ def _list(req, detail: bool):
     req.authorize({"project_id": req.context.project_id})
     filters = {key: req.query.get(key) for key in ("name", "status", "volume_id")}
     rows = req.state.volume.backups.list(req.context, filters, common.all_projects(req))
-    return reply({"backups": [(_detail if detail else _summary)(req, row) for row in rows]})
+    if not detail:
+        return reply({"backups": [_summary(req, row) for row in rows]})
+    parents = req.state.volume.backups.dependents([row.id for row in rows])
+    return reply({"backups": [_detail(req, row, parents) for row in rows]})
 
 
 def list_backups(req):
@@ -69,7 +74,8 @@ def _get(req):
 
 
 def show(req):
-    return reply({"backup": _detail(req, _get(req))})
+    row = _get(req)
+    return reply({"backup": _detail(req, row, req.state.volume.backups.dependents([row.id]))})
 
 
 def update(req):

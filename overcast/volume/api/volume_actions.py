@@ -141,6 +141,7 @@ async def attach(req, service, row, args):
     mountpoint = args.get("mountpoint")
 
     def attach_now():
+        service.actions.legacy_attach_mode(req.context, row.id, mode)
         attachments = service.attachments
         found = [a for a in attachments.list(req.context, {"volume_id": row.id}, True)
                  if a.instance_uuid == instance and a.attach_status != "attached"]

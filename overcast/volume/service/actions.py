@@ -62,6 +62,18 @@ class Actions:
                 raise errors.InvalidVolume(f"Volume status must be available or in-use to update its read-only "
                                            f"flag, but the current status is {volume.status}.")
             volume.readonly, volume.updated_at = readonly, utcnow()
+            volume.admin_meta = {**(volume.admin_meta or {}), "readonly": str(readonly)}
+
+    def legacy_attach_mode(self, ctx, volume_id: str, mode: str) -> None:
+        """Before a legacy os-attach, as Cinder: the volume gets ``readonly: False`` admin
+        metadata when it has none, and a read-only volume refuses a read-write attach."""
+        with self.db.session() as session:
+            volume = self._volume(ctx, volume_id, session)
+            flag = (volume.admin_meta or {}).get("readonly")
+            if flag is None:
+                volume.admin_meta = {**(volume.admin_meta or {}), "readonly": "False"}
+            elif flag == "True" and mode != "ro":
+                raise errors.BadRequest(f"Invalid attaching mode '{mode}' for volume {volume.id}.")
 
     def reset_status(self, ctx, volume_id: str, status: str | None, attach_status: str | None,
                      migration_status: str | None) -> None:

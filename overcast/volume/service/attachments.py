@@ -155,10 +155,17 @@ class Attachments:
     def detach_instance(self, ctx, volume_id: str, instance_uuid: str | None,
                         attachment_id: str | None = None) -> list[tuple]:
         """Remove the attachments of ``volume_id`` to ``instance_uuid`` (or ``attachment_id``,
-        or all of them); the casts to make. Raises InvalidVolume when none matches."""
+        or all of them); the casts to make. Raises InvalidVolume when a given attachment or
+        server matches none; a volume with no attachment at all just goes back to available
+        (Cinder's legacy os-detach: "Volume detach called, but volume not attached")."""
         with self.db.session() as session:
             volume = self.service.volumes.get(ctx, volume_id, session)
             rows = list(session.scalars(select(Attachment).where(Attachment.volume_id == volume.id)))
+            if not rows and not attachment_id and not instance_uuid:
+                if volume.status == "maintenance":
+                    raise errors.InvalidVolume("The volume cannot be detached in maintenance mode.")
+                volume.status, volume.attach_status, volume.updated_at = "available", "detached", utcnow()
+                return []
             if attachment_id:
                 rows = [r for r in rows if r.id == attachment_id]
             elif instance_uuid:

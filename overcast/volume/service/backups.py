@@ -69,7 +69,30 @@ class Backups:
                                       .where(Backup.project_id == project_id)).one()
         return count, int(size)
 
-    def create(self, ctx, volume_id: str, fields: dict, force: bool) -> tuple[Backup, tuple]:
+    def dependents(self, backup_ids: list[str]) -> set[str]:
+        """Which of ``backup_ids`` an incremental backup builds on."""
+        if not backup_ids:
+            return set()
+        with self.db.session() as session:
+            return set(session.scalars(select(Backup.parent_id).where(Backup.parent_id.in_(backup_ids))))
+
+    def _parent(self, session, ctx, volume_id: str) -> Backup:
+        """The backup an incremental one builds on: the volume's newest (as Cinder, by data
+        timestamp), which must be available."""
+        rows = list(session.scalars(select(Backup).where(Backup.volume_id == volume_id,
+                                                         Backup.project_id == ctx.project_id)))
+        if not rows:
+            raise errors.InvalidInput("Invalid backup: No backups available to do an incremental backup.")
+        latest = max(rows, key=lambda r: (r.data_timestamp or r.created_at, r.created_at))
+        if latest.status != "available":
+            raise errors.InvalidInput("Invalid backup: The parent backup must be available for incremental "
+                                      "backup.")
+        return latest
+
+    def create(self, ctx, volume_id: str, fields: dict, force: bool,
+               incremental: bool = False) -> tuple[Backup, tuple]:
+        """A backup row (creating) and the agent's cast. An incremental backup names its
+        parent; the agent stores only the chunks that changed since it."""
         self._store()
         with self.db.session() as session:
             volume = self.service.volumes.get(ctx, volume_id, session)
@@ -77,6 +100,7 @@ class Backups:
             if volume.status not in allowed:
                 raise errors.InvalidVolume(f"Volume to be backed up must be available or in-use, but the current "
                                            f"status is '{volume.status}'.")
+            parent = self._parent(session, ctx, volume.id) if incremental else None
             limits = self.service.quotas.limits(ctx.project_id, session)
             count, size = self.usage(session, ctx.project_id)
             if 0 <= limits["backups"] < count + 1:
@@ -95,12 +119,16 @@ class Backups:
                          name=fields.get("name"), description=fields.get("description"), status="creating",
                          size=volume.size, container=container,
                          availability_zone=volume.availability_zone, meta=dict(fields.get("metadata") or {}),
-                         snapshot_id=fields.get("snapshot_id"), data_timestamp=now, created_at=now, updated_at=now)
+                         snapshot_id=fields.get("snapshot_id"), data_timestamp=now, created_at=now, updated_at=now,
+                         parent_id=parent.id if parent else None)
             session.add(row)
             status_after = volume.status
             volume.status, volume.updated_at = "backing-up", now
-            return row, (topic_for(volume.host), {"id": row.id, "volume_id": volume.id, "status_after": status_after,
-                                                  **location(row)})
+            cast = {"id": row.id, "volume_id": volume.id, "status_after": status_after, **location(row),
+                    "volume_meta": dict(volume.meta or {})}
+            if parent is not None:
+                cast["parent"] = location(parent)
+            return row, (topic_for(volume.host), cast)
 
     def update(self, ctx, backup_id: str, fields: dict) -> Backup:
         with self.db.session() as session:
@@ -119,6 +147,8 @@ class Backups:
             if not force and row.status not in ("available", "error"):
                 raise errors.InvalidInput(f"Backup status must be available or error, but the current status is "
                                           f"'{row.status}'.")
+            if session.scalar(select(func.count()).select_from(Backup).where(Backup.parent_id == row.id)):
+                raise errors.InvalidInput("Invalid backup: Incremental backups exist for this backup.")
             volume = session.get(Volume, row.volume_id)
             host = volume.host if volume is not None and volume.host else self.service.hosts.pick(None)
             row.status, row.updated_at = "deleting", utcnow()
@@ -168,7 +198,7 @@ class Backups:
             raise errors.InvalidInput("Backup status must be available to export it.")
         record = {"id": row.id, "volume_id": row.volume_id, "size": row.size, "container": row.container,
                   "name": row.name, "description": row.description, "object_count": row.object_count,
-                  "project_id": row.project_id, "object_prefix": row.object_prefix}
+                  "project_id": row.project_id, "object_prefix": row.object_prefix, "parent_id": row.parent_id}
         return {"backup_service": SERVICE_NAME,
                 "backup_url": base64.b64encode(json.dumps(record).encode()).decode()}
 
@@ -189,6 +219,6 @@ class Backups:
                          name=record.get("name"), description=record.get("description"), status="available",
                          size=int(record["size"]), object_count=int(record.get("object_count", 0)),
                          container=record.get("container") or DEFAULT_CONTAINER, meta={}, created_at=utcnow(),
-                         updated_at=utcnow())
+                         updated_at=utcnow(), parent_id=record.get("parent_id"))
             session.add(row)
             return row
