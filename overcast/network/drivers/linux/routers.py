@@ -1,11 +1,46 @@
-"""Routers: a namespace per router, NAT (issue 9: being written)."""
+"""Routers: a ``qrouter-<id>`` namespace per router, its legs, routes and NAT.
+
+A router is a namespace with forwarding on. Each internal port is a leg ``qr-<port>``
+(``Bridges.plug_leg``) holding the port's addresses on its network's bridge; the gateway
+port is ``qg-<port>`` on the external network's bridge (a flat network on a mapped
+physical network: ``br-ex``) holding the gateway address, the floating IPs (``/32``)
+and the default route via the external subnet's gateway. Static routes go in the
+namespace's main table; NAT and the forward policy are written whole by
+:mod:`.router_rules`.
+
+Sync is declarative: legs, addresses and routes that the spec no longer has go, the
+tables are replaced atomically, and a repeated sync changes nothing. The spec is checked
+first (floating IPs need a gateway, and a leg holding their fixed IP), so a bad one
+raises before anything changes; a fresh router whose sync fails is removed again.
+
+Which routers exist: ``STATE/routers/<id>`` files, written before the namespace is made
+and removed after it is gone, so another cloud's ``qrouter-`` namespaces on the same
+machine are never taken for ours. The inner end of each leg carries the alias
+``<prefix>:rleg:<port id>``, so a leg to remove is found in the kernel.
+
+The host and the floating IPs: when the gateway sits on a mapped bridge, that bridge gets
+the external subnet's gateway address (``172.24.4.1/24`` on ``br-ex``, as DevStack does),
+so this host, and only it, reaches the floating IPs. Nothing is forwarded or NATed on the
+host; a bridge with a physical NIC in it is left alone (its gateway is out on the wire).
+"""
 
 from __future__ import annotations
 
-from overcast.network.drivers.base import RouterSpec
+import ipaddress
+import json
+import logging
+import os
+from pathlib import Path
 
+from overcast.network.drivers.base import NETWORK_TYPES, RouterLeg, RouterSpec
+from overcast.network.drivers.errors import NetworkDriverError, UnsupportedNetworkType
+
+from . import router_rules
 from .bridges import Bridges
-from .host import Host
+from .host import Host, router_namespace
+
+log = logging.getLogger("overcast.network.linux")
+LEG_KIND = "rleg"
 
 
 class Routers:
@@ -13,11 +48,156 @@ class Routers:
         self.host = host
         self.bridges = bridges
 
+    @property
+    def _state_dir(self) -> Path:
+        return self.host.state_dir / "routers"
+
+    # -- the contract --------------------------------------------------------------------
+
     def sync(self, spec: RouterSpec) -> None:
-        raise NotImplementedError
+        """Make the router's namespace match ``spec`` (see the module docstring)."""
+        check(spec)
+        fresh = spec.id not in self.list()
+        self._record(spec.id)
+        try:
+            self._apply(spec)
+        except NetworkDriverError:
+            if fresh:
+                self.remove(spec.id)
+            raise
 
     def remove(self, router_id: str) -> None:
-        pass  # skeleton: nothing made yet
+        """Remove the router's legs (their bridges if left empty), namespace and record."""
+        netns = router_namespace(router_id)
+        if netns in self.host.namespaces():
+            for port_id in self.host.owned(LEG_KIND, netns):
+                self.bridges.unplug_leg(port_id)
+            self.host.remove_namespace(netns)
+        (self._state_dir / router_id).unlink(missing_ok=True)
 
     def list(self) -> list[str]:
-        return []  # skeleton: nothing made yet
+        return sorted(os.listdir(self._state_dir)) if self._state_dir.is_dir() else []
+
+    # -- making it so --------------------------------------------------------------------------
+
+    def _record(self, router_id: str) -> None:
+        self._state_dir.mkdir(parents=True, exist_ok=True)
+        (self._state_dir / router_id).touch()
+
+    def _apply(self, spec: RouterSpec) -> None:
+        netns = router_namespace(spec.id)
+        self.host.add_namespace(netns)
+        if not spec.admin_state_up:
+            self._forwarding(netns, False)
+        ports = _ports(spec)
+        for port_id in set(self.host.owned(LEG_KIND, netns)) - set(ports):
+            self.bridges.unplug_leg(port_id)
+        devices = {}
+        for port_id, (kind, legs) in ports.items():
+            devices[port_id] = self._leg(netns, port_id, kind, legs, spec)
+        gateway_dev = devices[spec.gateway.port_id] if spec.gateway else None
+        self._routes(netns, spec, gateway_dev)
+        self.host.run("iptables-restore", netns=netns, input=router_rules.tables(spec, gateway_dev, devices))
+        if spec.admin_state_up:
+            self._forwarding(netns, True)
+        if spec.gateway and spec.gateway_ip:
+            self._host_gateway(spec.gateway, spec.gateway_ip)
+
+    def _leg(self, netns: str, port_id: str, kind: str, legs: list[RouterLeg], spec: RouterSpec) -> str:
+        """Plug one port's leg and give it exactly its addresses; its inner device."""
+        first = legs[0]
+        device = self.bridges.plug_leg(port_id, kind, netns, first.mac, first.segment)
+        self.host.run("ip", "link", "set", device, "alias", self.host.alias(LEG_KIND, port_id), netns=netns)
+        wanted = {str(ipaddress.ip_interface(f"{leg.ip_address}/{ipaddress.ip_network(leg.cidr, strict=False).prefixlen}"))
+                  for leg in legs}
+        if kind == "qg":
+            wanted |= {f"{floating.floating_ip}/32" for floating in spec.floating_ips}
+        have = self._addresses(device, netns)
+        for address in sorted(have - wanted):
+            self.host.run("ip", "addr", "del", address, "dev", device, netns=netns)
+        for address in sorted(wanted - have):
+            self.host.run("ip", "addr", "add", address, "dev", device, netns=netns)
+        return device
+
+    def _addresses(self, device: str, netns: str | None) -> set[str]:
+        """The global addresses of a device, as ``ip/prefix``."""
+        shown = json.loads(self.host.run("ip", "-j", "addr", "show", "dev", device, netns=netns) or "[]")
+        return {str(ipaddress.ip_interface(f"{info['local']}/{info['prefixlen']}"))
+                for link in shown for info in link.get("addr_info", []) if info.get("scope") == "global"}
+
+    def _routes(self, netns: str, spec: RouterSpec, gateway_dev: str | None) -> None:
+        """The default route and the static routes; other routes via a gateway go."""
+        wanted: dict[tuple[str, str], list[str]] = {}
+        if gateway_dev and spec.gateway_ip:
+            version = ipaddress.ip_address(spec.gateway_ip).version
+            onlink = [] if ipaddress.ip_address(spec.gateway_ip) in ipaddress.ip_network(
+                spec.gateway.cidr, strict=False) else ["onlink"]
+            wanted[(_network(f"default/{version}"), spec.gateway_ip)] = ["dev", gateway_dev, *onlink]
+        for route in spec.routes:
+            wanted[(_network(route["destination"]), route["nexthop"])] = []
+        for family in ("-4", "-6"):
+            shown = json.loads(self.host.run("ip", "-j", family, "route", "show", netns=netns) or "[]")
+            for route in shown:
+                key = (_network(route["dst"] + f"/{family[1]}" if route["dst"] == "default" else route["dst"]),
+                       route.get("gateway", ""))
+                if route.get("gateway") and key not in wanted:
+                    self.host.run("ip", family, "route", "del", route["dst"], "via", route["gateway"],
+                                  netns=netns, check=False)
+        for (destination, nexthop), extra in wanted.items():
+            self.host.run("ip", "route", "replace", destination, "via", nexthop, *extra, netns=netns)
+
+    def _forwarding(self, netns: str, on: bool) -> None:
+        value = "1" if on else "0"
+        self.host.run("sysctl", "-qw", f"net.ipv4.ip_forward={value}", netns=netns)
+        self.host.run("sysctl", "-qw", f"net.ipv6.conf.all.forwarding={value}", netns=netns, check=False)
+
+    def _host_gateway(self, gateway: RouterLeg, gateway_ip: str) -> None:
+        """Put the external subnet's gateway address on its mapped bridge (the host's way in)."""
+        segment = gateway.segment
+        bridge = self.host.mappings.get(segment.physical_network or "") if segment.network_type == "flat" else None
+        network = ipaddress.ip_network(gateway.cidr, strict=False)
+        if not bridge or ipaddress.ip_address(gateway_ip) not in network or gateway_ip == gateway.ip_address:
+            return
+        address = f"{gateway_ip}/{network.prefixlen}"
+        if address in self._addresses(bridge, None):
+            return
+        physical = [port for port in os.listdir(f"/sys/class/net/{bridge}/brif")
+                    if os.path.exists(f"/sys/class/net/{port}/device")]
+        if physical:
+            log.info("bridge %s holds %s: the gateway %s is theirs, not put on the bridge",
+                     bridge, ", ".join(physical), gateway_ip)
+            return
+        self.host.run("ip", "addr", "add", address, "dev", bridge)
+
+
+def check(spec: RouterSpec) -> None:
+    """Raise for what the driver cannot make, before anything changes."""
+    for leg in [*spec.legs, *([spec.gateway] if spec.gateway else [])]:
+        if leg.segment.network_type not in NETWORK_TYPES:
+            raise UnsupportedNetworkType(network_type=leg.segment.network_type)
+    if spec.floating_ips and spec.gateway is None:
+        raise NetworkDriverError(action=f"sync router {spec.id}", reason="floating IPs need a gateway")
+    networks = [ipaddress.ip_network(leg.cidr, strict=False) for leg in spec.legs]
+    for floating in spec.floating_ips:
+        fixed = ipaddress.ip_address(floating.fixed_ip)
+        if not any(fixed in network for network in networks):
+            raise NetworkDriverError(action=f"sync router {spec.id}",
+                                     reason=f"fixed IP {floating.fixed_ip} of floating IP {floating.floating_ip} "
+                                            "is on no leg of the router")
+
+
+def _ports(spec: RouterSpec) -> dict[str, tuple[str, list[RouterLeg]]]:
+    """Port id -> (kind, its legs): a port with several fixed IPs is one device."""
+    ports: dict[str, tuple[str, list[RouterLeg]]] = {}
+    for leg in spec.legs:
+        ports.setdefault(leg.port_id, ("qr", []))[1].append(leg)
+    if spec.gateway:
+        ports[spec.gateway.port_id] = ("qg", [spec.gateway])
+    return ports
+
+
+def _network(destination: str) -> str:
+    """A route's destination as a network (``default/4`` -> ``0.0.0.0/0``; a host -> ``/32``)."""
+    if destination.startswith("default/"):
+        return "0.0.0.0/0" if destination.endswith("/4") else "::/0"
+    return str(ipaddress.ip_network(destination, strict=False))
