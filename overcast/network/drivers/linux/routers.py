@@ -108,8 +108,7 @@ class Routers:
         first = legs[0]
         device = self.bridges.plug_leg(port_id, kind, netns, first.mac, first.segment)
         self.host.run("ip", "link", "set", device, "alias", self.host.alias(LEG_KIND, port_id), netns=netns)
-        wanted = {str(ipaddress.ip_interface(f"{leg.ip_address}/{ipaddress.ip_network(leg.cidr, strict=False).prefixlen}"))
-                  for leg in legs}
+        wanted = {_interface(leg.ip_address, leg.cidr) for leg in legs}
         if kind == "qg":
             wanted |= {f"{floating.floating_ip}/32" for floating in spec.floating_ips}
         have = self._addresses(device, netns)
@@ -194,6 +193,11 @@ def _ports(spec: RouterSpec) -> dict[str, tuple[str, list[RouterLeg]]]:
     if spec.gateway:
         ports[spec.gateway.port_id] = ("qg", [spec.gateway])
     return ports
+
+
+def _interface(address: str, cidr: str) -> str:
+    """``10.0.0.1`` in ``10.0.0.0/24`` -> ``10.0.0.1/24``."""
+    return f"{ipaddress.ip_address(address)}/{ipaddress.ip_network(cidr, strict=False).prefixlen}"
 
 
 def _network(destination: str) -> str:
