@@ -15,8 +15,8 @@ raises before anything changes; a fresh router whose sync fails is removed again
 
 Which routers exist: ``STATE/routers/<id>`` files, written before the namespace is made
 and removed after it is gone, so another cloud's ``qrouter-`` namespaces on the same
-machine are never taken for ours. The inner end of each leg carries the alias
-``<prefix>:rleg:<port id>``, so a leg to remove is found in the kernel.
+machine are never taken for ours. Which legs a router has is read from its namespace:
+the inner ends ``qr-``/``qg-<port>`` name their host ends ``tap<port>``.
 
 The host and the floating IPs: when the gateway sits on a mapped bridge, that bridge gets
 the external subnet's gateway address (``172.24.4.1/24`` on ``br-ex``, as DevStack does),
@@ -37,10 +37,9 @@ from overcast.network.drivers.errors import NetworkDriverError, UnsupportedNetwo
 
 from . import router_rules
 from .bridges import Bridges
-from .host import Host, router_namespace
+from .host import Host, inner_name, router_namespace
 
 log = logging.getLogger("overcast.network.linux")
-LEG_KIND = "rleg"
 
 
 class Routers:
@@ -70,8 +69,8 @@ class Routers:
         """Remove the router's legs (their bridges if left empty), namespace and record."""
         netns = router_namespace(router_id)
         if netns in self.host.namespaces():
-            for port_id in self.host.owned(LEG_KIND, netns):
-                self.bridges.unplug_leg(port_id)
+            for device in self._legs(netns):
+                self.bridges.unplug_leg(device[3:])
             self.host.remove_namespace(netns)
         (self._state_dir / router_id).unlink(missing_ok=True)
 
@@ -90,8 +89,9 @@ class Routers:
         if not spec.admin_state_up:
             self._forwarding(netns, False)
         ports = _ports(spec)
-        for port_id in set(self.host.owned(LEG_KIND, netns)) - set(ports):
-            self.bridges.unplug_leg(port_id)
+        wanted = {inner_name(kind, port_id) for port_id, (kind, _) in ports.items()}
+        for device in self._legs(netns) - wanted:
+            self.bridges.unplug_leg(device[3:])  # the short id names its host end too
         devices = {}
         for port_id, (kind, legs) in ports.items():
             devices[port_id] = self._leg(netns, port_id, kind, legs, spec)
@@ -107,7 +107,6 @@ class Routers:
         """Plug one port's leg and give it exactly its addresses; its inner device."""
         first = legs[0]
         device = self.bridges.plug_leg(port_id, kind, netns, first.mac, first.segment)
-        self.host.run("ip", "link", "set", device, "alias", self.host.alias(LEG_KIND, port_id), netns=netns)
         wanted = {_interface(leg.ip_address, leg.cidr) for leg in legs}
         if kind == "qg":
             wanted |= {f"{floating.floating_ip}/32" for floating in spec.floating_ips}
@@ -117,6 +116,10 @@ class Routers:
         for address in sorted(wanted - have):
             self.host.run("ip", "addr", "add", address, "dev", device, netns=netns)
         return device
+
+    def _legs(self, netns: str) -> set[str]:
+        """The inner ends of the router's legs."""
+        return {link["ifname"] for link in self.host.links(netns) if link["ifname"].startswith(("qr-", "qg-"))}
 
     def _addresses(self, device: str, netns: str | None) -> set[str]:
         """The global addresses of a device, as ``ip/prefix``."""
