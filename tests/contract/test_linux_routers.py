@@ -96,9 +96,15 @@ class World:
         return netns
 
     def serve_in(self, netns: str, port: int, banner: str) -> None:
-        """A TCP server in a guest answering ``<banner> <client address>``."""
-        code = ("import socket\ns = socket.create_server(('0.0.0.0', %d))\nwhile True:\n"
-                "    c, a = s.accept(); c.sendall(('%s ' + a[0]).encode()); c.close()\n") % (port, banner)
+        """A TCP server in a guest: it says ``<banner> <client address>``, then echoes."""
+        code = ("import socket, threading\n"
+                "def serve(c, a):\n"
+                "    c.sendall(('%s ' + a[0]).encode())\n"
+                "    while data := c.recv(100):\n"
+                "        c.sendall(data)\n"
+                "s = socket.create_server(('0.0.0.0', %d))\n"
+                "while True:\n"
+                "    threading.Thread(target=serve, args=s.accept(), daemon=True).start()\n") % (banner, port)
         self.servers.append(subprocess.Popen(["ip", "netns", "exec", netns, sys.executable, "-c", code], env=PATH))
         for _ in range(50):
             if f":{port}" in sh("ss", "-Htln", netns=netns):
@@ -110,7 +116,8 @@ class World:
         for server in self.servers:
             server.kill()
             server.wait()
-        for netns in self.guests.values():
+        for name, netns in self.guests.items():
+            sh("ip", "link", "del", f"vg{self.tag}{name}", check=False)  # at once: a namespace goes lazily
             sh("ip", "netns", "delete", netns, check=False)
         if self.guests:  # the tenant bridge held the guests' veths too, so the router's removal kept it
             sh("ip", "link", "del", bridge_name(self.tenant.network_id), check=False)
@@ -127,6 +134,15 @@ def fetch(address: str, port: int, timeout: float = 3.0) -> str:
     with socket.create_connection((address, port), timeout=timeout) as conn:
         conn.settimeout(timeout)
         return conn.recv(200).decode()
+
+
+def echo(conn: socket.socket, text: str) -> str:
+    """Send ``text`` on an open connection to a guest server; what comes back ("" for nothing)."""
+    conn.sendall(text.encode())
+    try:
+        return conn.recv(200).decode()
+    except OSError:
+        return ""
 
 
 def fetch_from(netns: str, address: str, port: int) -> str:
@@ -256,6 +272,7 @@ def test_guests_reach_out_through_snat_and_the_host_reaches_floating_ips(world):
     driver.sync_router(spec)
     a, b = world.add_guest("a", 5), world.add_guest("b", 6)
     world.serve_in(a, 8080, "guest-a")
+    world.serve_in(b, 8080, "guest-b")
     gateway_ip, floating_ip = spec.gateway_ip, world.floating.floating_ip
     assert f"{gateway_ip}/24" in addresses(world.bridge)
     assert route_dev(gateway_ip, a) == "eth0" and route_dev(floating_ip) == world.bridge
@@ -266,6 +283,15 @@ def test_guests_reach_out_through_snat_and_the_host_reaches_floating_ips(world):
     finally:
         server.close()
     assert fetch(floating_ip, 8080) == f"guest-a {gateway_ip}"  # the host -> the floating IP -> guest a
+
+    # the floating IP moves to guest b: new connections reach b, a's open one stops
+    with socket.create_connection((floating_ip, 8080), timeout=3) as conn:
+        conn.settimeout(2)
+        assert conn.recv(200).decode() == f"guest-a {gateway_ip}" and echo(conn, "one") == "one"
+        moved = FloatingSpec(floating_ip, host(world.internal, 6), world.floating.port_id)
+        driver.sync_router(world.with_(floating_ips=[moved]))
+        assert echo(conn, "two") == ""
+    assert fetch(floating_ip, 8080) == f"guest-b {gateway_ip}"
 
     driver.sync_router(world.with_(admin_state_up=False))
     with pytest.raises(OSError):

@@ -12,6 +12,10 @@ a repeated sync writes the same text, a failed restore leaves the old rules.
   answer comes back through the router and is un-NATed.
 - SNAT (``snat`` on): the internal subnets leaving by the gateway leg take the gateway
   address.
+- Connections NATed by what the spec no longer has (a floating IP removed or moved, SNAT
+  turned off) stop at once instead of living on in conntrack: ``FORWARD`` sends NATed
+  traffic through the ``nat-check`` chain, which lets through only the connections of a
+  current floating IP pair or of the current gateway address, and drops the rest.
 - ``admin_state_up`` False: ``FORWARD`` drops everything (forwarding is off too).
 
 IPv4 only: Neutron has no IPv6 NAT; IPv6 legs are routed (forwarding on) without rules.
@@ -32,10 +36,22 @@ def tables(spec: RouterSpec, gateway_dev: str | None, leg_devs: dict[str, str]) 
     """The ``iptables-restore`` text for the router. ``leg_devs``: port id -> inner device."""
     nat = [*_floating(spec, gateway_dev), *_hairpin(spec, leg_devs), *_snat(spec, gateway_dev)]
     forward = "ACCEPT" if spec.admin_state_up else "DROP"
-    lines = ["*filter", ":INPUT ACCEPT [0:0]", f":FORWARD {forward} [0:0]", ":OUTPUT ACCEPT [0:0]", "COMMIT",
+    lines = ["*filter", ":INPUT ACCEPT [0:0]", f":FORWARD {forward} [0:0]", ":OUTPUT ACCEPT [0:0]",
+             ":nat-check - [0:0]", *_nat_check(spec), "COMMIT",
              "*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
              ":POSTROUTING ACCEPT [0:0]", *nat, "COMMIT"]
     return "\n".join(lines) + "\n"
+
+
+def _nat_check(spec: RouterSpec) -> list[str]:
+    rules = ["-A FORWARD -m conntrack --ctstate DNAT,SNAT -j nat-check"]
+    for floating in sorted(spec.floating_ips, key=lambda f: f.floating_ip):
+        fip, fixed = floating.floating_ip, floating.fixed_ip
+        rules += [f"-A nat-check -m conntrack --ctorigdst {fip} --ctreplsrc {fixed} -j RETURN",
+                  f"-A nat-check -m conntrack --ctorigsrc {fixed} --ctrepldst {fip} -j RETURN"]
+    if spec.snat and spec.gateway and is_v4(spec.gateway.ip_address):
+        rules.append(f"-A nat-check -m conntrack --ctrepldst {spec.gateway.ip_address} -j RETURN")
+    return [*rules, "-A nat-check -j DROP"]
 
 
 def _floating(spec: RouterSpec, gateway_dev: str | None) -> list[str]:

@@ -115,6 +115,10 @@ class Routers:
             self.host.run("ip", "addr", "del", address, "dev", device, netns=netns)
         for address in sorted(wanted - have):
             self.host.run("ip", "addr", "add", address, "dev", device, netns=netns)
+        bridge = self._mapped_bridge(first)
+        if kind == "qg" and bridge:  # a floating IP that came or went: the host forgets its old MAC
+            for address in sorted(have ^ wanted):
+                self.host.run("ip", "neigh", "flush", "to", address.split("/")[0], "dev", bridge, check=False)
         return device
 
     def _legs(self, netns: str) -> set[str]:
@@ -153,10 +157,14 @@ class Routers:
         self.host.run("sysctl", "-qw", f"net.ipv4.ip_forward={value}", netns=netns)
         self.host.run("sysctl", "-qw", f"net.ipv6.conf.all.forwarding={value}", netns=netns, check=False)
 
+    def _mapped_bridge(self, leg: RouterLeg) -> str | None:
+        """The host's mapped bridge a leg sits on (``br-ex``), or None for a network's own."""
+        segment = leg.segment
+        return self.host.mappings.get(segment.physical_network or "") if segment.network_type == "flat" else None
+
     def _host_gateway(self, gateway: RouterLeg, gateway_ip: str) -> None:
         """Put the external subnet's gateway address on its mapped bridge (the host's way in)."""
-        segment = gateway.segment
-        bridge = self.host.mappings.get(segment.physical_network or "") if segment.network_type == "flat" else None
+        bridge = self._mapped_bridge(gateway)
         network = ipaddress.ip_network(gateway.cidr, strict=False)
         if not bridge or ipaddress.ip_address(gateway_ip) not in network or gateway_ip == gateway.ip_address:
             return
