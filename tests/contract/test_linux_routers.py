@@ -213,12 +213,16 @@ def test_namespace_follows_the_spec(world):
     # a second leg, a static route, no floating IP, no SNAT, admin down
     second = RouterLeg(new_id(), "fa:16:3e:00:02:03", segment(), new_id(), "192.168.77.1", "192.168.77.0/24")
     changed = world.with_(legs=[world.leg, second], floating_ips=[], snat=False, admin_state_up=False,
-                          routes=[{"destination": "172.31.9.0/24", "nexthop": "192.168.77.9"}])
+                          routes=[{"destination": "172.31.9.0/24", "nexthop": "192.168.77.9"},
+                                  {"destination": "172.31.8.0/24", "nexthop": "192.168.77.7"},
+                                  {"destination": "172.31.8.0/24", "nexthop": "192.168.77.8"}])
     driver.sync_router(changed)
     driver.sync_router(changed)
     assert addresses(qg, netns) == {f"{world.gateway.ip_address}/24"}
     assert addresses(inner_name("qr", second.port_id), netns) == {"192.168.77.1/24"}
     assert ("172.31.9.0/24", "192.168.77.9") in routes(netns)
+    multipath = [r for r in json.loads(sh("ip", "-j", "route", "show", netns=netns)) if r["dst"] == "172.31.8.0/24"]
+    assert [sorted(hop["gateway"] for hop in r["nexthops"]) for r in multipath] == [["192.168.77.7", "192.168.77.8"]]
     assert "SNAT" not in nat_rules(netns) and "DNAT" not in nat_rules(netns)
     assert sh("sysctl", "-n", "net.ipv4.ip_forward", netns=netns).strip() == "0"
     assert ":FORWARD DROP" in sh("iptables-save", "-t", "filter", netns=netns)
@@ -227,7 +231,7 @@ def test_namespace_follows_the_spec(world):
     driver.sync_router(spec)
     assert not driver.host.link_exists(tap_name(second.port_id))
     assert not driver.host.link_exists(bridge_name(second.segment.network_id))
-    assert ("172.31.9.0/24", "192.168.77.9") not in routes(netns)
+    assert {dst for dst, _ in routes(netns)} & {"172.31.9.0/24", "172.31.8.0/24"} == set()
     assert sh("sysctl", "-n", "net.ipv4.ip_forward", netns=netns).strip() == "1"
 
     driver.remove_router(spec.id)

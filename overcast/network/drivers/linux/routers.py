@@ -132,25 +132,37 @@ class Routers:
                 for link in shown for info in link.get("addr_info", []) if info.get("scope") == "global"}
 
     def _routes(self, netns: str, spec: RouterSpec, gateway_dev: str | None) -> None:
-        """The default route and the static routes; other routes via a gateway go."""
-        wanted: dict[tuple[str, str], list[str]] = {}
+        """The default route and the static routes (several next hops of one destination:
+        one multipath route); other routes via a gateway go, unchanged ones are left alone."""
+        wanted: dict[str, list[str]] = {}
+        for route in spec.routes:
+            wanted.setdefault(_network(route["destination"]), []).append(route["nexthop"])
         if gateway_dev and spec.gateway_ip:
             version = ipaddress.ip_address(spec.gateway_ip).version
-            onlink = [] if ipaddress.ip_address(spec.gateway_ip) in ipaddress.ip_network(
-                spec.gateway.cidr, strict=False) else ["onlink"]
-            wanted[(_network(f"default/{version}"), spec.gateway_ip)] = ["dev", gateway_dev, *onlink]
-        for route in spec.routes:
-            wanted[(_network(route["destination"]), route["nexthop"])] = []
+            wanted[_network(f"default/{version}")] = [spec.gateway_ip]
+        have: dict[str, list[str]] = {}
         for family in ("-4", "-6"):
-            shown = json.loads(self.host.run("ip", "-j", family, "route", "show", netns=netns) or "[]")
-            for route in shown:
-                key = (_network(route["dst"] + f"/{family[1]}" if route["dst"] == "default" else route["dst"]),
-                       route.get("gateway", ""))
-                if route.get("gateway") and key not in wanted:
-                    self.host.run("ip", family, "route", "del", route["dst"], "via", route["gateway"],
-                                  netns=netns, check=False)
-        for (destination, nexthop), extra in wanted.items():
-            self.host.run("ip", "route", "replace", destination, "via", nexthop, *extra, netns=netns)
+            for route in json.loads(self.host.run("ip", "-j", family, "route", "show", netns=netns) or "[]"):
+                hops = [hop["gateway"] for hop in route.get("nexthops", []) if "gateway" in hop]
+                hops += [route["gateway"]] if "gateway" in route else []
+                destination = _network(f"default/{family[1]}" if route["dst"] == "default" else route["dst"])
+                if hops:
+                    have[destination] = hops
+        for destination in set(have) - set(wanted):
+            via = ["via", have[destination][0]] if len(have[destination]) == 1 else []
+            self.host.run("ip", "route", "del", destination, *via, netns=netns, check=False)
+        for destination, hops in wanted.items():
+            if sorted(have.get(destination, [])) == sorted(hops):
+                continue
+            if destination in ("0.0.0.0/0", "::/0"):
+                onlink = [] if ipaddress.ip_address(hops[0]) in ipaddress.ip_network(
+                    spec.gateway.cidr, strict=False) else ["onlink"]
+                via = ["via", hops[0], "dev", gateway_dev, *onlink]
+            elif len(hops) == 1:
+                via = ["via", hops[0]]
+            else:
+                via = [word for hop in sorted(hops) for word in ("nexthop", "via", hop)]
+            self.host.run("ip", "route", "replace", destination, *via, netns=netns)
 
     def _forwarding(self, netns: str, on: bool) -> None:
         value = "1" if on else "0"
@@ -170,6 +182,9 @@ class Routers:
             return
         address = f"{gateway_ip}/{network.prefixlen}"
         if address in self._addresses(bridge, None):
+            return
+        if json.loads(self.host.run("ip", "-j", "addr", "show", "to", gateway_ip) or "[]"):
+            log.info("%s is already this host's on another device: not put on %s", gateway_ip, bridge)
             return
         physical = [port for port in os.listdir(f"/sys/class/net/{bridge}/brif")
                     if os.path.exists(f"/sys/class/net/{port}/device")]
