@@ -313,3 +313,23 @@ def test_guests_reach_out_through_snat_and_the_host_reaches_floating_ips(world):
     assert netns not in driver.host.namespaces() and driver.list_routers() == []
     for name in (tap_name(world.leg.port_id), tap_name(world.gateway.port_id)):
         assert not driver.host.link_exists(name)
+
+
+def test_a_port_with_two_subnets_is_one_leg_and_ipv6_is_routed(world):
+    driver = world.driver
+    v6 = RouterLeg(world.leg.port_id, world.leg.mac, world.tenant, new_id(), "fd51:7e::1", "fd51:7e::/64")
+    spec = world.with_(legs=[world.leg, v6], routes=[{"destination": "fd51:7f::/64", "nexthop": "fd51:7e::9"}])
+    netns = router_namespace(spec.id)
+    driver.sync_router(spec)
+    driver.sync_router(spec)
+    qr = inner_name("qr", world.leg.port_id)
+    assert addresses(qr, netns) == {f"{world.leg.ip_address}/24", "fd51:7e::1/64"}
+    assert [link["ifname"] for link in json.loads(sh("ip", "-j", "link", "show", netns=netns))
+            if link["ifname"].startswith("qr-")] == [qr]
+    assert "fd51:7f::/64" in sh("ip", "-6", "route", "show", netns=netns)
+    assert sh("sysctl", "-n", "net.ipv6.conf.all.forwarding", netns=netns).strip() == "1"
+    driver.sync_router(world.spec)
+    assert addresses(qr, netns) == {f"{world.leg.ip_address}/24"}
+    assert "fd51:7f::/64" not in sh("ip", "-6", "route", "show", netns=netns)
+    driver.remove_router(spec.id)
+    assert driver.list_routers() == []
