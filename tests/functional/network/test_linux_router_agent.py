@@ -110,6 +110,16 @@ def test_a_router_and_its_floating_ip_on_this_host(linux_cloud):
     refused = cli.raw("router", "delete", router["id"])
     assert refused.returncode != 0 and netns in namespaces()
 
+    # a restarted cloud re-syncs the router it finds: what went missing while it was down comes back
+    cloud.stop()
+    qg = next(link["ifname"] for link in json.loads(sh("ip", "-j", "link", "show", netns=netns))
+              if link["ifname"].startswith("qg-"))
+    sh("ip", "addr", "del", f"{address}/32", "dev", qg, netns=netns)
+    cloud.start(timeout=60)
+    wait_for(lambda: qg_addresses(router["id"]) == {f"{gateway_ip}/{prefixlen}", f"{address}/32"},
+             "the floating IP back after the restart")
+    assert nat_rules(netns).count(f"-j DNAT --to-destination {fixed}") == 2  # PREROUTING and OUTPUT, once each
+
     cli.ok("floating", "ip", "unset", "--port", address)
     wait_for(lambda: qg_addresses(router["id"]) == {f"{gateway_ip}/{prefixlen}"}, "the floating IP gone")
     assert "DNAT" not in nat_rules(netns)
