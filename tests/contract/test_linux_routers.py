@@ -28,6 +28,7 @@ from contract.test_network_driver import new_id, segment
 from overcast.network.drivers import FloatingSpec, RouterLeg, RouterSpec
 from overcast.network.drivers.errors import NetworkDriverError
 from overcast.network.drivers.linux import router_rules
+from overcast.network.drivers.linux.routers import Routers
 from overcast.network.drivers.linux.host import bridge_name, inner_name, router_namespace, tap_name
 
 pytestmark = pytest.mark.skipif(bool(missing()), reason=missing() or "runs")
@@ -262,6 +263,27 @@ def test_bad_or_failed_sync_leaves_the_router_as_it_was(world, monkeypatch):
     with pytest.raises(NetworkDriverError):
         driver.sync_router(fresh)
     assert driver.list_routers() == [spec.id] and router_namespace(fresh.id) not in driver.host.namespaces()
+    monkeypatch.undo()
+
+    # a command failing midway (after the legs changed): the router gets its last spec back
+    second = RouterLeg(new_id(), "fa:16:3e:00:02:03", segment(), new_id(), "192.168.77.1", "192.168.77.0/24")
+    failures = iter([NetworkDriverError(action="route", reason="injected")])
+    real_routes = Routers._routes
+
+    def failing_routes(self, *args):
+        error = next(failures, None)
+        if error:
+            raise error
+        return real_routes(self, *args)
+
+    monkeypatch.setattr(Routers, "_routes", failing_routes)
+    with pytest.raises(NetworkDriverError, match="injected"):
+        driver.sync_router(world.with_(legs=[world.leg, second], floating_ips=[]))
+    assert not driver.host.link_exists(tap_name(second.port_id))
+    assert not driver.host.link_exists(bridge_name(second.segment.network_id))
+    assert addresses(inner_name("qg", world.gateway.port_id), netns) == {
+        f"{world.gateway.ip_address}/24", f"{world.floating.floating_ip}/32"}
+    assert _same_rules(nat_rules(netns), before)
 
 
 def _same_rules(one: str, other: str) -> bool:

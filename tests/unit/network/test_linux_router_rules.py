@@ -24,7 +24,8 @@ def test_floating_nat_comes_before_the_routers_snat_and_ipv6_has_none():
     dnat = "-A PREROUTING -d 172.24.4.20/32 -j DNAT --to-destination 10.0.0.5"
     floating_snat = "-A POSTROUTING -s 10.0.0.5/32 -o qg-p-gw -j SNAT --to-source 172.24.4.20"
     snat = "-A POSTROUTING -s 10.0.0.0/24 -o qg-p-gw -j SNAT --to-source 172.24.4.10"
-    hairpin = "-A POSTROUTING -s 10.0.0.0/24 -o qr-p-in -m conntrack --ctstate DNAT -j SNAT --to-source 10.0.0.1"
+    hairpin = ("-A POSTROUTING -s 10.0.0.0/24 -o qr-p-in -m conntrack --ctstate DNAT "
+               "-j SNAT --to-source 10.0.0.1")
     assert dnat in text and hairpin in text
     assert text.index(floating_snat) < text.index(snat)
     assert "fd00" not in text

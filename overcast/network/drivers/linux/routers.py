@@ -9,14 +9,17 @@ namespace's main table; NAT and the forward policy are written whole by
 :mod:`.router_rules`.
 
 Sync is declarative: legs, addresses and routes that the spec no longer has go, the
-tables are replaced atomically, and a repeated sync changes nothing. The spec is checked
-first (floating IPs need a gateway, and a leg holding their fixed IP), so a bad one
-raises before anything changes; a fresh router whose sync fails is removed again.
+tables are replaced atomically (the same text again on a repeated sync), and what is
+already right is left alone. The spec is checked first (floating IPs need a gateway, and
+a leg holding their fixed IP), so a bad one raises before anything changes; when a
+command fails midway, a fresh router is removed again and a known one gets its last
+applied spec back.
 
-Which routers exist: ``STATE/routers/<id>`` files, written before the namespace is made
-and removed after it is gone, so another cloud's ``qrouter-`` namespaces on the same
-machine are never taken for ours. Which legs a router has is read from its namespace:
-the inner ends ``qr-``/``qg-<port>`` name their host ends ``tap<port>``.
+Which routers exist: ``STATE/routers/<id>`` files (the last applied spec, ``{}`` while
+the router is first made), written before the namespace is made and removed after it is
+gone, so another cloud's ``qrouter-`` namespaces on the same machine are never taken for
+ours. Which legs a router has is read from its namespace: the inner ends
+``qr-``/``qg-<port>`` name their host ends ``tap<port>``.
 
 The host and the floating IPs: when the gateway sits on a mapped bridge, that bridge gets
 the external subnet's gateway address (``172.24.4.1/24`` on ``br-ex``, as DevStack does),
@@ -26,13 +29,14 @@ host; a bridge with a physical NIC in it is left alone (its gateway is out on th
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import logging
 import os
 from pathlib import Path
 
-from overcast.network.drivers.base import NETWORK_TYPES, RouterLeg, RouterSpec
+from overcast.network.drivers.base import NETWORK_TYPES, FloatingSpec, RouterLeg, RouterSpec, Segment
 from overcast.network.drivers.errors import NetworkDriverError, UnsupportedNetworkType
 
 from . import router_rules
@@ -56,14 +60,25 @@ class Routers:
     def sync(self, spec: RouterSpec) -> None:
         """Make the router's namespace match ``spec`` (see the module docstring)."""
         check(spec)
-        fresh = spec.id not in self.list()
-        self._record(spec.id)
+        before = self._last(spec.id)
+        if before is None:
+            self._record(spec.id, None)
         try:
             self._apply(spec)
         except NetworkDriverError:
-            if fresh:
-                self.remove(spec.id)
+            self._undo(spec.id, before)
             raise
+        self._record(spec.id, spec)
+
+    def _undo(self, router_id: str, before: RouterSpec | None) -> None:
+        """After a failed sync: a fresh router goes, a known one gets its last spec back."""
+        if before is None:
+            self.remove(router_id)
+            return
+        try:
+            self._apply(before)
+        except NetworkDriverError:
+            log.exception("router %s: putting its last state back failed too", router_id)
 
     def remove(self, router_id: str) -> None:
         """Remove the router's legs (their bridges if left empty), namespace and record."""
@@ -75,13 +90,26 @@ class Routers:
         (self._state_dir / router_id).unlink(missing_ok=True)
 
     def list(self) -> list[str]:
-        return sorted(os.listdir(self._state_dir)) if self._state_dir.is_dir() else []
+        if not self._state_dir.is_dir():
+            return []
+        return sorted(name for name in os.listdir(self._state_dir) if not name.endswith(".tmp"))
 
     # -- making it so --------------------------------------------------------------------------
 
-    def _record(self, router_id: str) -> None:
+    def _record(self, router_id: str, spec: RouterSpec | None) -> None:
+        """Write the router's record: its last applied spec (``{}`` while it is being made)."""
         self._state_dir.mkdir(parents=True, exist_ok=True)
-        (self._state_dir / router_id).touch()
+        path = self._state_dir / router_id
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps(dataclasses.asdict(spec) if spec else {}))
+        os.replace(temp, path)
+
+    def _last(self, router_id: str) -> RouterSpec | None:
+        """The router's last applied spec; None for a router not made (or never made whole)."""
+        try:
+            return spec_from_dict(json.loads((self._state_dir / router_id).read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def _apply(self, spec: RouterSpec) -> None:
         netns = router_namespace(spec.id)
@@ -209,6 +237,18 @@ def check(spec: RouterSpec) -> None:
             raise NetworkDriverError(action=f"sync router {spec.id}",
                                      reason=f"fixed IP {floating.fixed_ip} of floating IP {floating.floating_ip} "
                                             "is on no leg of the router")
+
+
+def spec_from_dict(data: dict) -> RouterSpec | None:
+    """A RouterSpec back from its ``dataclasses.asdict`` form (None for ``{}``)."""
+    if not data:
+        return None
+
+    def leg(item: dict | None) -> RouterLeg | None:
+        return RouterLeg(**{**item, "segment": Segment(**item["segment"])}) if item else None
+
+    return RouterSpec(**{**data, "legs": [leg(item) for item in data["legs"]], "gateway": leg(data["gateway"]),
+                         "floating_ips": [FloatingSpec(**item) for item in data["floating_ips"]]})
 
 
 def _ports(spec: RouterSpec) -> dict[str, tuple[str, list[RouterLeg]]]:
