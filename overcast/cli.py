@@ -1,4 +1,4 @@
-"""The `overcast` command: up | agent compute | status | manage ... | policy-sample."""
+"""The `overcast` command: up | agent compute|network | status | manage ... | policy-sample."""
 
 from __future__ import annotations
 
@@ -94,29 +94,38 @@ def _exit_cleanly(signum, frame):
 
 
 def cmd_agent(args) -> int:
-    """A compute agent for this host joining a controller over the bus (RabbitMQ)."""
+    """An agent for this host (compute or network) joining a controller over the bus (RabbitMQ)."""
     import asyncio
 
-    config = load(args.config, bus__url=args.bus_url, compute__host=args.host, compute__driver=args.driver,
-                  compute__availability_zone=args.zone)
+    section = args.kind  # [compute] or [network]: host, driver, availability_zone
+    config = load(args.config, bus__url=args.bus_url, **{f"{section}__host": args.host, f"{section}__driver": args.driver,
+                                                         f"{section}__availability_zone": args.zone})
     if config.bus.url.startswith("memory:"):
         print("overcast agent: the agent joins a controller over a shared bus; give --bus-url amqp://...",
               file=sys.stderr)
         return 2
-    return asyncio.run(_run_agent(config))
+    return asyncio.run(_run_agent(config, args.kind))
 
 
-async def _run_agent(config) -> int:
+async def _run_agent(config, kind: str) -> int:
     import asyncio
     import socket
 
     from overcast.common.bus import Bus, make_transport
-    from overcast.compute.service import make_agent
 
-    host = config.compute.host or socket.gethostname()
+    section = getattr(config, kind)
+    host = section.host or socket.gethostname()
     bus = Bus(make_transport(config.bus.url), host=host)
     await bus.start()
-    agent = make_agent(config, bus, host)
+    if kind == "compute":
+        from overcast.compute.service import make_agent
+
+        agent = make_agent(config, bus, host)
+    else:
+        from overcast.network.agent import make_agent
+        from overcast.network.agent_source import BusSource
+
+        agent = make_agent(config, bus, BusSource(bus, asyncio.get_running_loop()))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
@@ -124,7 +133,7 @@ async def _run_agent(config) -> int:
     try:
         await agent.start()
         describe = getattr(agent.driver, "describe", None)
-        print(f"overcast agent compute on {host}: driver {config.compute.driver}"
+        print(f"overcast agent {kind} on {host}: driver {section.driver}"
               + (f" ({describe()})" if describe else "") + f", joined over {bus_name(config)}", flush=True)
         await stop.wait()
     finally:
@@ -201,13 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--merge-clouds", action="store_true", help="also add the entries to ~/.config/openstack/clouds.yaml")
     up.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     up.set_defaults(func=cmd_up)
-    agent = commands.add_parser("agent", help="run an agent for this host (compute) that joins a controller")
-    agent.add_argument("kind", choices=["compute"])
+    agent = commands.add_parser("agent", help="run an agent for this host (compute or network) that joins a controller")
+    agent.add_argument("kind", choices=["compute", "network"])
     agent.add_argument("--config", help="TOML configuration file (or $OVERCAST_CONFIG)")
     agent.add_argument("--bus-url", help="the controller's bus, amqp://user:pass@host:5672/")
     agent.add_argument("--host", help="name this host reports (default: the machine's hostname)")
-    agent.add_argument("--driver", help="hypervisor driver (default: [compute] driver)")
-    agent.add_argument("--zone", help="availability zone of this host (default: [compute] availability_zone)")
+    agent.add_argument("--driver", help="hypervisor or network driver (default: the section's driver)")
+    agent.add_argument("--zone", help="availability zone of this host (default: the section's availability_zone)")
     agent.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     agent.set_defaults(func=cmd_agent)
     status = commands.add_parser("status", help="every service and agent, up or down")

@@ -1,7 +1,8 @@
 """`overcast doctor`: what this host can do for real guests and their networks, in plain
 words. It only reads, except two throwaway tests: a short KVM test boot (when /dev/kvm
 opens) and a private network namespace (``unshare --net``) where it makes a bridge, a tap
-and a firewall rule, all gone with the namespace."""
+and a firewall rule, all gone with the namespace; the linux network driver's needs (veth,
+dnsmasq with DHCP, iptables' physdev match, bridge netfilter) are probed the same way."""
 
 from __future__ import annotations
 
@@ -70,6 +71,46 @@ def checks(config: Config) -> list[tuple[str, bool, str]]:
         else:
             out.append((tool, present, f"{use}: present" if present else f"{use}: missing (apt-get install "
                                                                              f"{package})"))
+    return out + linux_network_checks(config, root)
+
+
+def linux_network_checks(config: Config, root: bool) -> list[tuple[str, bool, str]]:
+    """What the linux network driver (``network.driver = linux``) needs: its tools, veth
+    pairs into namespaces, dnsmasq with DHCP, iptables' physdev and conntrack matches, and
+    bridge netfilter (without it bridged guest traffic skips the security group rules).
+    The probes run in a throwaway ``unshare --net`` namespace."""
+    from overcast.network.drivers.linux.host import Host
+
+    out = []
+    missing = Host(config.data_path / "network").missing_tools()
+    chosen = config.network.driver == "linux"
+    out.append(("network", not missing, f"{config.network.driver} is configured; "
+                + (f"the linux driver lacks: apt-get install {' '.join(missing)}" if missing
+                   else "the linux driver's tools are all here (OVERCAST_NETWORK_DRIVER=linux turns it on)"
+                   if not chosen else "its tools are all here")))
+    if root and shutil.which("unshare") and shutil.which("ip"):
+        fine, said = _run("unshare", "--net", "sh", "-c", "ip link add ovc-a type veth peer name ovc-b && "
+                          "ip link add ovc-br type bridge && ip link set ovc-a master ovc-br")
+        out.append(("veth", fine, "veth pairs on bridges work (namespace legs of DHCP and routers)" if fine
+                    else f"a veth pair on a bridge failed: {said}"))
+    dnsmasq = shutil.which("dnsmasq") or shutil.which("dnsmasq", path="/usr/sbin:/sbin")
+    if dnsmasq:
+        version = subprocess.run([dnsmasq, "--version"], capture_output=True, text=True).stdout
+        dhcp = " DHCP " in version.replace("\n", " ")
+        out.append(("dhcp", dhcp, f"{version.splitlines()[0] if version else 'dnsmasq'}: "
+                    + ("serves DHCP" if dhcp else "built without DHCP: guests get no addresses")))
+    if root and shutil.which("iptables") and shutil.which("unshare"):
+        fine, said = _run("unshare", "--net", "iptables", "-A", "FORWARD", "-m", "physdev", "--physdev-is-bridged",
+                          "-m", "conntrack", "--ctstate", "ESTABLISHED", "-j", "ACCEPT")
+        out.append(("physdev", fine, "iptables' physdev and conntrack matches work (security groups on bridges)"
+                    if fine else f"iptables -m physdev/conntrack fails ({said})"))
+    try:
+        bridged = Path("/proc/sys/net/bridge/bridge-nf-call-iptables").read_text().strip() == "1"
+        words = "bridged traffic crosses iptables" if bridged else \
+            "bridge-nf-call-iptables is 0: sysctl -w net.bridge.bridge-nf-call-iptables=1"
+    except OSError:
+        bridged, words = False, "br_netfilter is not loaded: modprobe br_netfilter (security groups need it)"
+    out.append(("bridge-nf", bridged, words))
     return out
 
 

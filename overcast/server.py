@@ -63,7 +63,7 @@ class Cloud:
     def endpoints(self) -> dict[str, str]:
         """Service type -> the URL the catalog gives for it."""
         base = self.config.public_url
-        return {spec.service_type: f"{base}{spec.prefix}{spec.endpoint_path}" for spec in SERVICES}
+        return {spec.service_type: f"{base}{spec.prefix}{spec.endpoint_path}" for spec in SERVICES if spec.in_catalog}
 
     def enforcer(self) -> Enforcer:
         rules = [rule for spec in SERVICES for rule in spec.policies()]

@@ -28,6 +28,7 @@ class ServiceSpec:
     service_ref: str  # "module:Class", built as Class(config, db, **needs)
     microversions_ref: str | None = None  # "module:RANGE", a MicroversionRange, for services that have them
     needs: tuple[str, ...] = ()  # what the constructor also takes: "bus" or services built before it
+    in_catalog: bool = True  # False: served, but not an endpoint of the Keystone catalog (the metadata API)
 
     def routes(self) -> list:
         return _load(self.routes_ref)

@@ -18,7 +18,7 @@ import traceback
 
 from overcast.common import heartbeats
 from overcast.common.db import utcnow
-from overcast.compute import agent_interfaces
+from overcast.compute import agent_interfaces, agent_power
 from overcast.compute import agent_volumes
 from overcast.compute import power_state as ps
 from overcast.compute import states
@@ -44,8 +44,10 @@ def instance_spec(data: dict) -> InstanceSpec:
 
 
 class ComputeAgent:
-    def __init__(self, bus, driver: HypervisorDriver, host: str, zone: str = "nova", ratios: dict | None = None):
+    def __init__(self, bus, driver: HypervisorDriver, host: str, zone: str = "nova", ratios: dict | None = None,
+                 power_sync_interval: float = 0):
         self.bus = bus
+        self.power_sync_interval = power_sync_interval  # seconds between power-state syncs; 0: none
         self.driver = driver
         self.host = host
         self.zone = zone
@@ -70,6 +72,8 @@ class ComputeAgent:
         self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, "nova-compute", self.host,
                                                                          "compute")))
         self._tasks.append(asyncio.create_task(self._report_forever()))
+        if self.power_sync_interval > 0:
+            self._tasks.append(asyncio.create_task(agent_power.sync_forever(self, self.power_sync_interval)))
 
     async def stop(self) -> None:
         for task in self._tasks:

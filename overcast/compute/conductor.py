@@ -151,7 +151,8 @@ class Conductor:
             return
         row = await asyncio.to_thread(compute.progress.apply, uuid, payload.get("values", {}),
                                       payload.get("expected_task_state"), payload.get("event"),
-                                      payload.get("fault"), payload.get("check_task", True))
+                                      payload.get("fault"), payload.get("check_task", True),
+                                      payload.get("record_action"))
         scheduler = compute.scheduler
         migration = {"confirm_resize": "confirmed", "revert_resize": "reverted", "revert_claim": "error",
                      "resized": "finished"}.get(after)

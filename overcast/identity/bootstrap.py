@@ -66,7 +66,8 @@ def bootstrap(identity: IdentityService, specs: list, admin_password: str, demo_
     except errors.IdentityNotFound:
         identity.catalog.create_region({"description": ""}, region)
     for spec in specs:
-        sync_catalog(identity, spec, region)
+        if spec.in_catalog:
+            sync_catalog(identity, spec, region)
 
 
 def sync_catalog(identity: IdentityService, spec, region: str) -> None:

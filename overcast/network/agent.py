@@ -5,7 +5,7 @@ It hears the fanout topic ``network`` (``service/agent_api.py``: port, network, 
 and security group changes, each carrying ids) and answers calls on ``network.<host>``
 (``plug_port(port_id) -> vif``, ``unplug_port(port_id)``) from the compute agent. It
 reads what it needs through a source (:class:`agent_specs.ServiceSource`, the service's
-Python interface in this process; a bus client in the split mode) and makes the host
+Python interface in this process; :class:`agent_source.BusSource` on another host) and makes the host
 match it through the driver, whose calls are idempotent: a missed message is repaired
 by the next one about the same thing, and a start re-syncs everything.
 
@@ -207,9 +207,12 @@ class NetworkAgent:
             return False
 
     def _metadata(self, network: dict, subnets: list[dict]) -> None:
+        """Serve metadata where this host serves the network's DHCP: the proxy lives in the
+        DHCP namespace, and guests reach it through the DHCP port's address."""
         if not self.driver.capabilities.supports_metadata or not self.metadata_upstream:
             return
-        if specs.serves_dhcp(network, subnets):
+        dhcp_here = not self.driver.capabilities.supports_dhcp or network["id"] in self.driver.list_dhcp()
+        if specs.serves_dhcp(network, subnets) and dhcp_here:
             self.driver.serve_metadata(network["id"], self.metadata_upstream)
         else:
             self.driver.stop_metadata(network["id"])
@@ -289,8 +292,9 @@ class NetworkAgent:
             log.exception("network agent: re-sync of %s failed", getattr(args[0], "id", args[0]))
 
 
-def make_agent(config, bus, service) -> NetworkAgent:
-    """This host's network agent with the configured driver, reading from ``service``."""
+def make_agent(config, bus, source) -> NetworkAgent:
+    """This host's network agent with the configured driver, reading from ``source`` (a
+    ServiceSource in the controller's process, a BusSource on another host)."""
     import socket
 
     from overcast.network.drivers import make_driver
@@ -301,24 +305,32 @@ def make_agent(config, bus, service) -> NetworkAgent:
     if network.driver == "linux":
         options = {"state_dir": str(config.data_path / "network"), "prefix": network.linux_prefix,
                    "bridge_mappings": network.bridge_mappings, "metadata_secret": metadata_secret(config)}
-    return NetworkAgent(bus, make_driver(network.driver, **options), host, specs.ServiceSource(service),
-                        metadata_upstream=config.public_url)
+    from overcast.metadata import SPEC as METADATA
+
+    return NetworkAgent(bus, make_driver(network.driver, **options), host, source,
+                        metadata_upstream=config.public_url + METADATA.prefix)
 
 
 def metadata_secret(config) -> str:
     """The secret metadata proxies sign with: the configured one, else one made on first use
-    and kept (mode 0600) in DATA_DIR/network/metadata_secret."""
+    and kept (mode 0600) in DATA_DIR/network/metadata_secret. Made in a file of its own and
+    linked into place, so processes starting together never read a half-written secret."""
     import os
     import secrets
 
     if config.network.metadata_secret:
         return config.network.metadata_secret
     path = config.data_path / "network" / "metadata_secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".metadata_secret.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the secret
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()

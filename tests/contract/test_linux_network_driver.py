@@ -28,8 +28,18 @@ def missing() -> str:
 pytestmark = pytest.mark.skipif(bool(missing()), reason=missing() or "runs")
 
 
-def host_links() -> set[str]:
-    return set(os.listdir("/sys/class/net"))
+def own_links(prefix: str, bridge: str) -> set[str]:
+    """The links of one test's driver: its mapped bridge and every link whose alias
+    carries its prefix (other helpers' tests run at the same time and make their own)."""
+    found = set()
+    for name in os.listdir("/sys/class/net"):
+        try:
+            alias = open(f"/sys/class/net/{name}/ifalias").read().strip()
+        except OSError:
+            alias = ""
+        if name == bridge or alias.startswith(f"{prefix}:"):
+            found.add(name)
+    return found
 
 
 def namespaces() -> set[str]:
@@ -39,9 +49,16 @@ def namespaces() -> set[str]:
 @pytest.fixture
 def linux_driver(tmp_path):
     tag = uuid.uuid4().hex[:6]
-    before_links, before_ns = host_links(), namespaces()
     driver = make_driver("linux", state_dir=str(tmp_path / "network"), prefix=f"t{tag}",
                          bridge_mappings=f"public:brx{tag}")
+    made: set[str] = set()
+    add_namespace = driver.host.add_namespace
+
+    def recording(name: str) -> None:  # the namespaces this driver made, to check they are gone
+        made.add(name)
+        add_namespace(name)
+
+    driver.host.add_namespace = recording
     driver.init_host("linuxhost")
     yield driver
     for port_id in driver.list_ports():
@@ -51,8 +68,8 @@ def linux_driver(tmp_path):
     for router_id in driver.list_routers():
         driver.remove_router(router_id)
     driver.host.run("ip", "link", "del", f"brx{tag}", check=False)
-    assert host_links() - before_links == set()
-    assert namespaces() - before_ns == set()
+    assert own_links(f"t{tag}", f"brx{tag}") == set()
+    assert made & namespaces() == set()
 
 
 class TestLinuxNetworkDriver(NetworkDriverContract):

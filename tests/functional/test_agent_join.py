@@ -172,3 +172,44 @@ def test_server_changes_are_notified_on_the_bus(tmp_path, amqp_url):
         loop.call_soon_threadsafe(stop_event.set)
         thread.join(10)
         assert cloud.stop() == 0
+
+
+def start_network_agent(tmp_path, amqp_url: str, host: str) -> subprocess.Popen:
+    log = open(tmp_path / f"network-agent-{host}.log", "ab")
+    return subprocess.Popen([sys.executable, "-m", "overcast", "agent", "network", "--host", host, "--driver", "fake",
+                             "--bus-url", amqp_url], env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+
+
+def test_a_network_agent_on_another_host_serves_dhcp_and_plugs_its_servers_ports(tmp_path, amqp_url):
+    env = {**FAST_HASH, "OVERCAST_BUS_URL": amqp_url, "OVERCAST_COMPUTE_AGENT": "false",
+           "OVERCAST_NETWORK_AGENT": "false"}
+    cloud = CloudProcess(tmp_path / "data", env=env).start()
+    agents = [start_network_agent(tmp_path, amqp_url, "node-n"), start_agent(tmp_path, amqp_url, "node-n")]
+    try:
+        admin = connect(cloud)
+        alive = lambda: sorted(a.binary for a in admin.network.agents(host="node-n") if a.is_alive)  # noqa: E731
+        wait_for(lambda: len(alive()) == 4, timeout=60, what="the four network agents of node-n alive")
+        net = admin.network.create_network(name="split-net")
+        admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.77.0.0/24")
+
+        def dhcp_port():  # made by the agent through the controller, bound to its host, ACTIVE once served
+            ports = list(admin.network.ports(network_id=net.id, device_owner="network:dhcp"))
+            return ports and ports[0].binding_host_id == "node-n" and ports[0].status == "ACTIVE"
+
+        wait_for(dhcp_port, timeout=60, what="node-n's DHCP port")
+        image = admin.image.create_image(name="tiny", data=b"\0" * 1024, disk_format="raw",
+                                         container_format="bare", visibility="public")
+        server = admin.compute.create_server(name="split-vm", image_id=image.id, flavor_id="42",
+                                             networks=[{"uuid": net.id}])
+        server = admin.compute.wait_for_server(server, interval=0.1, wait=60)
+        (port,) = admin.network.ports(device_id=server.id)
+        assert port.binding_host_id == "node-n" and port.status == "ACTIVE"  # plugged by node-n's network agent
+        admin.compute.delete_server(server)
+        wait_for(lambda: not list(admin.network.ports(device_id=server.id)), timeout=60, what="the server's port freed")
+        admin.network.delete_network(net)
+        admin.image.delete_image(image)
+    finally:
+        for proc in agents:
+            if proc.poll() is None:
+                stop_agent(proc)
+        assert cloud.stop() == 0

@@ -21,3 +21,7 @@ def test_doctor_names_qemu_the_accelerator_and_resources(tmp_path):
     else:
         assert "missing" in lines["qemu"]
     assert "CPUs" in lines["resources"] and "MB RAM" in lines["resources"]
+    assert {"network", "bridge-nf"} <= set(lines)  # the linux network driver's needs
+    assert lines["network"].split()[2] == "fake"  # the configured driver is named
+    if shutil.which("dnsmasq", path="/usr/sbin:/sbin:/usr/bin"):
+        assert "dhcp" in lines and "Dnsmasq version" in lines["dhcp"]

@@ -77,6 +77,7 @@ class ComputeConfig:
     fake_vcpus: int = 16  # what the fake driver reports: CPUs, 1-100000
     fake_memory_mb: int = 65536  # RAM in MB, 1-2**40
     fake_local_gb: int = 1000  # disk in GB, 1-2**40
+    sync_power_state_interval: int = 10  # seconds between checks that guests still run as recorded (0: never)
     qemu_accel: str = "auto"  # qemu driver: auto (KVM if a test boot works, else TCG), kvm or tcg
     qemu_state_dir: str = ""  # qemu driver: image cache and instance disks; empty: DATA_DIR/compute/qemu
     qemu_soft_reboot_seconds: int = 60  # qemu driver: wait for an ACPI shutdown before a hard reset, 0-3600

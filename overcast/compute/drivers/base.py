@@ -116,6 +116,11 @@ class InstanceSpec:
     metadata: dict[str, str] = field(default_factory=dict)
     key_data: str | None = None
     config_drive: bool = False
+    # what the guest reads about itself (config drive, metadata service); empty: ``name`` and "nova"
+    hostname: str = ""
+    display_name: str = ""
+    project_id: str = ""
+    availability_zone: str = ""
 
     @property
     def local_gb(self) -> int:

@@ -114,6 +114,8 @@ class ComputeService:
                 "image": {"id": image, "path": ""} if image else None, "user_data": row.user_data,
                 "metadata": dict(getattr(row, "meta", {}) or {}), "key_data": row.key_data,
                 "config_drive": bool(row.config_drive), "vifs": list(getattr(row, "net_vifs", None) or []),
+                "hostname": row.hostname or "", "display_name": row.display_name or "",
+                "project_id": row.project_id or "", "availability_zone": row.availability_zone or "",
                 **self.volume_attachments.boot_payload(row)}
 
 
@@ -137,4 +139,5 @@ def make_agent(config: Config, bus, host: str):
     ratios = {"cpu_allocation_ratio": compute.cpu_allocation_ratio, "ram_allocation_ratio": compute.ram_allocation_ratio,
               "disk_allocation_ratio": compute.disk_allocation_ratio,
               "reserved_host_memory_mb": compute.reserved_host_memory_mb}
-    return ComputeAgent(bus, make_driver(compute.driver, **options), host, compute.availability_zone, ratios)
+    return ComputeAgent(bus, make_driver(compute.driver, **options), host, compute.availability_zone, ratios,
+                        power_sync_interval=compute.sync_power_state_interval)

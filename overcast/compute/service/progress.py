@@ -44,10 +44,13 @@ class Progress:
             return row
 
     def apply(self, uuid: str, values: dict, expected_task_state=None, event: dict | None = None,
-              fault: dict | None = None, check_task: bool = True) -> Instance | None:
+              fault: dict | None = None, check_task: bool = True, record_action: str | None = None) -> Instance | None:
         """Write an agent's report. With ``check_task`` the states change only while the
         server is still in ``expected_task_state`` (a delete that came later wins); the
-        event and fault are kept either way. Returns the row, or None if nothing changed."""
+        event and fault are kept either way. ``record_action`` names an instance action the
+        agent started on its own (the power-state sync's ``stop``): recorded, under the
+        event's request id, only if the states changed. Returns the row, or None if
+        nothing changed."""
         values = {k: (_time(v) if k in TIME_FIELDS else v) for k, v in values.items()}
         with self.db.session() as session:
             query = update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
@@ -56,6 +59,13 @@ class Progress:
                                     else Instance.task_state == expected_task_state)
             done = session.execute(query.values(**values, updated_at=utcnow())
                                    .execution_options(synchronize_session=False))
+            if record_action and event:
+                if done.rowcount != 1:
+                    return None
+                row = session.get(Instance, uuid)
+                session.add(InstanceAction(instance_uuid=uuid, action=record_action, request_id=event["request_id"],
+                                           user_id=row.user_id, project_id=row.project_id, start_time=utcnow()))
+                session.flush()
             if event:
                 self.add_event(session, uuid, event)
             if fault:

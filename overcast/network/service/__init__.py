@@ -61,6 +61,13 @@ class NetworkService:
 
         return devices_with_address(self.db, pattern, version)
 
+    def instance_at(self, network_id: str, address: str) -> dict | None:
+        """The compute instance with the fixed ``address`` on ``network_id``: its
+        ``device_id``, ``port_id`` and the port's ``floating_ips``; None if there is none."""
+        from overcast.network.service.addresses import instance_at
+
+        return instance_at(self.db, network_id, address)
+
     def start(self) -> None:
         """The external network and default subnet pool of a fresh cloud (``defaults``);
         default security groups come per project, on first need."""
@@ -71,11 +78,16 @@ class NetworkService:
     async def serve(self) -> None:
         """Send agent messages from this loop; start this host's network agent when the
         config asks (``[network] agent``, with ``[network] driver``)."""
+        from overcast.network import agent_source
+        from overcast.network.agent_specs import ServiceSource
+
         await self.agents.start()
+        if self.bus is not None:  # agents on other hosts read and write through this
+            await agent_source.serve(self.bus, ServiceSource(self))
         if self.config.network.agent:
             from overcast.network.agent import make_agent
 
-            self.agent = make_agent(self.config, self.bus, self)
+            self.agent = make_agent(self.config, self.bus, ServiceSource(self))
             await self.agent.start()
 
     async def stop(self) -> None:

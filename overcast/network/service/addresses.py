@@ -57,3 +57,24 @@ def devices_with_address(db, pattern, version: int | None = None) -> set[str]:
     with db.session() as session:
         return {device for device, address in session.execute(query)
                 if (version is None or ipaddress.ip_address(address).version == version) and pattern.match(address)}
+
+
+def instance_at(db, network_id: str, address: str) -> dict | None:
+    """The compute instance holding the fixed ``address`` on ``network_id`` (what the
+    metadata service asks about a guest): ``{"device_id", "port_id", "floating_ips"}``
+    (the floating addresses associated with that port), or None when no port of a
+    ``compute:*`` owner holds it."""
+    try:
+        address = str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+    query = (select(Port.id, Port.device_id).join(IPAllocation, IPAllocation.port_id == Port.id)
+             .where(IPAllocation.network_id == network_id, IPAllocation.ip_address == address,
+                    Port.network_id == network_id, Port.device_owner.like("compute:%"), Port.device_id != ""))
+    with db.session() as session:
+        found = session.execute(query).first()
+        if found is None:
+            return None
+        floating = list(session.scalars(select(FloatingIP.floating_ip_address)
+                                        .where(FloatingIP.port_id == found.id).order_by(FloatingIP.floating_ip_address)))
+    return {"device_id": found.device_id, "port_id": found.id, "floating_ips": floating}

@@ -215,3 +215,25 @@ def test_a_flavor_larger_than_the_host_is_not_scheduled(qemu_cloud, qcli):
     cli.ok("server", "delete", "--wait", name)
     cli.ok("image", "delete", image["id"])
     cli.ok("flavor", "delete", huge["id"])
+
+
+def test_a_guest_whose_qemu_dies_becomes_shutoff_with_an_event(qemu_cloud, qcli):
+    cli = qcli
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
+    name = random_name("vm")
+    cli.run("server", "create", "--nic", "none", "--flavor", flavor["id"], "--image", image["id"], "--wait", name)
+    (pid,) = qemu_pids(str(qemu_cloud.data_dir))
+    os.kill(pid, 9)  # as the OOM killer would
+    shown = wait_status(cli, name, "SHUTOFF", timeout=60)  # the power-state sync runs every 10 s
+    assert shown["OS-EXT-STS:power_state"] in (0, 4, 6, "NOSTATE", "Shutdown", "Crashed")
+    actions = [event["Action"] for event in cli.run("server", "event", "list", name)]
+    assert actions[0] == "stop" and "create" in actions
+    cli.ok("server", "start", name)  # it boots again from its disk
+    wait_status(cli, name, "ACTIVE")
+    assert len(qemu_pids(str(qemu_cloud.data_dir))) == 1
+    cli.ok("server", "delete", "--wait", name)
+    assert qemu_pids(str(qemu_cloud.data_dir)) == []
+    cli.ok("image", "delete", image["id"])
+    cli.ok("flavor", "delete", flavor["id"])

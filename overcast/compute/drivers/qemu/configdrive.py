@@ -5,53 +5,19 @@ test guest) read when there is no metadata service, laid out as nova writes it:
     vendor_data2.json
     ec2/latest/meta-data.json, user-data
 
-Built with pycdlib (Rock Ridge and Joliet names, so any guest sees the real file names).
+The documents themselves come from :mod:`overcast.metadata.documents`, which the metadata
+service serves too, so both ways a guest reads its metadata agree. Built with pycdlib
+(Rock Ridge and Joliet names, so any guest sees the real file names).
 """
 
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
+from overcast.metadata.documents import documents
+
 from ..base import InstanceSpec
-
-VERSION = "latest"
-
-
-def ec2_id(uuid: str) -> str:
-    return f"i-{uuid.replace('-', '')[:8]}"
-
-
-def documents(spec: InstanceSpec) -> dict[str, bytes]:
-    """Path in the drive -> content."""
-    keys = {"default": spec.key_data} if spec.key_data else {}
-    meta = {"uuid": spec.uuid, "name": spec.name, "hostname": spec.name, "launch_index": 0,
-            "availability_zone": "nova", "meta": dict(spec.metadata), "devices": [],
-            "public_keys": keys,
-            "keys": [{"name": name, "type": "ssh", "data": key} for name, key in keys.items()]}
-    links, networks = [], []
-    for index, vif in enumerate(spec.vifs):
-        link = vif.get("devname") or f"tap{index}"
-        links.append({"id": link, "vif_id": vif.get("id"), "type": "bridge",
-                      "ethernet_mac_address": vif.get("mac"), "mtu": vif.get("mtu")})
-        networks.append({"id": f"network{index}", "type": "ipv4_dhcp", "link": link,
-                         "network_id": vif.get("network_id", "")})
-    ec2 = {"instance-id": ec2_id(spec.uuid), "hostname": spec.name, "local-hostname": spec.name,
-           "placement": {"availability-zone": "nova"}, "reservation-id": "",
-           "public-keys": {"0": {"openssh-key": spec.key_data}} if spec.key_data else {}}
-    files = {
-        f"openstack/{VERSION}/meta_data.json": json.dumps(meta).encode(),
-        f"openstack/{VERSION}/network_data.json": json.dumps({"links": links, "networks": networks,
-                                                                "services": []}).encode(),
-        f"openstack/{VERSION}/vendor_data.json": b"{}",
-        f"openstack/{VERSION}/vendor_data2.json": b"{}",
-        f"ec2/{VERSION}/meta-data.json": json.dumps(ec2).encode(),
-    }
-    if spec.user_data:
-        files[f"openstack/{VERSION}/user_data"] = spec.user_data
-        files[f"ec2/{VERSION}/user-data"] = spec.user_data
-    return files
 
 
 def _iso_name(part: str, is_file: bool, taken: set[str]) -> str:
