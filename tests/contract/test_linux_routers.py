@@ -335,6 +335,9 @@ def test_guests_reach_out_through_snat_and_the_host_reaches_floating_ips(world):
     assert netns not in driver.host.namespaces() and driver.list_routers() == []
     for name in (tap_name(world.leg.port_id), tap_name(world.gateway.port_id)):
         assert not driver.host.link_exists(name)
+    host_rules = sh("iptables-save") + sh("iptables-save", "-t", "nat")
+    assert str(world.external.network_address)[:-1] not in host_rules  # nothing of the router on the host's tables
+    assert str(world.internal.network_address)[:-1] not in host_rules
 
 
 def test_a_port_with_two_subnets_is_one_leg_and_ipv6_is_routed(world):
