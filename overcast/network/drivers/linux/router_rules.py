@@ -1,8 +1,9 @@
 """A router namespace's iptables tables, written whole (``iptables-restore``).
 
 The namespace belongs to the router alone, so its built-in chains hold its rules
-directly and every sync replaces the ``nat`` and ``filter`` tables in one atomic step:
-a repeated sync writes the same text, a failed restore leaves the old rules.
+directly and every sync replaces the ``filter`` and ``nat`` tables whole, each in one
+atomic step (``COMMIT``): a repeated sync writes the same text, a failed restore leaves
+the old rules of the table it failed in (and the router's sync puts the rest back).
 
 - Floating IPs (1:1 NAT): traffic to the floating address is DNATed onto the fixed IP
   (``PREROUTING``, and ``OUTPUT`` for the namespace itself); traffic from the fixed IP
