@@ -358,3 +358,22 @@ def test_a_port_with_two_subnets_is_one_leg_and_ipv6_is_routed(world):
     assert "fd51:7f::/64" not in sh("ip", "-6", "route", "show", netns=netns)
     driver.remove_router(spec.id)
     assert driver.list_routers() == []
+
+
+def test_the_host_gateway_address_never_goes_where_the_host_has_the_network(world):
+    """An external subnet the host already reaches by another device (its uplink's, here a
+    veth pair of the test standing in for it) keeps its gateway address off the mapped bridge."""
+    driver, dummy = world.driver, f"dm{world.tag}"
+    sh("ip", "link", "add", dummy, "type", "veth", "peer", "name", f"dn{world.tag}")
+    try:
+        sh("ip", "addr", "add", f"{host(world.external, 200)}/24", "dev", dummy)
+        sh("ip", "link", "set", f"dn{world.tag}", "up")
+        sh("ip", "link", "set", dummy, "up")
+        driver.sync_router(world.spec)
+        assert addresses(world.bridge) == set()
+        sh("ip", "link", "del", dummy)
+        driver.sync_router(world.spec)
+        assert addresses(world.bridge) == {f"{world.spec.gateway_ip}/24"}
+    finally:
+        sh("ip", "link", "del", dummy, check=False)
+        driver.remove_router(world.spec.id)

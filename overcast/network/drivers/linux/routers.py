@@ -24,7 +24,9 @@ ours. Which legs a router has is read from its namespace: the inner ends
 The host and the floating IPs: when the gateway sits on a mapped bridge, that bridge gets
 the external subnet's gateway address (``172.24.4.1/24`` on ``br-ex``, as DevStack does),
 so this host, and only it, reaches the floating IPs. Nothing is forwarded or NATed on the
-host; a bridge with a physical NIC in it is left alone (its gateway is out on the wire).
+host; a bridge with a physical NIC in it is left alone (its gateway is out on the wire),
+and so is an external subnet that overlaps a network the host already reaches another
+way (its uplink's, say).
 """
 
 from __future__ import annotations
@@ -214,6 +216,13 @@ class Routers:
         if json.loads(self.host.run("ip", "-j", "addr", "show", "to", gateway_ip) or "[]"):
             log.info("%s is already this host's on another device: not put on %s", gateway_ip, bridge)
             return
+        family = f"-{network.version}"
+        for route in json.loads(self.host.run("ip", "-j", family, "route", "show") or "[]"):
+            if route["dst"] != "default" and route.get("dev") != bridge and \
+                    ipaddress.ip_network(route["dst"], strict=False).overlaps(network):
+                log.warning("the external subnet %s overlaps %s on %s (this host's own network): its gateway "
+                            "address is not put on %s", network, route["dst"], route.get("dev"), bridge)
+                return
         physical = [port for port in os.listdir(f"/sys/class/net/{bridge}/brif")
                     if os.path.exists(f"/sys/class/net/{port}/device")]
         if physical:
