@@ -5,6 +5,7 @@ IP), openstacksdk, raw calls for Neutron's answers to bad requests, and port for
 from __future__ import annotations
 
 import httpx
+import openstack.exceptions
 import pytest
 
 from conftest import random_name
@@ -207,3 +208,45 @@ def test_projects_cannot_make_ports_on_external_networks(api, public):
     made = as_admin.post("/ports", json={"port": {"network_id": public["id"]}})
     assert made.status_code == 201
     as_admin.delete(f"/ports/{made.json()['port']['id']}")
+
+
+def test_router_with_a_floating_ip_in_use_is_not_deleted(api, demo, public):
+    """As Neutron: the interface the floating IP needs makes the router "still has ports"
+    (RouterInUse, 409) and its gateway cannot go while the floating IP uses it; nothing
+    of the router is undone by the refusals."""
+    as_admin, as_demo = api
+    net = demo.network.create_network(name=random_name("net"))
+    subnet = demo.network.create_subnet(network_id=net.id, cidr="10.50.0.0/24", ip_version=4)
+    router = demo.network.create_router(name=random_name("r"), external_gateway_info={"network_id": public["id"]})
+    demo.network.add_interface_to_router(router, subnet_id=subnet.id)
+    port = demo.network.create_port(network_id=net.id)
+    fip = demo.network.create_ip(floating_network_id=public["id"], port_id=port.id)
+    assert fip.router_id == router.id
+
+    with pytest.raises(openstack.exceptions.ConflictException):
+        demo.network.delete_router(router)
+    refused = as_demo.delete(f"/routers/{router.id}")
+    assert refused.status_code == 409 and refused.json()["NeutronError"]["type"] == "RouterInUse"
+    cleared = as_demo.put(f"/routers/{router.id}", json={"router": {"external_gateway_info": {}}})
+    assert cleared.status_code == 409
+    assert cleared.json()["NeutronError"]["type"] == "RouterExternalGatewayInUseByFloatingIp"
+    kept = demo.network.get_router(router.id)
+    assert kept.external_gateway_info["network_id"] == public["id"]
+    assert {p["device_owner"] for p in router_ports(as_admin, router.id)} == {
+        "network:router_gateway", "network:router_interface"}
+    assert demo.network.get_ip(fip.id).router_id == router.id
+
+    # once the floating IP lets go and the interface goes, the router (and its gateway port) goes
+    demo.network.update_ip(fip, port_id=None)
+    demo.network.remove_interface_from_router(router, subnet_id=subnet.id)
+    demo.network.delete_router(router)
+    assert router_ports(as_admin, router.id) == []
+    assert demo.network.get_ip(fip.id).router_id is None
+    demo.network.delete_ip(fip)
+    demo.network.delete_port(port)
+    demo.network.delete_network(net)
+
+
+def router_ports(as_admin, router_id: str) -> list[dict]:
+    """The router's ports, as the admin sees them (the gateway port is not the project's)."""
+    return as_admin.get("/ports", params={"device_id": router_id}).json()["ports"]
