@@ -185,7 +185,7 @@ def test_guests_on_a_tenant_network_through_their_whole_journey(net_cloud):
     cli.ok("router", "set", "--external-gateway", "public", router["id"])
     cli.ok("router", "add", "subnet", router["id"], "sub")
     gateway = f"10.252.{third}.1"
-    assert gateway in addresses(bridge)  # the host's end of the external network is the bridge this cloud made
+    wait_until(lambda: gateway in addresses(bridge), 10)  # the host's end of the external network: this cloud's bridge
     echo = EchoServer(gateway)
 
     # guest A: DHCP, metadata and its key
