@@ -111,6 +111,13 @@ class Consoles:
                                      expires=now + datetime.timedelta(seconds=self.ttl)))
         return token
 
+    def find(self, token: str) -> Grant | None:
+        """What ``token`` would open, without using it up; None when unknown or expired."""
+        with self.db.session() as session:
+            row = session.scalar(select(ConsoleToken).where(ConsoleToken.token_hash == token_hash(token or ""),
+                                                            ConsoleToken.expires > utcnow()))
+            return Grant(row.instance_uuid, row.host, row.console_type, row.port, row.path) if row else None
+
     def take(self, token: str) -> Grant | None:
         """Use ``token`` up: its Grant, or None when it is unknown, expired or used. Two
         proxies taking the same token at once: one wins (the delete counts rows)."""

@@ -79,3 +79,18 @@ def test_a_page_from_another_origin_cannot_open_a_console(cloud, admin, server):
     with pytest.raises(InvalidStatus) as refused:
         websockets_sync.connect(ws_url, origin="http://evil.example", open_timeout=10)
     assert refused.value.response.status_code == 403
+
+
+def test_an_admin_reads_a_token_without_using_it(cloud, admin, demo, server):
+    url = console_url(cloud, admin, server.id)
+    token = parse_qs(urlsplit(url).query)["path"][0].removeprefix("?token=")
+    shown = call(cloud, admin, "GET", f"/os-console-auth-tokens/{token}", "2.31")
+    assert shown.status_code == 200, shown.text
+    console = shown.json()["console"]
+    assert console["instance_uuid"] == server.id and console["host"] == server.compute_host
+    assert set(console) == {"instance_uuid", "host", "port", "internal_access_path"}
+    assert call(cloud, admin, "GET", f"/os-console-auth-tokens/{token}", "2.30").status_code == 401
+    assert call(cloud, demo, "GET", f"/os-console-auth-tokens/{token}", "2.31").status_code == 403
+    assert call(cloud, admin, "GET", "/os-console-auth-tokens/made-up", "2.31").status_code == 404
+    code, _ = closed_reason(websocket_url(cloud, url))
+    assert code == 1011  # the token still worked: the fake's console is what failed
