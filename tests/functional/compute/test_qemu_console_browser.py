@@ -30,6 +30,11 @@ LOOPBACK_ONLY = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--
                  "--disable-client-side-phishing-detection", "--metrics-recording-only", "--no-pings"]
 
 
+#: noVNC's status line and the size of its canvas (vnc_lite.html's #status and #screen)
+STATE = """({status: (document.getElementById('status') || {}).textContent,
+            canvas: (c => c ? [c.width, c.height] : null)(document.querySelector('#screen canvas'))})"""
+
+
 @pytest.fixture(scope="module")
 def vnc_cloud(tmp_path_factory):
     if CHROMIUM is None:
@@ -97,8 +102,7 @@ def test_novnc_in_chromium_connects_to_the_guest(vnc_cloud, vnc_guest, browser):
         deadline = time.monotonic() + 60
         state = {}
         while time.monotonic() < deadline:
-            state = page.evaluate("""({status: (document.getElementById('status') || {}).textContent,
-                                       canvas: (c => c ? [c.width, c.height] : null)(document.querySelector('#screen canvas'))})""")
+            state = page.evaluate(STATE)
             if state and state["status"] and state["status"].startswith("Connected") and state["canvas"] \
                     and min(state["canvas"]) > 0:
                 break
