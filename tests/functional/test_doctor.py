@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -21,3 +22,4 @@ def test_doctor_names_qemu_the_accelerator_and_resources(tmp_path):
     else:
         assert "missing" in lines["qemu"]
     assert "CPUs" in lines["resources"] and "MB RAM" in lines["resources"]
+    assert lines["novnc"].startswith("ok " if os.path.exists("/usr/share/novnc/vnc_lite.html") else "-- ")
