@@ -11,8 +11,9 @@ need_debian() {
   # Debian packages, installed with apt-get only when missing:
   # python3 with venv and pip; qemu-utils (qemu-img reads image formats and sizes);
   # qemu-system-x86 (the qemu compute driver); iproute2, dnsmasq-base and iptables (the
-  # linux network driver); iputils-ping (tests ping guests); what tools/build-test-guest.sh builds the
-  # test guest with (busybox-static, cpio, fdisk, dosfstools, mtools, syslinux)
+  # linux network driver); iputils-ping (tests ping guests); novnc (the pages of the VNC
+  # console proxy); what tools/build-test-guest.sh builds the test guest with
+  # (busybox-static, cpio, fdisk, dosfstools, mtools, syslinux)
   local missing=() tool
   python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
     || missing+=(python3 python3-venv python3-pip)
@@ -22,6 +23,7 @@ need_debian() {
   done
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
   [ -r /usr/lib/syslinux/mbr/mbr.bin ] || missing+=(syslinux-common)
+  [ -r /usr/share/novnc/vnc_lite.html ] || missing+=(novnc)
   [ ${#missing[@]} -eq 0 ] && return
   if ! command -v apt-get >/dev/null; then
     echo "overcast needs: ${missing[*]}; install them and retry" >&2

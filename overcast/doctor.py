@@ -49,6 +49,9 @@ def checks(config: Config) -> list[tuple[str, bool, str]]:
     free_disk = shutil.disk_usage(config.data_path if config.data_path.exists() else "/").free >> 30
     out.append(("resources", True, f"{cpus} CPUs, {memory_mb} MB RAM ({free} MB free), {disk_gb} GB disk "
                                    f"({free_disk} GB free) where the data lives"))
+    novnc = Path(config.compute.novnc_dir) / "vnc_lite.html"
+    out.append(("novnc", novnc.exists(), f"browser consoles: noVNC in {novnc.parent}" if novnc.exists()
+                else f"browser consoles: noVNC missing in {novnc.parent} (apt-get install novnc)"))
     guest = Path("~/.cache/overcast/test-guest/disk.qcow2").expanduser()
     out.append(("test guest", guest.exists(), f"built: {guest}" if guest.exists()
                 else "not built yet (tools/build-test-guest.sh)"))

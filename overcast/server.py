@@ -19,6 +19,7 @@ from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.common.db.migrate import upgrade
 from overcast.common.policy import Enforcer
+from overcast.compute.api import console_proxy
 from overcast.identity.bootstrap import bootstrap
 from overcast.services import SERVICES
 
@@ -74,7 +75,8 @@ class Cloud:
         mounts = [(spec.prefix, spec.routes(), spec.fault_style, spec.microversions()) for spec in SERVICES]
         state = {**self.services, "authenticator": self.identity.auth, "enforcer": self.enforcer()}
         index = StarletteRoute("/", self._index, methods=["GET"])
-        return build_app(mounts, state, root_routes=[index], lifespan=self.lifespan)
+        consoles = console_proxy.routes(self.config.compute.novnc_dir)  # noVNC's pages and websocket
+        return build_app(mounts, state, root_routes=[index, *consoles], lifespan=self.lifespan)
 
     async def _index(self, request):
         return JSONResponse({"overcast": {"services": self.endpoints()}})

@@ -60,7 +60,9 @@ TEMPLATE: dict[str, dict[str, str]] = {
     "compute": {"flavor_ref": "42", "flavor_ref_alt": "1", "build_timeout": "60", "build_interval": "1",
                 "min_microversion": "2.1", "max_microversion": "2.100", "fixed_network_name": ""},
     # what the fake hypervisor of the all-in-one really does; the rest needs hosts, networks or
-    # consoles that come with later issues
+    # consoles that come with later issues (vnc_console: Tempest's noVNC tests talk RFB to the
+    # guest, and the fake driver runs no VNC server; the qemu driver's is tested in
+    # tests/functional/compute/test_qemu_console*.py)
     "compute-feature-enabled": {
         **{flag: "true" for flag in ("resize", "shelve", "suspend", "pause", "rescue", "snapshot", "console_output",
                                      "interface_attach")},

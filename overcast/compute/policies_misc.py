@@ -1,4 +1,5 @@
-"""Default policy rules for usage reports (Nova's names and defaults) and the image proxy.
+"""Default policy rules for usage reports and console tokens (Nova's names and defaults) and the
+image proxy.
 
 Nova never had enforced rules for its image proxy (only ``:discoverable`` ones, gone with
 the proxy's policy clean-up); it passed the caller's token to Glance, whose rules decided.
@@ -23,6 +24,8 @@ RULES = [
           "GET", "/os-simple-tenant-usage"),
     _rule("os-simple-tenant-usage:show", PROJECT_READER, "Show usage statistics for a specific tenant",
           "GET", "/os-simple-tenant-usage/{tenant_id}"),
+    _rule("os-console-auth-tokens", ADMIN, "Show the connection a console token opens.", "GET",
+          "/os-console-auth-tokens/{console_token}"),
     _rule("images:index", PROJECT_READER, "List images (microversions below 2.36).", "GET", "/images"),
     _rule("images:detail", PROJECT_READER, "List images with details (microversions below 2.36).",
           "GET", "/images/detail"),

@@ -391,7 +391,9 @@ class HypervisorDriverContract:
         self.need(driver, "supports_remote_console")
         spec = self.spawned(driver)
         console = driver.get_remote_console(spec.uuid, "vnc")
-        assert console["kind"] == "vnc" and console["host"] and isinstance(console["port"], int)
+        assert console["kind"] == "vnc" and console["host"]
+        assert isinstance(console["port"], int) or console["path"]  # TCP, or a unix socket
+        assert {"internal_access_path", "path"} <= set(console)
         assert driver.get_remote_console(spec.uuid, "vnc") == console
         with pytest.raises(DriverCapabilityError):
             driver.get_remote_console(spec.uuid, "carrier-pigeon")
@@ -570,6 +572,27 @@ class TestQemuHypervisor(HypervisorDriverContract):
         testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 1")
         driver.reboot(spec.uuid, hard=True)
         testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+
+    def test_the_vnc_socket_greets_and_survives_stop_start_and_suspend(self, driver):
+        import socket
+
+        def greeting(console: dict) -> bytes:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(10)
+                sock.connect(console["path"])
+                return sock.recv(12)
+
+        spec = self.spawned(driver)
+        console = driver.get_remote_console(spec.uuid, "vnc")
+        assert console["port"] is None and console["path"].endswith(f"{spec.uuid}.vnc")
+        assert greeting(console) == b"RFB 003.008\n"
+        driver.power_off(spec.uuid, timeout=0)
+        driver.power_on(spec.uuid)
+        assert driver.get_remote_console(spec.uuid, "vnc") == console
+        assert greeting(console) == b"RFB 003.008\n"
+        driver.suspend(spec.uuid)
+        driver.resume(spec.uuid)
+        assert greeting(console) == b"RFB 003.008\n"
 
     def test_a_guest_is_adopted_by_a_new_driver(self, driver, tmp_path):
         from overcast.compute.drivers.qemu import QemuHypervisor

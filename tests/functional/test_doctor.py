@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -25,3 +26,4 @@ def test_doctor_names_qemu_the_accelerator_and_resources(tmp_path):
     assert lines["network"].split()[2] == "fake"  # the configured driver is named
     if shutil.which("dnsmasq", path="/usr/sbin:/sbin:/usr/bin"):
         assert "dhcp" in lines and "Dnsmasq version" in lines["dhcp"]
+    assert lines["novnc"].startswith("ok " if os.path.exists("/usr/share/novnc/vnc_lite.html") else "-- ")

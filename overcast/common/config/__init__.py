@@ -81,6 +81,9 @@ class ComputeConfig:
     qemu_accel: str = "auto"  # qemu driver: auto (KVM if a test boot works, else TCG), kvm or tcg
     qemu_state_dir: str = ""  # qemu driver: image cache and instance disks; empty: DATA_DIR/compute/qemu
     qemu_soft_reboot_seconds: int = 60  # qemu driver: wait for an ACPI shutdown before a hard reset, 0-3600
+    console_token_ttl: int = 600  # seconds a remote console URL (its one-time token) stays usable, 10-86400
+    novncproxy_base_url: str = ""  # the noVNC page console URLs point at; empty: PUBLIC_URL/vnc/vnc_lite.html
+    novnc_dir: str = "/usr/share/novnc"  # noVNC's files (Debian package novnc), served under /vnc
 
 
 @dataclass
@@ -235,6 +238,7 @@ def _check_ranges(config: Config) -> None:
         ("compute", "fake_memory_mb", 1, 1 << 40),
         ("compute", "fake_local_gb", 1, 1 << 40),
         ("compute", "qemu_soft_reboot_seconds", 0, 3600),
+        ("compute", "console_token_ttl", 10, 86400),
         ("network", "default_prefixlen", 8, 30),
         ("volume", "quota_volumes", -1, 2**31),
         ("volume", "quota_snapshots", -1, 2**31),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from overcast.common.api import Route
-from overcast.compute.api import images, usage
+from overcast.compute.api import console_tokens, images, usage
 
 P = "os_compute_api:"
 IMG = "/v2.1/images/{image_id}"
@@ -12,6 +12,7 @@ M = P + "image-metadata:"
 ROUTES = [
     Route("GET", "/v2.1/os-simple-tenant-usage", usage.list_usage, P + "os-simple-tenant-usage:list"),
     Route("GET", "/v2.1/os-simple-tenant-usage/{tenant_id}", usage.show_usage, P + "os-simple-tenant-usage:show"),
+    Route("GET", "/v2.1/os-console-auth-tokens/{console_token}", console_tokens.show, P + "os-console-auth-tokens"),
     Route("GET", "/v2.1/images", images.list_images, P + "images:index"),
     Route("GET", "/v2.1/images/detail", images.list_detail, P + "images:detail"),
     Route("GET", IMG, images.show, P + "images:show"),

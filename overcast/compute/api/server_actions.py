@@ -183,11 +183,8 @@ async def console_output(req, body):
 
 
 async def _console(req, protocol: str, kind: str) -> dict:
-    """No console proxy serves guests' consoles to browsers yet (the noVNC proxy comes with
-    the QEMU driver), so every type is unavailable, as Nova answers when a console type is
-    disabled; a URL nothing answers would be worse."""
-    await _server(req, "os-remote-consoles")
-    raise errors.ComputeInvalid(f"Unavailable console type {kind or protocol}.")
+    row = await _server(req, "os-remote-consoles")
+    return await req.state.compute.consoles.create(req.context, row.uuid, protocol, kind)
 
 
 def _legacy_console(protocol: str):
@@ -202,11 +199,15 @@ def _legacy_console(protocol: str):
 
 
 async def remote_consoles(req):
+    """POST /servers/{id}/remote-consoles (2.6+; mks from 2.8)."""
+    if not req.version.at_least("2.6"):
+        raise errors.ComputeNotFound("The resource could not be found.")
     raw = req.json()
     body = raw.get("remote_console") if isinstance(raw, dict) else None
-    if not isinstance(body, dict) or body.get("protocol") not in ("vnc", "spice", "serial", "rdp", "mks"):
+    protocols = ("vnc", "spice", "serial", "rdp") + (("mks",) if req.version.at_least("2.8") else ())
+    if not isinstance(body, dict) or body.get("protocol") not in protocols or not isinstance(body.get("type"), str):
         raise invalid("remote_console", body)
-    console = await _console(req, body["protocol"], body.get("type", ""))
+    console = await _console(req, body["protocol"], body["type"])
     return reply({"remote_console": console})
 
 

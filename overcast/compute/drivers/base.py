@@ -323,9 +323,12 @@ class HypervisorDriver(ABC):
 
     def get_remote_console(self, uuid: str, kind: str) -> dict:
         """Where to reach the guest's ``kind`` console ("vnc", "spice", "serial"):
-        ``{"kind", "host", "port", "internal_access_path"}``; the console proxy adds the
-        token. A kind the driver lacks raises DriverCapabilityError; a guest that is not
-        RUNNING raises InstanceInvalidState. Fast. supports_remote_console."""
+        ``{"kind", "host", "port", "internal_access_path", "path"}``. ``path`` is a unix
+        socket on ``host`` (then ``port`` is None), else None and ``host``/``port`` name a
+        TCP listener; the console proxy (compute/api/console_proxy.py) connects to unix
+        sockets only, so it must run on the guest's host. The API adds the token. A kind
+        the driver lacks raises DriverCapabilityError; a guest that is not RUNNING raises
+        InstanceInvalidState. Fast. supports_remote_console."""
         self._unsupported("supports_remote_console")
 
     def rescue(self, uuid: str, rescue_image: ImageRef) -> None:

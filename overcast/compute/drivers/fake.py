@@ -6,7 +6,8 @@ missing instance succeeds; asking for the state a guest is already in does nothi
 an operation from a state it cannot start from raises InstanceInvalidState; resources
 count every instance held (running or not, plus the old flavor while a resize is
 pending). It is instant and deterministic: the console log is a fixed text built from
-the instance's uuid and name, the remote console port comes from the uuid, a snapshot is
+the instance's uuid and name, the remote console port comes from the uuid (no VNC server
+listens there and ``path`` is None, so the console proxy refuses to relay it), a snapshot is
 fixed bytes.
 
 Failure injection: ``fail_spawn_on`` is a set of uuids or names, or a callable taking
@@ -315,7 +316,7 @@ class FakeHypervisor(HypervisorDriver):
                 raise self._invalid(inst, "get_remote_console")
         base = 10000 if kind == "serial" else 5900
         return {"kind": kind, "host": "127.0.0.1", "port": base + zlib.crc32(uuid.encode()) % 1000,
-                "internal_access_path": None}
+                "internal_access_path": None, "path": None}
 
     def get_diagnostics(self, uuid: str) -> dict:
         self._require("supports_diagnostics")

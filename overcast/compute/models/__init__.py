@@ -1,6 +1,7 @@
 """Compute tables, one module per resource family."""
 
 from overcast.compute.models.aggregates import Aggregate, AggregateHost, AggregateMetadata
+from overcast.compute.models.consoles import ConsoleToken
 from overcast.compute.models.flavors import Flavor, FlavorAccess, FlavorExtraSpec, KeyPair, QuotaLimit
 from overcast.compute.models.groups import ServerGroup, ServerGroupMember
 from overcast.compute.models.hosts import Allocation, ComputeNode, ComputeServiceRow
@@ -10,6 +11,6 @@ from overcast.compute.models.servers import (Instance, InstanceAction, InstanceA
                                              InstanceMetadata, InstanceTag)
 
 __all__ = ["Aggregate", "AggregateHost", "AggregateMetadata", "Allocation", "ComputeNode", "ComputeServiceRow",
-           "Flavor", "FlavorAccess", "FlavorExtraSpec", "Instance",
+           "ConsoleToken", "Flavor", "FlavorAccess", "FlavorExtraSpec", "Instance",
            "InstanceAction", "InstanceActionEvent", "InstanceFault", "InstanceMetadata", "InstanceTag", "KeyPair",
            "Migration", "QuotaClass", "QuotaLimit", "ServerGroup", "ServerGroupMember"]

@@ -11,6 +11,7 @@ from overcast.common.db import Database
 from overcast.compute.models import ComputeServiceRow
 from overcast.compute.scheduler import Scheduler
 from overcast.compute.service.aggregates import Aggregates
+from overcast.compute.service.consoles import Consoles
 from overcast.compute.service.flavors import Flavors
 from overcast.compute.service.hosts import Hosts
 from overcast.compute.service.image_proxy import ImageProxy
@@ -58,6 +59,7 @@ class ComputeService:
         self.actions = ServerActions(self)
         self.progress = Progress(self)
         self.lifecycle = Lifecycle(self)
+        self.consoles = Consoles(self)
         self.metadata = Metadata(self)
         self.tags = Tags(self)
         self.instance_actions = InstanceActions(self)

@@ -84,9 +84,21 @@ def test_actions_the_hypervisor_lacks_are_refused_before_the_cast(cloud, admin, 
         db.close()
 
 
-def test_remote_consoles_are_unavailable_until_a_proxy_serves_them(cloud, admin, server):
+def test_remote_consoles_give_novnc_urls_and_other_types_stay_unavailable(cloud, admin, server):
     modern = call(cloud, admin, "POST", f"/servers/{server.id}/remote-consoles", "2.6",
                   json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
-    assert modern.status_code == 400 and "Unavailable console type novnc" in modern.json()["badRequest"]["message"]
+    assert modern.status_code == 200, modern.text
+    console = modern.json()["remote_console"]
+    assert (console["protocol"], console["type"]) == ("vnc", "novnc")
+    assert console["url"].startswith(f"{cloud.url}/vnc/vnc_lite.html?path=%3Ftoken%3D")
     legacy = call(cloud, admin, "POST", f"/servers/{server.id}/action", json={"os-getVNCConsole": {"type": "novnc"}})
-    assert legacy.status_code == 400
+    assert legacy.status_code == 200 and set(legacy.json()["console"]) == {"type", "url"}
+    assert legacy.json()["console"]["url"] != console["url"]  # a new token each time
+    spice = call(cloud, admin, "POST", f"/servers/{server.id}/remote-consoles", "2.6",
+                 json={"remote_console": {"protocol": "spice", "type": "spice-html5"}})
+    assert spice.status_code == 400 and "Unavailable console type spice-html5" in spice.json()["badRequest"]["message"]
+    old = call(cloud, admin, "POST", f"/servers/{server.id}/remote-consoles", "2.5",
+               json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
+    assert old.status_code == 404
+
+

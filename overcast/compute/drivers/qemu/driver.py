@@ -20,8 +20,8 @@ from overcast.compute import power_state as ps
 
 from ..base import (Capabilities, HostResources, HypervisorDriver, ImageRef, InstanceInfo, InstanceSpec, SnapshotInfo,
                     WriteTo)
-from ..errors import (HypervisorError, InstanceBuildFailed, InstanceExists, InstanceInvalidState, InstanceNotFound,
-                      InstanceRebootFailed, ResizeError)
+from ..errors import (DriverCapabilityError, HypervisorError, InstanceBuildFailed, InstanceExists,
+                      InstanceInvalidState, InstanceNotFound, InstanceRebootFailed, ResizeError)
 from . import disks, host, process, resize, suspend
 from .guest import Guest
 from .layout import InstancePaths, run_dir_for, spec_to_json
@@ -35,7 +35,8 @@ class QemuHypervisor(HypervisorDriver):
     name = "qemu"
     capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True,
                                 supports_resize=True, supports_console_output=True, supports_rescue=True,
-                                supports_shelve=True, supports_diagnostics=True)
+                                supports_shelve=True, supports_diagnostics=True,
+                                supports_remote_console=True)
 
     def __init__(self, *, state_dir: str | Path | None = None, accel: str = "auto",
                  binary: str = "qemu-system-x86_64", image_fetcher: disks.ImageFetcher | None = None,
@@ -167,6 +168,7 @@ class QemuHypervisor(HypervisorDriver):
         finally:
             shutil.rmtree(guest.paths.dir, ignore_errors=True)
             guest.paths.qmp.unlink(missing_ok=True)
+            guest.paths.vnc.unlink(missing_ok=True)
 
     def destroy(self, uuid: str, spec: InstanceSpec | None = None) -> None:
         try:
@@ -379,6 +381,18 @@ class QemuHypervisor(HypervisorDriver):
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-max_lines:]) if max_lines > 0 else ""
         return text
+
+    def get_remote_console(self, uuid: str, kind: str) -> dict:
+        """VNC only, on the guest's unix socket (``layout``); the proxy must run on this host."""
+        guest = self._guest(uuid)
+        if kind != "vnc":
+            raise DriverCapabilityError(driver=self.name, capability=f"{kind} consoles")
+        with self._lock(uuid):
+            state = guest.power()
+            if state != ps.RUNNING:
+                raise self._invalid(uuid, state, "get_remote_console")
+        return {"kind": "vnc", "host": self.host, "port": None, "internal_access_path": None,
+                "path": str(guest.paths.vnc)}
 
     def get_diagnostics(self, uuid: str) -> dict:
         guest = self._guest(uuid)

@@ -12,6 +12,9 @@
 ``RUN_DIR/<uuid>.qmp``           the QMP socket. Unix socket paths are limited to 107
                                  bytes, so it lives in a short directory named after a
                                  hash of the state directory (stable across restarts).
+``RUN_DIR/<uuid>.vnc``           the guest's VNC server (a unix socket, never a TCP port;
+                                 the console proxy relays browsers to it), beside the
+                                 QMP socket for the same length limit.
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ class InstancePaths:
     @classmethod
     def of(cls, state_dir: Path, run_dir: Path, uuid: str) -> InstancePaths:
         return cls(dir=state_dir / "instances" / uuid, qmp=run_dir / f"{uuid}.qmp")
+
+    @property
+    def vnc(self) -> Path:
+        return self.qmp.with_suffix(".vnc")
 
     def __getattr__(self, name: str) -> Path:  # spec, disk, eph0, swap, config, console, pid, err
         files = {"spec": "spec.json", "disk": "disk.qcow2", "eph0": "disk.eph0", "swap": "disk.swap",

@@ -3,6 +3,8 @@
 QEMU runs daemonized (``-daemonize -pidfile``) so guests outlive an agent restart; the
 agent adopts them again from the pidfile and the QMP socket. A pid counts only while
 ``/proc/<pid>/cmdline`` still names this instance's QMP socket (pids get reused).
+Each guest has a standard VGA card and a VNC server on a unix socket beside its QMP
+socket (``layout``), so every start (boot, resume, resize, rescue) keeps the console.
 Guests only get the taps the network driver made (checked before start) or no NIC at
 all; QEMU's user-mode networking is never used.
 """
@@ -38,7 +40,7 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
             "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
             "-m", str(spec.memory_mb), "-smp", str(max(1, spec.vcpus)),
-            "-nodefaults", "-no-user-config", "-display", "none",
+            "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", f"unix:{paths.vnc}",
             "-chardev", f"file,id=console,path={paths.console},append=on", "-serial", "chardev:console",
             "-chardev", f"socket,id=qmp,path={paths.qmp},server=on,wait=off", "-mon", "chardev=qmp,mode=control",
             "-pidfile", str(paths.pid), "-daemonize",
@@ -74,6 +76,7 @@ def start(command: list[str], paths: InstancePaths, timeout: float = 60) -> int:
             raise ProcessError(f"tap {vif_tap} does not exist (the network driver plugs it before spawn)")
     paths.pid.unlink(missing_ok=True)
     paths.qmp.unlink(missing_ok=True)
+    paths.vnc.unlink(missing_ok=True)  # QEMU leaves its VNC socket behind when it quits
     with open(paths.err, "wb") as err:
         try:
             done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
