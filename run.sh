@@ -24,6 +24,8 @@ need_debian() {
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
   [ -r /usr/lib/syslinux/mbr/mbr.bin ] || missing+=(syslinux-common)
   [ -r /usr/share/novnc/vnc_lite.html ] || missing+=(novnc)
+  # for the tests only: chromium (the browser console test loads noVNC in it)
+  [ "${1:-}" = test ] && ! command -v chromium >/dev/null && missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return
   if ! command -v apt-get >/dev/null; then
     echo "overcast needs: ${missing[*]}; install them and retry" >&2
@@ -36,7 +38,7 @@ need_debian() {
 
 venv() {
   local extras=$1 stamp=$VENV/.installed-$1
-  need_debian
+  need_debian "$extras"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[$extras]"
