@@ -58,6 +58,7 @@ def cmd_up(args) -> int:
                 f"  demo       user demo, password {cloud.passwords['demo']}, project demo",
                 f"  use it     {hint}",
                 f"             or: source {data / 'admin-openrc.sh'}",
+                *[f"  {'drivers' if i == 0 else '':<10} {line}" for i, line in enumerate(cloud.drivers)],
                 f"  prepared in {time.monotonic() - started:.2f}s; Ctrl-C stops it",
             ]
         ),
@@ -113,8 +114,13 @@ async def _run_agent(config, kind: str) -> int:
 
     from overcast.common.bus import Bus, make_transport
 
+    from overcast import driver_choice
+
     section = getattr(config, kind)
     host = section.host or socket.gethostname()
+    for line in driver_choice.choose(config):
+        if line.startswith(kind):
+            print(f"overcast agent {kind}: {line}", flush=True)
     bus = Bus(make_transport(config.bus.url), host=host)
     await bus.start()
     if kind == "compute":

@@ -21,6 +21,7 @@ from overcast.common.db.migrate import upgrade
 from overcast.common.policy import Enforcer
 from overcast.compute.api import console_proxy
 from overcast.identity.bootstrap import bootstrap
+from overcast import driver_choice
 from overcast.services import SERVICES
 
 log = logging.getLogger("overcast")
@@ -31,6 +32,7 @@ class Cloud:
 
     def __init__(self, config: Config):
         self.config = config
+        self.drivers = driver_choice.choose(config)  # "auto" drivers become real ones
         self.host = socket.gethostname()
         config.data_path.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.db = Database(config.database_url)

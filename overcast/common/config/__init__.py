@@ -66,7 +66,7 @@ class ImageConfig:
 @dataclass
 class ComputeConfig:
     quota_key_pairs: int = 100  # keypairs one user may hold, 0-100000
-    driver: str = "fake"  # hypervisor driver of the in-process agent: fake (guests in memory) or qemu (real guests)
+    driver: str = "auto"  # hypervisor driver of the in-process agent: qemu (real guests), fake (guests in memory) or auto (qemu where it and the linux network driver can run)
     agent: bool = True  # run a compute agent for this host inside the all-in-one process
     host: str = ""  # name the compute agent reports; empty: the machine's hostname
     availability_zone: str = "nova"  # zone of this host's compute agent
@@ -89,7 +89,7 @@ class ComputeConfig:
 @dataclass
 class NetworkConfig:
     agent: bool = True  # run a network agent (DHCP, L3, metadata, bridge) for this host inside the all-in-one process
-    driver: str = "fake"  # network driver of the in-process agent: fake (nothing on the host) or linux (bridges, dnsmasq, iptables; root)
+    driver: str = "auto"  # network driver of the in-process agent: linux (bridges, dnsmasq, iptables; root), fake (nothing on the host) or auto (linux where it can run)
     bridge_mappings: str = "public:br-ex"  # linux driver: physical network -> host bridge (made if missing), comma-separated
     linux_prefix: str = "oc"  # linux driver: starts its iptables chains and link aliases (two clouds on one machine differ)
     metadata_secret: str = ""  # signs what the metadata proxies forward; empty: made once in DATA_DIR/network/metadata_secret
