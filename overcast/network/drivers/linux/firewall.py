@@ -153,10 +153,11 @@ class Firewall:
     def _apply(self, changed: dict[str, tuple[PortFilter, str] | None]) -> None:
         """Rewrite the top chains from ``self._ports`` and, in the same transaction, each
         changed port's chains: made from (filter, MAC), or removed when None."""
+        inputs = {}
         for version, (_, _, restore) in FAMILIES.items():
             lines = ["*raw", f":{self.pre} - [0:0]", *self._zone_lines(), "COMMIT",
                      "*filter", f":{self.top} - [0:0]"]
-            for port_id, wanted in changed.items():
+            for port_id in changed:
                 lines += [f":{name} - [0:0]" for name in port_chains(self.host.prefix, port_id)]
             lines += self._top_lines()
             for port_id, wanted in changed.items():
@@ -165,7 +166,9 @@ class Firewall:
                 else:
                     lines += port_lines(self.host.prefix, wanted[0], wanted[1], version)
             lines.append("COMMIT")
-            self.host.run(restore, "-w", "--noflush", input="\n".join(lines) + "\n")
+            inputs[restore] = "\n".join(lines) + "\n"
+        for restore, text in inputs.items():
+            self.host.run(restore, "-w", "--noflush", input=text)
 
     def _top_lines(self) -> list[str]:
         prefix, top = self.host.prefix, self.top

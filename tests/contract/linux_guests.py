@@ -1,0 +1,137 @@
+"""Guests for the Linux driver's firewall tests: a network namespace on a veth pair whose
+outer end is the port's ``tap<port>`` on the network's bridge (``Bridges.plug_leg``), so
+the driver's physdev rules see it exactly as a guest's tap. Probes (ICMP echo, TCP
+connect, a TCP listener) run inside the namespaces with this Python; no ping or netcat
+is needed. Traffic stays between namespaces on bridges the test made."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+import uuid
+
+from overcast.network.drivers.base import Segment
+from overcast.network.drivers.linux.host import bridge_name, tap_name
+
+#: sends an ICMP echo every 10 ms until a reply comes (prints its time) or the time is up
+PING = r"""
+import os, socket, struct, sys, time
+dst, src, limit = sys.argv[1], sys.argv[2], float(sys.argv[3])
+sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+if src:
+    sock.bind((src, 0))
+sock.settimeout(0.01)
+ident = os.getpid() & 0xFFFF
+def checksum(data):
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    total = (total >> 16) + (total & 0xFFFF)
+    return ~(total + (total >> 16)) & 0xFFFF
+end, seq = time.time() + limit, 0
+while time.time() < end:
+    seq += 1
+    body = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"overcast"
+    sock.sendto(body[:2] + struct.pack("!H", checksum(body)) + body[4:], (dst, 0))
+    try:
+        while True:
+            data, addr = sock.recvfrom(2048)
+            head = (data[0] & 0x0F) * 4
+            if addr[0] == dst and data[head] == 0 and struct.unpack("!H", data[head + 4:head + 6])[0] == ident:
+                print(time.time()); sys.exit(0)
+    except socket.timeout:
+        pass
+sys.exit(1)
+"""
+CONNECT = r"""
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3])).close()
+except OSError:
+    sys.exit(1)
+"""
+LISTEN = r"""
+import socket, sys, threading
+def serve(port):
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("0.0.0.0", port)); server.listen(16)
+    while True:
+        server.accept()[0].close()
+for port in sys.argv[1:]:
+    threading.Thread(target=serve, args=(int(port),), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
+def random_mac() -> str:
+    return "fa:16:3e:" + ":".join(f"{random.randrange(256):02x}" for _ in range(3))
+
+
+class Guest:
+    """A namespace plugged as a guest port with ``ip``/24 on ``segment``'s bridge."""
+
+    def __init__(self, driver, segment: Segment, ip: str):
+        self.driver, self.segment, self.ip = driver, segment, ip
+        self.port_id, self.mac = str(uuid.uuid4()), random_mac()
+        self.netns = f"fwg-{driver.host.prefix}-{self.port_id[:8]}"
+        self.processes: list[subprocess.Popen] = []
+        driver.host.add_namespace(self.netns)
+        self.device = driver.bridges.plug_leg(self.port_id, "ns", self.netns, self.mac, segment)
+        self.run("ip", "addr", "add", f"{ip}/24", "dev", self.device)
+
+    @property
+    def vif(self) -> dict:
+        return {"id": self.port_id, "mac": self.mac, "devname": tap_name(self.port_id),
+                "bridge": bridge_name(self.segment.network_id), "network_id": self.segment.network_id}
+
+    def run(self, *args: str, check: bool = True) -> str:
+        return self.driver.host.run(*args, netns=self.netns, check=check)
+
+    def _python(self, code: str, *args: str) -> list[str]:
+        return ["ip", "netns", "exec", self.netns, sys.executable, "-c", code, *args]
+
+    def assert_local(self, address: str) -> None:
+        """The rule: traffic only to addresses on the test's own links."""
+        route = self.run("ip", "route", "get", address)
+        assert f"dev {self.device}" in route, f"{address} is not on the test's link: {route}"
+
+    def ping(self, address: str, within: float = 1.0, source: str = "") -> float | None:
+        """The time of the first echo reply, or None if none came within ``within`` s."""
+        self.assert_local(address)
+        done = subprocess.run(self._python(PING, address, source, str(within)), capture_output=True, text=True)
+        return float(done.stdout) if done.returncode == 0 else None
+
+    def start_ping(self, address: str, within: float = 5.0) -> subprocess.Popen:
+        self.assert_local(address)
+        process = subprocess.Popen(self._python(PING, address, "", str(within)), stdout=subprocess.PIPE, text=True)
+        self.processes.append(process)
+        return process
+
+    def connects(self, address: str, port: int, timeout: float = 1.0) -> bool:
+        self.assert_local(address)
+        return subprocess.run(self._python(CONNECT, address, str(port), str(timeout))).returncode == 0
+
+    def listen(self, *ports: int) -> None:
+        process = subprocess.Popen(self._python(LISTEN, *map(str, ports)), stdout=subprocess.PIPE, text=True)
+        self.processes.append(process)
+        assert process.stdout.readline().strip() == "ready"
+
+    def remove(self) -> None:
+        for process in self.processes:
+            process.kill()
+            process.wait()
+        self.driver.firewall.remove(self.port_id)
+        self.driver.bridges.unplug_leg(self.port_id)
+        self.driver.host.remove_namespace(self.netns)
+
+
+def wait_for(process: subprocess.Popen) -> float | None:
+    """A started ping's reply time, or None."""
+    out, _ = process.communicate()
+    return float(out) if process.returncode == 0 else None
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,178 @@
+"""Security groups on the Linux driver (root): the contract's filter tests, and real
+traffic between namespaces plugged as guest ports (see ``linux_guests``), through the
+driver's iptables chains. Each test's driver has a random prefix; its chains, links and
+namespaces are gone afterwards (checked)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import uuid
+
+import pytest
+
+from contract.linux_guests import Guest, now, wait_for
+from contract.test_linux_network_driver import linux_driver, missing  # noqa: F401 - the fixture
+from contract.test_network_driver import NetworkDriverContract
+from overcast.network.drivers import FilterRule, PortFilter, Segment
+
+pytestmark = pytest.mark.skipif(bool(missing()), reason=missing() or "runs")
+
+ICMP_IN = FilterRule("ingress", protocol="icmp")
+ALL_OUT = FilterRule("egress")
+
+
+def saved(prefix: str) -> list[str]:
+    """Every iptables and ip6tables line naming one of the prefix's chains."""
+    text = subprocess.run("iptables-save; ip6tables-save", shell=True, capture_output=True, text=True).stdout
+    return [line for line in text.splitlines() if f"{prefix}-" in line]
+
+
+@pytest.fixture
+def driver(linux_driver):  # noqa: F811 - the imported fixture
+    yield linux_driver
+    linux_driver.firewall.clear()
+    assert saved(linux_driver.host.prefix) == []
+
+
+@pytest.fixture
+def guests(driver):
+    """``guests(segment, ip)`` makes a guest; all are removed afterwards."""
+    made: list[Guest] = []
+
+    def make(segment: Segment, ip: str) -> Guest:
+        guest = Guest(driver, segment, ip)
+        made.append(guest)
+        return guest
+
+    yield make
+    for guest in made:
+        guest.remove()
+
+
+@pytest.fixture
+def net():
+    """A random network segment and /24 (only ever on the test's own bridge)."""
+    return Segment(network_id=str(uuid.uuid4()), network_type="local", mtu=1500), f"10.{random.randrange(200, 250)}." \
+        f"{random.randrange(256)}"
+
+
+def filter_of(guest: Guest, rules: list[FilterRule], extra: list[str] = (), **options) -> PortFilter:
+    addresses = [{"ip_address": guest.ip, "mac_address": guest.mac}] + [{"ip_address": ip} for ip in extra]
+    return PortFilter(port_id=guest.port_id, rules=rules, allowed_addresses=addresses, **options)
+
+
+class TestLinuxFilterContract:
+    """The contract suite's filter tests, on the Linux driver."""
+
+    test_filter_needs_a_plugged_port = NetworkDriverContract.test_filter_needs_a_plugged_port
+    test_filter_is_replaced_and_dropped_with_the_port = \
+        NetworkDriverContract.test_filter_is_replaced_and_dropped_with_the_port
+
+
+def test_ping_needs_an_icmp_rule_and_applies_within_a_second(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    driver.firewall.set(filter_of(client, [ALL_OUT]), client.vif)
+    driver.firewall.set(filter_of(server, [ALL_OUT]), server.vif)
+    assert client.ping(server.ip, within=0.5) is None  # no ingress rule: dropped
+
+    pinging = client.start_ping(server.ip, within=5)
+    started = now()
+    driver.firewall.set(filter_of(server, [ALL_OUT, ICMP_IN]), server.vif)
+    replied = wait_for(pinging)
+    assert replied is not None
+    assert replied - started < 1.0, f"first reply {replied - started:.3f} s after set"
+
+    driver.firewall.set(filter_of(server, [ALL_OUT]), server.vif)
+    assert client.ping(server.ip, within=0.5) is None
+
+
+def test_tcp_passes_only_to_the_allowed_port(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    server.listen(22, 2222)
+    driver.firewall.set(filter_of(client, [ALL_OUT]), client.vif)
+    driver.firewall.set(filter_of(server, [ALL_OUT]), server.vif)
+    assert not client.connects(server.ip, 22, timeout=0.5)
+    ssh = FilterRule("ingress", protocol="tcp", port_range_min=22, port_range_max=22)
+    driver.firewall.set(filter_of(server, [ALL_OUT, ssh]), server.vif)
+    assert client.connects(server.ip, 22)
+    assert not client.connects(server.ip, 2222, timeout=0.5)
+    from_elsewhere = FilterRule("ingress", protocol="6", port_range_min=2222, port_range_max=2222,
+                                remote_ip_prefixes=(f"{base}.128/25",))
+    driver.firewall.set(filter_of(server, [ALL_OUT, from_elsewhere]), server.vif)
+    assert not client.connects(server.ip, 2222, timeout=0.5)  # the client is in the lower half
+
+
+def test_egress_needs_a_rule_but_replies_pass(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    driver.firewall.set(filter_of(client, []), client.vif)
+    driver.firewall.set(filter_of(server, [ICMP_IN]), server.vif)  # the server sends replies only
+    assert client.ping(server.ip, within=0.5) is None  # the client may not send
+    driver.firewall.set(filter_of(client, [FilterRule("egress", protocol="icmp")]), client.vif)
+    assert client.ping(server.ip) is not None  # the reply is ESTABLISHED at both ends
+
+
+def test_spoofed_source_is_dropped_until_it_is_an_allowed_address(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    extra = f"{base}.99"
+    client.run("ip", "addr", "add", f"{extra}/32", "dev", client.device)
+    driver.firewall.set(filter_of(client, [ALL_OUT]), client.vif)
+    driver.firewall.set(filter_of(server, [ALL_OUT, ICMP_IN]), server.vif)
+    assert client.ping(server.ip) is not None
+    assert client.ping(server.ip, within=0.5, source=extra) is None
+    driver.firewall.set(filter_of(client, [ALL_OUT], extra=[extra]), client.vif)  # an allowed address pair
+    assert client.ping(server.ip, source=extra) is not None
+
+
+def test_spoofed_mac_is_dropped(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    driver.firewall.set(filter_of(client, [ALL_OUT]), client.vif)
+    driver.firewall.set(filter_of(server, [ALL_OUT, ICMP_IN]), server.vif)
+    client.run("ip", "link", "set", client.device, "address", "fa:16:3e:aa:bb:cc")
+    assert client.ping(server.ip, within=0.5) is None
+
+
+def test_no_port_security_means_no_filter(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    driver.firewall.set(filter_of(client, [ALL_OUT]), client.vif)
+    driver.firewall.set(filter_of(server, []), server.vif)
+    assert client.ping(server.ip, within=0.5) is None
+    driver.firewall.set(filter_of(server, [], port_security_enabled=False), server.vif)
+    assert not any(f"-{kind}{server.port_id[:10]}" in line for line in saved(driver.host.prefix) for kind in "ios")
+    assert client.ping(server.ip) is not None
+    assert driver.firewall.filtered() == {client.port_id: True, server.port_id: False}
+
+
+def test_remove_leaves_no_rule_and_state_is_read_back(driver, guests, net):
+    segment, base = net
+    guest = guests(segment, f"{base}.5")
+    before = saved(driver.host.prefix)
+    driver.firewall.set(filter_of(guest, [ALL_OUT, ICMP_IN], extra=["2001:db8::5"]), guest.vif)
+    assert len(saved(driver.host.prefix)) > len(before)
+    driver.firewall._ports = None  # a new agent run: what is held comes from the kernel
+    assert driver.firewall.filtered() == {guest.port_id: True}
+    driver.init_host("linuxhost")  # idempotent: one jump from FORWARD, the filter kept
+    forward = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True).stdout
+    assert forward.count(f"-j {driver.host.prefix}-FWD") == 1
+    assert driver.firewall.filtered() == {guest.port_id: True}
+    driver.firewall.remove(guest.port_id)
+    driver.firewall.remove(guest.port_id)  # not there: no-op
+    assert saved(driver.host.prefix) == before
+
+
+def test_networks_with_the_same_addresses_get_their_own_conntrack_zones(driver, guests, net):
+    (first, base), second = net, Segment(network_id=str(uuid.uuid4()), network_type="local", mtu=1500)
+    pairs = [(guests(segment, f"{base}.5"), guests(segment, f"{base}.6")) for segment in (first, second)]
+    for client, server in pairs:
+        driver.firewall.set(filter_of(client, [ALL_OUT]), client.vif)
+        driver.firewall.set(filter_of(server, [ALL_OUT, ICMP_IN]), server.vif)
+    zones = [line for line in saved(driver.host.prefix) if "--zone" in line and line.startswith("-A")]
+    assert len({line.split("--zone")[1] for line in zones}) == 2  # one per bridge (same in v4 and v6)
+    for client, server in pairs:
+        assert client.ping(server.ip) is not None
