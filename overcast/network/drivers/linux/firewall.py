@@ -174,7 +174,8 @@ class Firewall:
         prefix, top = self.host.prefix, self.top
         lines = []
         for port_id, info in sorted(self._ports.items()):
-            record = f"port {port_id} {info['bridge'] or '-'} {'filtered' if info['filtered'] else 'open'} {info['zone']}"
+            kind = "filtered" if info["filtered"] else "open"
+            record = f"port {port_id} {info['bridge'] or '-'} {kind} {info['zone']}"
             lines.append(f'-A {top} -m comment --comment "{record}"')
             if info["filtered"]:
                 ingress, egress, _ = port_chains(prefix, port_id)
