@@ -135,3 +135,37 @@ def wait_for(process: subprocess.Popen) -> float | None:
 
 def now() -> float:
     return time.time()
+
+
+def forward_drop_scenario(state_dir: str) -> None:
+    """Run in a network namespace of its own (the test does that, with its own /sys): the
+    host's FORWARD policy set to DROP, what the filters allow still passes, between guests
+    and to and from an unfiltered leg (a router's, say), and what they do not allow does not."""
+    from overcast.network.drivers import FilterRule, PortFilter, make_driver
+
+    driver = make_driver("linux", state_dir=state_dir, prefix="tdrop", bridge_mappings="public:brxdrop")
+    run = driver.host.run
+    run("ip", "link", "set", "lo", "up")
+    for tool in ("iptables", "ip6tables"):
+        run(tool, "-P", "FORWARD", "DROP")
+    driver.init_host("isolated")
+    segment = Segment(network_id=str(uuid.uuid4()), network_type="local", mtu=1500)
+    client, server, leg = (Guest(driver, segment, f"10.250.0.{n}") for n in (5, 6, 1))
+    try:
+        def allow(guest: Guest, *rules: FilterRule) -> None:
+            driver.firewall.set(PortFilter(port_id=guest.port_id, rules=list(rules), allowed_addresses=[
+                {"ip_address": guest.ip, "mac_address": guest.mac}]), guest.vif)
+
+        allow(client, FilterRule("egress"))
+        allow(server, FilterRule("egress"))
+        assert client.ping(server.ip, within=0.5) is None, "passed without a rule"
+        allow(server, FilterRule("egress"), FilterRule("ingress", protocol="icmp"))
+        assert client.ping(server.ip) is not None, "guest to guest dropped by the FORWARD policy"
+        assert leg.ping(server.ip) is not None, "leg to guest dropped by the FORWARD policy"
+        assert server.ping(leg.ip) is not None, "guest to leg dropped by the FORWARD policy"
+        assert leg.ping(client.ip, within=0.5) is None, "passed without a rule"
+    finally:
+        for guest in (client, server, leg):
+            guest.remove()
+        driver.firewall.clear()
+    print("forward-drop-ok")

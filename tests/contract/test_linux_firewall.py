@@ -5,9 +5,13 @@ namespaces are gone afterwards (checked)."""
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +180,14 @@ def test_networks_with_the_same_addresses_get_their_own_conntrack_zones(driver, 
     assert len({line.split("--zone")[1] for line in zones}) == 2  # one per bridge (same in v4 and v6)
     for client, server in pairs:
         assert client.ping(server.ip) is not None
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
+def test_allowed_traffic_passes_a_forward_policy_of_drop(tmp_path):
+    """In a network namespace of its own, so the host's FORWARD policy is left alone."""
+    tests = Path(__file__).resolve().parents[1]
+    code = f"from contract.linux_guests import forward_drop_scenario; forward_drop_scenario({str(tmp_path)!r})"
+    done = subprocess.run(["unshare", "--mount", "--net", "sh", "-c", 'mount -t sysfs sysfs /sys && exec "$0" -c "$1"',
+                           sys.executable, code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": f"{tests}:{tests.parent}"})
+    assert done.returncode == 0 and "forward-drop-ok" in done.stdout, done.stderr[-2000:]
