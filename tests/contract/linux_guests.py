@@ -50,6 +50,18 @@ try:
 except OSError:
     sys.exit(1)
 """
+#: sends one ARP request from this guest's device: who has argv[3], tell argv[2] (the
+#: sender address, maybe not the guest's); the target learns that sender's MAC
+ARP = r"""
+import socket, struct, sys
+device, sender, target = sys.argv[1:4]
+sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+sock.bind((device, 0))
+mac = sock.getsockname()[4]
+arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac, socket.inet_aton(sender), b"\0" * 6,
+                  socket.inet_aton(target))
+sock.send(b"\xff" * 6 + mac + b"\x08\x06" + arp)
+"""
 LISTEN = r"""
 import socket, sys, threading
 def serve(port):
@@ -112,6 +124,15 @@ class Guest:
     def connects(self, address: str, port: int, timeout: float = 1.0) -> bool:
         self.assert_local(address)
         return subprocess.run(self._python(CONNECT, address, str(port), str(timeout))).returncode == 0
+
+    def arp_claim(self, sender: str, target: str) -> None:
+        """Ask ``target`` for its MAC in the name of ``sender`` (an ARP request)."""
+        self.assert_local(target)
+        subprocess.run(self._python(ARP, self.device, sender, target), check=True)
+
+    def neighbour(self, address: str) -> str:
+        """This guest's ARP entry for ``address`` ("" if none)."""
+        return self.run("ip", "neigh", "show", address).strip()
 
     def listen(self, *ports: int) -> None:
         process = subprocess.Popen(self._python(LISTEN, *map(str, ports)), stdout=subprocess.PIPE, text=True)

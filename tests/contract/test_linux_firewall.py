@@ -191,3 +191,17 @@ def test_allowed_traffic_passes_a_forward_policy_of_drop(tmp_path):
                            sys.executable, code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": f"{tests}:{tests.parent}"})
     assert done.returncode == 0 and "forward-drop-ok" in done.stdout, done.stderr[-2000:]
+
+
+def test_arp_only_for_the_ports_own_addresses(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    driver.firewall.set(filter_of(client, [ALL_OUT]), client.vif)
+    driver.firewall.set(filter_of(server, [ALL_OUT]), server.vif)
+    client.arp_claim(f"{base}.77", server.ip)  # someone else's address: not heard
+    client.arp_claim(client.ip, server.ip)  # its own: heard, so the probe itself works
+    deadline = now() + 2
+    while not server.neighbour(client.ip) and now() < deadline:
+        pass
+    assert client.mac in server.neighbour(client.ip)
+    assert server.neighbour(f"{base}.77") == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from overcast.network.drivers import FilterRule, PortFilter
-from overcast.network.drivers.linux.firewall_rules import (chain, egress_lines, ingress_lines, link_local,
+from overcast.network.drivers.linux.firewall_rules import (chain, egress_lines, ingress_lines, link_local, mac_lines,
                                                            protocol_number, rule_lines, spoof_lines)
 
 PORT = "0123456789abcdef"
@@ -69,3 +69,18 @@ def test_spoofing_allows_the_addresses_with_their_macs_and_the_link_local():
     v6 = spoof_lines("oc", PORT, MAC, port_filter, 6)
     assert f"-A oc-s0123456789 -s {link_local(MAC)} -m mac --mac-source {MAC} -j RETURN" in v6
     assert link_local(MAC) == "fe80::f816:3eff:fe12:3456"
+
+
+def test_frames_and_arp_only_from_the_ports_macs_and_addresses():
+    other = "fa:16:3e:00:00:99"
+    port_filter = PortFilter(PORT, allowed_addresses=[{"ip_address": "10.0.0.5", "mac_address": MAC},
+                                                      {"ip_address": "10.0.0.9", "mac_address": other},
+                                                      {"ip_address": "2001:db8::5", "mac_address": MAC}])
+    assert mac_lines("oc", PORT, MAC, port_filter) == [
+        f"-A oc-a0123456789 -p ARP -s {MAC} --arp-mac-src {MAC} --arp-ip-src 10.0.0.5 -j RETURN",
+        f"-A oc-a0123456789 -p ARP -s {other} --arp-mac-src {other} --arp-ip-src 10.0.0.9 -j RETURN",
+        f"-A oc-a0123456789 -p ARP -s {MAC} --arp-mac-src {MAC} --arp-ip-src 0.0.0.0 -j RETURN",
+        "-A oc-a0123456789 -p ARP -j DROP",
+        f"-A oc-a0123456789 -s {MAC} -j RETURN",
+        f"-A oc-a0123456789 -s {other} -j RETURN",
+        "-A oc-a0123456789 -j DROP"]

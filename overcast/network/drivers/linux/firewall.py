@@ -22,8 +22,10 @@ Ports given no filter (router and DHCP legs) have no chains: their traffic passe
 bounded by the filters of the guests it reaches. A port with ``port_security_enabled``
 False has no chains either. Each change is one ``iptables-restore --noflush``
 transaction per family: the top chain and the port's chains are flushed and rewritten
-together, so a filter is never half applied and takes a few milliseconds.
-Not done: ARP spoofing (ebtables), which iptables does not see.
+together, so a filter is never half applied and takes some tens of milliseconds.
+What iptables never sees, ARP and other non-IP frames, is checked by ``ebtables``: a
+``<prefix>-PRE`` chain in its nat table sends each filtered port's frames to the port's
+``<prefix>-a<port10>`` chain (ARP only for its own addresses, frames only from its MACs).
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ import threading
 import zlib
 
 from overcast.network.drivers.base import PortFilter
-from overcast.network.drivers.errors import PortNotPlugged
+from overcast.network.drivers.errors import NetworkDriverError, PortNotPlugged
 
-from .firewall_rules import port_chains, port_lines
+from .firewall_rules import chain, mac_lines, port_chains, port_lines
 from .host import Host, tap_name
 
 FAMILIES = {4: ("iptables", "iptables-save", "iptables-restore"),
@@ -62,6 +64,9 @@ class Firewall:
                     self.host.run(tool, "-w", "-t", table, "-N", name, check=False)  # exists: fine
                     if not self._has_jump(tool, table, parent, name):
                         self.host.run(tool, "-w", "-t", table, "-I", parent, "1", "-j", name)
+            self.host.run("ebtables", "-t", "nat", "-N", self.pre, "-P", "RETURN", check=False)
+            if not self._has_frame_jump():
+                self.host.run("ebtables", "-t", "nat", "-A", "PREROUTING", "-j", self.pre)
             self._ports = self._read()
             self._apply({})
 
@@ -73,9 +78,11 @@ class Firewall:
         with self._lock:
             ports = self._state()
             port_id = port_filter.port_id
+            had_chains = ports.get(port_id, {}).get("filtered", False)
             ports[port_id] = {"bridge": vif.get("bridge") or "", "filtered": port_filter.port_security_enabled,
                               "zone": self._zone(ports, vif.get("bridge") or "")}
-            self._apply({port_id: (port_filter, vif["mac"]) if port_filter.port_security_enabled else None})
+            wanted = (port_filter, vif["mac"]) if port_filter.port_security_enabled else None
+            self._apply({port_id: wanted} if wanted or had_chains else {})
 
     def remove(self, port_id: str) -> None:
         """Drop the port's chains and rules. Unknown port: no-op."""
@@ -83,8 +90,8 @@ class Firewall:
             ports = self._state()
             if port_id not in ports:
                 return
-            del ports[port_id]
-            self._apply({port_id: None})
+            had_chains = ports.pop(port_id)["filtered"]
+            self._apply({port_id: None} if had_chains else {})
 
     def filtered(self) -> dict[str, bool]:
         """The ports given a filter, and whether each is filtered (port security on)."""
@@ -98,13 +105,19 @@ class Firewall:
                 for table, name, parent in (("filter", self.top, "FORWARD"), ("raw", self.pre, "PREROUTING")):
                     while self._has_jump(tool, table, parent, name):
                         self.host.run(tool, "-w", "-t", table, "-D", parent, "-j", name)
-                text = self.host.run(save, check=False)
-                lines = []
-                for table, chains in _owned_chains(text, self.host.prefix).items():
-                    lines += [f"*{table}", *(f":{c} - [0:0]" for c in chains), *(f"-X {c}" for c in chains), "COMMIT"]
-                if lines:
-                    self.host.run(restore, "-w", "--noflush", input="\n".join(lines) + "\n")
+                self._drop_owned(save, restore, "- [0:0]", "-w")
+            while self._has_frame_jump():
+                self.host.run("ebtables", "-t", "nat", "-D", "PREROUTING", "-j", self.pre)
+            self._drop_owned("ebtables-save", "ebtables-restore", "RETURN")
             self._ports = {}
+
+    def _drop_owned(self, save: str, restore: str, policy: str, *options: str) -> None:
+        """Flush and delete every chain of this prefix that ``save`` lists, in one go."""
+        lines = []
+        for table, chains in _owned_chains(self.host.run(save, check=False), self.host.prefix).items():
+            lines += [f"*{table}", *(f":{c} {policy}" for c in chains), *(f"-X {c}" for c in chains), "COMMIT"]
+        if lines:
+            self.host.run(restore, *options, "--noflush", input="\n".join(lines) + "\n")
 
     # -- state ----------------------------------------------------------------------------
 
@@ -130,6 +143,10 @@ class Firewall:
         listing = self.host.run(tool, "-w", "-t", table, "-S", parent, check=False)
         return f"-A {parent} -j {name}" in listing.splitlines()
 
+    def _has_frame_jump(self) -> bool:
+        listing = self.host.run("ebtables", "-t", "nat", "-L", "PREROUTING", check=False)
+        return f"-j {self.pre}" in [line.strip() for line in listing.splitlines()]
+
     def _zone(self, ports: dict[str, dict], bridge: str) -> int:
         """The conntrack zone of a network bridge (0: none): the one its ports already
         have, else one no chain on the host uses, picked from a hash of the bridge's name."""
@@ -152,7 +169,15 @@ class Firewall:
 
     def _apply(self, changed: dict[str, tuple[PortFilter, str] | None]) -> None:
         """Rewrite the top chains from ``self._ports`` and, in the same transaction, each
-        changed port's chains: made from (filter, MAC), or removed when None."""
+        changed port's chains: made from (filter, MAC), or removed when None. A failure
+        leaves the kernel's state to be read again by the next call."""
+        try:
+            self._write(changed)
+        except NetworkDriverError:
+            self._ports = None
+            raise
+
+    def _write(self, changed: dict[str, tuple[PortFilter, str] | None]) -> None:
         inputs = {}
         for version, (_, _, restore) in FAMILIES.items():
             lines = ["*raw", f":{self.pre} - [0:0]", *self._zone_lines(), "COMMIT",
@@ -169,6 +194,24 @@ class Firewall:
             inputs[restore] = "\n".join(lines) + "\n"
         for restore, text in inputs.items():
             self.host.run(restore, "-w", "--noflush", input=text)
+        for port_id, wanted in changed.items():  # a chain to remove must exist for ebtables-restore
+            if wanted is None:
+                self.host.run("ebtables", "-t", "nat", "-N", chain(self.host.prefix, "a", port_id), check=False)
+        self.host.run("ebtables-restore", "--noflush", input=self._ebtables_text(changed))
+
+    def _ebtables_text(self, changed: dict[str, tuple[PortFilter, str] | None]) -> str:
+        """The nat table's top chain (a jump per filtered port, by its tap) and each changed
+        port's chain: made, or removed."""
+        prefix = self.host.prefix
+        lines = ["*nat", f":{self.pre} RETURN", *(f":{chain(prefix, 'a', port_id)} RETURN" for port_id in changed)]
+        lines += [f"-A {self.pre} -i {tap_name(port_id)} -j {chain(prefix, 'a', port_id)}"
+                  for port_id, info in sorted(self._ports.items()) if info["filtered"]]
+        for port_id, wanted in changed.items():
+            if wanted is None:
+                lines.append(f"-X {chain(prefix, 'a', port_id)}")
+            else:
+                lines += mac_lines(self.host.prefix, port_id, wanted[1], wanted[0])
+        return "\n".join([*lines, "COMMIT"]) + "\n"
 
     def _top_lines(self) -> list[str]:
         prefix, top = self.host.prefix, self.top

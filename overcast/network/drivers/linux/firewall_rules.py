@@ -169,3 +169,17 @@ def port_lines(prefix: str, port_filter: PortFilter, mac: str, version: int) -> 
     return [*ingress_lines(prefix, port_id, port_filter, version),
             *egress_lines(prefix, port_id, mac, port_filter, version),
             *spoof_lines(prefix, port_id, mac, port_filter, version)]
+
+
+def mac_lines(prefix: str, port_id: str, mac: str, port_filter: PortFilter) -> list[str]:
+    """The port's ``ebtables`` chain (``<prefix>-a<port10>`` in the nat table): what
+    iptables never sees. ARP only for the port's IPv4 addresses with their MACs (and the
+    ``0.0.0.0`` of an address probe), frames only from the port's MACs."""
+    name = chain(prefix, "a", port_id)
+    pairs = [(item["ip_address"], item.get("mac_address") or mac) for item in port_filter.allowed_addresses]
+    pairs = [(address, pair_mac) for address, pair_mac in pairs if _version(address) == 4] + [("0.0.0.0", mac)]
+    lines = [f"-A {name} -p ARP -s {pair_mac} --arp-mac-src {pair_mac} --arp-ip-src {address} -j RETURN"
+             for address, pair_mac in dict.fromkeys(pairs)]
+    lines.append(f"-A {name} -p ARP -j DROP")
+    macs = dict.fromkeys([mac, *(pair_mac for _, pair_mac in pairs)])
+    return lines + [f"-A {name} -s {pair_mac} -j RETURN" for pair_mac in macs] + [f"-A {name} -j DROP"]
