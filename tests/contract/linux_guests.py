@@ -62,6 +62,19 @@ arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac, socket.inet_aton(se
                   socket.inet_aton(target))
 sock.send(b"\xff" * 6 + mac + b"\x08\x06" + arp)
 """
+#: keeps one TCP connection to argv[1]:argv[2]; each line read from stdin is sent and
+#: "ok" printed if it comes back (an echo server) within a second, else "lost"
+HOLD = r"""
+import socket, sys
+conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)
+print("ready", flush=True)
+for line in sys.stdin:
+    try:
+        conn.sendall(line.encode())
+        print("ok" if conn.recv(1024) else "lost", flush=True)
+    except OSError:
+        print("lost", flush=True)
+"""
 LISTEN = r"""
 import socket, sys, threading
 def serve(port):
@@ -69,7 +82,12 @@ def serve(port):
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("0.0.0.0", port)); server.listen(16)
     while True:
-        server.accept()[0].close()
+        conn = server.accept()[0]
+        threading.Thread(target=echo, args=(conn,), daemon=True).start()
+def echo(conn):
+    while data := conn.recv(1024):
+        conn.sendall(data)
+    conn.close()
 for port in sys.argv[1:]:
     threading.Thread(target=serve, args=(int(port),), daemon=True).start()
 print("ready", flush=True)
@@ -134,6 +152,15 @@ class Guest:
         """This guest's ARP entry for ``address`` ("" if none)."""
         return self.run("ip", "neigh", "show", address).strip()
 
+    def hold(self, address: str, port: int) -> subprocess.Popen:
+        """A TCP connection kept open to an echo port; see ``echoes``."""
+        self.assert_local(address)
+        process = subprocess.Popen(self._python(HOLD, address, str(port)), stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+        self.processes.append(process)
+        assert process.stdout.readline().strip() == "ready"
+        return process
+
     def listen(self, *ports: int) -> None:
         process = subprocess.Popen(self._python(LISTEN, *map(str, ports)), stdout=subprocess.PIPE, text=True)
         self.processes.append(process)
@@ -190,3 +217,10 @@ def forward_drop_scenario(state_dir: str) -> None:
             guest.remove()
         driver.firewall.clear()
     print("forward-drop-ok")
+
+
+def echoes(connection: subprocess.Popen) -> bool:
+    """Whether a held connection still carries data both ways."""
+    connection.stdin.write("ping\n")
+    connection.stdin.flush()
+    return connection.stdout.readline().strip() == "ok"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from contract.linux_guests import Guest, now, wait_for
+from contract.linux_guests import Guest, echoes, now, wait_for
 from contract.test_linux_network_driver import linux_driver, missing  # noqa: F401 - the fixture
 from contract.test_network_driver import NetworkDriverContract
 from overcast.network.drivers import FilterRule, PortFilter, Segment
@@ -205,3 +205,20 @@ def test_arp_only_for_the_ports_own_addresses(driver, guests, net):
         pass
     assert client.mac in server.neighbour(client.ip)
     assert server.neighbour(f"{base}.77") == ""
+
+
+@pytest.mark.skipif(shutil.which("conntrack", path=os.environ.get("PATH", "") + ":/usr/sbin") is None,
+                    reason="needs conntrack (Debian package conntrack)")
+def test_removing_a_rule_ends_the_connections_it_let_in(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    server.listen(22, 80)
+    ssh = FilterRule("ingress", protocol="tcp", port_range_min=22, port_range_max=22)
+    web = FilterRule("ingress", protocol="tcp", port_range_min=80, port_range_max=80)
+    driver.firewall.set(filter_of(client, [ALL_OUT]), client.vif)
+    driver.firewall.set(filter_of(server, [ALL_OUT, ssh, web]), server.vif)
+    shell, page = client.hold(server.ip, 22), client.hold(server.ip, 80)
+    assert echoes(shell) and echoes(page)
+    driver.firewall.set(filter_of(server, [ALL_OUT, web]), server.vif)
+    assert not echoes(shell)  # its rule is gone: the established connection with it
+    assert echoes(page)  # still allowed: untouched

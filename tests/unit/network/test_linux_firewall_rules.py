@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from overcast.network.drivers import FilterRule, PortFilter
-from overcast.network.drivers.linux.firewall_rules import (chain, egress_lines, ingress_lines, link_local, mac_lines,
-                                                           protocol_number, rule_lines, spoof_lines)
+from overcast.network.drivers.linux.firewall_rules import (chain, conntrack_deletions, egress_lines, ingress_lines,
+                                                           link_local, mac_lines, protocol_number, rule_lines,
+                                                           spoof_lines)
 
 PORT = "0123456789abcdef"
 MAC = "fa:16:3e:12:34:56"
@@ -84,3 +85,16 @@ def test_frames_and_arp_only_from_the_ports_macs_and_addresses():
         f"-A oc-a0123456789 -s {MAC} -j RETURN",
         f"-A oc-a0123456789 -s {other} -j RETURN",
         "-A oc-a0123456789 -j DROP"]
+
+
+def test_conntrack_ends_only_what_removed_rules_let_through():
+    ssh = FilterRule("ingress", protocol="tcp", port_range_min=22, port_range_max=22,
+                     remote_ip_prefixes=("10.1.0.0/16",))
+    web = FilterRule("ingress", protocol="tcp", port_range_min=80, port_range_max=80)
+    out = FilterRule("egress", ethertype="IPv6")
+    assert conntrack_deletions([ssh, web], [web], ["10.0.0.5", "2001:db8::5"], 4100) == [
+        ["conntrack", "-D", "-f", "ipv4", "-w", "4100", "-p", "6", "--dport", "22", "-d", "10.0.0.5",
+         "-s", "10.1.0.0/16"]]
+    assert conntrack_deletions([web, out], [web], ["10.0.0.5", "2001:db8::5"], 0) == [
+        ["conntrack", "-D", "-f", "ipv6", "-w", "0", "-s", "2001:db8::5"]]
+    assert conntrack_deletions([web], [web], ["10.0.0.5"], 0) == []

@@ -30,14 +30,16 @@ What iptables never sees, ARP and other non-IP frames, is checked by ``ebtables`
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import threading
 import zlib
 
 from overcast.network.drivers.base import PortFilter
 from overcast.network.drivers.errors import NetworkDriverError, PortNotPlugged
 
-from .firewall_rules import chain, mac_lines, port_chains, port_lines
+from .firewall_rules import chain, conntrack_deletions, mac_lines, port_chains, port_lines
 from .host import Host, tap_name
 
 FAMILIES = {4: ("iptables", "iptables-save", "iptables-restore"),
@@ -52,6 +54,7 @@ class Firewall:
         self.pre = f"{host.prefix}-PRE"
         self._lock = threading.Lock()
         self._ports: dict[str, dict] | None = None  # port id -> {"bridge", "filtered", "zone"}
+        self._rules: dict[str, PortFilter] = {}  # the filters set by this run (for conntrack)
 
     # -- the contract's calls -------------------------------------------------------------
 
@@ -83,6 +86,9 @@ class Firewall:
                               "zone": self._zone(ports, vif.get("bridge") or "")}
             wanted = (port_filter, vif["mac"]) if port_filter.port_security_enabled else None
             self._apply({port_id: wanted} if wanted or had_chains else {})
+            before, self._rules[port_id] = self._rules.get(port_id), port_filter
+            if before is not None and wanted is not None:
+                self._end_connections(before, port_filter, ports[port_id]["zone"])
 
     def remove(self, port_id: str) -> None:
         """Drop the port's chains and rules. Unknown port: no-op."""
@@ -91,6 +97,7 @@ class Firewall:
             if port_id not in ports:
                 return
             had_chains = ports.pop(port_id)["filtered"]
+            self._rules.pop(port_id, None)
             self._apply({port_id: None} if had_chains else {})
 
     def filtered(self) -> dict[str, bool]:
@@ -110,6 +117,16 @@ class Firewall:
                 self.host.run("ebtables", "-t", "nat", "-D", "PREROUTING", "-j", self.pre)
             self._drop_owned("ebtables-save", "ebtables-restore", "RETURN")
             self._ports = {}
+
+    def _end_connections(self, before: PortFilter, after: PortFilter, zone: int) -> None:
+        """End the tracked connections of the rules ``after`` drops (needs ``conntrack``;
+        without it they live on until they time out). Their IP addresses are the ones
+        the port had before."""
+        if not shutil.which("conntrack", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin"):
+            return
+        addresses = [item["ip_address"] for item in before.allowed_addresses]
+        for command in conntrack_deletions(before.rules, after.rules, addresses, zone):
+            self.host.run(*command, check=False)  # exit 1: nothing to end
 
     def _drop_owned(self, save: str, restore: str, policy: str, *options: str) -> None:
         """Flush and delete every chain of this prefix that ``save`` lists, in one go."""

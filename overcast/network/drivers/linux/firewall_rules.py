@@ -183,3 +183,28 @@ def mac_lines(prefix: str, port_id: str, mac: str, port_filter: PortFilter) -> l
     lines.append(f"-A {name} -p ARP -j DROP")
     macs = dict.fromkeys([mac, *(pair_mac for _, pair_mac in pairs)])
     return lines + [f"-A {name} -s {pair_mac} -j RETURN" for pair_mac in macs] + [f"-A {name} -j DROP"]
+
+
+def conntrack_deletions(old: list[FilterRule], new: list[FilterRule], addresses: list[str],
+                        zone: int) -> list[list[str]]:
+    """``conntrack -D`` commands that end the tracked connections of the rules that
+    ``new`` drops from ``old``, as Neutron does: without them, a connection a removed rule
+    let in would go on as ESTABLISHED. Each is narrowed to the port's addresses, its
+    conntrack zone and what the rule names (protocol, a single port, a remote prefix);
+    whatever else they catch that is still allowed is simply tracked again."""
+    commands = []
+    for rule in dict.fromkeys(rule for rule in old if rule not in new):
+        version = 6 if rule.ethertype == "IPv6" else 4
+        number = protocol_number(rule.protocol, version)
+        match = ["-p", str(number)] if number is not None else []
+        if number in PORT_MATCHES and rule.port_range_min is not None and rule.port_range_min == rule.port_range_max:
+            match += ["--dport", str(rule.port_range_min)]
+        ours, theirs = ("-d", "-s") if rule.direction == "ingress" else ("-s", "-d")
+        remotes = [prefix for prefix in rule.remote_ip_prefixes if _version(prefix) == version] or [None]
+        for address in addresses:
+            if _version(address) != version or "/" in address:
+                continue
+            for remote in remotes:
+                commands.append(["conntrack", "-D", "-f", f"ipv{version}", "-w", str(zone), *match,
+                                 ours, address, *([theirs, remote] if remote else [])])
+    return commands
