@@ -98,3 +98,10 @@ def test_conntrack_ends_only_what_removed_rules_let_through():
     assert conntrack_deletions([web, out], [web], ["10.0.0.5", "2001:db8::5"], 0) == [
         ["conntrack", "-D", "-f", "ipv6", "-w", "0", "-s", "2001:db8::5"]]
     assert conntrack_deletions([web], [web], ["10.0.0.5"], 0) == []
+
+
+def test_conntrack_ends_only_the_members_a_remote_group_lost():
+    before = FilterRule("ingress", protocol="icmp", remote_ip_prefixes=("10.0.0.7/32", "10.0.0.8/32"))
+    after = FilterRule("ingress", protocol="icmp", remote_ip_prefixes=("10.0.0.8/32", "10.0.0.9/32"))
+    assert conntrack_deletions([before], [after], ["10.0.0.5"], 4100) == [
+        ["conntrack", "-D", "-f", "ipv4", "-w", "4100", "-p", "1", "-d", "10.0.0.5", "-s", "10.0.0.7/32"]]

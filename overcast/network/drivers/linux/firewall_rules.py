@@ -17,6 +17,7 @@ filter is stateless.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 
 from overcast.network.drivers.base import FilterRule, PortFilter
@@ -185,26 +186,37 @@ def mac_lines(prefix: str, port_id: str, mac: str, port_filter: PortFilter) -> l
     return lines + [f"-A {name} -s {pair_mac} -j RETURN" for pair_mac in macs] + [f"-A {name} -j DROP"]
 
 
+def _expanded(rules: list[FilterRule]) -> dict[tuple, None]:
+    """Rules as (rule without its prefixes, one prefix or None) items, so a remote group
+    that gains or loses a member changes only that member's item."""
+    items: dict[tuple, None] = {}
+    for rule in rules:
+        bare = dataclasses.replace(rule, remote_ip_prefixes=())
+        for prefix in rule.remote_ip_prefixes or (None,):
+            items[(bare, prefix)] = None
+    return items
+
+
 def conntrack_deletions(old: list[FilterRule], new: list[FilterRule], addresses: list[str],
                         zone: int) -> list[list[str]]:
-    """``conntrack -D`` commands that end the tracked connections of the rules that
-    ``new`` drops from ``old``, as Neutron does: without them, a connection a removed rule
-    let in would go on as ESTABLISHED. Each is narrowed to the port's addresses, its
-    conntrack zone and what the rule names (protocol, a single port, a remote prefix);
-    whatever else they catch that is still allowed is simply tracked again."""
+    """``conntrack -D`` commands that end the tracked connections of what ``new`` no
+    longer allows of ``old``, as Neutron does: without them, a connection a removed rule
+    let in would go on as ESTABLISHED. Each is narrowed to one of the port's addresses,
+    its conntrack zone and what the rule names (protocol, a single port, the remote
+    prefix); whatever else one catches that is still allowed is simply tracked again."""
     commands = []
-    for rule in dict.fromkeys(rule for rule in old if rule not in new):
+    kept = _expanded(new)
+    for rule, remote in (item for item in _expanded(old) if item not in kept):
         version = 6 if rule.ethertype == "IPv6" else 4
+        if remote and _version(remote) != version:
+            continue
         number = protocol_number(rule.protocol, version)
         match = ["-p", str(number)] if number is not None else []
         if number in PORT_MATCHES and rule.port_range_min is not None and rule.port_range_min == rule.port_range_max:
             match += ["--dport", str(rule.port_range_min)]
         ours, theirs = ("-d", "-s") if rule.direction == "ingress" else ("-s", "-d")
-        remotes = [prefix for prefix in rule.remote_ip_prefixes if _version(prefix) == version] or [None]
         for address in addresses:
-            if _version(address) != version or "/" in address:
-                continue
-            for remote in remotes:
+            if _version(address) == version and "/" not in address:
                 commands.append(["conntrack", "-D", "-f", f"ipv{version}", "-w", str(zone), *match,
                                  ours, address, *([theirs, remote] if remote else [])])
     return commands
