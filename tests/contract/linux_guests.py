@@ -66,7 +66,8 @@ sock.send(b"\xff" * 6 + mac + b"\x08\x06" + arp)
 #: "ok" printed if it comes back (an echo server) within a second, else "lost"
 HOLD = r"""
 import socket, sys
-conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)
+source = ("", int(sys.argv[3])) if len(sys.argv) > 3 else None
+conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1, source_address=source)
 print("ready", flush=True)
 for line in sys.stdin:
     try:
@@ -152,14 +153,14 @@ class Guest:
         """This guest's ARP entry for ``address`` ("" if none)."""
         return self.run("ip", "neigh", "show", address).strip()
 
-    def hold(self, address: str, port: int) -> subprocess.Popen:
-        """A TCP connection kept open to an echo port; see ``echoes``."""
+    def hold(self, address: str, port: int, source_port: int | None = None) -> subprocess.Popen | None:
+        """A TCP connection kept open to an echo port (see ``echoes``); None if it cannot
+        be made."""
         self.assert_local(address)
-        process = subprocess.Popen(self._python(HOLD, address, str(port)), stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, text=True)
+        process = subprocess.Popen(self._python(HOLD, address, str(port), *([str(source_port)] if source_port else [])),
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.processes.append(process)
-        assert process.stdout.readline().strip() == "ready"
-        return process
+        return process if process.stdout.readline().strip() == "ready" else None
 
     def listen(self, *ports: int) -> None:
         process = subprocess.Popen(self._python(LISTEN, *map(str, ports)), stdout=subprocess.PIPE, text=True)

@@ -180,6 +180,14 @@ def test_networks_with_the_same_addresses_get_their_own_conntrack_zones(driver, 
     assert len({line.split("--zone")[1] for line in zones}) == 2  # one per bridge (same in v4 and v6)
     for client, server in pairs:
         assert client.ping(server.ip) is not None
+        server.listen(22)
+    (client, server), (other_client, other_server) = pairs
+    driver.firewall.set(filter_of(server, [ALL_OUT, FilterRule("ingress", protocol="tcp")]), server.vif)
+    held = client.hold(server.ip, 22, source_port=40022)
+    assert held and echoes(held)
+    # the very same connection (addresses and ports) in the other network, whose server
+    # allows no TCP: a conntrack entry shared across networks would pass it as ESTABLISHED
+    assert other_client.hold(other_server.ip, 22, source_port=40022) is None
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
