@@ -43,6 +43,26 @@ while time.time() < end:
         pass
 sys.exit(1)
 """
+#: the same over ICMPv6 (the kernel fills in the checksum and strips the IP header)
+PING6 = r"""
+import os, socket, struct, sys, time
+dst, limit = sys.argv[1], float(sys.argv[2])
+sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+sock.settimeout(0.01)
+ident = os.getpid() & 0xFFFF
+end, seq = time.time() + limit, 0
+while time.time() < end:
+    seq += 1
+    sock.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq) + b"overcast", (dst, 0))
+    try:
+        while True:
+            data, addr = sock.recvfrom(2048)
+            if data[0] == 129 and struct.unpack("!H", data[4:6])[0] == ident:
+                print(time.time()); sys.exit(0)
+    except socket.timeout:
+        pass
+sys.exit(1)
+"""
 CONNECT = r"""
 import socket, sys
 try:
@@ -132,6 +152,11 @@ class Guest:
         """The time of the first echo reply, or None if none came within ``within`` s."""
         self.assert_local(address)
         done = subprocess.run(self._python(PING, address, source, str(within)), capture_output=True, text=True)
+        return float(done.stdout) if done.returncode == 0 else None
+
+    def ping6(self, address: str, within: float = 1.0) -> float | None:
+        self.assert_local(address)
+        done = subprocess.run(self._python(PING6, address, str(within)), capture_output=True, text=True)
         return float(done.stdout) if done.returncode == 0 else None
 
     def start_ping(self, address: str, within: float = 5.0) -> subprocess.Popen:

@@ -230,3 +230,21 @@ def test_removing_a_rule_ends_the_connections_it_let_in(driver, guests, net):
     driver.firewall.set(filter_of(server, [ALL_OUT, web]), server.vif)
     assert not echoes(shell)  # its rule is gone: the established connection with it
     assert echoes(page)  # still allowed: untouched
+
+
+def test_ipv6_needs_an_ipv6_rule_and_neighbour_discovery_passes(driver, guests, net):
+    segment, base = net
+    client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    v6 = f"fd00:{random.randrange(0x10000):x}:{random.randrange(0x10000):x}::"
+    for guest, host in ((client, 5), (server, 6)):
+        guest.run("ip", "addr", "add", f"{v6}{host}/64", "dev", guest.device, "nodad")
+    client_v6, server_v6 = f"{v6}5", f"{v6}6"
+    driver.firewall.set(filter_of(client, [ALL_OUT, FilterRule("egress", ethertype="IPv6")], extra=[client_v6]),
+                        client.vif)
+    driver.firewall.set(filter_of(server, [ALL_OUT, ICMP_IN], extra=[server_v6]), server.vif)
+    assert client.ping6(server_v6, within=0.5) is None  # an IPv4 ICMP rule only
+    icmp6_in = FilterRule("ingress", ethertype="IPv6", protocol="ipv6-icmp")
+    driver.firewall.set(filter_of(server, [ALL_OUT, icmp6_in], extra=[server_v6]), server.vif)
+    assert client.ping6(server_v6) is not None  # solicitation and advert passed both ways
+    driver.firewall.set(filter_of(client, [ALL_OUT, FilterRule("egress", ethertype="IPv6")]), client.vif)
+    assert client.ping6(server_v6, within=0.5) is None  # its IPv6 address is no longer its own
