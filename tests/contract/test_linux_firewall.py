@@ -248,3 +248,17 @@ def test_ipv6_needs_an_ipv6_rule_and_neighbour_discovery_passes(driver, guests, 
     assert client.ping6(server_v6) is not None  # solicitation and advert passed both ways
     driver.firewall.set(filter_of(client, [ALL_OUT, FilterRule("egress", ethertype="IPv6")]), client.vif)
     assert client.ping6(server_v6, within=0.5) is None  # its IPv6 address is no longer its own
+
+
+def test_init_drops_the_filters_of_ports_whose_device_is_gone(driver, guests, net):
+    segment, base = net
+    kept, gone = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
+    before = saved(driver.host.prefix)
+    driver.firewall.set(filter_of(gone, [ALL_OUT]), gone.vif)
+    driver.firewall.set(filter_of(kept, [ALL_OUT]), kept.vif)
+    driver.bridges.unplug_leg(gone.port_id)  # behind the firewall's back
+    driver.firewall._ports = None  # the next agent run
+    driver.init_host("linuxhost")
+    assert driver.firewall.filtered() == {kept.port_id: True}
+    driver.firewall.remove(kept.port_id)
+    assert saved(driver.host.prefix) == before

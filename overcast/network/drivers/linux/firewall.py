@@ -60,7 +60,8 @@ class Firewall:
 
     def init(self) -> None:
         """Make the top chains and their one jump each (never twice; nothing else of the
-        host is touched), then rewrite them from what the kernel says we hold."""
+        host is touched), then rewrite them from what the kernel says we hold, less the
+        ports whose device is gone."""
         with self._lock:
             for tool, _, _ in FAMILIES.values():
                 for table, name, parent in (("filter", self.top, "FORWARD"), ("raw", self.pre, "PREROUTING")):
@@ -71,7 +72,9 @@ class Firewall:
             if not self._has_frame_jump():
                 self.host.run("ebtables", "-t", "nat", "-A", "PREROUTING", "-j", self.pre)
             self._ports = self._read()
-            self._apply({})
+            gone = [port_id for port_id in self._ports if not self.host.link_exists(tap_name(port_id))]
+            changed = {port_id: None for port_id in gone if self._ports.pop(port_id)["filtered"]}
+            self._apply(changed)  # the filters of ports unplugged behind our back go too
 
     def set(self, port_filter: PortFilter, vif: dict | None) -> None:
         """Apply ``port_filter`` to the port (its previous rules replaced in one step);
