@@ -193,12 +193,17 @@ class Guest:
         assert process.stdout.readline().strip() == "ready"
 
     def remove(self) -> None:
+        """Everything of the guest goes, whatever fails on the way (raised after)."""
         for process in self.processes:
             process.kill()
             process.wait()
-        self.driver.firewall.remove(self.port_id)
-        self.driver.bridges.unplug_leg(self.port_id)
-        self.driver.host.remove_namespace(self.netns)
+        try:
+            self.driver.firewall.remove(self.port_id)
+        finally:
+            try:
+                self.driver.bridges.unplug_leg(self.port_id)
+            finally:
+                self.driver.host.remove_namespace(self.netns)
 
 
 def wait_for(process: subprocess.Popen) -> float | None:

@@ -50,8 +50,14 @@ def guests(driver):
         return guest
 
     yield make
+    failures = []
     for guest in made:
-        guest.remove()
+        try:
+            guest.remove()
+        except Exception as error:  # noqa: BLE001 - the others still go; the first is raised
+            failures.append(error)
+    if failures:
+        raise failures[0]
 
 
 @pytest.fixture
