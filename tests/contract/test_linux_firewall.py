@@ -18,6 +18,7 @@ import pytest
 from contract.linux_guests import Guest, echoes, now, wait_for
 from contract.test_linux_network_driver import linux_driver, missing  # noqa: F401 - the fixture
 from contract.test_network_driver import NetworkDriverContract
+from overcast.network import agent_specs as specs
 from overcast.network.drivers import FilterRule, PortFilter, Segment
 
 pytestmark = pytest.mark.skipif(bool(missing()), reason=missing() or "runs")
@@ -268,3 +269,27 @@ def test_init_drops_the_filters_of_ports_whose_device_is_gone(driver, guests, ne
     assert driver.firewall.filtered() == {kept.port_id: True}
     driver.firewall.remove(kept.port_id)
     assert saved(driver.host.prefix) == before
+
+
+def test_the_agents_default_group_lets_members_in_and_no_one_else(driver, guests, net):
+    """Neutron dicts through the agent's ``port_filter`` (remote groups resolved to member
+    addresses), as the network agent hands them to the driver."""
+    segment, base = net
+    member, other, target = (guests(segment, f"{base}.{n}") for n in (5, 7, 6))
+    group = {"id": "default-group", "stateful": True, "security_group_rules": [
+        {"direction": direction, "ethertype": ethertype, "protocol": None, "port_range_min": None,
+         "port_range_max": None, "remote_ip_prefix": None,
+         "remote_group_id": "default-group" if direction == "ingress" else None}
+        for direction in ("ingress", "egress") for ethertype in ("IPv4", "IPv6")]}
+    sends_only = {"id": "sends-only", "security_group_rules": [  # a group with Neutron's two egress rules
+        rule for rule in group["security_group_rules"] if rule["direction"] == "egress"]}
+    ports = [{"id": guest.port_id, "mac_address": guest.mac, "fixed_ips": [{"ip_address": guest.ip}],
+              "allowed_address_pairs": [], "port_security_enabled": True,
+              "security_groups": [sends_only["id"] if guest is other else group["id"]]}
+             for guest in (member, other, target)]
+    members = specs.group_members(ports)
+    for guest, port in zip((member, other, target), ports):
+        groups = {group["id"]: group, sends_only["id"]: sends_only}
+        driver.firewall.set(specs.port_filter(port, groups, members), guest.vif)
+    assert member.ping(target.ip) is not None
+    assert other.ping(target.ip, within=0.5) is None
