@@ -1,7 +1,9 @@
 """Security groups on the Linux driver (root): the contract's filter tests, and real
-traffic between namespaces plugged as guest ports (see ``linux_guests``), through the
-driver's iptables chains. Each test's driver has a random prefix; its chains, links and
-namespaces are gone afterwards (checked)."""
+traffic between namespaces plugged as guest ports (see ``linux_guests``) and to a QEMU
+test guest (see ``linux_qemu_guest``), through the driver's iptables and ebtables
+chains. Each test's driver has a random prefix; its chains, links and namespaces are
+gone afterwards (checked). The tests that change what the host must not see (its
+FORWARD policy, a real guest) run in a network namespace of their own."""
 
 from __future__ import annotations
 
@@ -25,6 +27,10 @@ pytestmark = pytest.mark.skipif(bool(missing()), reason=missing() or "runs")
 
 ICMP_IN = FilterRule("ingress", protocol="icmp")
 ALL_OUT = FilterRule("egress")
+
+
+def has(tool: str) -> bool:
+    return shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is not None
 
 
 def saved(prefix: str) -> list[str]:
@@ -197,7 +203,7 @@ def test_networks_with_the_same_addresses_get_their_own_conntrack_zones(driver, 
     assert other_client.hold(other_server.ip, 22, source_port=40022) is None
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
+@pytest.mark.skipif(not has("unshare"), reason="needs unshare (util-linux)")
 def test_allowed_traffic_passes_a_forward_policy_of_drop(tmp_path):
     """In a network namespace of its own, so the host's FORWARD policy is left alone."""
     tests = Path(__file__).resolve().parents[1]
@@ -222,8 +228,7 @@ def test_arp_only_for_the_ports_own_addresses(driver, guests, net):
     assert server.neighbour(f"{base}.77") == ""
 
 
-@pytest.mark.skipif(shutil.which("conntrack", path=os.environ.get("PATH", "") + ":/usr/sbin") is None,
-                    reason="needs conntrack (Debian package conntrack)")
+@pytest.mark.skipif(not has("conntrack"), reason="needs conntrack (Debian package conntrack)")
 def test_removing_a_rule_ends_the_connections_it_let_in(driver, guests, net):
     segment, base = net
     client, server = guests(segment, f"{base}.5"), guests(segment, f"{base}.6")
@@ -293,3 +298,19 @@ def test_the_agents_default_group_lets_members_in_and_no_one_else(driver, guests
         driver.firewall.set(specs.port_filter(port, groups, members), guest.vif)
     assert member.ping(target.ip) is not None
     assert other.ping(target.ip, within=0.5) is None
+
+
+@pytest.mark.skipif(not (has("unshare") and has("dnsmasq")), reason="needs unshare (util-linux) and dnsmasq")
+def test_a_qemu_guest_gets_dhcp_and_only_what_its_rules_allow(tmp_path):
+    """The test guest booted on a filtered port, in a network namespace of its own (see
+    ``linux_qemu_guest``): DHCP with only an egress rule, ping and HTTP each only with
+    its rule, the first reply within a second of the rule."""
+    import testguest
+
+    guest_dir = testguest.build()
+    tests = Path(__file__).resolve().parents[1]
+    done = subprocess.run(["unshare", "--mount", "--net", "sh", "-c", 'mount -t sysfs sysfs /sys && exec "$@"', "sh",
+                           sys.executable, str(tests / "contract" / "linux_qemu_guest.py"), str(tmp_path),
+                           str(guest_dir)], capture_output=True, text=True, timeout=400,
+                          env={**os.environ, "PYTHONPATH": f"{tests}:{tests.parent}"})
+    assert done.returncode == 0 and "qemu-guest-ok" in done.stdout, done.stderr[-3000:]
