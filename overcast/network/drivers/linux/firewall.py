@@ -26,6 +26,8 @@ together, so a filter is never half applied and takes some tens of milliseconds.
 What iptables never sees, ARP and other non-IP frames, is checked by ``ebtables``: a
 ``<prefix>-PRE`` chain in its nat table sends each filtered port's frames to the port's
 ``<prefix>-a<port10>`` chain (ARP only for its own addresses, frames only from its MACs).
+When a change takes rules away, the tracked connections they let in are ended with
+``conntrack -D`` (if the tool is installed), as Neutron does.
 """
 
 from __future__ import annotations
