@@ -11,13 +11,13 @@ need_debian() {
   # Debian packages, installed with apt-get only when missing:
   # python3 with venv and pip; qemu-utils (qemu-img reads image formats and sizes);
   # qemu-system-x86 (the qemu compute driver); iproute2, dnsmasq-base and iptables (the
-  # linux network driver); iputils-ping (tests ping guests); novnc (the pages of the VNC
+  # linux network driver; conntrack ends the connections a removed rule let in); iputils-ping (tests ping guests); novnc (the pages of the VNC
   # console proxy); what tools/build-test-guest.sh builds the test guest with
   # (busybox-static, cpio, fdisk, dosfstools, mtools, syslinux)
   local missing=() tool
   python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
     || missing+=(python3 python3-venv python3-pip)
-  for tool in ip:iproute2 dnsmasq:dnsmasq-base iptables:iptables ping:iputils-ping qemu-img:qemu-utils qemu-system-x86_64:qemu-system-x86 cpio:cpio sfdisk:fdisk \
+  for tool in ip:iproute2 dnsmasq:dnsmasq-base iptables:iptables conntrack:conntrack ping:iputils-ping qemu-img:qemu-utils qemu-system-x86_64:qemu-system-x86 cpio:cpio sfdisk:fdisk \
       mkfs.fat:dosfstools mcopy:mtools syslinux:syslinux; do
     PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
   done

@@ -67,7 +67,9 @@ def linux_driver(tmp_path):
         driver.remove_dhcp(network_id)
     for router_id in driver.list_routers():
         driver.remove_router(router_id)
+    driver.firewall.clear()  # the top chains and jumps init_host made
     driver.host.run("ip", "link", "del", f"brx{tag}", check=False)
+    assert not [line for line in driver.host.run("iptables-save").splitlines() if f"t{tag}-" in line]
     assert own_links(f"t{tag}", f"brx{tag}") == set()
     assert made & namespaces() == set()
 

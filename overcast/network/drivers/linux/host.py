@@ -32,7 +32,7 @@ log = logging.getLogger("overcast.network.linux")
 #: what the driver runs, and the Debian package each comes in
 TOOLS = {"ip": "iproute2", "bridge": "iproute2", "dnsmasq": "dnsmasq-base", "iptables": "iptables",
          "iptables-save": "iptables", "iptables-restore": "iptables", "ip6tables": "iptables",
-         "sysctl": "procps"}
+         "sysctl": "procps", "ebtables": "iptables"}
 METADATA_IP = "169.254.169.254"
 
 
