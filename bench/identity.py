@@ -164,7 +164,8 @@ def overcast_cmd(data_dir: Path, port: int, log_level: str | None) -> list[str]:
 
 def clean_env() -> dict:
     """This environment without OVERCAST_* / OS_* settings, so both servers run on their defaults."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("OVERCAST_", "OS_"))}
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("OVERCAST_", "OS_"))},
+            "OVERCAST_COMPUTE_DRIVER": "fake", "OVERCAST_NETWORK_DRIVER": "fake"}
 
 
 def start_overcast(args, logs: Path) -> tuple[Target, dict]:

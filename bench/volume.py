@@ -162,6 +162,7 @@ def main() -> int:
     cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "overcast"]),
            "up", "--data-dir", str(data_dir / "data"), "--port", str(port), "--admin-password", ADMIN_PASSWORD]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OVERCAST_", "OS_"))}
+    env.update(OVERCAST_COMPUTE_DRIVER="fake", OVERCAST_NETWORK_DRIVER="fake")
     server = procs.Server("overcast", cmd, port, "/identity/v3", data_dir / "overcast.log", env=env)
     server.start()
     try:

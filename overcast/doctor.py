@@ -84,12 +84,16 @@ def linux_network_checks(config: Config, root: bool) -> list[tuple[str, bool, st
     The probes run in a throwaway ``unshare --net`` namespace."""
     from overcast.network.drivers.linux.host import Host
 
-    out = []
+    import copy
+
+    from overcast import driver_choice
+
+    out = [("drivers", True, "overcast up runs: " + "; ".join(driver_choice.choose(copy.deepcopy(config))))]
     missing = Host(config.data_path / "network").missing_tools()
     chosen = config.network.driver == "linux"
     out.append(("network", not missing, f"{config.network.driver} is configured; "
                 + (f"the linux driver lacks: apt-get install {' '.join(missing)}" if missing
-                   else "the linux driver's tools are all here (OVERCAST_NETWORK_DRIVER=linux turns it on)"
+                   else "the linux driver's tools are all here"
                    if not chosen else "its tools are all here")))
     if root and shutil.which("unshare") and shutil.which("ip"):
         fine, said = _run("unshare", "--net", "sh", "-c", "ip link add ovc-a type veth peer name ovc-b && "

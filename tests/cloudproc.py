@@ -45,7 +45,8 @@ class CloudProcess:
         return yaml.safe_load((self.data_dir / "passwords.yaml").read_text())
 
     def start(self, timeout: float = 30.0) -> "CloudProcess":
-        env = {**os.environ, **self.env}
+        # the fake drivers unless a test asks for real ones (auto would pick qemu and linux as root)
+        env = {**os.environ, "OVERCAST_COMPUTE_DRIVER": "fake", "OVERCAST_NETWORK_DRIVER": "fake", **self.env}
         log = open(self.data_dir.parent / f"overcast-{self.port}.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "overcast", "up", "--data-dir", str(self.data_dir), "--port", str(self.port)],

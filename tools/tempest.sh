@@ -78,9 +78,10 @@ if [ "$START" = 1 ]; then
         printf '[identity]\npassword_hash_rounds = 4\n' >"$DATA/tempest-overcast.toml"
         export OVERCAST_CONFIG=$DATA/tempest-overcast.toml
     fi
-    # Tempest makes hundreds of servers: they run on the fake driver unless asked
-    # (TEMPEST_COMPUTE_DRIVER=qemu boots real guests, far slower)
-    OVERCAST_COMPUTE_DRIVER=${TEMPEST_COMPUTE_DRIVER:-fake} \
+    # Tempest makes hundreds of servers and networks: they run on the fake drivers unless
+    # asked (TEMPEST_COMPUTE_DRIVER=qemu boots real guests, far slower; TEMPEST_NETWORK_DRIVER=linux
+    # plumbs every network on the host)
+    OVERCAST_COMPUTE_DRIVER=${TEMPEST_COMPUTE_DRIVER:-fake} OVERCAST_NETWORK_DRIVER=${TEMPEST_NETWORK_DRIVER:-fake} \
         "$OVERCAST" up --data-dir "$DATA" --port "$PORT" >"$DATA/overcast.log" 2>&1 &
     OVERCAST_PID=$!
     URL=http://127.0.0.1:$PORT/identity/v3

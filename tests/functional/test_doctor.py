@@ -23,7 +23,8 @@ def test_doctor_names_qemu_the_accelerator_and_resources(tmp_path):
         assert "missing" in lines["qemu"]
     assert "CPUs" in lines["resources"] and "MB RAM" in lines["resources"]
     assert {"network", "bridge-nf"} <= set(lines)  # the linux network driver's needs
-    assert lines["network"].split()[2] == "fake"  # the configured driver is named
+    assert lines["network"].split()[2] == "auto"  # the configured driver is named
+    assert "network driver " in lines["drivers"] and "compute driver " in lines["drivers"]  # and what auto picks
     if shutil.which("dnsmasq", path="/usr/sbin:/sbin:/usr/bin"):
         assert "dhcp" in lines and "Dnsmasq version" in lines["dhcp"]
     assert lines["novnc"].startswith("ok " if os.path.exists("/usr/share/novnc/vnc_lite.html") else "-- ")
