@@ -299,6 +299,10 @@ def make_agent(config, bus, source) -> NetworkAgent:
 
     from overcast.network.drivers import make_driver
 
+    from overcast import driver_choice
+
+    if config.network.driver == "auto":
+        driver_choice.choose(config)
     network = config.network
     host = network.host or socket.gethostname()
     options = {}

@@ -126,6 +126,10 @@ def make_agent(config: Config, bus, host: str):
     from overcast.compute.agent import ComputeAgent
     from overcast.compute.drivers import make_driver
 
+    from overcast import driver_choice
+
+    if config.compute.driver == "auto":
+        driver_choice.choose(config)
     compute = config.compute
     options = {}
     if compute.driver == "fake":
