@@ -188,8 +188,8 @@ class Site:
         if prefix and not rows:
             return await self._error(errors.SwiftNotFound())
         body = listing_page(self._title(prefix), prefix, rows, self._css_link(prefix))
-        return Response(b"" if self.req.method == "HEAD" else body.encode("utf-8", "surrogateescape"), 200,
-                        media_type="text/html; charset=UTF-8")
+        # the server leaves the body out of a HEAD answer, which keeps its Content-Length
+        return Response(body.encode("utf-8", "surrogateescape"), 200, media_type="text/html; charset=UTF-8")
 
     def _title(self, prefix: str) -> str:
         if self.label:
@@ -199,7 +199,8 @@ class Site:
     def _css_link(self, prefix: str) -> str:
         if not self.css:
             return STYLE
-        href = self.css if self.css.startswith("/") or "://" in self.css else "../" * prefix.count("/") + quote(self.css)
+        absolute = self.css.startswith("/") or "://" in self.css
+        href = self.css if absolute else "../" * prefix.count("/") + quote(self.css)
         return f'  <link rel="stylesheet" type="text/css" href="{href}" />\n'
 
     def _disabled(self) -> str:
@@ -210,7 +211,8 @@ class Site:
                 "X-Container-Meta-Web-Listings.</p>\n")
         if self.index:
             page += ("  <h1>Index File Not Found</h1>   <p>The owner of this web site has set "
-                     f"<b>X-Container-Meta-Web-Index: {escape(self.index)}</b>. However, this file was not found.</p>\n")
+                     f"<b>X-Container-Meta-Web-Index: {escape(self.index)}</b>. "
+                     "However, this file was not found.</p>\n")
         return page + " </body>\n</html>\n"
 
 

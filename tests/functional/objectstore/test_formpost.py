@@ -55,7 +55,8 @@ def form(url: str, files: list[tuple[str, bytes, str]], key: str = "form-key", r
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file{index}"; filename="{filename}"\r\n'
                      f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
-    return httpx.post(url, content=b"".join(parts), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    content_type = f"multipart/form-data; boundary={boundary}"
+    return httpx.post(url, content=b"".join(parts), headers={"Content-Type": content_type})
 
 
 def test_form_post_stores_files_under_the_prefix(admin, store, box):
@@ -109,7 +110,8 @@ def test_form_post_refusals(admin, store, box):
     assert redirected.headers["location"] == "https://example.com/back?status=400&message=max%20file%20count%20exceeded"
     none = form(url, [])
     assert none.status_code == 400 and none.text == "400 Bad Request\r\nFormPost: No Files To Process"
-    garbled = httpx.post(url, content=b"not multipart at all", headers={"Content-Type": "multipart/form-data; boundary=x"})
+    garbled = httpx.post(url, content=b"not multipart at all",
+                         headers={"Content-Type": "multipart/form-data; boundary=x"})
     assert garbled.status_code == 400 and garbled.text.startswith("FormPost:")
     names = {item["name"] for item in httpx.get(f"{store}/{box}?format=json", headers=token(admin)).json()}
     assert names == {"p/one", "p/uno"}  # the second file of each over-count form, and the big one, are not stored

@@ -65,6 +65,8 @@ def test_web_listings_css_and_errors(cloud, admin, site):
     assert '<a href="a.txt">a.txt</a>' in page and '<td class="colsize">2Ki</td>' in page
     assert '<tr class="item subdir">' in page and '<a href="sub/">sub/</a>' in page
     assert '<tr id="parent" class="item">' in page and 'class="item type-text type-plain"' in page
+    head = httpx.head(f"{url}/docs/")
+    assert head.status_code == 200 and head.headers["content-length"] == str(len(listing.content))
     moved = httpx.get(f"{url}/docs")
     assert moved.status_code == 301 and moved.headers["location"] == f"{url}/docs/"
     # the custom error page answers with the error's status

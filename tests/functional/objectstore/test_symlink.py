@@ -45,6 +45,7 @@ def test_symlink_from_swift_upload_followed_by_swift_download(cloud, admin, stor
     assert (tmp_path / "got").read_bytes() == b"the target"
     got = httpx.get(f"{store}/{box}/link.txt", headers=token(admin))
     assert got.content == b"the target" and got.headers["content-type"] == "text/plain"
+    assert admin.object_store.download_object("link.txt", container=box) == b"the target"  # openstacksdk
     assert got.headers["content-location"] == f"/v1/{store.rsplit('/', 1)[1]}/{box}/doc.txt"
     own = httpx.head(f"{store}/{box}/link.txt?symlink=get", headers=token(admin))
     assert own.status_code == 200 and own.headers["content-length"] == "0"
