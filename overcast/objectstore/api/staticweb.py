@@ -8,11 +8,12 @@ the object ``<status><suffix>`` is served with the error's status, e.g. ``404err
 and ``-Web-Directory-Type`` (objects of that type, ``application/directory`` by default,
 count as directories, not as files).
 
-It applies to GET and HEAD without a token (unless ``X-Web-Mode: false``) and with a token
-only given ``X-Web-Mode: true``; temp URLs never. Reads happen as the caller: anonymous
-callers need the container's ``.r:*`` for objects and ``.rlistings`` for listings. A
-container or pseudo-directory asked for without its trailing slash is redirected (301) to
-it, as Swift does, when it would show an index or a listing.
+It applies to GET and HEAD without a token, and with a token only given ``X-Web-Mode:
+true`` (as in Swift 2.38, anonymous callers cannot opt out); never to temp URLs. Reads
+happen as the caller: anonymous callers need the container's ``.r:*`` (else a 401, shown
+with the ``401<suffix>`` page) and ``.rlistings`` for listings. A container or
+pseudo-directory asked for without its trailing slash is redirected (301) to it, as Swift
+does, when it would show an index or a listing.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ DIRECTORY_TYPE = "application/directory"
 STYLE = ("  <style type=\"text/css\">\n   h1 {font-size: 1em; font-weight: bold;}\n"
          "   th {text-align: left; padding: 0px 1em 0px 1em;}\n   td {padding: 0px 1em 0px 1em;}\n"
          "   a {text-decoration: none;}\n  </style>\n")
-DOCTYPE = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" '
-           '"http://www.w3.org/TR/html4/loose.dtd">\n')
+DOCTYPE = "<!DOCTYPE html>\n"
 
 
 def info() -> dict:
@@ -49,10 +49,9 @@ def info() -> dict:
 def applies(req) -> bool:
     if req.method not in ("GET", "HEAD") or tempurl.requested(req):
         return False
-    mode = req.headers.get("x-web-mode")
     if req.headers.get("x-auth-token"):
-        return (mode or "").lower() in TRUE
-    return mode is None or mode.lower() in TRUE
+        return (req.headers.get("x-web-mode") or "").lower() in TRUE
+    return True
 
 
 def middleware(handler):
@@ -91,6 +90,10 @@ class Site:
 
     async def root(self, handler, trailing: bool):
         """``<container>`` or ``<container>/``."""
+        try:
+            access.may_read(access.caller(self.req), self.req.params["account"], self.container, listing=False)
+        except OvercastError as error:
+            return await self._error(error)
         if not self.listings and not self.index:
             if (self.req.headers.get("x-web-mode") or "").lower() in TRUE:
                 raise errors.SwiftNotFound()
@@ -179,7 +182,7 @@ class Site:
 
     async def _listing(self, prefix: str):
         if self.listings.lower() not in TRUE:
-            return await self._error(errors.SwiftNotFound(), Response(self._disabled(), 404,
+            return await self._error(errors.SwiftNotFound(), Response(self._disabled(prefix), 404,
                                                                       media_type="text/html; charset=UTF-8"))
         try:
             rows = await self._rows(prefix, 10000)
@@ -199,20 +202,23 @@ class Site:
     def _css_link(self, prefix: str) -> str:
         if not self.css:
             return STYLE
-        absolute = self.css.startswith("/") or "://" in self.css
-        href = self.css if absolute else "../" * prefix.count("/") + quote(self.css)
+        absolute = self.css.startswith(("/", "http://", "https://"))
+        href = quote(self.css, ":/") if absolute else "../" * prefix.count("/") + quote(self.css)
         return f'  <link rel="stylesheet" type="text/css" href="{href}" />\n'
 
-    def _disabled(self) -> str:
-        page = (f"{DOCTYPE}<html>\n <head>\n  <title>Listing of {escape(self._title(''))}</title>\n"
-                f"{self._css_link('')} </head>\n <body>\n  <h1>Web Listing Disabled</h1>"
-                "   <p>The owner of this web site has disabled web listing.</p>"
-                "   <p>If you are the owner of this web site, you can enable web site listing by setting "
-                "X-Container-Meta-Web-Listings.</p>\n")
+    def _disabled(self, prefix: str) -> str:
+        """The 404 page of a listing that is not enabled, in Swift's words."""
+        head = self._css_link(prefix) if self.css else ("  <style type=\"text/css\">\n"
+                                                          "   h1 {font-size: 1em; font-weight: bold;}\n"
+                                                          "   p {font-size: 2}\n  </style>\n")
+        page = (f"{DOCTYPE}<html>\n<head>\n<title>Listing of {escape(self._title(prefix))}</title>\n{head}"
+                "</head>\n<body>  <h1>Web Listing Disabled</h1>"
+                "   <p>The owner of this web site has disabled web listing."
+                "   <p>If you are the owner of this web site, you can enable"
+                "   web listing by setting X-Container-Meta-Web-Listings.</p>")
         if self.index:
-            page += ("  <h1>Index File Not Found</h1>   <p>The owner of this web site has set "
-                     f"<b>X-Container-Meta-Web-Index: {escape(self.index)}</b>. "
-                     "However, this file was not found.</p>\n")
+            page += ("<h1>Index File Not Found</h1> <p>The owner of this web site has set "
+                     f" <b>X-Container-Meta-Web-Index: {self.index}</b>.  However, this file is not found.</p>")
         return page + " </body>\n</html>\n"
 
 
@@ -237,16 +243,21 @@ def listing_page(title: str, prefix: str, rows: list, head: str) -> str:
     for row in rows:
         if isinstance(row, str):
             name = row[len(prefix):]
-            lines.append(_row("item subdir", quote(name), escape(name), "&nbsp;", "&nbsp;"))
+            lines.append(_row("item subdir", _href(name), escape(name), "&nbsp;", "&nbsp;"))
     for row in rows:
         if not isinstance(row, str):
             name = row.name[len(prefix):]
-            kinds = " ".join("type-" + escape(part.lower()) for part in row.content_type.split(";")[0].split("/"))
+            kinds = " ".join("type-" + escape(part.lower()) for part in row.content_type.split("/"))
             size = int(row.meta.get("x-slo-size", row.size))
             date = escape(iso(row.last_modified)).split(".")[0].replace("T", " ")
-            lines.append(_row(f"item {kinds}", quote(name), escape(name), human_readable(size), date))
+            lines.append(_row(f"item {kinds}", _href(name), escape(name), human_readable(size), date))
     lines.append("  </table>\n </body>\n</html>\n")
     return "".join(lines)
+
+
+def _href(name: str) -> str:
+    """A link relative to the listing; dots encoded so that ``..`` stays a name."""
+    return "./" + quote(name).replace(".", "%2E")
 
 
 def _row(kind: str, href: str, text: str, size: str, date: str, tag: str = "class") -> str:

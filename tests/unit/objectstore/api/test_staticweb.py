@@ -24,7 +24,7 @@ def _req(method="GET", query="", **headers):
 def test_applies_to_anonymous_reads_and_to_tokens_only_in_web_mode():
     assert applies(_req())
     assert applies(_req("HEAD"))
-    assert not applies(_req(x_web_mode="false"))
+    assert applies(_req(x_web_mode="false"))  # Swift 2.38: anonymous callers cannot opt out
     assert not applies(_req(x_auth_token="t"))
     assert applies(_req(x_auth_token="t", x_web_mode="true"))
     assert not applies(_req("PUT"))
