@@ -2,9 +2,10 @@
 
 A POST of ``multipart/form-data`` to ``/v1/<account>/<container>[/<prefix>]`` needs no token.
 Its fields come first: ``redirect``, ``max_file_size``, ``max_file_count``, ``expires``,
-``signature`` (and optionally ``x_delete_at`` / ``x_delete_after``); each file part after
-them is stored as ``<prefix><filename>`` (its part's Content-Type), as a PUT of the owner
-would store it. When the first file arrives the form must be unexpired (401 ``Form
+``signature`` (and optionally ``x_delete_at`` / ``x_delete_after``, ``content-type`` and
+``content-encoding`` for every file); each file part after them is stored as
+``<prefix><filename>`` (with its part's Content-Type and Content-Encoding unless the form
+set them), as a PUT of the owner would store it. When the first file arrives the form must be unexpired (401 ``Form
 Expired``) and signed (401 ``Invalid Signature``): the signature is the HMAC of
 ``<path>\\n<redirect>\\n<max_file_size>\\n<max_file_count>\\n<expires>`` under one of the
 account's or the container's temp URL keys, hex (SHA1, SHA256, SHA512 by length) or
@@ -12,8 +13,8 @@ account's or the container's temp URL keys, hex (SHA1, SHA256, SHA512 by length)
 for temp URLs. A file over ``max_file_size`` is a plain 400 and is not stored.
 
 The answer is the status of the last upload (``201 Created``) or the failure (``400`` with
-``max file count exceeded``, ``no files to process``) as a short text, or with ``redirect``
-a 303 to ``<redirect>?status=<code>&message=<message>``.
+``max file count exceeded``, ``no files to process``; a failed upload's own answer) as a
+short text, or with ``redirect`` a 303 to ``<redirect>?status=<code>&message=<message>``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
+from overcast.common.api.faults import render
 from overcast.common.errors import OvercastError
 from overcast.objectstore import errors
 from overcast.objectstore.api import objects, tempurl, versioning
@@ -90,24 +92,26 @@ def _text(status: int, body: str) -> Response:
 async def upload(req, boundary: str) -> Response:
     reader = MultipartReader(req.raw.stream(), boundary)
     fields: dict[str, str] = {}
-    status, message, count = "", "", 0
+    status, message, count, failure = "", "", 0, None
     while (part := await reader.next_part()) is not None:
         if part.disposition == "form-data" and part.filename:
             count += 1
             if count > _integer(fields, "max_file_count"):
                 status, message = "400 Bad Request", "max file count exceeded"
                 break
-            status = await _store(req, fields, part)
+            status, failure = await _store(req, fields, part)
             if not status.startswith("2"):
                 break
         else:
             value = (await part.read(MAX_VALUE_LENGTH)).decode("utf-8", "surrogateescape")
             if part.name:
-                fields[part.name.lower()] = value
+                fields[part.name.lower()] = value.rstrip("\r\n-")  # as Swift trims values
     if not status:
         status, message = "400 Bad Request", "no files to process"
     redirect = fields.get("redirect")
     if not redirect:
+        if failure is not None:
+            return failure
         return _text(int(status.split()[0]), status + (f"\r\nFormPost: {message.title()}" if message else ""))
     location = f"{redirect}{'&' if '?' in redirect else '?'}status={quote(status.split()[0])}&message={quote(message)}"
     body = f'<html><body><p><a href="{location}">Click to continue...</a></p></body></html>'
@@ -154,8 +158,8 @@ async def _check(req, fields: dict, container) -> None:
     raise FormUnauthorized("invalid signature")
 
 
-async def _store(req, fields: dict, part) -> str:
-    """Store one file part; the status line of its PUT."""
+async def _store(req, fields: dict, part) -> tuple[str, Response | None]:
+    """Store one file part; the status line of its PUT, and its answer when it failed."""
     service = req.state.objectstore
     try:
         container = await asyncio.to_thread(service.container, req.params["account"], req.params["container"])
@@ -165,7 +169,9 @@ async def _store(req, fields: dict, part) -> str:
     limit = _integer(fields, "max_file_size")
     delete_at = _delete_at(fields)
     name = (req.params.get("object") or "") + (part.filename or "filename")
-    content_type = part.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    content_type = (fields.get("content-type") or part.content_type or mimetypes.guess_type(name)[0]
+                    or "application/octet-stream")
+    encoding = fields.get("content-encoding") or part.headers.get("content-encoding")
 
     async def capped():
         size = 0
@@ -180,19 +186,22 @@ async def _store(req, fields: dict, part) -> str:
             raise errors.SwiftNotFound()
         check_name(name, "object")
         await versioning.keep_current(service, container, name)
+        meta = {"content-encoding": encoding} if encoding else {}
         await service.put_object(container, name, capped(), None,
-                                 {"content_type": content_type, "meta": {}, "delete_at": delete_at})
+                                 {"content_type": content_type, "meta": meta, "delete_at": delete_at})
     except OvercastError as error:
-        return f"{error.status} {HTTPStatus(error.status).phrase}"
-    return "201 Created"
+        return f"{error.status} {HTTPStatus(error.status).phrase}", render("swift", error)
+    return "201 Created", None
 
 
 def _delete_at(fields: dict) -> int | None:
     headers = {}
-    if "x_delete_at" in fields:
-        headers["x-delete-at"] = str(_integer(fields, "x_delete_at", "x_delete_at"))
-    if "x_delete_after" in fields:
-        headers["x-delete-after"] = str(_integer(fields, "x_delete_after", "x_delete_after"))
+    for name, meaning in (("x_delete_at", "Unix timestamp"), ("x_delete_after", "Number of seconds")):
+        if name in fields:
+            try:
+                headers[name.replace("_", "-")] = str(int(fields[name]))
+            except ValueError:
+                raise FormInvalid(f"{name} not an integer: {meaning} required.") from None
     try:
         return objects.delete_at_from(headers)
     except errors.SwiftBadRequest as error:

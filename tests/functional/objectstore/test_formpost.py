@@ -72,12 +72,13 @@ def test_form_post_stores_files_under_the_prefix(admin, store, box):
     assert b.content == b"\r\n--not a boundary\r\n" * 50 and b.headers["content-type"] == "application/x-thing"
     # to the container itself, with a redirect and an expiry for the file
     got = form(f"{store}/{box}", [("c.txt", b"c", "text/plain")], redirect="https://example.com/done?x=1",
-               extra={"x_delete_after": "600"})
+               extra={"x_delete_after": "600", "content-type": "text/x-forced"})
     assert got.status_code == 303
     location = urlparse(got.headers["location"])
     assert location.netloc == "example.com" and parse_qs(location.query) == {"x": ["1"], "status": ["201"]}
     c = httpx.head(f"{store}/{box}/c.txt", headers=token(admin))
     assert c.status_code == 200 and int(c.headers["x-delete-at"]) > time.time() + 500
+    assert c.headers["content-type"] == "text/x-forced"  # the form's content-type field wins
 
 
 def test_form_post_sha256_sha512_base64_container_key_and_mount_path(cloud, admin, store, box):
@@ -115,5 +116,11 @@ def test_form_post_refusals(admin, store, box):
     assert garbled.status_code == 400 and garbled.text.startswith("FormPost:")
     names = {item["name"] for item in httpx.get(f"{store}/{box}?format=json", headers=token(admin)).json()}
     assert names == {"p/one", "p/uno"}  # the second file of each over-count form, and the big one, are not stored
+    # the upload's own failure: no such container
+    lost = form(f"{store}/{box}-missing/", [("f", b"x", "text/plain")])
+    assert lost.status_code == 404 and "Not Found" in lost.text
+    bad_expiry = form(url, [("f", b"x", "text/plain")], extra={"x_delete_at": "soon"})
+    assert bad_expiry.status_code == 400
+    assert bad_expiry.text == "FormPost: x_delete_at not an integer: Unix timestamp required."
     # a plain POST (not a form) still needs a token
     assert httpx.post(f"{store}/{box}", headers={"X-Container-Meta-A": "b"}).status_code == 401
