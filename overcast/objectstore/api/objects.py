@@ -125,12 +125,14 @@ async def put(req):
     if size is not None and not size.isdigit():
         raise errors.SwiftBadRequest("Invalid Content-Length")
     fields = _fields(req, name)
+    body = req.raw.stream()
     if symlink.TARGET in headers:
         fields = await symlink.link_fields(req, ctx, req.params["account"], container, name, fields)
+        body = symlink.empty_body()  # the request's (empty) body has been read
     await versioning.keep_current(_svc(req), container, name)
     if req.query.get("multipart-manifest") == "put":
         return tempurl.shape(req, ctx, await large.put_manifest(req, ctx, container, name, fields))
-    row = await _svc(req).put_object(container, name, req.raw.stream(), int(size) if size is not None else None,
+    row = await _svc(req).put_object(container, name, body, int(size) if size is not None else None,
                                      fields, headers.get("etag"))
     return tempurl.shape(req, ctx, empty(201, {"ETag": row.etag, "Last-Modified": http_date(row.last_modified)}))
 

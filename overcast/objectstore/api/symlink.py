@@ -2,10 +2,12 @@
 
 A symlink is a zero-byte object PUT with ``X-Symlink-Target: <container>/<object>`` (and
 ``X-Symlink-Target-Account``; the link's own account when left out). Its metadata keeps the
-target under the header names; nothing else about it is special. ``X-Symlink-Target-Etag``
-makes a static link: at PUT the target must exist (409 otherwise) with that ETag (409 on a
-mismatch), and its size is kept as ``X-Symlink-Target-Bytes``; following a static link
-whose target changed since is a 409 too.
+target under the header names; nothing else about it is special (its Content-Type is
+``application/symlink`` unless given). ``X-Symlink-Target-Etag`` makes a static link: at
+PUT the target must exist (409 otherwise) with that ETag (409 on a mismatch), and its size
+and Content-Type are kept; following a static link whose target changed since is a 409
+too. Static links are followed through other static links; a dynamic link is not a valid
+target for one.
 
 GET and HEAD follow the link (as the caller: its access to the target container counts),
 through at most ``SYMLOOP_MAX`` links (then 409), and answer with the target object plus a
@@ -20,7 +22,7 @@ show ``symlink_path`` (``/v1/<account>/<container>/<object>``), and static links
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from overcast.common.errors import OvercastError
 from overcast.objectstore import errors
@@ -86,25 +88,43 @@ def _parse_target(headers, account: str, container: str, name: str) -> tuple[str
     return target_account, target_container, target_name
 
 
+async def empty_body():
+    """A link's body: nothing."""
+    return
+    yield b""
+
+
+async def _no_body(req) -> None:
+    headers = req.headers
+    if "content-length" in headers:
+        if headers["content-length"] != "0":
+            raise errors.SwiftBadRequest("Symlink requests require a zero byte body")
+        return
+    async for chunk in req.raw.stream():  # chunked: the body must turn out empty
+        if chunk:
+            raise errors.SwiftBadRequest("Symlink requests require a zero byte body")
+
+
 async def link_fields(req, ctx, account: str, container, name: str, fields: dict) -> dict:
     """The fields of a link PUT (``fields`` as the upload would set them, updated); 400 for
     a body, 412 for a malformed target, 409 for a static link to a missing or other object."""
     headers = req.headers
-    if headers.get("content-length", "") != "0":
-        raise errors.SwiftBadRequest("Symlink requests require a zero byte body")
+    await _no_body(req)
     target = _parse_target(headers, account, container.name, name)
-    meta = {**fields["meta"], TARGET: headers[TARGET], ACCOUNT: headers.get(ACCOUNT) or account}
+    meta = {**fields["meta"], TARGET: quote(f"{target[1]}/{target[2]}")}
+    if ACCOUNT in headers:
+        meta[ACCOUNT] = quote(target[0])
     etag = headers.get(ETAG)
-    if etag is not None:
-        etag = etag.strip('"')
-        location = f"/v1/{meta[ACCOUNT]}/{meta[TARGET]}"
-        found = await _find(req, ctx, *target, location)
-        row = found[1] if found is not None else None
+    etag = etag.strip('"') if etag else None
+    if etag and any(char in etag for char in ';"\\'):
+        raise errors.SwiftBadRequest("Bad X-Symlink-Target-Etag format")
+    if "content-type" not in headers and not etag:
+        fields = {**fields, "content_type": "application/symlink"}
+    if etag:
+        location = f"/v1/{quote(target[0])}/{meta[TARGET]}"
+        row = await _reach(req, ctx, target, location, etag, follow_soft=False)
         if row is None:
-            error = errors.SwiftConflict("X-Symlink-Target does not exist")
-            error.headers["Content-Location"] = location
-            raise error
-        _check_etag(row, etag, location)
+            raise _conflict("X-Symlink-Target does not exist", location)
         meta[ETAG], meta[BYTES] = etag, str(_size(row))
         if "content-type" not in headers:
             fields = {**fields, "content_type": row.content_type}
@@ -119,15 +139,15 @@ def _etag(row) -> str:
     return row.meta.get("x-slo-etag", row.etag)
 
 
-def _check_etag(row, etag: str, location: str) -> None:
-    if _etag(row) != etag:
-        error = errors.SwiftConflict(f"Object Etag {_etag(row)!r} does not match X-Symlink-Target-Etag header {etag!r}")
-        error.headers["Content-Location"] = location
-        raise error
+def _conflict(text: str, location: str) -> errors.SwiftConflict:
+    error = errors.SwiftConflict(text)
+    error.headers["Content-Location"] = location
+    return error
 
 
-async def _find(req, ctx, account: str, container_name: str, name: str, location: str):
-    """The object ``ctx`` may read at the target (None when missing); 401/403 as a GET."""
+async def _find(req, ctx, account: str, container_name: str, name: str):
+    """(container, object or None) at a target, as ``ctx`` may read it (401/403 as a GET);
+    None when the container is missing."""
     service = req.state.objectstore
     access.project_of(account)
     try:
@@ -139,26 +159,41 @@ async def _find(req, ctx, account: str, container_name: str, name: str, location
     return box, row
 
 
-async def follow(req, ctx, account: str, container, row):
-    """(container, object row, Content-Location or None) at the end of ``row``'s links; 404
-    for a missing target, 409 past SYMLOOP_MAX links or for a changed static target."""
-    location = None
-    hops = 0
-    while is_link(row):
+async def _reach(req, ctx, target: tuple[str, str, str], location: str, etag: str | None, follow_soft: bool):
+    """The object a static link's ``target`` ends at (None when missing), checked against
+    ``etag`` the way Swift walks links: static links are always followed, dynamic ones only
+    when ``follow_soft``."""
+    found = await _find(req, ctx, *target)
+    if found is None or found[1] is None:
+        return None
+    return (await _walk(req, ctx, target[0], *found, etag, location, 0, follow_soft))[1]
+
+
+async def _walk(req, ctx, account: str, container, row, etag, location, hops: int, follow_soft: bool = True):
+    """(container, object, Content-Location) at the end of the links from ``row``."""
+    while is_link(row) and (row.meta.get(ETAG) or follow_soft):
+        if etag and etag != (row.meta.get(ETAG) or row.etag):
+            raise _conflict("X-Symlink-Target-Etag headers do not match", location)
         if hops >= SYMLOOP_MAX:
             raise errors.SwiftConflict(f"Too many levels of symbolic links, maximum allowed is {SYMLOOP_MAX}")
         etag, location = row.meta.get(ETAG), path_of(row, account)
         account, container_name, name = target_of(row, account)
-        found = await _find(req, ctx, account, container_name, name, location)
+        found = await _find(req, ctx, account, container_name, name)
         if found is None or found[1] is None:
             error = errors.SwiftNotFound()
             error.headers["Content-Location"] = location
             raise error
         container, row = found
-        if etag is not None and not is_link(row):
-            _check_etag(row, etag, location)
         hops += 1
+    if etag and etag != _etag(row):
+        raise _conflict(f"Object Etag {_etag(row)!r} does not match X-Symlink-Target-Etag header {etag!r}", location)
     return container, row, location
+
+
+async def follow(req, ctx, account: str, container, row):
+    """(container, object row, Content-Location or None) at the end of ``row``'s links; 404
+    for a missing target, 409 past SYMLOOP_MAX links or for a changed static target."""
+    return await _walk(req, ctx, account, container, row, None, None, 0)
 
 
 def own_headers(row) -> dict[str, str]:
@@ -170,6 +205,8 @@ def redirect(row, account: str) -> SymlinkRedirect:
     """The 307 of a POST to a link."""
     error = SymlinkRedirect()
     error.headers["Location"] = path_of(row, account)
+    if row.meta.get(ETAG):
+        error.headers["X-Symlink-Target-Etag"] = row.meta[ETAG]
     return error
 
 
