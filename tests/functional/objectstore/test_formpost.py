@@ -60,6 +60,8 @@ def form(url: str, files: list[tuple[str, bytes, str]], key: str = "form-key", r
 
 
 def test_form_post_stores_files_under_the_prefix(admin, store, box):
+    info = httpx.get(store.split("/v1/")[0] + "/info").json()["formpost"]
+    assert info == {"allowed_digests": ["sha1", "sha256", "sha512"], "deprecated_digests": ["sha1"]}
     large = os.urandom(3 * 1024 * 1024 + 7)  # arrives in many chunks, the boundary split across some
     got = form(f"{store}/{box}/uploads/", [("a.txt", b"first file", "text/plain"),
                                           ("b.bin", b"\r\n--not a boundary\r\n" * 50, "application/x-thing"),

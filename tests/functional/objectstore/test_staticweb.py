@@ -35,6 +35,7 @@ def site(cloud, admin, store):
 
 def test_web_index_served_without_token(site):
     name, url = site
+    assert httpx.get(url.split("/v1/")[0] + "/info").json()["staticweb"] == {}
     moved = httpx.get(url)
     assert moved.status_code == 301 and moved.headers["location"] == url + "/"
     home = httpx.get(url + "/")

@@ -37,6 +37,7 @@ def link(admin, store, box, name, target, **headers):
 
 
 def test_symlink_from_swift_upload_followed_by_swift_download(cloud, admin, store, box, tmp_path):
+    assert httpx.get(store.split("/v1/")[0] + "/info").json()["symlink"] == {"symloop_max": 2, "static_links": True}
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
     swift(cloud, "upload", box, str(empty), "--object-name", "link.txt", "-H", f"X-Symlink-Target: {box}/doc.txt")
