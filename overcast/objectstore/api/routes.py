@@ -1,7 +1,7 @@
 """The Swift route table. Every route checks its own access (tokens are optional: public
 containers, temp URLs and form uploads serve anonymous callers). Writes go through
 ``bulk.middleware``, which serves ``?bulk-delete`` and ``?extract-archive`` before the
-handler would, as Swift's bulk middleware sits in front of its proxy; POSTs through
+handler would, as Swift's bulk middleware sits in front of its proxy; POSTs then go through
 ``formpost.middleware`` (multipart/form-data uploads) and reads through
 ``staticweb.middleware`` (websites), in the order of Swift's proxy pipeline."""
 
@@ -28,12 +28,12 @@ ROUTES = [
     Route("GET", C, staticweb.middleware(containers.container_get), auth=False),
     Route("HEAD", C, staticweb.middleware(containers.container_get), auth=False),
     Route("PUT", C, bulk(containers.container_put), auth=False, stream=True),
-    Route("POST", C, formpost.middleware(bulk(containers.container_post)), auth=False, stream=True),
+    Route("POST", C, bulk(formpost.middleware(containers.container_post)), auth=False, stream=True),
     Route("DELETE", C, bulk(containers.container_delete), auth=False, stream=True),
     Route("GET", O, staticweb.middleware(objects.get), auth=False),
     Route("HEAD", O, staticweb.middleware(objects.get), auth=False),
     Route("PUT", O, bulk(objects.put), auth=False, stream=True),
-    Route("POST", O, formpost.middleware(bulk(objects.post)), auth=False, stream=True),
+    Route("POST", O, bulk(formpost.middleware(objects.post)), auth=False, stream=True),
     Route("DELETE", O, bulk(objects.delete), auth=False, stream=True),
     Route("COPY", O, objects.copy, auth=False),
 ]

@@ -68,6 +68,8 @@ def middleware(handler):
             return await handler(req)  # it answers for missing containers
         site = Site(req, container)
         name = req.params.get("object")
+        if name and not site.index and not site.listings:
+            return await handler(req)  # what Swift ends up answering for a container that is no site
         if name:
             return await site.object(handler, name)
         return await site.root(handler, trailing=name is not None)
