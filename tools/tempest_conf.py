@@ -97,9 +97,10 @@ TEMPLATE: dict[str, dict[str, str]] = {
                                                  "os-extended-snapshot-attributes",
                                "extend_attached_volume": "false", "enable_volume_image_dep_tests": "false"},
     "object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
-    # what /swift/info lists (overcast serves no staticweb, formpost, crossdomain, symlink or container sync)
+    # what /swift/info lists (overcast serves no crossdomain or container sync)
     "object-storage-feature-enabled": {
-        "discoverable_apis": "container_quotas,account_quotas,tempurl,bulk_upload,bulk_delete,slo,dlo,versioned_writes",
+        "discoverable_apis": "container_quotas,account_quotas,tempurl,bulk_upload,bulk_delete,slo,dlo,versioned_writes,"
+                             "staticweb,formpost,symlink",
         "container_sync": "false", "object_versioning": "true"},
 }
 

@@ -6,7 +6,7 @@ import asyncio
 
 from overcast.common.errors import MethodNotAllowed
 from overcast.objectstore import errors
-from overcast.objectstore.api import access, versioning
+from overcast.objectstore.api import access, symlink, versioning
 from overcast.objectstore.api.common import (check_name, empty, http_date, iso, listing_from, meta_from, meta_headers,
                                              render_listing, wanted_format)
 
@@ -132,8 +132,10 @@ async def container_get(req):
     headers = container_headers(row, access.is_owner(ctx, account))
     if req.method == "HEAD":
         return empty(204, headers)
+    fmt = wanted_format(req)
     items = [{"subdir": obj} if isinstance(obj, str) else
              {"hash": obj.meta.get("x-slo-etag", obj.etag), "last_modified": iso(obj.last_modified),
               "bytes": int(obj.meta.get("x-slo-size", obj.size)), "name": obj.name,
-              "content_type": obj.content_type} for obj in rows]
-    return render_listing(wanted_format(req), "container", name, items, headers)
+              "content_type": obj.content_type,
+              **(symlink.listing_fields(obj, account) if fmt == "json" else {})} for obj in rows]
+    return render_listing(fmt, "container", name, items, headers)

@@ -1,7 +1,7 @@
 """/v1/{account}/{container}/{object}: PUT (streamed, ETag-checked, copy), GET with ranges
 and conditions, HEAD, POST (metadata), DELETE and COPY; dynamic large objects on GET. Temp
 URLs (api/tempurl.py) stand in for a token; uploads and deletes in a versioned container
-go through api/versioning.py."""
+go through api/versioning.py; symlinks (api/symlink.py) are followed on GET, HEAD and copies."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from starlette.responses import Response, StreamingResponse
 
 from overcast.objectstore import errors
-from overcast.objectstore.api import access, large, tempurl, versioning
+from overcast.objectstore.api import access, large, symlink, tempurl, versioning
 from overcast.objectstore.api.common import check_meta, check_name, empty, http_date, meta_from, meta_headers
 from overcast.objectstore.api.ranges import parse_ranges, ranged_response
 from overcast.objectstore.service import Listing
@@ -107,6 +107,8 @@ def _object_headers(row) -> dict[str, str]:
         headers["X-Static-Large-Object"] = "True"
     if row.delete_at:
         headers["X-Delete-At"] = str(row.delete_at)
+    if symlink.is_link(row):  # only answered for ?symlink=get: otherwise the link is followed
+        headers.update(symlink.own_headers(row))
     return headers
 
 
@@ -123,10 +125,14 @@ async def put(req):
     if size is not None and not size.isdigit():
         raise errors.SwiftBadRequest("Invalid Content-Length")
     fields = _fields(req, name)
+    body = req.raw.stream()
+    if symlink.TARGET in headers:
+        fields = await symlink.link_fields(req, ctx, req.params["account"], container, name, fields)
+        body = symlink.empty_body()  # the request's (empty) body has been read
     await versioning.keep_current(_svc(req), container, name)
     if req.query.get("multipart-manifest") == "put":
         return tempurl.shape(req, ctx, await large.put_manifest(req, ctx, container, name, fields))
-    row = await _svc(req).put_object(container, name, req.raw.stream(), int(size) if size is not None else None,
+    row = await _svc(req).put_object(container, name, body, int(size) if size is not None else None,
                                      fields, headers.get("etag"))
     return tempurl.shape(req, ctx, empty(201, {"ETag": row.etag, "Last-Modified": http_date(row.last_modified)}))
 
@@ -139,6 +145,8 @@ async def _copy(req, ctx, source_container: str, source_name: str, container, na
         raise errors.SwiftNotFound() from None
     access.may_read(ctx, account, source_box, listing=False)
     source = await asyncio.to_thread(_svc(req).get_object, source_box, check_name(source_name, "object"))
+    if symlink.is_link(source) and not symlink.wants_link(req):
+        source_box, source, _ = await symlink.follow(req, ctx, account, source_box, source)
     fields = {"content_type": source.content_type, "meta": dict(source.meta), "delete_at": None}
     if req.headers.get("x-fresh-metadata", "").lower() == "true":
         fields["meta"] = {}
@@ -195,7 +203,8 @@ def _conditions(req, row) -> None:
 async def get(req):
     if tempurl.requested(req):
         ctx, container, name = await _target(req, write=False)
-        return tempurl.shape(req, ctx, await _read(req, container, name))
+        row = await asyncio.to_thread(_svc(req).get_object, container, name)
+        return tempurl.shape(req, ctx, await _linked(req, ctx, container, row))
     # the common read: container and object in one database trip
     account = req.params["account"]
     container_name = check_name(req.params["container"], "container")
@@ -210,7 +219,17 @@ async def get(req):
     access.may_read(ctx, account, container, listing=False)
     if row is None:
         raise errors.SwiftNotFound()
-    return tempurl.shape(req, ctx, await _read(req, container, name, row))
+    return tempurl.shape(req, ctx, await _linked(req, ctx, container, row))
+
+
+async def _linked(req, ctx, container, row):
+    """The object's answer, or for a symlink its target's, named in Content-Location."""
+    if not symlink.is_link(row) or symlink.wants_link(req):
+        return await _read(req, container, row.name, row)
+    container, row, location = await symlink.follow(req, ctx, req.params["account"], container, row)
+    response = await _read(req, container, row.name, row)
+    response.headers["Content-Location"] = location
+    return response
 
 
 async def _read(req, container, name: str, row=None):
@@ -257,13 +276,18 @@ async def _dynamic(req, manifest, headers: dict):
 
 
 async def post(req):
+    if symlink.TARGET in req.headers:
+        raise errors.SwiftBadRequest("A PUT request is required to set a symlink target")
     ctx, container, name = await _target(req, write=True)
     current = await asyncio.to_thread(_svc(req).get_object, container, name)
     fields = _fields(req, name, {"content_type": current.content_type})
+    fields["meta"].update(symlink.kept(current.meta))
     if "content-type" not in req.headers:
         fields["content_type"] = current.content_type
     fields.setdefault("manifest", current.manifest if "x-object-manifest" in current.meta else None)
     await asyncio.to_thread(_svc(req).post_object, container, name, fields)
+    if symlink.is_link(current):
+        raise symlink.redirect(current, req.params["account"])
     return tempurl.shape(req, ctx, empty(202))
 
 

@@ -107,7 +107,7 @@ def signature(key: str, method: str, expires: int, path: str, digest: str = "sha
     return hmac.new(key.encode("utf-8"), body, DIGESTS[digest]).hexdigest()
 
 
-def _keys(account_meta: dict, container) -> list[tuple[str, str | None]]:
+def signing_keys(account_meta: dict, container) -> list[tuple[str, str | None]]:
     """(key, container it is limited to or None) for the account's and the container's keys."""
     found = [(account_meta[f"x-account-meta-{k}"], None) for k in KEYS if account_meta.get(f"x-account-meta-{k}")]
     meta = (container.meta or {}) if container is not None else {}
@@ -141,7 +141,7 @@ async def check(req, service, account: str, container) -> TempURLGrant:
         raise errors.TempURLInvalid()
     account_meta = (await asyncio.to_thread(service.account, account))["meta"]
     methods = ("HEAD", "GET", "POST", "PUT") if req.method == "HEAD" else (req.method,)
-    scope = _match(sig, _keys(account_meta, container), methods, expires, paths, digest, ip_range)
+    scope = _match(sig, signing_keys(account_meta, container), methods, expires, paths, digest, ip_range)
     if scope is False:
         raise errors.TempURLInvalid()
     if req.method not in ("GET", "HEAD"):
