@@ -184,7 +184,10 @@ class NetworkDriverContract:
     def test_metadata_serve_and_stop(self, driver):
         if not driver.capabilities.supports_metadata:
             pytest.skip("no metadata")
-        network_id = new_id()
+        seg = segment()  # served where the network's DHCP is (the agent serves both together)
+        network_id = seg.network_id
+        if driver.capabilities.supports_dhcp:
+            driver.sync_dhcp(self.dhcp_spec(seg))
         driver.serve_metadata(network_id, "http://127.0.0.1:8600/metadata")
         driver.serve_metadata(network_id, "http://127.0.0.1:8600/metadata")
         assert driver.list_metadata() == [network_id]

@@ -32,8 +32,10 @@ can remove what the database no longer has.
   is dropped; anti-spoofing allows only the port's MAC and addresses (fixed IPs and
   allowed address pairs). ``port_security_enabled`` False means no filter at all.
 - Metadata: make ``169.254.169.254:80`` reachable from a network's guests, forwarding
-  HTTP to ``upstream`` with the headers ``X-Forwarded-For`` (the guest's IP) and
-  ``X-Neutron-Network-ID``.
+  HTTP to ``upstream`` with the headers ``X-Forwarded-For`` (the guest's IP),
+  ``X-Neutron-Network-ID`` and the signature the metadata service checks
+  (``overcast/metadata/signature.py``). The agent serves it only for networks whose DHCP
+  this host serves (a driver may put the proxy in the DHCP namespace).
 
 Threading and blocking: every method is synchronous and may block (commands, processes);
 the agent calls it from a worker thread, one call at a time per port, network and
