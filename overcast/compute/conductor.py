@@ -155,21 +155,31 @@ class Conductor:
                                       payload.get("record_action"))
         scheduler = compute.scheduler
         migration = {"confirm_resize": "confirmed", "revert_resize": "reverted", "revert_claim": "error",
-                     "resized": "finished"}.get(after)
+                     "resized": "finished", "live_migrated": "completed", "live_failed": "failed"}.get(after)
         if migration:
             await asyncio.to_thread(compute.migrations.set_status, uuid, migration)
         if after == "released":
             await asyncio.to_thread(scheduler.release, uuid)
-        elif after == "confirm_resize":
+        elif after in ("confirm_resize", "live_migrated"):  # the source's claim goes, the move's stays
             await asyncio.to_thread(scheduler.release, uuid)
             await asyncio.to_thread(scheduler.move, f"resize-{uuid}", uuid)
-        elif after in ("revert_resize", "revert_claim"):
+        elif after in ("revert_resize", "revert_claim", "live_failed"):
             await asyncio.to_thread(scheduler.release, f"resize-{uuid}")
+        if row is not None and (payload.get("values") or {}).get("host"):  # moved: its ports follow it
+            await asyncio.to_thread(self._rebind, uuid, row.host)
         elif after == "unshelved" and row is not None:  # the shelved snapshot has served its purpose
             await asyncio.to_thread(self._forget_shelved_image, row)
         if row is not None and payload.get("notify"):
             event = payload["notify"] + (".error" if payload.get("fault") else ".end")
             await self._notify(event, row)
+
+    def _rebind(self, uuid: str, host: str) -> None:
+        network = self.compute.network_api
+        for vif in network.vifs(uuid):
+            try:
+                network.network.ports.bind(vif["id"], host)
+            except Exception:  # a port deleted meanwhile has nothing to follow
+                log.warning("port %s of %s not bound to %s", vif["id"], uuid, host, exc_info=True)
 
     def _forget_shelved_image(self, row) -> None:
         meta = dict(row.system_metadata or {})

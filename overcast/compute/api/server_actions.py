@@ -225,12 +225,46 @@ async def reset_state(req, body):
     await asyncio.to_thread(req.state.compute.actions.reset_state, req.context, row.uuid, body["state"])
 
 
-def _migrate(live: bool):
-    async def handle(req, body):
-        row = await _server(req, "os-migrate-server:migrate_live" if live else "os-migrate-server:migrate")
-        await _lifecycle(req).migrate(req.context, row.uuid, live)
+def _host(value, name: str = "host") -> str | None:
+    if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 255):
+        raise invalid(name, value)
+    return value
 
-    return handle
+
+async def migrate(req, body):
+    """{"migrate": null}, or from 2.56 {"migrate": {"host": ...}} (null: the scheduler picks)."""
+    host = None
+    if body is not None:
+        if not req.version.at_least("2.56") or not isinstance(body, dict) or set(body) - {"host"}:
+            raise invalid("migrate", body)
+        host = _host(body.get("host"))
+    row = await _server(req, "os-migrate-server:migrate")
+    await _lifecycle(req).migrate(req.context, row.uuid, host)
+
+
+async def migrate_live(req, body):
+    """{"os-migrateLive": {"host", "block_migration", "disk_over_commit" (< 2.25), "force"
+    (2.30-2.67)}}; host null (2.1: required) lets the scheduler pick. block_migration
+    changes nothing here: the driver copies what is not shared."""
+    if not isinstance(body, dict):
+        raise invalid("os-migrateLive", body)
+    allowed = {"host", "block_migration"}
+    if not req.version.at_least("2.25"):
+        allowed.add("disk_over_commit")
+    if req.version.at_least("2.30") and not req.version.at_least("2.68"):
+        allowed.add("force")
+    if set(body) - allowed or "host" not in body or "block_migration" not in body:
+        raise invalid("os-migrateLive", body)
+    block = body["block_migration"]
+    if not isinstance(block, bool) and not (req.version.at_least("2.25") and block == "auto"):
+        if req.version.at_least("2.25") or str(block).lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise invalid("block_migration", block)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise invalid("force", force)
+    host = _host(body["host"])
+    row = await _server(req, "os-migrate-server:migrate_live")
+    await _lifecycle(req).live_migrate(req.context, row.uuid, host, force and host is not None)
 
 
 async def force_delete(req, body):
@@ -259,7 +293,7 @@ ACTIONS = {
     "os-getVNCConsole": _legacy_console("vnc"),
     "os-getSPICEConsole": _legacy_console("spice"),
     "os-getSerialConsole": _legacy_console("serial"),
-    "migrate": _migrate(False), "os-migrateLive": _migrate(True),
+    "migrate": migrate, "os-migrateLive": migrate_live,
     "os-resetState": reset_state, "forceDelete": force_delete, "os-forceDelete": force_delete, "restore": restore,
 }
 
