@@ -111,7 +111,8 @@ def handlers(agent) -> dict:
     def rollback_live_migration(payload):
         agent.driver.rollback_live_migration_at_destination(payload["uuid"])
 
-    return {"finish_migration": threaded(finish_migration), "finish_revert_migration": threaded(finish_revert_migration),
+    return {"finish_migration": threaded(finish_migration),
+            "finish_revert_migration": threaded(finish_revert_migration),
             "pre_live_migration": threaded(pre_live_migration),
             "post_live_migration_at_destination": threaded(post_live_migration),
             "rollback_live_migration_at_destination": threaded(rollback_live_migration)}

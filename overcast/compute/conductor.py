@@ -55,7 +55,8 @@ class Conductor:
             await self._schedule(uuid, payload.get("request_id", ""), "build_instance", "scheduling")
 
     async def unshelve_instance(self, payload: dict) -> None:
-        await self._schedule(payload["uuid"], payload.get("request_id", ""), "unshelve_instance", "unshelving")
+        await self._schedule(payload["uuid"], payload.get("request_id", ""), "unshelve_instance", "unshelving",
+                             payload.get("host"))
 
     def _group(self, uuid: str, group: str | None):
         groups = self.compute.server_groups
@@ -66,18 +67,21 @@ class Conductor:
         except NotFound:  # the group was deleted meanwhile: nothing left to honour
             return None
 
-    async def _schedule(self, uuid: str, request_id: str, op: str, task_state: str) -> None:
+    async def _schedule(self, uuid: str, request_id: str, op: str, task_state: str,
+                        host: str | None = None) -> None:
         """Members of one server group are placed one at a time, each seeing where the
         others landed, so concurrent boots cannot break its policy (one conductor; with
         several, the group check would have to move into the claim)."""
         group = await asyncio.to_thread(self.compute.server_groups.group_of, uuid)
         if group is None:
-            await self._place(uuid, request_id, op, task_state, None)
+            await self._place(uuid, request_id, op, task_state, None, host)
             return
         async with self._group_locks.setdefault(group, asyncio.Lock()):
-            await self._place(uuid, request_id, op, task_state, group)
+            await self._place(uuid, request_id, op, task_state, group, host)
 
-    async def _place(self, uuid: str, request_id: str, op: str, task_state: str, group: str | None) -> None:
+    async def _place(self, uuid: str, request_id: str, op: str, task_state: str, group: str | None,
+                     target: str | None = None) -> None:
+        """Schedule (on ``target`` when a request named the host) and cast ``op`` there."""
         compute = self.compute
         try:
             row = await asyncio.to_thread(compute.servers.get, RequestContext(roles=["admin"]), uuid)
@@ -86,7 +90,7 @@ class Conductor:
         spec = RequestSpec(consumer=uuid, vcpus=row.vcpus, memory_mb=row.memory_mb,
                            disk_gb=row.root_gb + row.ephemeral_gb + -(-(row.flavor.get("swap") or 0) // 1024),
                            availability_zone=row.requested_zone,
-                           force_host=(row.system_metadata or {}).get("force_host"),
+                           force_host=target or (row.system_metadata or {}).get("force_host"),
                            group=await asyncio.to_thread(self._group, uuid, group) if group else None)
         try:
             host = await asyncio.to_thread(compute.scheduler.schedule, spec)

@@ -48,6 +48,8 @@ RULES = [
     _rule("os-shelve:shelve", MEMBER, "Shelve a server.", "POST", S + "/action (shelve)"),
     _rule("os-shelve:shelve_offload", ADMIN, "Offload a shelved server.", "POST", S + "/action (shelveOffload)"),
     _rule("os-shelve:unshelve", MEMBER, "Unshelve a server.", "POST", S + "/action (unshelve)"),
+    _rule("os-shelve:unshelve_to_host", ADMIN, "Unshelve a server to a named host (2.91).", "POST",
+          S + "/action (unshelve)"),
     _rule("os-rescue", MEMBER, "Rescue a server.", "POST", S + "/action (rescue)"),
     _rule("os-unrescue", MEMBER, "Unrescue a server.", "POST", S + "/action (unrescue)"),
     _rule("os-console-output", MEMBER, "Read a server's console log.", "POST", S + "/action (os-getConsoleOutput)"),

@@ -5,10 +5,10 @@ It documents the semantics real drivers follow (see ``base.py``), the way nova's
 missing instance succeeds; asking for the state a guest is already in does nothing;
 an operation from a state it cannot start from raises InstanceInvalidState; resources
 count every instance held (running or not, plus the old flavor while a resize is
-pending, and a migrated guest's source copy until it is confirmed). It is instant and deterministic: the console log is a fixed text built from
-the instance's uuid and name, the remote console port comes from the uuid (no VNC server
-listens there and ``path`` is None, so the console proxy refuses to relay it), a snapshot is
-fixed bytes.
+pending, and a migrated guest's source copy until it is confirmed). It is instant and
+deterministic: the console log is a fixed text built from the instance's uuid and name,
+the remote console port comes from the uuid (no VNC server listens there and ``path`` is
+None, so the console proxy refuses to relay it), a snapshot is fixed bytes.
 
 Failure injection: ``fail_spawn_on`` is a set of uuids or names, or a callable taking
 the InstanceSpec and returning True to fail (InstanceBuildFailed, after the fake has

@@ -115,14 +115,15 @@ class Lifecycle:
         new_spec = compute.spec_payload(full)
         new_spec.update(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
                         ephemeral_gb=flavor.ephemeral_gb, swap_mb=flavor.swap)
-        try:
-            moved = await self.act(ctx, uuid, "resize", {"new_spec": new_spec, "on_success": on_success})
-        except Exception:
-            await asyncio.to_thread(compute.scheduler.release, f"resize-{uuid}")
-            raise
+        # recorded before the cast: the agent's report may come back before act returns
         await asyncio.to_thread(compute.migrations.record, uuid, row.project_id, row.user_id, row.host, row.host,
                                 row.flavor, new, "resize", "migrating")
-        return moved
+        try:
+            return await self.act(ctx, uuid, "resize", {"new_spec": new_spec, "on_success": on_success})
+        except Exception:
+            await asyncio.to_thread(compute.scheduler.release, f"resize-{uuid}")
+            await asyncio.to_thread(compute.migrations.set_status, uuid, "error")
+            raise
 
     def _check_resize_quota(self, project_id: str, cores: int, ram: int) -> None:
         quotas = self.compute.quotas
@@ -215,10 +216,18 @@ class Lifecycle:
         meta = {**(row.system_metadata or {}), "shelved_image_id": image_id, "shelved_at": utcnow().isoformat()}
         await self.act(ctx, uuid, "shelve", {"image_id": image_id}, {"system_metadata": meta})
 
-    async def unshelve(self, ctx, uuid: str, zone: str | None = None) -> None:
+    async def unshelve(self, ctx, uuid: str, zone: str | None = None, host: str | None = None) -> None:
+        """Back from the shelf; ``host`` (2.91) names where, for an offloaded server only."""
+        if host is not None:
+            row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+            if row.vm_state != states.SHELVED_OFFLOADED:
+                raise errors.ComputeConflict(f"The server {uuid} must be offloaded to be unshelved to a host.")
+            if await asyncio.to_thread(self._node_id, host) is None:
+                raise errors.ComputeInvalid(f"Compute host {host} could not be found.")
         values = {"requested_zone": zone} if zone else None
         row = await asyncio.to_thread(self.compute.actions.begin, ctx, uuid, "unshelve", values)
-        await self.bus.cast(CONDUCTOR, "unshelve_instance", {"uuid": row.uuid, "request_id": ctx.request_id})
+        await self.bus.cast(CONDUCTOR, "unshelve_instance", {"uuid": row.uuid, "request_id": ctx.request_id,
+                                                            "host": host})
 
     async def console_output(self, ctx, uuid: str, length: int | None) -> str:
         row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)

@@ -101,9 +101,14 @@ class Moves:
                         ephemeral_gb=flavor.get("ephemeral_gb", 0), swap_mb=flavor.get("swap", 0))
         extra = {"new_spec": new_spec, "dest": dest, "dest_node": node, "on_success": on_success,
                  "power_on": row.vm_state == states.ACTIVE}
-        await self.lifecycle.act(ctx, row.uuid, name, extra)
+        # recorded before the cast: the agent's report may come back before act returns
         await asyncio.to_thread(compute.migrations.record, row.uuid, row.project_id, row.user_id, row.host, dest,
                                 row.flavor, flavor, "migration" if name == "migrate" else "resize", "migrating")
+        try:
+            await self.lifecycle.act(ctx, row.uuid, name, extra)
+        except BaseException:
+            await asyncio.to_thread(compute.migrations.set_status, row.uuid, "error")
+            raise
 
     async def resize_elsewhere(self, ctx, row, flavor) -> None:
         """A resize that leaves its host (``allow_resize_to_same_host`` off, or no room here)."""

@@ -104,7 +104,8 @@ def test_cold_migration_revert_and_a_named_host(two_hosts, admin2, server):
     asked = call(two_hosts, admin2, "POST", f"/servers/{server.id}/action", json={"migrate": {"host": other}})
     assert asked.status_code == 202
     assert wait_for(two_hosts, admin2, server.id, "VERIFY_RESIZE")["OS-EXT-SRV-ATTR:host"] == other
-    assert call(two_hosts, admin2, "POST", f"/servers/{server.id}/action", json={"revertResize": None}).status_code == 202
+    reverted = call(two_hosts, admin2, "POST", f"/servers/{server.id}/action", json={"revertResize": None})
+    assert reverted.status_code == 202
     back = wait_for(two_hosts, admin2, server.id, "ACTIVE")
     assert back["OS-EXT-SRV-ATTR:host"] == source and back["OS-EXT-STS:power_state"] == 1
     assert migrations(two_hosts, admin2, server.id)[-1]["status"] == "reverted"
@@ -153,3 +154,17 @@ def test_cli_migrate_confirm_live_and_list(two_hosts, admin2, server):
     listed = cli.run("server", "migration", "list", "--server", server.id)
     kinds = sorted((m["Type"], m["Status"]) for m in listed)
     assert kinds == [("live-migration", "completed"), ("migration", "confirmed")]
+
+
+def test_unshelve_to_a_named_host(two_hosts, admin2, server):
+    source = wait_for(two_hosts, admin2, server.id, "ACTIVE")["OS-EXT-SRV-ATTR:host"]
+    services = call(two_hosts, admin2, "GET", "/os-services", params={"binary": "nova-compute"}).json()["services"]
+    other = next(s["host"] for s in services if s["host"] != source)
+    action = f"/servers/{server.id}/action"
+    assert call(two_hosts, admin2, "POST", action, json={"unshelve": {"host": other}}).status_code == 409  # ACTIVE
+    call(two_hosts, admin2, "POST", action, json={"shelve": None})
+    wait_for(two_hosts, admin2, server.id, "SHELVED_OFFLOADED")  # offloaded at once, as shelved_offload_time 0
+    assert call(two_hosts, admin2, "POST", action, json={"unshelve": {"host": "nope"}}).status_code == 400
+    assert call(two_hosts, admin2, "POST", action, "2.90", json={"unshelve": {"host": other}}).status_code == 400
+    assert call(two_hosts, admin2, "POST", action, json={"unshelve": {"host": other}}).status_code == 202
+    assert wait_for(two_hosts, admin2, server.id, "ACTIVE")["OS-EXT-SRV-ATTR:host"] == other
