@@ -285,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     if hosts:
         conf["compute"]["min_compute_nodes"] = str(hosts)
     if hosts >= 2:  # the migration tests need a second host to move servers to
-        conf["compute-feature-enabled"].update(cold_migration="true", live_migration="true")
+        conf["compute-feature-enabled"].update(cold_migration="true", live_migration="true",
+                                               block_migration_for_live_migration="true",
+                                               volume_backed_live_migration="true")
     public = public_network(token, services)
     if public:
         conf["network"]["public_network_id"] = public
