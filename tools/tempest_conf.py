@@ -72,6 +72,10 @@ TEMPLATE: dict[str, dict[str, str]] = {
             "change_password", "personality", "attach_encrypted_volume", "config_drive", "disk_config",
             "metadata_service", "shelve_migrate")},
         "enable_instance_password": "true",
+        # Tempest's defaults plus the same_host/different_host hints overcast's scheduler reads
+        "scheduler_enabled_filters": "ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,"
+                                     "ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,SameHostFilter,"
+                                     "DifferentHostFilter",
     },
     # overcast serves glance-direct imports and reserves os_glance_*; it does not refuse data
     # whose format differs from disk_format (Tempest uploads random bytes as qcow2)

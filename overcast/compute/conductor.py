@@ -11,9 +11,12 @@ import asyncio
 import base64
 import logging
 
+from sqlalchemy import select
+
 from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
 from overcast.common.errors import NotFound
+from overcast.compute.models import Instance
 from overcast.compute.notifications import notify
 from overcast.compute.scheduler import COMPUTE_BINARY, NoValidHost, RequestSpec
 
@@ -92,6 +95,11 @@ class Conductor:
                            availability_zone=row.requested_zone,
                            force_host=target or (row.system_metadata or {}).get("force_host"),
                            group=await asyncio.to_thread(self._group, uuid, group) if group else None)
+        hints = row.system_metadata or {}
+        if hints.get("same_host"):
+            spec.same_host = await asyncio.to_thread(self._hosts_of, hints["same_host"])
+        if hints.get("different_host"):
+            spec.different_host = await asyncio.to_thread(self._hosts_of, hints["different_host"])
         try:
             host = await asyncio.to_thread(compute.scheduler.schedule, spec)
         except NoValidHost as error:
@@ -130,6 +138,12 @@ class Conductor:
                                                          "task_state": "spawning" if op == "build_instance"
                                                          else task_state,
                                                          "spec": compute.spec_payload(placed, shelved)})
+
+    def _hosts_of(self, uuids: list[str]) -> set[str]:
+        """The hosts the instances ``uuids`` run on (a scheduler hint's)."""
+        with self.compute.db.session() as session:
+            return set(session.scalars(select(Instance.host).where(Instance.uuid.in_(uuids), Instance.host.is_not(None),
+                                                                   Instance.deleted.is_(False))))
 
     def _vifs(self, row, host: str, op: str) -> list[dict]:
         """New servers get their ports now; an unshelved one moves the ones it has."""

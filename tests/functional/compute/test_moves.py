@@ -168,3 +168,24 @@ def test_unshelve_to_a_named_host(two_hosts, admin2, server):
     assert call(two_hosts, admin2, "POST", action, "2.90", json={"unshelve": {"host": other}}).status_code == 400
     assert call(two_hosts, admin2, "POST", action, json={"unshelve": {"host": other}}).status_code == 202
     assert wait_for(two_hosts, admin2, server.id, "ACTIVE")["OS-EXT-SRV-ATTR:host"] == other
+
+
+def test_same_host_and_different_host_hints(two_hosts, admin2, server, image):
+    host = wait_for(two_hosts, admin2, server.id, "ACTIVE")["OS-EXT-SRV-ATTR:host"]
+    made = []
+    for hint, upper in (("same_host", server.id.upper()), ("different_host", [server.id])):
+        answer = call(two_hosts, admin2, "POST", "/servers", json={
+            "server": {"name": random_name(hint), "imageRef": image.id, "flavorRef": "42", "networks": "none"},
+            "os:scheduler_hints": {hint: upper}})
+        assert answer.status_code == 202, answer.text
+        made.append(answer.json()["server"]["id"])
+    try:
+        same, different = (wait_for(two_hosts, admin2, uuid, "ACTIVE")["OS-EXT-SRV-ATTR:host"] for uuid in made)
+        assert same == host and different != host
+        bad = call(two_hosts, admin2, "POST", "/servers", json={
+            "server": {"name": "x", "imageRef": image.id, "flavorRef": "42", "networks": "none"},
+            "os:scheduler_hints": {"same_host": "not-a-uuid"}})
+        assert bad.status_code == 400
+    finally:
+        for uuid in made:
+            call(two_hosts, admin2, "DELETE", f"/servers/{uuid}")
