@@ -58,6 +58,8 @@ RULES = [
     _rule("os-server-external-events:create", ADMIN, "Send events from other services.", "POST",
           "/os-server-external-events"),
     _rule("os-migrate-server:migrate", ADMIN, "Cold-migrate a server.", "POST", S + "/action (migrate)"),
+    _rule("os-migrate-server:migrate:host", ADMIN, "Cold-migrate a server to a named host (2.56).", "POST",
+          S + "/action (migrate)"),
     _rule("os-migrate-server:migrate_live", ADMIN, "Live-migrate a server.", "POST", S + "/action (os-migrateLive)"),
     _rule("os-admin-actions:reset_state", ADMIN, "Reset a server's state.", "POST", S + "/action (os-resetState)"),
     _rule("os-deferred-delete:force", MEMBER, "Force-delete a server.", "POST", S + "/action (forceDelete)"),

@@ -250,6 +250,9 @@ async def migrate(req, body):
             raise invalid("migrate", body)
         host = _host(body.get("host"))
     row = await _server(req, "os-migrate-server:migrate")
+    if host is not None:
+        req.authorize({"project_id": row.project_id, "user_id": row.user_id},
+                      rule=P + "os-migrate-server:migrate:host")
     await _lifecycle(req).migrate(req.context, row.uuid, host)
 
 

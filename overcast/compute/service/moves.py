@@ -19,6 +19,7 @@ import asyncio
 
 from sqlalchemy import select
 
+from overcast.common.errors import NotFound
 from overcast.compute import errors, states
 from overcast.compute import power_state as ps
 from overcast.compute.models import ComputeNode, Migration
@@ -54,6 +55,7 @@ class Moves:
         when no host fits; ComputeNotFound for an unknown ``host`` of a cold migration
         (a live one answers 400, as Nova does)."""
         kind = "live migration" if live else "cold migrate"
+        unable = self._hosts_without("supports_live_migration" if live else "supports_migrate")
         if host is not None:
             node = self._node(host)
             if node is None:
@@ -62,7 +64,11 @@ class Moves:
             if host == source:
                 raise errors.ComputeInvalid(f"Unable to migrate instance ({uuid}) to current host ({source})."
                                             if live else "Cannot migrate to the host where the server exists.")
+            if host in unable:
+                raise errors.ComputeInvalid(f"The hypervisor of host {host} cannot take the server ({kind}).")
         spec = self._spec(uuid, flavor, host, source)
+        spec.ignore_hosts |= unable
+        spec.group = self._group(uuid)
         if force and host is not None:
             if not self.compute.scheduler.claim(node.id, spec, "move"):
                 raise errors.ComputeInvalid(f"No valid host was found. {host} has no room for the server.")
@@ -72,6 +78,23 @@ class Moves:
         except NoValidHost:
             raise errors.ComputeInvalid(f"No valid host was found. No valid host found for {kind}") from None
         return chosen.host, chosen.node
+
+    def _group(self, uuid: str):
+        """The server group policy the destination must keep (the others' hosts), if any."""
+        groups = self.compute.server_groups
+        group = groups.group_of(uuid)
+        if group is None:
+            return None
+        try:
+            return groups.spec(group, exclude=[uuid])
+        except NotFound:  # deleted meanwhile
+            return None
+
+    def _hosts_without(self, capability: str) -> set[str]:
+        """Hosts whose driver said it lacks ``capability`` (they cannot be a destination)."""
+        with self.compute.db.session() as session:
+            nodes = session.execute(select(ComputeNode.host, ComputeNode.capabilities)).all()
+        return {host for host, reported in nodes if not (reported or {}).get(capability, True)}
 
     async def _release_on_error(self, uuid: str, work):
         try:

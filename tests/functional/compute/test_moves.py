@@ -189,3 +189,31 @@ def test_same_host_and_different_host_hints(two_hosts, admin2, server, image):
     finally:
         for uuid in made:
             call(two_hosts, admin2, "DELETE", f"/servers/{uuid}")
+
+
+def test_a_move_keeps_the_anti_affinity_policy(two_hosts, admin2, image):
+    group = call(two_hosts, admin2, "POST", "/os-server-groups",
+                 json={"server_group": {"name": random_name("anti"), "policy": "anti-affinity"}}).json()["server_group"]
+    made = []
+    try:
+        for _ in range(2):
+            answer = call(two_hosts, admin2, "POST", "/servers", json={
+                "server": {"name": random_name("anti"), "imageRef": image.id, "flavorRef": "42", "networks": "none"},
+                "os:scheduler_hints": {"group": group["id"]}})
+            made.append(answer.json()["server"]["id"])
+        hosts = {wait_for(two_hosts, admin2, uuid, "ACTIVE")["OS-EXT-SRV-ATTR:host"] for uuid in made}
+        assert len(hosts) == 2
+        refused = call(two_hosts, admin2, "POST", f"/servers/{made[0]}/action", json={"migrate": None})
+        assert refused.status_code == 400 and "No valid host" in refused.text
+        live = call(two_hosts, admin2, "POST", f"/servers/{made[0]}/action",
+                    json={"os-migrateLive": {"host": None, "block_migration": "auto"}})
+        assert live.status_code == 400
+        assert wait_for(two_hosts, admin2, made[0], "ACTIVE")["OS-EXT-STS:task_state"] is None
+    finally:
+        for uuid in made:
+            call(two_hosts, admin2, "DELETE", f"/servers/{uuid}")
+        for uuid in made:
+            deadline = time.monotonic() + 30
+            while call(two_hosts, admin2, "GET", f"/servers/{uuid}").status_code != 404 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        call(two_hosts, admin2, "DELETE", f"/os-server-groups/{group['id']}")
