@@ -1,6 +1,7 @@
-"""Servers moving between hosts in a cloud of two fake compute hosts ([compute] fake_hosts):
-cold migration with confirm and revert, resize to another host, live migration, the
-migration records, and the openstack CLI's migrate commands."""
+"""Servers moving between hosts in a cloud of two fake compute hosts ([compute] fake_hosts,
+allow_resize_to_same_host off as in Nova): cold migration with confirm and revert, resize
+to another host, live migration, the migration records, scheduler hints and group
+policies on moves, and the openstack CLI's migrate commands."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from conftest import FAST_HASH, Cli, connect, random_name
 def two_hosts(tmp_path_factory):
     data = tmp_path_factory.mktemp("moves") / "data"
     proc = CloudProcess(data, env={**FAST_HASH, "OVERCAST_COMPUTE_FAKE_HOSTS": "2",
+                                   "OVERCAST_COMPUTE_ALLOW_RESIZE_TO_SAME_HOST": "false",
                                    "OVERCAST_COMPUTE_HOST": random_name("mv")}).start()
     yield proc
     assert proc.stop() == 0
@@ -217,3 +219,28 @@ def test_a_move_keeps_the_anti_affinity_policy(two_hosts, admin2, image):
             while call(two_hosts, admin2, "GET", f"/servers/{uuid}").status_code != 404 and time.monotonic() < deadline:
                 time.sleep(0.1)
         call(two_hosts, admin2, "DELETE", f"/os-server-groups/{group['id']}")
+
+
+def test_resize_leaves_the_host_when_it_may_not_stay(two_hosts, admin2, server):
+    source = wait_for(two_hosts, admin2, server.id, "ACTIVE")["OS-EXT-SRV-ATTR:host"]
+    action = f"/servers/{server.id}/action"
+    assert call(two_hosts, admin2, "POST", action, json={"resize": {"flavorRef": "1"}}).status_code == 202
+    moved = wait_for(two_hosts, admin2, server.id, "VERIFY_RESIZE")
+    assert moved["OS-EXT-SRV-ATTR:host"] != source and moved["flavor"]["original_name"] == "m1.tiny"
+    [record] = migrations(two_hosts, admin2, server.id)
+    assert (record["migration_type"], record["status"]) == ("resize", "finished")
+    assert call(two_hosts, admin2, "POST", action, json={"revertResize": None}).status_code == 202
+    back = wait_for(two_hosts, admin2, server.id, "ACTIVE")
+    assert back["OS-EXT-SRV-ATTR:host"] == source and back["flavor"]["original_name"] == "m1.nano"
+    assert call(two_hosts, admin2, "POST", action, json={"resize": {"flavorRef": "1"}}).status_code == 202
+    wait_for(two_hosts, admin2, server.id, "VERIFY_RESIZE")
+    held = used_vcpus(two_hosts, admin2)[source]
+    assert call(two_hosts, admin2, "POST", action, json={"confirmResize": None}).status_code == 204
+    done = wait_for(two_hosts, admin2, server.id, "ACTIVE")
+    assert done["OS-EXT-SRV-ATTR:host"] != source and done["flavor"]["original_name"] == "m1.tiny"
+    assert used_vcpus(two_hosts, admin2)[source] == held - 1  # the source's claim went with the confirm
+
+
+def used_vcpus(cloud, conn) -> dict[str, int]:
+    hypervisors = call(cloud, conn, "GET", "/os-hypervisors/detail", "2.87").json()["hypervisors"]
+    return {h["service"]["host"]: h["vcpus_used"] for h in hypervisors}
