@@ -116,13 +116,13 @@ class Lifecycle:
         new_spec.update(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
                         ephemeral_gb=flavor.ephemeral_gb, swap_mb=flavor.swap)
         # recorded before the cast: the agent's report may come back before act returns
-        await asyncio.to_thread(compute.migrations.record, uuid, row.project_id, row.user_id, row.host, row.host,
-                                row.flavor, new, "resize", "migrating")
+        migration = await asyncio.to_thread(compute.migrations.record, uuid, row.project_id, row.user_id, row.host,
+                                            row.host, row.flavor, new, "resize", "migrating")
         try:
             return await self.act(ctx, uuid, "resize", {"new_spec": new_spec, "on_success": on_success})
         except Exception:
             await asyncio.to_thread(compute.scheduler.release, f"resize-{uuid}")
-            await asyncio.to_thread(compute.migrations.set_status, uuid, "error")
+            await asyncio.to_thread(compute.migrations.forget, migration)
             raise
 
     def _check_resize_quota(self, project_id: str, cores: int, ram: int) -> None:

@@ -125,12 +125,13 @@ class Moves:
         extra = {"new_spec": new_spec, "dest": dest, "dest_node": node, "on_success": on_success,
                  "power_on": row.vm_state == states.ACTIVE}
         # recorded before the cast: the agent's report may come back before act returns
-        await asyncio.to_thread(compute.migrations.record, row.uuid, row.project_id, row.user_id, row.host, dest,
-                                row.flavor, flavor, "migration" if name == "migrate" else "resize", "migrating")
+        migration = await asyncio.to_thread(compute.migrations.record, row.uuid, row.project_id, row.user_id,
+                                            row.host, dest, row.flavor, flavor,
+                                            "migration" if name == "migrate" else "resize", "migrating")
         try:
             await self.lifecycle.act(ctx, row.uuid, name, extra)
         except BaseException:
-            await asyncio.to_thread(compute.migrations.set_status, row.uuid, "error")
+            await asyncio.to_thread(compute.migrations.forget, migration)
             raise
 
     async def resize_elsewhere(self, ctx, row, flavor) -> None:
@@ -186,7 +187,7 @@ class Moves:
             try:
                 await self.lifecycle.act(ctx, uuid, "live_migrate", extra)
             except BaseException:
-                await asyncio.to_thread(compute.migrations.set_status, uuid, "error")
+                await asyncio.to_thread(compute.migrations.forget, migration)
                 raise
             return migration
 

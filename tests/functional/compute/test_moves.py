@@ -141,6 +141,7 @@ def test_live_migration_of_a_suspended_server_conflicts(two_hosts, admin2, serve
     answer = call(two_hosts, admin2, "POST", f"/servers/{server.id}/action",
                   json={"os-migrateLive": {"host": None, "block_migration": "auto"}})
     assert answer.status_code == 409
+    assert migrations(two_hosts, admin2, server.id) == []  # a refused move leaves no record
 
 
 def test_cli_migrate_confirm_live_and_list(two_hosts, admin2, server):
