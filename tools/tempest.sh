@@ -80,8 +80,10 @@ if [ "$START" = 1 ]; then
     fi
     # Tempest makes hundreds of servers and networks: they run on the fake drivers unless
     # asked (TEMPEST_COMPUTE_DRIVER=qemu boots real guests, far slower; TEMPEST_NETWORK_DRIVER=linux
-    # plumbs every network on the host)
+    # plumbs every network on the host). TEMPEST_FAKE_HOSTS fake compute hosts (default 2)
+    # let the migration and multinode tests run.
     OVERCAST_COMPUTE_DRIVER=${TEMPEST_COMPUTE_DRIVER:-fake} OVERCAST_NETWORK_DRIVER=${TEMPEST_NETWORK_DRIVER:-fake} \
+    OVERCAST_COMPUTE_FAKE_HOSTS=${TEMPEST_FAKE_HOSTS:-2} \
         "$OVERCAST" up --data-dir "$DATA" --port "$PORT" >"$DATA/overcast.log" 2>&1 &
     OVERCAST_PID=$!
     URL=http://127.0.0.1:$PORT/identity/v3

@@ -59,8 +59,9 @@ TEMPLATE: dict[str, dict[str, str]] = {
     "validation": {"run_validation": "false"},
     "compute": {"flavor_ref": "42", "flavor_ref_alt": "1", "build_timeout": "60", "build_interval": "1",
                 "min_microversion": "2.1", "max_microversion": "2.100", "fixed_network_name": ""},
-    # what the fake hypervisor of the all-in-one really does; the rest needs hosts, networks or
-    # consoles that come with later issues (vnc_console: Tempest's noVNC tests talk RFB to the
+    # what the fake hypervisor of the all-in-one really does (cold_migration and live_migration
+    # go on, with min_compute_nodes, when the cloud has two compute hosts up: see compute_hosts);
+    # the rest needs networks or consoles that come with later issues (vnc_console: Tempest's noVNC tests talk RFB to the
     # guest, and the fake driver runs no VNC server; the qemu driver's is tested in
     # tests/functional/compute/test_qemu_console*.py)
     "compute-feature-enabled": {
@@ -71,6 +72,10 @@ TEMPLATE: dict[str, dict[str, str]] = {
             "change_password", "personality", "attach_encrypted_volume", "config_drive", "disk_config",
             "metadata_service", "shelve_migrate")},
         "enable_instance_password": "true",
+        # Tempest's defaults plus the same_host/different_host hints overcast's scheduler reads
+        "scheduler_enabled_filters": "ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,"
+                                     "ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,SameHostFilter,"
+                                     "DifferentHostFilter",
     },
     # overcast serves glance-direct imports and reserves os_glance_*; it does not refuse data
     # whose format differs from disk_format (Tempest uploads random bytes as qcow2)
@@ -225,6 +230,15 @@ def public_network(token: str, services: list[dict]) -> str | None:
     return network_id
 
 
+def compute_hosts(token: str, services: list[dict]) -> int:
+    """How many compute hosts are up and enabled (Tempest's min_compute_nodes)."""
+    url = _endpoint(services, "compute")
+    if url is None:
+        return 0
+    _, found = _http("GET", f"{url}/os-services?binary=nova-compute", token=token)
+    return sum(s.get("state") == "up" and s.get("status") == "enabled" for s in found.get("services", []))
+
+
 def build(creds: dict[str, str], services: list[dict], workspace: Path, debug: bool) -> dict[str, dict[str, str]]:
     types = {service.get("type") for service in services}
     flags = {flag: "false" for flag in ALL_FLAGS}
@@ -271,6 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     images = test_images(token, services)
     if images:
         conf["compute"].update(image_ref=images[0], image_ref_alt=images[1])
+    hosts = compute_hosts(token, services)
+    if hosts:
+        conf["compute"]["min_compute_nodes"] = str(hosts)
+    if hosts >= 2:  # the migration tests need a second host to move servers to
+        conf["compute-feature-enabled"].update(cold_migration="true", live_migration="true",
+                                               block_migration_for_live_migration="true",
+                                               volume_backed_live_migration="true")
     public = public_network(token, services)
     if public:
         conf["network"]["public_network_id"] = public

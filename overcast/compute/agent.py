@@ -18,14 +18,15 @@ import traceback
 
 from overcast.common import heartbeats
 from overcast.common.db import utcnow
-from overcast.compute import agent_interfaces, agent_power
+from overcast.compute import agent_interfaces, agent_moves, agent_power
 from overcast.compute import agent_volumes
 from overcast.compute import power_state as ps
 from overcast.compute import states
-from overcast.compute.agent_ops import OPS
+from overcast.compute.agent_ops import OPS as BASIC_OPS
 from overcast.compute.drivers import HypervisorDriver, ImageRef, InstanceSpec
 from overcast.compute.drivers.errors import InstanceNotFound
 
+OPS = {**BASIC_OPS, **agent_moves.OPS}
 CONDUCTOR = "compute-conductor"
 REPORT_INTERVAL = 60.0
 PLUG_TIMEOUT = 30.0  # seconds the network agent may take to plug one port
@@ -68,6 +69,7 @@ class ComputeAgent:
                         get_diagnostics=self.diagnostics, external_instance_event=self.external_event)
         handlers.update(agent_interfaces.handlers(self))
         handlers.update(agent_volumes.handlers(self))
+        handlers.update(agent_moves.handlers(self))
         await self.bus.serve(f"compute.{self.host}", handlers)
         self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, "nova-compute", self.host,
                                                                          "compute")))
@@ -127,6 +129,8 @@ class ComputeAgent:
 
     def _lock(self, uuid: str) -> asyncio.Lock:
         return self._locks.setdefault(uuid, asyncio.Lock())
+
+    lock = _lock  # for the other host's half of a move (agent_moves.handlers)
 
     def _handler(self, name: str):
         op = OPS[name]
@@ -200,3 +204,5 @@ class ComputeAgent:
     def _call(self, topic: str, kind: str, payload: dict, timeout: float = 600):
         call = self.bus.call(topic, kind, payload, timeout=timeout)
         return asyncio.run_coroutine_threadsafe(call, self._loop).result()
+
+    call_sync = _call  # a bus call from an operation's worker thread (agent_moves)

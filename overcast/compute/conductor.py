@@ -11,9 +11,12 @@ import asyncio
 import base64
 import logging
 
+from sqlalchemy import select
+
 from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
 from overcast.common.errors import NotFound
+from overcast.compute.models import Instance
 from overcast.compute.notifications import notify
 from overcast.compute.scheduler import COMPUTE_BINARY, NoValidHost, RequestSpec
 
@@ -55,7 +58,8 @@ class Conductor:
             await self._schedule(uuid, payload.get("request_id", ""), "build_instance", "scheduling")
 
     async def unshelve_instance(self, payload: dict) -> None:
-        await self._schedule(payload["uuid"], payload.get("request_id", ""), "unshelve_instance", "unshelving")
+        await self._schedule(payload["uuid"], payload.get("request_id", ""), "unshelve_instance", "unshelving",
+                             payload.get("host"))
 
     def _group(self, uuid: str, group: str | None):
         groups = self.compute.server_groups
@@ -66,18 +70,21 @@ class Conductor:
         except NotFound:  # the group was deleted meanwhile: nothing left to honour
             return None
 
-    async def _schedule(self, uuid: str, request_id: str, op: str, task_state: str) -> None:
+    async def _schedule(self, uuid: str, request_id: str, op: str, task_state: str,
+                        host: str | None = None) -> None:
         """Members of one server group are placed one at a time, each seeing where the
         others landed, so concurrent boots cannot break its policy (one conductor; with
         several, the group check would have to move into the claim)."""
         group = await asyncio.to_thread(self.compute.server_groups.group_of, uuid)
         if group is None:
-            await self._place(uuid, request_id, op, task_state, None)
+            await self._place(uuid, request_id, op, task_state, None, host)
             return
         async with self._group_locks.setdefault(group, asyncio.Lock()):
-            await self._place(uuid, request_id, op, task_state, group)
+            await self._place(uuid, request_id, op, task_state, group, host)
 
-    async def _place(self, uuid: str, request_id: str, op: str, task_state: str, group: str | None) -> None:
+    async def _place(self, uuid: str, request_id: str, op: str, task_state: str, group: str | None,
+                     target: str | None = None) -> None:
+        """Schedule (on ``target`` when a request named the host) and cast ``op`` there."""
         compute = self.compute
         try:
             row = await asyncio.to_thread(compute.servers.get, RequestContext(roles=["admin"]), uuid)
@@ -86,8 +93,13 @@ class Conductor:
         spec = RequestSpec(consumer=uuid, vcpus=row.vcpus, memory_mb=row.memory_mb,
                            disk_gb=row.root_gb + row.ephemeral_gb + -(-(row.flavor.get("swap") or 0) // 1024),
                            availability_zone=row.requested_zone,
-                           force_host=(row.system_metadata or {}).get("force_host"),
+                           force_host=target or (row.system_metadata or {}).get("force_host"),
                            group=await asyncio.to_thread(self._group, uuid, group) if group else None)
+        hints = row.system_metadata or {}
+        if hints.get("same_host"):
+            spec.same_host = await asyncio.to_thread(self._hosts_of, hints["same_host"])
+        if hints.get("different_host"):
+            spec.different_host = await asyncio.to_thread(self._hosts_of, hints["different_host"])
         try:
             host = await asyncio.to_thread(compute.scheduler.schedule, spec)
         except NoValidHost as error:
@@ -127,6 +139,12 @@ class Conductor:
                                                          else task_state,
                                                          "spec": compute.spec_payload(placed, shelved)})
 
+    def _hosts_of(self, uuids: list[str]) -> set[str]:
+        """The hosts the instances ``uuids`` run on (a scheduler hint's)."""
+        with self.compute.db.session() as session:
+            return set(session.scalars(select(Instance.host).where(Instance.uuid.in_(uuids), Instance.host.is_not(None),
+                                                                   Instance.deleted.is_(False))))
+
     def _vifs(self, row, host: str, op: str) -> list[dict]:
         """New servers get their ports now; an unshelved one moves the ones it has."""
         network = self.compute.network_api
@@ -155,21 +173,31 @@ class Conductor:
                                       payload.get("record_action"))
         scheduler = compute.scheduler
         migration = {"confirm_resize": "confirmed", "revert_resize": "reverted", "revert_claim": "error",
-                     "resized": "finished"}.get(after)
+                     "resized": "finished", "live_migrated": "completed", "live_failed": "failed"}.get(after)
         if migration:
             await asyncio.to_thread(compute.migrations.set_status, uuid, migration)
         if after == "released":
             await asyncio.to_thread(scheduler.release, uuid)
-        elif after == "confirm_resize":
+        elif after in ("confirm_resize", "live_migrated"):  # the source's claim goes, the move's stays
             await asyncio.to_thread(scheduler.release, uuid)
             await asyncio.to_thread(scheduler.move, f"resize-{uuid}", uuid)
-        elif after in ("revert_resize", "revert_claim"):
+        elif after in ("revert_resize", "revert_claim", "live_failed"):
             await asyncio.to_thread(scheduler.release, f"resize-{uuid}")
+        if row is not None and (payload.get("values") or {}).get("host"):  # moved: its ports follow it
+            await asyncio.to_thread(self._rebind, uuid, row.host)
         elif after == "unshelved" and row is not None:  # the shelved snapshot has served its purpose
             await asyncio.to_thread(self._forget_shelved_image, row)
         if row is not None and payload.get("notify"):
             event = payload["notify"] + (".error" if payload.get("fault") else ".end")
             await self._notify(event, row)
+
+    def _rebind(self, uuid: str, host: str) -> None:
+        network = self.compute.network_api
+        for vif in network.vifs(uuid):
+            try:
+                network.network.ports.bind(vif["id"], host)
+            except Exception:  # a port deleted meanwhile has nothing to follow
+                log.warning("port %s of %s not bound to %s", vif["id"], uuid, host, exc_info=True)
 
     def _forget_shelved_image(self, row) -> None:
         meta = dict(row.system_metadata or {})

@@ -32,8 +32,10 @@ BINARIES = {"neutron-dhcp-agent": "dhcp_agent", "neutron-l3-agent": "l3_agent",
 
 
 class NetworkAgent:
-    def __init__(self, bus, driver: NetworkDriver, host: str, source, metadata_upstream: str = ""):
+    def __init__(self, bus, driver: NetworkDriver, host: str, source, metadata_upstream: str = "",
+                 ports_only: bool = False):
         self.bus = bus
+        self.ports_only = ports_only  # a compute host's L2 agent only: plugs its ports, no DHCP, L3 or metadata
         self.driver = driver
         self.host = host
         self.source = source
@@ -46,11 +48,15 @@ class NetworkAgent:
 
     async def start(self) -> None:
         await asyncio.to_thread(self.driver.init_host, self.host)
-        await self.resync()
-        await self.bus.serve(TOPIC, self.fanout_handlers(), fanout=True)
+        binaries = BINARIES
+        if self.ports_only:  # as Neutron's compute nodes run only the L2 agent
+            binaries = {"neutron-linuxbridge-agent": BINARIES["neutron-linuxbridge-agent"]}
+        else:
+            await self.resync()
+            await self.bus.serve(TOPIC, self.fanout_handlers(), fanout=True)
         await self.bus.serve(f"{TOPIC}.{self.host}", {"plug_port": self.plug_port, "unplug_port": self.unplug_port})
         self._tasks = [asyncio.create_task(heartbeats.report_forever(self.bus, binary, self.host, topic))
-                       for binary, topic in BINARIES.items()]
+                       for binary, topic in binaries.items()]
 
     async def stop(self) -> None:
         for task in self._tasks:

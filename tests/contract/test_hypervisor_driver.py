@@ -63,8 +63,25 @@ OPERATIONS = [
     ("rescue", "supports_rescue", lambda d, u: d.rescue(u, ImageRef(id="rescue", path="/nonexistent"))),
     ("unrescue", "supports_rescue", lambda d, u: d.unrescue(u)),
     ("get_diagnostics", "supports_diagnostics", lambda d, u: d.get_diagnostics(u)),
+    ("migrate_disk_and_power_off", "supports_migrate", lambda d, u: d.migrate_disk_and_power_off(u, "elsewhere")),
+    ("finish_revert_migration", "supports_migrate", lambda d, u: d.finish_revert_migration(u, True)),
+    ("live_migration", "supports_live_migration", lambda d, u: d.live_migration(u, "elsewhere", {})),
+    ("post_live_migration_at_destination", "supports_live_migration",
+     lambda d, u: d.post_live_migration_at_destination(u)),
 ]
-OPTIONAL = [op for op in OPERATIONS if op[1]]
+# Optional operations that make an instance or accept a missing one (no NotFound to check).
+LENIENT = [
+    ("finish_migration", "supports_migrate",
+     lambda d, u: d.finish_migration(InstanceSpec(uuid=str(uuidlib.uuid4()), name="x", vcpus=1, memory_mb=128,
+                                                  root_gb=1), {}, True)),
+    ("confirm_migration", "supports_migrate", lambda d, u: d.confirm_migration(u)),
+    ("pre_live_migration", "supports_live_migration",
+     lambda d, u: d.pre_live_migration(InstanceSpec(uuid=str(uuidlib.uuid4()), name="x", vcpus=1, memory_mb=128,
+                                                    root_gb=1), False)),
+    ("rollback_live_migration_at_destination", "supports_live_migration",
+     lambda d, u: d.rollback_live_migration_at_destination(u)),
+]
+OPTIONAL = [op for op in OPERATIONS + LENIENT if op[1]]
 
 
 class HypervisorDriverContract:
@@ -413,6 +430,73 @@ class HypervisorDriverContract:
 
     # -- capabilities ---------------------------------------------------------------------------
 
+    # -- moves between hosts: ``other`` is a second host's driver -------------------------
+
+    @pytest.fixture
+    def other(self, driver):
+        if not (driver.capabilities.supports_migrate or driver.capabilities.supports_live_migration):
+            pytest.skip(f"{driver.name} moves no instances between hosts")
+        second = self.other_host_driver()
+        second.init_host(f"{self.host}-2")
+        yield second
+        for uuid in second.list_instances():
+            second.destroy(uuid)
+
+    def other_host_driver(self) -> HypervisorDriver:
+        raise NotImplementedError
+
+    def test_cold_migration_then_confirm_leaves_only_the_destination_copy(self, driver, other):
+        self.need(driver, "supports_migrate")
+        spec = self.spawned(driver)
+        data = driver.migrate_disk_and_power_off(spec.uuid, other.host)
+        assert self.state(driver, spec.uuid) == ps.SHUTDOWN
+        other.finish_migration(dataclasses.replace(spec, vcpus=2), data, power_on=True)
+        assert self.state(other, spec.uuid) == ps.RUNNING
+        assert other.host_resources().vcpus_used == 2
+        driver.confirm_migration(spec.uuid)
+        driver.confirm_migration(spec.uuid)  # nothing kept: a no-op
+        assert spec.uuid not in driver.list_instances()
+        assert driver.host_resources().vcpus_used == 0
+
+    def test_cold_migration_then_revert_runs_the_source_copy_again(self, driver, other):
+        self.need(driver, "supports_migrate")
+        spec = self.spawned(driver)
+        data = driver.migrate_disk_and_power_off(spec.uuid, other.host)
+        other.finish_migration(spec, data, power_on=False)
+        assert self.state(other, spec.uuid) == ps.SHUTDOWN
+        other.destroy(spec.uuid)
+        driver.finish_revert_migration(spec.uuid, power_on=True)
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+        assert other.list_instances() == []
+        with pytest.raises(InstanceNotFound):
+            other.finish_revert_migration(spec.uuid, power_on=True)
+
+    @pytest.mark.parametrize("paused", [False, True])
+    def test_live_migration_moves_a_running_or_paused_guest(self, driver, other, paused):
+        self.need(driver, "supports_live_migration")
+        spec = self.spawned(driver)
+        if paused:
+            self.need(driver, "supports_pause")
+            driver.pause(spec.uuid)
+        data = other.pre_live_migration(spec, paused)
+        driver.live_migration(spec.uuid, other.host, data)
+        other.post_live_migration_at_destination(spec.uuid, paused)
+        driver.destroy(spec.uuid)
+        assert self.state(other, spec.uuid) == (ps.PAUSED if paused else ps.RUNNING)
+        assert driver.list_instances() == [] and other.list_instances() == [spec.uuid]
+
+    def test_live_migration_rolled_back_leaves_the_destination_empty(self, driver, other):
+        self.need(driver, "supports_live_migration")
+        spec = self.spawned(driver)
+        other.pre_live_migration(spec, False)
+        other.rollback_live_migration_at_destination(spec.uuid)
+        other.rollback_live_migration_at_destination(spec.uuid)
+        assert other.list_instances() == []
+        assert self.state(driver, spec.uuid) == ps.RUNNING
+        with pytest.raises(InstanceNotFound):
+            driver.live_migration(str(uuidlib.uuid4()), other.host, {})
+
+
     @pytest.mark.parametrize("name,flag,call", OPTIONAL, ids=[op[0] for op in OPTIONAL])
     def test_capability_flags_are_honest(self, driver, name, flag, call):
         spec = self.spawned(driver)
@@ -435,6 +519,9 @@ class HypervisorDriverContract:
 
 class FakeSpecs:
     host = "compute-1"
+
+    def other_host_driver(self) -> HypervisorDriver:
+        return FakeHypervisor()
 
     def new_spec(self, **changes) -> InstanceSpec:
         uuid = str(uuidlib.uuid4())

@@ -41,7 +41,8 @@ def amqp_url():
 
 def start_agent(tmp_path, amqp_url: str, host: str) -> subprocess.Popen:
     log = open(tmp_path / f"agent-{host}.log", "ab")
-    env = {**os.environ, "OVERCAST_COMPUTE_FAKE_VCPUS": "4", "OVERCAST_COMPUTE_FAKE_MEMORY_MB": "4096"}
+    env = {**os.environ, "OVERCAST_COMPUTE_DRIVER": "fake", "OVERCAST_NETWORK_DRIVER": "fake",
+           "OVERCAST_COMPUTE_FAKE_VCPUS": "4", "OVERCAST_COMPUTE_FAKE_MEMORY_MB": "4096"}
     return subprocess.Popen([sys.executable, "-m", "overcast", "agent", "compute", "--host", host,
                              "--bus-url", amqp_url], env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -99,6 +100,42 @@ def test_agents_join_take_servers_and_reconcile(tmp_path, amqp_url):
         wait_for(lambda: not list(admin.compute.servers(name="^spread-")), what="servers deleted")
         used = {name: h["vcpus_used"] for name, h in resources(cloud, admin).items()}
         assert used == {"node-a": 0, "node-b": 0}
+        admin.image.delete_image(image)
+    finally:
+        for proc in agents.values():
+            if proc.poll() is None:
+                stop_agent(proc)
+        assert cloud.stop() == 0
+
+
+def test_servers_move_between_agents_over_rabbitmq(tmp_path, amqp_url):
+    """Cold and live migration between two `overcast agent compute` processes: the source
+    agent calls the destination agent over the broker."""
+    env = {**FAST_HASH, "OVERCAST_BUS_URL": amqp_url, "OVERCAST_COMPUTE_AGENT": "false"}
+    cloud = CloudProcess(tmp_path / "data", env=env).start()
+    agents = {host: start_agent(tmp_path, amqp_url, host) for host in ("node-a", "node-b")}
+    try:
+        admin = connect(cloud)
+        computes = lambda: [s for s in admin.compute.services() if s.binary == "nova-compute"]  # noqa: E731
+        wait_for(lambda: len(computes()) == 2 and all(s.state == "up" for s in computes()), what="two agents up")
+        image = admin.image.create_image(name="tiny", data=b"\0" * 1024, disk_format="raw",
+                                         container_format="bare", visibility="public")
+        server = admin.compute.wait_for_server(admin.compute.create_server(name="mover", image_id=image.id,
+                                                                           flavor_id="42"), interval=0.1, wait=30)
+        first = server.compute_host
+        other = {"node-a": "node-b", "node-b": "node-a"}[first]
+        admin.compute.live_migrate_server(server, host=other, block_migration="auto")
+        wait_for(lambda: admin.compute.get_server(server.id).compute_host == other, what="the live migration")
+        assert admin.compute.wait_for_server(server, interval=0.1, wait=30).status == "ACTIVE"
+        admin.compute.migrate_server(server)
+        server = admin.compute.wait_for_server(server, status="VERIFY_RESIZE", interval=0.1, wait=30)
+        assert server.compute_host == first
+        admin.compute.confirm_server_resize(server)
+        server = admin.compute.wait_for_server(server, interval=0.1, wait=30)
+        used = {name: h["vcpus_used"] for name, h in resources(cloud, admin).items()}
+        assert server.compute_host == first and used == {first: 1, other: 0}
+        admin.compute.delete_server(server)
+        admin.compute.wait_for_delete(server, interval=0.1, wait=30)
         admin.image.delete_image(image)
     finally:
         for proc in agents.values():

@@ -77,6 +77,8 @@ class ComputeConfig:
     fake_vcpus: int = 16  # what the fake driver reports: CPUs, 1-100000
     fake_memory_mb: int = 65536  # RAM in MB, 1-2**40
     fake_local_gb: int = 1000  # disk in GB, 1-2**40
+    fake_hosts: int = 1  # compute hosts the all-in-one runs with the fake driver: HOST, HOST-2, ... HOST-N, 1-64 (tests, Tempest's migrations)
+    allow_resize_to_same_host: bool = True  # a resize may stay on its host (Nova's default is False; one host needs True)
     sync_power_state_interval: int = 10  # seconds between checks that guests still run as recorded (0: never)
     qemu_accel: str = "auto"  # qemu driver: auto (KVM if a test boot works, else TCG), kvm or tcg
     qemu_state_dir: str = ""  # qemu driver: image cache and instance disks; empty: DATA_DIR/compute/qemu
@@ -84,6 +86,16 @@ class ComputeConfig:
     console_token_ttl: int = 600  # seconds a remote console URL (its one-time token) stays usable, 10-86400
     novncproxy_base_url: str = ""  # the noVNC page console URLs point at; empty: PUBLIC_URL/vnc/vnc_lite.html
     novnc_dir: str = "/usr/share/novnc"  # noVNC's files (Debian package novnc), served under /vnc
+
+    def host_name(self) -> str:
+        """The name this process's compute agent reports: ``host``, else the hostname."""
+        import socket
+
+        return self.host or socket.gethostname()
+
+    def extra_fake_hosts(self) -> list[str]:
+        """The extra fake hosts ``fake_hosts`` asks for: HOST-2 ... HOST-N (none for 1)."""
+        return [f"{self.host_name()}-{n}" for n in range(2, self.fake_hosts + 1)]
 
 
 @dataclass
@@ -237,6 +249,7 @@ def _check_ranges(config: Config) -> None:
         ("compute", "fake_vcpus", 1, 100000),
         ("compute", "fake_memory_mb", 1, 1 << 40),
         ("compute", "fake_local_gb", 1, 1 << 40),
+        ("compute", "fake_hosts", 1, 64),
         ("compute", "qemu_soft_reboot_seconds", 0, 3600),
         ("compute", "console_token_ttl", 10, 86400),
         ("network", "default_prefixlen", 8, 30),

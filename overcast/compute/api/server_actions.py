@@ -165,9 +165,19 @@ async def shelve(req, body):
 
 
 async def unshelve(req, body):
+    """{"unshelve": null}; from 2.77 {"availability_zone": ...}; from 2.91 also {"host": ...}
+    (admins; the server must be offloaded)."""
     row = await _server(req, "os-shelve:unshelve")
     zone = body.get("availability_zone") if isinstance(body, dict) and req.version.at_least("2.77") else None
-    await _lifecycle(req).unshelve(req.context, row.uuid, zone)
+    host = None
+    if isinstance(body, dict) and req.version.at_least("2.77"):
+        if set(body) - ({"availability_zone", "host"} if req.version.at_least("2.91") else {"availability_zone"}):
+            raise invalid("unshelve", body)
+        host = _host(body.get("host"))
+        if host is not None:
+            req.authorize({"project_id": row.project_id, "user_id": row.user_id},
+                          rule=P + "os-shelve:unshelve_to_host")
+    await _lifecycle(req).unshelve(req.context, row.uuid, zone, host)
 
 
 async def console_output(req, body):
@@ -225,12 +235,50 @@ async def reset_state(req, body):
     await asyncio.to_thread(req.state.compute.actions.reset_state, req.context, row.uuid, body["state"])
 
 
-def _migrate(live: bool):
-    async def handle(req, body):
-        row = await _server(req, "os-migrate-server:migrate_live" if live else "os-migrate-server:migrate")
-        await _lifecycle(req).migrate(req.context, row.uuid, live)
+def _host(value, name: str = "host") -> str | None:
+    if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 255):
+        raise invalid(name, value)
+    return value
 
-    return handle
+
+async def migrate(req, body):
+    """{"migrate": null}, or from 2.56 {"migrate": {"host": ...}} (null: the scheduler picks)."""
+    host = None
+    if body is not None:  # Tempest sends {} below 2.56 too, as Nova's schema allows
+        keys = {"host"} if req.version.at_least("2.56") else set()
+        if not isinstance(body, dict) or set(body) - keys:
+            raise invalid("migrate", body)
+        host = _host(body.get("host"))
+    row = await _server(req, "os-migrate-server:migrate")
+    if host is not None:
+        req.authorize({"project_id": row.project_id, "user_id": row.user_id},
+                      rule=P + "os-migrate-server:migrate:host")
+    await _lifecycle(req).migrate(req.context, row.uuid, host)
+
+
+async def migrate_live(req, body):
+    """{"os-migrateLive": {"host", "block_migration", "disk_over_commit" (< 2.25), "force"
+    (2.30-2.67)}}; host null (2.1: required) lets the scheduler pick. block_migration
+    changes nothing here: the driver copies what is not shared."""
+    if not isinstance(body, dict):
+        raise invalid("os-migrateLive", body)
+    allowed = {"host", "block_migration"}
+    if not req.version.at_least("2.25"):
+        allowed.add("disk_over_commit")
+    if req.version.at_least("2.30") and not req.version.at_least("2.68"):
+        allowed.add("force")
+    if set(body) - allowed or "host" not in body or "block_migration" not in body:
+        raise invalid("os-migrateLive", body)
+    block = body["block_migration"]
+    if not isinstance(block, bool) and not (req.version.at_least("2.25") and block == "auto"):
+        if req.version.at_least("2.25") or str(block).lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise invalid("block_migration", block)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise invalid("force", force)
+    host = _host(body["host"])
+    row = await _server(req, "os-migrate-server:migrate_live")
+    await _lifecycle(req).live_migrate(req.context, row.uuid, host, force and host is not None)
 
 
 async def force_delete(req, body):
@@ -259,7 +307,7 @@ ACTIONS = {
     "os-getVNCConsole": _legacy_console("vnc"),
     "os-getSPICEConsole": _legacy_console("spice"),
     "os-getSerialConsole": _legacy_console("serial"),
-    "migrate": _migrate(False), "os-migrateLive": _migrate(True),
+    "migrate": migrate, "os-migrateLive": migrate_live,
     "os-resetState": reset_state, "forceDelete": force_delete, "os-forceDelete": force_delete, "restore": restore,
 }
 

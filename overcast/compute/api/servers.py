@@ -67,6 +67,19 @@ def check_tags(tags) -> list[str]:
     return tags
 
 
+def _uuid_list(value, name: str) -> list[str]:
+    """A same_host/different_host hint: one instance uuid or a list of them."""
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) and UUID.fullmatch(v.lower()) for v in values):
+        raise invalid(name, value)
+    return [v.lower() for v in values]
+
+
+UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+
+
 def _ip(value, version: int, name: str) -> str:
     try:
         address = ipaddress.ip_address(value)
@@ -104,6 +117,7 @@ def _boot_request(req, body: dict, hints: dict) -> BootRequest:
     group_hint = hints.get("group")
     if group_hint is not None and not isinstance(group_hint, str):
         raise invalid("group", group_hint)
+    near = {name: _uuid_list(hints.get(name), name) for name in ("same_host", "different_host")}
     return BootRequest(
         name=name, flavor_ref=str(body["flavorRef"]).rsplit("/", 1)[-1],
         image_ref=str(body.get("imageRef") or "").rsplit("/", 1)[-1], key_name=body.get("key_name"),
@@ -115,7 +129,7 @@ def _boot_request(req, body: dict, hints: dict) -> BootRequest:
         description=body.get("description") if version.at_least("2.19") else None,
         access_ip_v4=_ip(body["accessIPv4"], 4, "accessIPv4") if body.get("accessIPv4") else None,
         access_ip_v6=_ip(body["accessIPv6"], 6, "accessIPv6") if body.get("accessIPv6") else None,
-        hostname=body.get("hostname") if version.at_least("2.90") else None, group=group_hint,
+        hostname=body.get("hostname") if version.at_least("2.90") else None, group=group_hint, **near,
     )
 
 

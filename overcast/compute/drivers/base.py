@@ -74,6 +74,8 @@ class Capabilities:
     supports_rescue: bool = False         # rescue, unrescue
     supports_shelve: bool = False         # (snapshot + destroy, then spawn)
     supports_diagnostics: bool = False    # get_diagnostics
+    supports_migrate: bool = False        # migrate_disk_and_power_off, finish_migration, confirm/revert
+    supports_live_migration: bool = False  # pre_live_migration, live_migration, post_live_migration_at_destination
 
     @classmethod
     def all(cls) -> Capabilities:
@@ -293,6 +295,56 @@ class HypervisorDriver(ABC):
         """Go back to the spec and disks before ``resize``, in the old power state.
         Nothing pending raises InstanceInvalidState. Blocks like power_off + power_on."""
         self._unsupported("supports_resize")
+
+    # -- moving an instance between hosts: each call says which end runs it ----------------
+
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str) -> dict:
+        """Source of a cold migration: stop the guest and make its disks readable by
+        ``dest_host``; returns what ``finish_migration`` there needs (paths, a URL). The
+        guest and disks stay here until ``confirm_migration`` or
+        ``finish_revert_migration``. Blocks like power_off plus the copy. supports_migrate."""
+        self._unsupported("supports_migrate")
+
+    def finish_migration(self, spec: InstanceSpec, migrate_data: dict, power_on: bool) -> None:
+        """Destination of a cold migration: build the guest from the source's disks
+        (``migrate_data``) with ``spec`` (maybe a new flavor, VIFs plugged here), running if
+        ``power_on``. A failure leaves nothing here. supports_migrate."""
+        self._unsupported("supports_migrate")
+
+    def confirm_migration(self, uuid: str) -> None:
+        """Source, after the destination's copy was confirmed: drop the guest and disks
+        kept here. Nothing kept is a no-op. supports_migrate."""
+        self._unsupported("supports_migrate")
+
+    def finish_revert_migration(self, uuid: str, power_on: bool) -> None:
+        """Source, when the move is reverted (the destination destroyed its copy): use the
+        kept guest again, running if ``power_on``. Raises InstanceNotFound when nothing was
+        kept. supports_migrate."""
+        self._unsupported("supports_migrate")
+
+    def pre_live_migration(self, spec: InstanceSpec, paused: bool) -> dict:
+        """Destination of a live migration: get ready to receive ``spec``'s guest (VIFs
+        plugged here; QEMU: started with ``-incoming``); returns what ``live_migration``
+        on the source needs (a URI). supports_live_migration."""
+        self._unsupported("supports_live_migration")
+
+    def live_migration(self, uuid: str, dest_host: str, migrate_data: dict) -> None:
+        """Source: copy the running guest (memory, and disks unless shared) to the
+        destination ``pre_live_migration`` prepared (QEMU: QMP ``migrate``); returns when
+        the guest runs there. The source copy stays until ``destroy``. Raises
+        HypervisorError if the copy failed (the guest keeps running here).
+        supports_live_migration."""
+        self._unsupported("supports_live_migration")
+
+    def post_live_migration_at_destination(self, uuid: str, paused: bool = False) -> None:
+        """Destination, after ``live_migration``: the guest is this host's now, running
+        (``paused``: paused, as it was on the source). supports_live_migration."""
+        self._unsupported("supports_live_migration")
+
+    def rollback_live_migration_at_destination(self, uuid: str) -> None:
+        """Destination, when the live migration failed: drop what ``pre_live_migration``
+        made. Nothing there is a no-op. supports_live_migration."""
+        self._unsupported("supports_live_migration")
 
     def attach_volume(self, uuid: str, connection_info: dict, device: str | None = None) -> str:
         """Hot-plug a volume (guest in any state but SUSPENDED) and return the device name

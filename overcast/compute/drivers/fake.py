@@ -5,10 +5,10 @@ It documents the semantics real drivers follow (see ``base.py``), the way nova's
 missing instance succeeds; asking for the state a guest is already in does nothing;
 an operation from a state it cannot start from raises InstanceInvalidState; resources
 count every instance held (running or not, plus the old flavor while a resize is
-pending). It is instant and deterministic: the console log is a fixed text built from
-the instance's uuid and name, the remote console port comes from the uuid (no VNC server
-listens there and ``path`` is None, so the console proxy refuses to relay it), a snapshot is
-fixed bytes.
+pending, and a migrated guest's source copy until it is confirmed). It is instant and
+deterministic: the console log is a fixed text built from the instance's uuid and name,
+the remote console port comes from the uuid (no VNC server listens there and ``path`` is
+None, so the console proxy refuses to relay it), a snapshot is fixed bytes.
 
 Failure injection: ``fail_spawn_on`` is a set of uuids or names, or a callable taking
 the InstanceSpec and returning True to fail (InstanceBuildFailed, after the fake has
@@ -49,6 +49,8 @@ class FakeInstance:
     rescued: bool = False
     resize_from: tuple[InstanceSpec, int] | None = None
     boots: int = 1
+    migrated_to: str | None = None  # the host a cold migration copied it to, until confirm or revert
+    incoming: bool = False  # made by pre_live_migration; the guest is not here yet
 
 
 class FakeHypervisor(HypervisorDriver):
@@ -226,6 +228,71 @@ class FakeHypervisor(HypervisorDriver):
                 raise self._invalid(inst, "revert_resize")
             inst.spec, inst.power_state = inst.resize_from
             inst.resize_from = None
+
+    # -- migrations: each host's fake knows only its own guests --------------------------
+
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str) -> dict:
+        self._require("supports_migrate")
+        with self._lock:
+            inst = self._get(uuid)
+            if inst.migrated_to is not None or inst.resize_from is not None:
+                raise self._invalid(inst, "migrate")
+            inst.power_state, inst.migrated_to = ps.SHUTDOWN, dest_host
+            return {"source_host": self.host, "disks": f"fake://{self.host}/{uuid}"}
+
+    def finish_migration(self, spec: InstanceSpec, migrate_data: dict, power_on: bool) -> None:
+        self._require("supports_migrate")
+        self.spawn(spec)
+        if not power_on:
+            self.power_off(spec.uuid)
+
+    def confirm_migration(self, uuid: str) -> None:
+        self._require("supports_migrate")
+        with self._lock:
+            inst = self.instances.get(uuid)
+            if inst is not None and inst.migrated_to is not None:
+                del self.instances[uuid]
+
+    def finish_revert_migration(self, uuid: str, power_on: bool) -> None:
+        self._require("supports_migrate")
+        with self._lock:
+            inst = self._get(uuid)
+            inst.migrated_to = None
+            if power_on:
+                self.power_on(uuid)
+
+    def pre_live_migration(self, spec: InstanceSpec, paused: bool) -> dict:
+        self._require("supports_live_migration")
+        with self._lock:
+            if spec.uuid in self.instances:
+                raise InstanceExists(uuid=spec.uuid)
+            inst = FakeInstance(spec=spec, power_state=ps.PAUSED, incoming=True)
+            for vif in spec.vifs:
+                self._plug_vif(inst, vif)
+            self.instances[spec.uuid] = inst
+            return {"uri": f"fake://{self.host}/{spec.uuid}", "paused": paused}
+
+    def live_migration(self, uuid: str, dest_host: str, migrate_data: dict) -> None:
+        self._require("supports_live_migration")
+        with self._lock:
+            inst = self._get(uuid)
+            if inst.power_state not in (ps.RUNNING, ps.PAUSED) or inst.incoming:
+                raise self._invalid(inst, "live_migration")
+            inst.migrated_to = dest_host
+
+    def post_live_migration_at_destination(self, uuid: str, paused: bool = False) -> None:
+        self._require("supports_live_migration")
+        with self._lock:
+            inst = self._get(uuid)
+            inst.incoming = False
+            inst.power_state = ps.PAUSED if paused else ps.RUNNING
+
+    def rollback_live_migration_at_destination(self, uuid: str) -> None:
+        self._require("supports_live_migration")
+        with self._lock:
+            inst = self.instances.get(uuid)
+            if inst is not None and inst.incoming:
+                del self.instances[uuid]
 
     def rescue(self, uuid: str, rescue_image: ImageRef) -> None:
         self._require("supports_rescue")

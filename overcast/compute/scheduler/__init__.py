@@ -48,6 +48,8 @@ class RequestSpec:
     force_host: str | None = None
     ignore_hosts: set[str] = field(default_factory=set)
     group: GroupSpec | None = None
+    same_host: set[str] | None = None  # hosts of the same_host hint's instances (None: no hint)
+    different_host: set[str] = field(default_factory=set)  # hosts of the different_host hint's instances
 
 
 @dataclass

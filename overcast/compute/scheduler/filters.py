@@ -43,5 +43,15 @@ def anti_affinity_filter(host, spec) -> bool:
     return group.hosts.count(host.host) < group.max_server_per_host
 
 
+def same_host_filter(host, spec) -> bool:
+    """SameHostFilter: with the ``same_host`` hint, a host holding one of those instances."""
+    return spec.same_host is None or host.host in spec.same_host
+
+
+def different_host_filter(host, spec) -> bool:
+    """DifferentHostFilter: with the ``different_host`` hint, none of those instances here."""
+    return host.host not in spec.different_host
+
+
 DEFAULT_FILTERS = [compute_filter, requested_host_filter, availability_zone_filter, resources_filter,
-                   affinity_filter, anti_affinity_filter]
+                   affinity_filter, anti_affinity_filter, same_host_filter, different_host_filter]

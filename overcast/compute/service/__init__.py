@@ -67,6 +67,7 @@ class ComputeService:
         self.image_proxy = ImageProxy(image, self.quotas)
         self.volume_attachments = VolumeAttachments(self, volume)
         self.agent = None
+        self.fake_host_agents = []  # [compute] fake_hosts: the agents of HOST-2 ... HOST-N
 
     def start(self) -> None:
         """Make sure the default flavors exist (first start)."""
@@ -91,10 +92,18 @@ class ComputeService:
             describe = getattr(self.agent.driver, "describe", None)
             print(f"  compute    host {self.agent.host} runs guests with the {self.config.compute.driver} driver"
                   + (f": {describe()}" if describe else ""), flush=True)
+            for host in self.config.compute.extra_fake_hosts():
+                agent = make_agent(self.config, self.bus, host, driver="fake")
+                await agent.start()
+                self.fake_host_agents.append(agent)
+            if self.fake_host_agents:
+                print(f"  compute    fake hosts {', '.join(a.host for a in self.fake_host_agents)}", flush=True)
 
     async def stop(self) -> None:
         import asyncio
 
+        for agent in self.fake_host_agents:
+            await agent.stop()
         if self.agent is not None:
             await self.agent.stop()
         for task in getattr(self, "_beats", []):
@@ -121,20 +130,21 @@ class ComputeService:
                 **self.volume_attachments.boot_payload(row)}
 
 
-def make_agent(config: Config, bus, host: str):
-    """The compute agent for this host with the configured driver."""
+def make_agent(config: Config, bus, host: str, driver: str | None = None):
+    """The compute agent for ``host`` with the configured driver (or ``driver``)."""
     from overcast.compute.agent import ComputeAgent
     from overcast.compute.drivers import make_driver
 
     from overcast import driver_choice
 
-    if config.compute.driver == "auto":
+    if driver is None and config.compute.driver == "auto":
         driver_choice.choose(config)
     compute = config.compute
+    driver = driver or compute.driver
     options = {}
-    if compute.driver == "fake":
+    if driver == "fake":
         options = {"vcpus": compute.fake_vcpus, "memory_mb": compute.fake_memory_mb, "local_gb": compute.fake_local_gb}
-    elif compute.driver == "qemu":
+    elif driver == "qemu":
         import asyncio
 
         from overcast.compute.drivers.qemu.fetch import BusImageFetcher
@@ -145,5 +155,5 @@ def make_agent(config: Config, bus, host: str):
     ratios = {"cpu_allocation_ratio": compute.cpu_allocation_ratio, "ram_allocation_ratio": compute.ram_allocation_ratio,
               "disk_allocation_ratio": compute.disk_allocation_ratio,
               "reserved_host_memory_mb": compute.reserved_host_memory_mb}
-    return ComputeAgent(bus, make_driver(compute.driver, **options), host, compute.availability_zone, ratios,
+    return ComputeAgent(bus, make_driver(driver, **options), host, compute.availability_zone, ratios,
                         power_sync_interval=compute.sync_power_state_interval)

@@ -15,6 +15,7 @@ from overcast.compute import errors, states
 from overcast.compute.conductor import TOPIC as CONDUCTOR
 from overcast.compute.notifications import notify
 from overcast.compute.scheduler import COMPUTE_BINARY, RequestSpec
+from overcast.compute.service.moves import Moves
 from overcast.compute.service.server_actions import TRANSITIONS
 from overcast.compute.service.servers import flavor_copy
 
@@ -24,6 +25,7 @@ IMAGE_PROPS_KEPT = ("hw_disk_bus", "hw_vif_model", "hw_machine_type", "os_type",
 class Lifecycle:
     def __init__(self, compute):
         self.compute = compute
+        self.moves = Moves(compute, self)
 
     @property
     def bus(self):
@@ -62,8 +64,9 @@ class Lifecycle:
     # -- actions ------------------------------------------------------------------------
 
     async def act(self, ctx, uuid: str, name: str, extra: dict | None = None, values: dict | None = None,
-                  with_spec: bool = False):
-        """Begin transition ``name`` and cast its operation to the server's host."""
+                  with_spec: bool = False, host: str | None = None, op: str | None = None):
+        """Begin transition ``name`` and cast its operation (or ``op``) to the server's
+        host (or ``host``: a move's source)."""
         row = await asyncio.to_thread(self.compute.actions.begin, ctx, uuid, name, values)
         await notify(self.bus, "update", row)
         move = TRANSITIONS[name]
@@ -73,7 +76,7 @@ class Lifecycle:
                 full = await asyncio.to_thread(self.compute.servers.show, ctx, uuid)
                 full.net_vifs = await asyncio.to_thread(self.compute.network_api.vifs, uuid)
                 payload["spec"] = self.compute.spec_payload(full)
-            await self._cast_host(row, move.op, payload)
+            await self.bus.cast(f"compute.{host or row.host}", op or move.op, {"uuid": row.uuid, **payload})
         return row
 
     async def reboot(self, ctx, uuid: str, hard: bool):
@@ -100,7 +103,10 @@ class Lifecycle:
         spec = RequestSpec(consumer=f"resize-{uuid}", vcpus=flavor.vcpus, memory_mb=flavor.memory_mb,
                            disk_gb=flavor.root_gb + flavor.ephemeral_gb)
         node_id = await asyncio.to_thread(self._node_id, row.host)
-        if node_id is None or not await asyncio.to_thread(compute.scheduler.claim, node_id, spec, "resize"):
+        if not compute.config.compute.allow_resize_to_same_host or node_id is None or not await asyncio.to_thread(
+                compute.scheduler.claim, node_id, spec, "resize"):
+            if row.task_state is None and await asyncio.to_thread(self._elsewhere_possible, row.host):
+                return await self.moves.resize_elsewhere(ctx, row, flavor)
             raise errors.ComputeInvalid("No valid host was found. No host has room for the new flavor.")
         new = flavor_copy(flavor)
         on_success = {"flavor": new, "old_flavor": row.flavor, "flavor_id": flavor.flavorid, "vcpus": flavor.vcpus,
@@ -109,14 +115,15 @@ class Lifecycle:
         new_spec = compute.spec_payload(full)
         new_spec.update(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
                         ephemeral_gb=flavor.ephemeral_gb, swap_mb=flavor.swap)
+        # recorded before the cast: the agent's report may come back before act returns
+        migration = await asyncio.to_thread(compute.migrations.record, uuid, row.project_id, row.user_id, row.host,
+                                            row.host, row.flavor, new, "resize", "migrating")
         try:
-            moved = await self.act(ctx, uuid, "resize", {"new_spec": new_spec, "on_success": on_success})
+            return await self.act(ctx, uuid, "resize", {"new_spec": new_spec, "on_success": on_success})
         except Exception:
             await asyncio.to_thread(compute.scheduler.release, f"resize-{uuid}")
+            await asyncio.to_thread(compute.migrations.forget, migration)
             raise
-        await asyncio.to_thread(compute.migrations.record, uuid, row.project_id, row.user_id, row.host, row.host,
-                                row.flavor, new, "resize", "migrating")
-        return moved
 
     def _check_resize_quota(self, project_id: str, cores: int, ram: int) -> None:
         quotas = self.compute.quotas
@@ -132,7 +139,14 @@ class Lifecycle:
         with self.compute.db.session() as session:
             return session.scalar(select(ComputeNode.id).where(ComputeNode.host == host))
 
+    def _elsewhere_possible(self, host: str | None) -> bool:
+        """Whether another host could take a resize (one with the same-host path refused)."""
+        return any(h.host != host and h.up and h.enabled for h in self.compute.scheduler.host_states())
+
     async def confirm_resize(self, ctx, uuid: str):
+        moved = await asyncio.to_thread(self.moves.pending_move, uuid)
+        if moved is not None:
+            return await self.moves.confirm(ctx, uuid, moved)
         return await self.act(ctx, uuid, "confirm_resize")
 
     async def revert_resize(self, ctx, uuid: str):
@@ -140,6 +154,9 @@ class Lifecycle:
         old = row.old_flavor or row.flavor
         on_success = {"flavor": old, "old_flavor": None, "flavor_id": old["flavorid"], "vcpus": old["vcpus"],
                       "memory_mb": old["memory_mb"], "root_gb": old["root_gb"], "ephemeral_gb": old["ephemeral_gb"]}
+        moved = await asyncio.to_thread(self.moves.pending_move, uuid)
+        if moved is not None:
+            return await self.moves.revert(ctx, uuid, moved, on_success)
         return await self.act(ctx, uuid, "revert_resize", {"on_success": on_success})
 
     async def snapshot_image(self, ctx, row, name: str, metadata: dict) -> str:
@@ -199,10 +216,18 @@ class Lifecycle:
         meta = {**(row.system_metadata or {}), "shelved_image_id": image_id, "shelved_at": utcnow().isoformat()}
         await self.act(ctx, uuid, "shelve", {"image_id": image_id}, {"system_metadata": meta})
 
-    async def unshelve(self, ctx, uuid: str, zone: str | None = None) -> None:
+    async def unshelve(self, ctx, uuid: str, zone: str | None = None, host: str | None = None) -> None:
+        """Back from the shelf; ``host`` (2.91) names where, for an offloaded server only."""
+        if host is not None:
+            row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
+            if row.vm_state != states.SHELVED_OFFLOADED:
+                raise errors.ComputeConflict(f"The server {uuid} must be offloaded to be unshelved to a host.")
+            if await asyncio.to_thread(self._node_id, host) is None:
+                raise errors.ComputeInvalid(f"Compute host {host} could not be found.")
         values = {"requested_zone": zone} if zone else None
         row = await asyncio.to_thread(self.compute.actions.begin, ctx, uuid, "unshelve", values)
-        await self.bus.cast(CONDUCTOR, "unshelve_instance", {"uuid": row.uuid, "request_id": ctx.request_id})
+        await self.bus.cast(CONDUCTOR, "unshelve_instance", {"uuid": row.uuid, "request_id": ctx.request_id,
+                                                            "host": host})
 
     async def console_output(self, ctx, uuid: str, length: int | None) -> str:
         row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
@@ -237,19 +262,11 @@ class Lifecycle:
             results.append({**event, "code": 200, "status": event.get("status", "completed")})
         return results
 
-    async def migrate(self, ctx, uuid: str, live: bool) -> None:
-        """Cold or live migration needs a second host and a disk transfer between hosts."""
-        row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
-        action = "os-migrateLive" if live else "migrate"
-        allowed = (states.ACTIVE, states.PAUSED) if live else (states.ACTIVE, states.STOPPED)
-        if row.vm_state not in allowed or row.task_state is not None:
-            raise errors.InstanceInvalidState(uuid, action, "vm_state", row.vm_state)
-        others = [h for h in await asyncio.to_thread(self.compute.scheduler.host_states)
-                  if h.host != row.host and h.up and h.enabled]
-        if not others:
-            raise errors.ComputeInvalid("No valid host was found. No valid host found for "
-                                        + ("live migration" if live else "cold migrate"))
-        raise errors.ComputeUnimplemented("Moving a server between hosts is not implemented yet.")
+    async def migrate(self, ctx, uuid: str, host: str | None = None) -> None:
+        await self.moves.migrate(ctx, uuid, host)
+
+    async def live_migrate(self, ctx, uuid: str, host: str | None = None, force: bool = False) -> None:
+        await self.moves.live_migrate(ctx, uuid, host, force)
 
 
 _ADMIN = RequestContext(roles=["admin"])

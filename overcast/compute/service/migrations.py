@@ -13,7 +13,7 @@ import datetime
 import uuid as uuids
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 
 from overcast.common.db import Database, utcnow
 from overcast.compute import errors
@@ -61,6 +61,12 @@ class Migrations:
                             created_at=utcnow())
             session.add(row)
             return row.uuid
+
+    def forget(self, migration_uuid: str) -> None:
+        """Drop a migration recorded for a move the API then refused (no trace, as Nova
+        records none for a request it rejects)."""
+        with self.db.session() as session:
+            session.execute(delete(Migration).where(Migration.uuid == migration_uuid))
 
     def set_status(self, instance_uuid: str, status: str) -> str | None:
         """Set the status of the instance's latest migration; its uuid, or None when it has none."""

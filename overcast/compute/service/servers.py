@@ -40,6 +40,8 @@ class BootRequest:
     access_ip_v6: str | None = None
     hostname: str | None = None
     group: str | None = None  # os:scheduler_hints group
+    same_host: list[str] = field(default_factory=list)  # os:scheduler_hints same_host (instance uuids)
+    different_host: list[str] = field(default_factory=list)  # os:scheduler_hints different_host
 
 
 def hostname_for(name: str) -> str:
@@ -134,6 +136,9 @@ class Servers:
         count = self._count(ctx, req, flavor)
         nics, group_ids = self.compute.network_api.plan(ctx, req.networks, req.security_groups, count)
         system_metadata = {"force_host": force_host} if force_host else {}
+        for hint in ("same_host", "different_host"):  # what the scheduler reads (conductor._place)
+            if getattr(req, hint):
+                system_metadata[hint] = list(getattr(req, hint))
         if nics:
             system_metadata["network_plan"] = {"nics": nics, "security_groups": group_ids,
                                                "given_ports": [nic["port_id"] for nic in nics if nic.get("port_id")]}

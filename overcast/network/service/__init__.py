@@ -89,8 +89,24 @@ class NetworkService:
 
             self.agent = make_agent(self.config, self.bus, ServiceSource(self))
             await self.agent.start()
+        await self._start_fake_host_agents(ServiceSource(self))
+
+    async def _start_fake_host_agents(self, source) -> None:
+        """``[compute] fake_hosts``: each extra fake compute host gets a port-plugging agent
+        with the fake driver (its ports exist nowhere), as a Neutron compute node runs only
+        the L2 agent."""
+        from overcast.network.agent import NetworkAgent
+        from overcast.network.drivers import make_driver
+
+        self.fake_host_agents = []
+        for host in self.config.compute.extra_fake_hosts():
+            agent = NetworkAgent(self.bus, make_driver("fake"), host, source, ports_only=True)
+            await agent.start()
+            self.fake_host_agents.append(agent)
 
     async def stop(self) -> None:
+        for agent in getattr(self, "fake_host_agents", []):
+            await agent.stop()
         if self.agent is not None:
             await self.agent.stop()
         await self.agents.stop()

@@ -37,3 +37,11 @@ def test_unknown_option_in_file(tmp_path):
     path.write_text("[database]\nurl = 'x'\npool = 3\n")
     with pytest.raises(ConfigError, match="pool"):
         load(path, environ={})
+
+
+def test_fake_hosts_name_the_extra_compute_hosts():
+    config = load(environ={"OVERCAST_COMPUTE_HOST": "cn", "OVERCAST_COMPUTE_FAKE_HOSTS": "3"})
+    assert config.compute.extra_fake_hosts() == ["cn-2", "cn-3"]
+    assert load(environ={"OVERCAST_COMPUTE_HOST": "cn"}).compute.extra_fake_hosts() == []
+    with pytest.raises(ConfigError, match="fake_hosts"):
+        load(environ={"OVERCAST_COMPUTE_FAKE_HOSTS": "0"})

@@ -1,0 +1,118 @@
+"""Agent operations that move an instance to another host (see service/moves.py).
+
+The operation runs on one agent and calls the other host's agent over the bus for its
+half, as Nova's compute managers call each other: a cold move runs on the source
+(``migrate_disk_and_power_off`` here, then ``finish_migration`` there); its revert on the
+destination (``destroy`` here, then ``finish_revert_migration`` on the source); its
+confirm on the source; a live migration on the source (``pre_live_migration`` there,
+``live_migration`` here, ``post_live_migration_at_destination`` there, then the source
+copy goes). The destination's VIFs are plugged by the destination's network agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from overcast.compute import power_state as ps
+from overcast.compute import states
+from overcast.compute.agent_ops import Op, _error_state, _plugged, _power
+
+log = logging.getLogger("overcast.compute.agent")
+
+
+def _at(host: str) -> str:
+    return f"compute.{host}"
+
+
+def migrate(agent, payload):
+    """Source of a cold migration or a resize to another host."""
+    uuid, dest, power_on = payload["uuid"], payload["dest"], payload["power_on"]
+    data = agent.driver.migrate_disk_and_power_off(uuid, dest)
+    try:
+        power = agent.call_sync(_at(dest), "finish_migration", {"uuid": uuid, "spec": payload["new_spec"],
+                                                                "migrate_data": data, "power_on": power_on})
+    except Exception:  # the destination could not take it: the guest runs here again
+        agent.driver.finish_revert_migration(uuid, power_on)
+        raise
+    values = {"vm_state": states.RESIZED, "task_state": None, "power_state": power, "host": dest,
+              "node": payload["dest_node"], **payload["on_success"]}
+    return {"values": values, "after": "resized"}
+
+
+def confirm(agent, payload):
+    """Source, on confirmResize: the kept copy goes; the server is as the destination has it."""
+    agent.driver.confirm_migration(payload["uuid"])
+    running = payload.get("power_state") == ps.RUNNING
+    values = {"vm_state": states.ACTIVE if running else states.STOPPED, "task_state": None, "old_flavor": None}
+    return {"values": values, "after": "confirm_resize"}
+
+
+def revert(agent, payload):
+    """Destination, on revertResize: drop this copy; the source powers its own back on."""
+    uuid, power_on = payload["uuid"], payload["power_on"]
+    agent.driver.destroy(uuid)
+    power = agent.call_sync(_at(payload["source"]), "finish_revert_migration", {"uuid": uuid, "power_on": power_on})
+    values = {"vm_state": states.ACTIVE if power_on else states.STOPPED, "task_state": None, "power_state": power,
+              "host": payload["source"], "node": payload["source_node"], **payload["on_success"]}
+    return {"values": values, "after": "revert_resize"}
+
+
+def live_migrate(agent, payload):
+    """Source of a live migration: the guest runs throughout, here and then there."""
+    uuid, dest, paused = payload["uuid"], payload["dest"], payload.get("paused", False)
+    data = agent.call_sync(_at(dest), "pre_live_migration", {"uuid": uuid, "spec": payload["spec"], "paused": paused})
+    try:
+        agent.driver.live_migration(uuid, dest, data)
+        power = agent.call_sync(_at(dest), "post_live_migration_at_destination", {"uuid": uuid, "paused": paused})
+    except Exception:
+        agent.call_sync(_at(dest), "rollback_live_migration_at_destination", {"uuid": uuid})
+        raise
+    agent.driver.destroy(uuid)  # the source copy, now stale
+    return {"values": {"task_state": None, "power_state": power, "host": dest, "node": payload["dest_node"]},
+            "after": "live_migrated"}
+
+
+OPS = {
+    "migrate_instance": Op(migrate, "compute_resize_instance", "resize", after_failure="revert_claim"),
+    "confirm_migration": Op(confirm, "compute_confirm_resize", "resize.confirm"),
+    "revert_migration": Op(revert, "compute_revert_resize", "resize.revert", _error_state),
+    "live_migrate_instance": Op(live_migrate, "compute_live_migration", "live_migration",
+                                after_failure="live_failed"),
+}
+
+
+# -- the other host's half: bus calls answered by the agent there ---------------------------
+
+def handlers(agent) -> dict:
+    def threaded(work):
+        async def handle(payload: dict):
+            async with agent.lock(payload["uuid"]):
+                return await asyncio.to_thread(work, payload)
+
+        return handle
+
+    def finish_migration(payload):
+        spec = _plugged(agent, payload)
+        agent.driver.finish_migration(spec, payload.get("migrate_data") or {}, payload["power_on"])
+        return _power(agent, spec.uuid)
+
+    def finish_revert_migration(payload):
+        agent.driver.finish_revert_migration(payload["uuid"], payload["power_on"])
+        return _power(agent, payload["uuid"])
+
+    def pre_live_migration(payload):
+        return agent.driver.pre_live_migration(_plugged(agent, payload), payload.get("paused", False))
+
+    def post_live_migration(payload):
+        agent.driver.post_live_migration_at_destination(payload["uuid"], payload.get("paused", False))
+        return _power(agent, payload["uuid"])
+
+    def rollback_live_migration(payload):
+        agent.driver.rollback_live_migration_at_destination(payload["uuid"])
+
+    return {"finish_migration": threaded(finish_migration),
+            "finish_revert_migration": threaded(finish_revert_migration),
+            "pre_live_migration": threaded(pre_live_migration),
+            "post_live_migration_at_destination": threaded(post_live_migration),
+            "rollback_live_migration_at_destination": threaded(rollback_live_migration)}
