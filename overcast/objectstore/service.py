@@ -10,8 +10,10 @@ object, and readers see the old object or the new one, never a mix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.image.drivers.file import FilesystemImageStore
 from overcast.image.drivers.memory import MemoryImageStore
-from overcast.image.errors import ImageTooLarge
+from overcast.image.errors import ImageSizeMismatch, ImageTooLarge
 from overcast.image.upload import receive, stream
 from overcast.objectstore import errors
 from overcast.objectstore.models import SwiftAccount, SwiftContainer, SwiftObject
@@ -32,6 +34,7 @@ RESELLER_ROLE = "ResellerAdmin"
 REAP_INTERVAL = 30.0  # seconds between rounds of the expired-object reaper
 log = logging.getLogger("overcast.objectstore")
 MAX_LISTING = 10000
+SMALL_BODY = 64 * 1024  # sized uploads up to this are read into memory and stored in one thread hop
 
 
 @dataclass
@@ -70,6 +73,10 @@ class ObjectStoreService:
         self.identity = identity
         self.blobs = (MemoryImageStore() if config.objectstore.store == "memory"
                       else FilesystemImageStore(config.data_path, subdir="objects"))
+        # SQLite has one writer at a time, and a connection that finds the database locked
+        # sleeps in growing steps (up to 100 ms) before it retries: this process's object
+        # index writes take turns on a lock instead, which costs them nothing
+        self._writing = threading.Lock() if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     def start(self) -> None:
         """Remove temp files a crash left behind (uploads that never committed)."""
@@ -174,56 +181,79 @@ class ObjectStoreService:
         return self._list(SwiftObject, SwiftObject.container_id == container.id, listing)
 
     def _list(self, model, scope, listing: Listing) -> list:
-        """One page of ``model`` rows (or subdir names, with a delimiter), in byte order."""
+        """One page of ``model`` rows (or subdir names, with a delimiter), in byte order.
+
+        Without a delimiter that is one query along the (container, name) index. With one,
+        the page is first walked by name alone: a name with the delimiter after the prefix
+        becomes a subdir, and the walk jumps past everything under it with a new query
+        (so a million objects in a thousand pseudo-directories cost a thousand short index
+        reads, not a million rows); the rows of the page's objects are then read by name."""
         column = model.name
-        found: list = []
-        marker, end = listing.marker, listing.end_marker
         with self.db.session() as session:
-            while len(found) < listing.limit:
-                query = select(model).where(scope)
-                if listing.prefix:
-                    query = query.where(column >= listing.prefix, column < listing.prefix + "\U0010ffff")
-                if listing.reverse:
-                    query = query.where(column < marker) if marker else query
-                    query = query.where(column > end) if end else query
-                    query = query.order_by(column.desc())
-                else:
-                    query = query.where(column > marker) if marker else query
-                    query = query.where(column < end) if end else query
-                    query = query.order_by(column)
-                if model is SwiftObject:
-                    query = query.where((SwiftObject.delete_at.is_(None)) | (SwiftObject.delete_at > time.time()))
-                rows = list(session.scalars(query.limit(listing.limit - len(found))))
-                if not rows:
-                    break
-                if not listing.delimiter:
-                    found.extend(rows)
-                    break
-                for row in rows:
-                    rest = row.name[len(listing.prefix):]
-                    cut = rest.find(listing.delimiter)
-                    if cut < 0:
-                        found.append(row)
-                        marker = row.name
-                        continue
-                    subdir = listing.prefix + rest[:cut + len(listing.delimiter)]
-                    found.append(subdir)
-                    # skip the rest of this subdir
-                    marker = subdir if listing.reverse else subdir + "\U0010ffff"
-                    break
-                else:
+            if not listing.delimiter:
+                return list(session.scalars(self._page(select(model), model, scope, listing, listing.marker)
+                                            .limit(listing.limit)))
+            page = self._walk(session, model, scope, listing)
+            wanted = [name for name, is_dir in page if not is_dir]
+            rows = {}
+            for start in range(0, len(wanted), 500):
+                query = select(model).where(scope, column.in_(wanted[start:start + 500]))
+                rows.update((row.name, row) for row in session.scalars(query))
+        return [name if is_dir else rows[name] for name, is_dir in page if is_dir or name in rows]
+
+    def _page(self, query, model, scope, listing: Listing, marker: str):
+        """``query`` narrowed to ``scope``, the prefix, the markers and live objects, in order."""
+        column = model.name
+        query = query.where(scope)
+        if listing.prefix:
+            query = query.where(column >= listing.prefix, column < listing.prefix + "\U0010ffff")
+        if listing.reverse:
+            query = query.where(column < marker) if marker else query
+            query = query.where(column > listing.end_marker) if listing.end_marker else query
+            query = query.order_by(column.desc())
+        else:
+            query = query.where(column > marker) if marker else query
+            query = query.where(column < listing.end_marker) if listing.end_marker else query
+            query = query.order_by(column)
+        if model is SwiftObject:
+            query = query.where((SwiftObject.delete_at.is_(None)) | (SwiftObject.delete_at > time.time()))
+        return query
+
+    def _walk(self, session, model, scope, listing: Listing) -> list[tuple[str, bool]]:
+        """The page's names with a delimiter, as (name, is a subdir). After a subdir the next
+        read asks for few names (the next may be a subdir again), doubling while they are not."""
+        found: list[tuple[str, bool]] = []
+        marker, batch = listing.marker, listing.limit
+        while len(found) < listing.limit:
+            want = min(batch, listing.limit - len(found))
+            names = list(session.scalars(self._page(select(model.name), model, scope, listing, marker).limit(want)))
+            for name in names:
+                rest = name[len(listing.prefix):]
+                cut = rest.find(listing.delimiter)
+                if cut < 0:
+                    found.append((name, False))
+                    marker = name
                     continue
-                if len(found) >= listing.limit:
-                    break
-        return found[:listing.limit]
+                subdir = listing.prefix + rest[:cut + len(listing.delimiter)]
+                found.append((subdir, True))
+                marker = subdir if listing.reverse else subdir + "\U0010ffff"  # past the rest of it
+                batch = 16
+                break
+            else:
+                if len(names) < want:
+                    break  # the end of the listing
+                batch *= 2
+        return found
 
     # -- objects -------------------------------------------------------------------------
 
     def _reap(self, session, container_id: int) -> list[str]:
         """Expired objects (X-Delete-At passed) leave the index and the counters; returns
         the blobs to remove once the transaction committed."""
-        expired = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container_id,
-                                                            SwiftObject.delete_at <= time.time())).all()
+        # "+ 0": read along the delete_at index (few rows), never the container's whole
+        # (container, name) index, which SQLite would otherwise pick for the equality
+        expired = session.scalars(select(SwiftObject).where(SwiftObject.delete_at <= time.time(),
+                                                            SwiftObject.container_id + 0 == container_id)).all()
         return [location for row in expired if (location := self._drop(session, row))]
 
     def _drop(self, session, row: SwiftObject) -> str | None:
@@ -259,6 +289,9 @@ class ObjectStoreService:
                          fields: dict, expected_etag: str | None = None) -> SwiftObject:
         """Store the body, then index it; 422 (and nothing stored) on an ETag mismatch, 413
         when the container's or account's quota would be passed."""
+        if size is not None and size <= SMALL_BODY:
+            data = await _read_small(chunks, size)
+            return await asyncio.to_thread(self._put_small, container, name, data, fields, expected_etag)
         room = await asyncio.to_thread(self.room, container)
         if room is not None and size is not None and size > room:
             raise errors.EntityTooLarge("Upload exceeds quota.")
@@ -278,10 +311,33 @@ class ObjectStoreService:
             self.blobs.delete(result.location)
             raise
 
-    def room(self, container: SwiftContainer) -> int | None:
+    def _put_small(self, container: SwiftContainer, name: str, data: bytes, fields: dict,
+                   expected_etag: str | None) -> SwiftObject:
+        """A small body already in memory: hash, write (temp file, fsync, rename, fsync of
+        the directory) and index it in one worker thread. The quotas are checked in the
+        index's transaction, so the blob of a refused upload is removed again."""
+        etag = hashlib.md5(data).hexdigest()
+        if expected_etag and expected_etag.strip('"').lower() != etag:
+            raise errors.Unprocessable()
+        writer = self.blobs.writer(uuid.uuid4().hex)
+        try:
+            if data:
+                writer.write(data)
+            location = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        try:
+            return self._index(container, name, len(data), etag, location, fields, check_quota=True)
+        except BaseException:
+            self.blobs.delete(location)
+            raise
+
+    def room(self, container: SwiftContainer, session=None) -> int | None:
         """Bytes one more object may have under the container and account quotas (None:
-        no limit); 413 when the container's object-count quota is already reached."""
-        with self.db.session() as session:
+        no limit); 413 when the container's object-count quota is already reached. Reads in
+        ``session`` when given (the index write's own transaction)."""
+        with (contextlib.nullcontext(session) if session is not None else self.db.session()) as session:
             box = session.get(SwiftContainer, container.id)
             if box is None:
                 raise errors.SwiftNotFound()
@@ -305,10 +361,14 @@ class ObjectStoreService:
         return max(min(limits), 0) if limits else None
 
     def _index(self, container: SwiftContainer, name: str, size: int, etag: str, location: str | None,
-               fields: dict) -> SwiftObject:
+               fields: dict, check_quota: bool = False) -> SwiftObject:
         replaced = []
-        with self.db.session() as session:
-            if session.get(SwiftContainer, container.id) is None:  # deleted while the body arrived
+        with self._writing, self.db.session() as session:
+            if check_quota:
+                room = self.room(container, session)  # 404 when the container went meanwhile
+                if room is not None and size > room:
+                    raise errors.EntityTooLarge("Upload exceeds quota.")
+            elif session.get(SwiftContainer, container.id) is None:  # deleted while the body arrived
                 raise errors.SwiftNotFound()
             old = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
                                                             SwiftObject.name_hash == name_hash(name))).first()
@@ -331,7 +391,7 @@ class ObjectStoreService:
         return row
 
     def delete_object(self, container: SwiftContainer, name: str) -> SwiftObject:
-        with self.db.session() as session:
+        with self._writing, self.db.session() as session:
             row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
                                                             SwiftObject.name_hash == name_hash(name))).first()
             if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
@@ -371,3 +431,17 @@ class ObjectStoreService:
     def purge_account(self, account: str) -> None:
         with self.db.session() as session:
             session.execute(delete(SwiftContainer).where(SwiftContainer.account == account))
+
+
+async def _read_small(chunks, size: int) -> bytes:
+    """A body of ``size`` bytes (at most SMALL_BODY) read whole; 400 when it is longer or
+    shorter. A client that hangs up raises here, before anything is stored."""
+    parts, total = [], 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if total > size:
+            raise ImageSizeMismatch(size)
+        parts.append(chunk)
+    if total != size:
+        raise ImageSizeMismatch(size, total)
+    return b"".join(parts)
