@@ -5,11 +5,12 @@
 No HTTP and no blobs: the rows go straight into the index table (batched inserts, as the
 service's own writes would leave them), and the timed calls are the service layer's, the
 ones the API's handlers make. The same pages are timed on a small container (``--small``
-rows, default 1,000, named the same way) in the same database, so the figure to read is
+rows, default 10,000, named the same way) in the same database, so the figure to read is
 the ratio: "a page costs the same at the millionth object as at the tenth".
 
-Names are ``d<NNNN>/o<NNNNNNN>``: 1,000 pseudo-directories of 1,000 objects at a million
-rows. Timed (median of ``--reps``, after one warm-up): the first page of 10,000 (Swift's
+Names are ``d<NNNN>/o<NNNNNNN>``, 1,000 pseudo-directories in each container (of 1,000
+objects at a million rows, of 10 at the default small size), so every page has as many
+items in both. Timed (median of ``--reps``, after one warm-up): the first page of 10,000 (Swift's
 default limit), 1,000 after a marker in the middle, 1,000 under a prefix, 1,000 subdirs
 with delimiter ``/``, prefix and delimiter together, reverse from a marker, end_marker;
 HEAD's container row, the object lookup of GET/HEAD, one more object PUT into the index,
@@ -41,11 +42,11 @@ from overcast.objectstore.service import Listing, ObjectStoreService, name_hash,
 
 RESULTS = ROOT / "bench" / "results"
 BATCH = 20000
-PER_DIR = 1000
+DIRS = 1000  # pseudo-directories in each container, whatever its size
 
 
-def object_name(i: int) -> str:
-    return f"d{i // PER_DIR:04d}/o{i:07d}"
+def object_name(i: int, rows: int) -> str:
+    return f"d{i // max(1, rows // DIRS):04d}/o{i:07d}"
 
 
 def fill(svc: ObjectStoreService, account: str, name: str, rows: int) -> float:
@@ -57,7 +58,7 @@ def fill(svc: ObjectStoreService, account: str, name: str, rows: int) -> float:
     for start in range(0, rows, BATCH):
         batch = []
         for i in range(start, min(rows, start + BATCH)):
-            key = object_name(i)
+            key = object_name(i, rows)
             batch.append({"container_id": box.id, "name": key, "name_hash": name_hash(key), "size": 4096,
                           "etag": "0" * 32, "content_type": "application/octet-stream", "last_modified": stamp,
                           "meta": {}, "location": None, "delete_at": None, "manifest": None,
@@ -72,8 +73,8 @@ def fill(svc: ObjectStoreService, account: str, name: str, rows: int) -> float:
 
 def cases(rows: int) -> dict:
     """The listings (as Listing fields) and the object a lookup reads, for a container of ``rows``."""
-    middle = object_name(rows // 2)
-    directory = object_name(rows // 2).split("/")[0] + "/"
+    middle = object_name(rows // 2, rows)
+    directory = middle.split("/")[0] + "/"
     return {
         "first 10000": Listing(limit=10000),
         "marker (middle), 1000": Listing(limit=1000, marker=middle),
@@ -102,7 +103,7 @@ def measure(svc: ObjectStoreService, account: str, name: str, rows: int, reps: i
     for label, listing in cases(rows).items():
         ms, found = timed(lambda listing=listing: svc.list_objects(box, listing), reps)
         out[label] = {"ms": ms, "items": len(found)}
-    target = object_name(rows // 2)
+    target = object_name(rows // 2, rows)
     out["container row (HEAD)"] = {"ms": timed(lambda: svc.container(account, name), reps)[0]}
     out["object lookup (GET/HEAD)"] = {"ms": timed(lambda: svc.locate(account, name, target), reps)[0]}
     out["expired sweep"] = {"ms": timed(lambda: svc.list_objects(box, Listing(limit=1)), reps)[0]}
@@ -123,7 +124,7 @@ def measure(svc: ObjectStoreService, account: str, name: str, rows: int, reps: i
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=1000, help="rows of the small container compared with")
+    parser.add_argument("--small", type=int, default=10000, help="rows of the small container compared with")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="an empty database (default: SQLite in a temp dir)")
     args = parser.parse_args(argv)

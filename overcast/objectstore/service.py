@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from overcast.common.config import Config
 from overcast.common.db import Database
@@ -201,18 +201,20 @@ class ObjectStoreService:
                 rows.update((row.name, row) for row in session.scalars(query))
         return [name if is_dir else rows[name] for name, is_dir in page if is_dir or name in rows]
 
-    def _page(self, query, model, scope, listing: Listing, marker: str):
-        """``query`` narrowed to ``scope``, the prefix, the markers and live objects, in order."""
+    def _page(self, query, model, scope, listing: Listing, marker):
+        """``query`` narrowed to ``scope``, the prefix, the markers and live objects, in order.
+        ``marker`` is a name ("": none) or a bound parameter to fill in at each execution."""
         column = model.name
         query = query.where(scope)
+        has_marker = not isinstance(marker, str) or bool(marker)
         if listing.prefix:
             query = query.where(column >= listing.prefix, column < listing.prefix + "\U0010ffff")
         if listing.reverse:
-            query = query.where(column < marker) if marker else query
+            query = query.where(column < marker) if has_marker else query
             query = query.where(column > listing.end_marker) if listing.end_marker else query
             query = query.order_by(column.desc())
         else:
-            query = query.where(column > marker) if marker else query
+            query = query.where(column > marker) if has_marker else query
             query = query.where(column < listing.end_marker) if listing.end_marker else query
             query = query.order_by(column)
         if model is SwiftObject:
@@ -224,9 +226,14 @@ class ObjectStoreService:
         read asks for few names (the next may be a subdir again), doubling while they are not."""
         found: list[tuple[str, bool]] = []
         marker, batch = listing.marker, listing.limit
+        connection = session.connection()  # plain Core reads: names only, no ORM rows
+        # built once: each jump only binds a new marker and batch size
+        first = self._page(select(model.name), model, scope, listing, marker).limit(bindparam("want"))
+        after = self._page(select(model.name), model, scope, listing, bindparam("after")).limit(bindparam("want"))
         while len(found) < listing.limit:
             want = min(batch, listing.limit - len(found))
-            names = list(session.scalars(self._page(select(model.name), model, scope, listing, marker).limit(want)))
+            query, params = (after, {"after": marker, "want": want}) if found or marker else (first, {"want": want})
+            names = list(connection.execute(query, params).scalars())
             for name in names:
                 rest = name[len(listing.prefix):]
                 cut = rest.find(listing.delimiter)
@@ -235,7 +242,8 @@ class ObjectStoreService:
                     marker = name
                     continue
                 subdir = listing.prefix + rest[:cut + len(listing.delimiter)]
-                found.append((subdir, True))
+                if subdir != listing.marker:  # as Swift: paging by the last subdir does not repeat it
+                    found.append((subdir, True))
                 marker = subdir if listing.reverse else subdir + "\U0010ffff"  # past the rest of it
                 batch = 16
                 break
