@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import sys
@@ -128,6 +129,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="an empty database (default: SQLite in a temp dir)")
     args = parser.parse_args(argv)
+    gc.set_threshold(50000, 20, 100)  # as `overcast up` runs (overcast/cli.py)
     with tempfile.TemporaryDirectory(prefix="overcast-million-") as tmp:
         config = load(environ={}, server__data_dir=tmp, objectstore__store="memory",
                       **({"database__url": args.database_url} if args.database_url else {}))
@@ -146,7 +148,7 @@ def main(argv=None) -> int:
     print(f"{'call':<32}{args.small:>12,} rows{args.rows:>14,} rows{'ratio':>8}")
     for label in big:
         a, b = small[label]["ms"], big[label]["ms"]
-        items = f" ({big[label]['items']} items)" if "items" in big[label] else ""
+        items = f" ({small[label]['items']} / {big[label]['items']} items)" if "items" in big[label] else ""
         print(f"{label:<32}{a:>14.2f} ms{b:>16.2f} ms{b / a if a else 0:>8.1f}{items}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"objectstore-million-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from overcast.common.config import Config
 from overcast.common.db import Database
@@ -138,8 +138,15 @@ class ObjectStoreService:
     # -- containers -------------------------------------------------------------------
 
     def container(self, account: str, name: str, session=None) -> SwiftContainer:
-        query = select(SwiftContainer).where(SwiftContainer.account == account, SwiftContainer.name == name)
-        row = self.db.first(query, session)
+        """The container's row: attached to ``session`` when given (to change it), else a
+        detached copy read with one prepared statement (every object request reads one)."""
+        if session is not None:
+            row = session.scalars(select(SwiftContainer).where(SwiftContainer.account == account,
+                                                               SwiftContainer.name == name)).first()
+        else:
+            with self.db.engine.connect() as connection:
+                found = connection.execute(_CONTAINER, {"account": account, "name": name}).first()
+            row = SwiftContainer(**found._mapping) if found is not None else None
         if row is None:
             raise errors.SwiftNotFound()
         return row
@@ -277,21 +284,22 @@ class ObjectStoreService:
 
     def locate(self, account: str, container_name: str, name: str) -> tuple[SwiftContainer, SwiftObject | None]:
         """The container (404 if missing) and the live object in it (None), in one trip."""
-        with self.db.session() as session:
-            box = self.container(account, container_name, session)
-            row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == box.id,
-                                                            SwiftObject.name_hash == name_hash(name))).first()
-            if row is not None and row.delete_at is not None and row.delete_at <= time.time():
-                row = None
-            return box, row
+        with self.db.engine.connect() as connection:
+            found = connection.execute(_CONTAINER, {"account": account, "name": container_name}).first()
+            if found is None:
+                raise errors.SwiftNotFound()
+            row = connection.execute(_OBJECT, {"box": found.id, "key": name_hash(name)}).first()
+        box = SwiftContainer(**found._mapping)
+        if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
+            return box, None
+        return box, SwiftObject(**row._mapping)
 
     def get_object(self, container: SwiftContainer, name: str) -> SwiftObject:
-        with self.db.session() as session:
-            row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
-                                                            SwiftObject.name_hash == name_hash(name))).first()
-            if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
-                raise errors.SwiftNotFound()
-            return row
+        with self.db.engine.connect() as connection:
+            row = connection.execute(_OBJECT, {"box": container.id, "key": name_hash(name)}).first()
+        if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
+            raise errors.SwiftNotFound()
+        return SwiftObject(**row._mapping)
 
     async def put_object(self, container: SwiftContainer, name: str, chunks, size: int | None,
                          fields: dict, expected_etag: str | None = None) -> SwiftObject:
@@ -370,32 +378,35 @@ class ObjectStoreService:
 
     def _index(self, container: SwiftContainer, name: str, size: int, etag: str, location: str | None,
                fields: dict, check_quota: bool = False) -> SwiftObject:
-        replaced = []
+        """Point the index at a stored blob in one transaction: the container (404 if it went
+        while the body arrived), its account's and its quotas (``check_quota``) and the object
+        replaced are read in one query; the old row goes, the new one comes, the counters
+        move. Plain Core statements: this runs for every upload. The replaced blob is removed
+        after the commit."""
+        key = name_hash(name)
+        stamp = now()
+        values = {"container_id": container.id, "name": name, "name_hash": key, "size": size, "etag": etag,
+                  "location": location, "last_modified": stamp, **fields}
         with self._writing, self.db.session() as session:
-            if check_quota:
-                room = self.room(container, session)  # 404 when the container went meanwhile
+            connection = session.connection()
+            found = connection.execute(_LOOKUP, {"box": container.id, "key": key}).first()
+            if found is None:
+                raise errors.SwiftNotFound()
+            if check_quota and _has_quota(found.meta, found.account_meta):
+                room = self.room(container, session)
                 if room is not None and size > room:
                     raise errors.EntityTooLarge("Upload exceeds quota.")
-            elif session.get(SwiftContainer, container.id) is None:  # deleted while the body arrived
-                raise errors.SwiftNotFound()
-            old = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
-                                                            SwiftObject.name_hash == name_hash(name))).first()
-            stamp = now()
-            row = SwiftObject(container_id=container.id, name=name, name_hash=name_hash(name), size=size, etag=etag,
-                              location=location, last_modified=stamp, **fields)
             count_change, bytes_change = 1, size
-            if old is not None:
-                count_change, bytes_change = 0, size - old.size
-                if old.location:
-                    replaced.append(old.location)
-                session.delete(old)
-                session.flush()
-            session.add(row)
-            session.execute(update(SwiftContainer).where(SwiftContainer.id == container.id)
-                            .values(object_count=SwiftContainer.object_count + count_change,
-                                    bytes_used=SwiftContainer.bytes_used + bytes_change, updated_at=stamp))
-        for location in replaced:
-            self.blobs.delete(location)
+            if found.id is not None:
+                count_change, bytes_change = 0, size - found.size
+                connection.execute(_DROP, {"old": found.id})
+            inserted = connection.execute(_ADD, values)
+            connection.execute(_COUNT, {"box": container.id, "count": count_change, "bytes": bytes_change,
+                                        "stamp": stamp})
+        if found.id is not None and found.location:
+            self.blobs.delete(found.location)
+        row = SwiftObject(**values)
+        row.id = inserted.inserted_primary_key[0]
         return row
 
     def delete_object(self, container: SwiftContainer, name: str) -> SwiftObject:
@@ -439,6 +450,31 @@ class ObjectStoreService:
     def purge_account(self, account: str) -> None:
         with self.db.session() as session:
             session.execute(delete(SwiftContainer).where(SwiftContainer.account == account))
+
+
+# the statements of every object request, built once (each call only binds its values)
+_objects, _containers, _accounts = SwiftObject.__table__, SwiftContainer.__table__, SwiftAccount.__table__
+_LOOKUP = (select(_containers.c.meta, _accounts.c.meta.label("account_meta"), _objects.c.id, _objects.c.size,
+                  _objects.c.location)
+           .select_from(_containers
+                        .outerjoin(_accounts, _accounts.c.account == _containers.c.account)
+                        .outerjoin(_objects, (_objects.c.container_id == _containers.c.id)
+                                   & (_objects.c.name_hash == bindparam("key"))))
+           .where(_containers.c.id == bindparam("box")))
+_CONTAINER = select(_containers).where(_containers.c.account == bindparam("account"),
+                                       _containers.c.name == bindparam("name"))
+_OBJECT = select(_objects).where(_objects.c.container_id == bindparam("box"), _objects.c.name_hash == bindparam("key"))
+_DROP = delete(_objects).where(_objects.c.id == bindparam("old"))
+_ADD = insert(_objects)
+_COUNT = (update(_containers).where(_containers.c.id == bindparam("box"))
+          .values(object_count=_containers.c.object_count + bindparam("count"),
+                  bytes_used=_containers.c.bytes_used + bindparam("bytes"), updated_at=bindparam("stamp")))
+
+
+def _has_quota(container_meta: dict | None, account_meta: dict | None) -> bool:
+    """Whether a quota applies: container (bytes or count) or account meta says so."""
+    return any(key.startswith(("x-container-meta-quota-", "x-account-meta-quota-"))
+               for meta in (container_meta, account_meta) for key in (meta or {}))
 
 
 async def _read_small(chunks, size: int) -> bytes:
