@@ -182,10 +182,15 @@ class ObjectStoreService:
         self._forget(gone)
 
     def list_objects(self, container: SwiftContainer, listing: Listing) -> list:
+        self.sweep(container)
+        return self._list(SwiftObject, SwiftObject.container_id == container.id, listing)
+
+    def sweep(self, container: SwiftContainer) -> None:
+        """The container's expired objects leave the index and its counters (a HEAD's
+        counts and a listing never show them)."""
         with self.db.session() as session:
             gone = self._reap(session, container.id)
         self._forget(gone)
-        return self._list(SwiftObject, SwiftObject.container_id == container.id, listing)
 
     def _list(self, model, scope, listing: Listing) -> list:
         """One page of ``model`` rows (or subdir names, with a delimiter), in byte order.

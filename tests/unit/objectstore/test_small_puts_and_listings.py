@@ -134,3 +134,12 @@ def test_expired_objects_leave_listings_and_counters(service):
     assert [row.name for row in service.list_objects(box, Listing())] == ["kept"]
     box = service.container("AUTH_p", "box")
     assert (box.object_count, box.bytes_used) == (1, 2) and len(blobs(service)) == 1
+
+
+def test_sweep_alone_moves_the_counters_a_head_shows(service):
+    put(service, "gone", [b"abc"], delete_at=int(time.time()) - 1)
+    put(service, "kept", [b"de"])
+    assert service.container("AUTH_p", "box").object_count == 2  # not swept yet
+    service.sweep(service.container("AUTH_p", "box"))
+    box = service.container("AUTH_p", "box")
+    assert (box.object_count, box.bytes_used) == (1, 2) and len(blobs(service)) == 1
