@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
@@ -27,24 +26,14 @@ from overcast.image.drivers.memory import MemoryImageStore
 from overcast.image.errors import ImageSizeMismatch, ImageTooLarge
 from overcast.image.upload import receive, stream
 from overcast.objectstore import errors
+from overcast.objectstore.listing import MAX_LISTING, Listing, page  # noqa: F401  (Listing, MAX_LISTING: the API's names)
 from overcast.objectstore.models import SwiftAccount, SwiftContainer, SwiftObject
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3  # Swift's max_file_size
 RESELLER_ROLE = "ResellerAdmin"
 REAP_INTERVAL = 30.0  # seconds between rounds of the expired-object reaper
 log = logging.getLogger("overcast.objectstore")
-MAX_LISTING = 10000
 SMALL_BODY = 64 * 1024  # sized uploads up to this are read into memory and stored in one thread hop
-
-
-@dataclass
-class Listing:
-    limit: int = MAX_LISTING
-    marker: str = ""
-    end_marker: str = ""
-    prefix: str = ""
-    delimiter: str = ""
-    reverse: bool = False
 
 
 def now() -> float:
@@ -133,7 +122,7 @@ class ObjectStoreService:
             row.meta = merged(row.meta, meta)
 
     def list_containers(self, account: str, listing: Listing) -> list:
-        return self._list(SwiftContainer, SwiftContainer.account == account, listing)
+        return page(self.db, SwiftContainer, SwiftContainer.account == account, listing)
 
     # -- containers -------------------------------------------------------------------
 
@@ -183,7 +172,7 @@ class ObjectStoreService:
 
     def list_objects(self, container: SwiftContainer, listing: Listing) -> list:
         self.sweep(container)
-        return self._list(SwiftObject, SwiftObject.container_id == container.id, listing)
+        return page(self.db, SwiftObject, SwiftObject.container_id == container.id, listing)
 
     def sweep(self, container: SwiftContainer) -> None:
         """The container's expired objects leave the index and its counters (a HEAD's
@@ -191,82 +180,6 @@ class ObjectStoreService:
         with self.db.session() as session:
             gone = self._reap(session, container.id)
         self._forget(gone)
-
-    def _list(self, model, scope, listing: Listing) -> list:
-        """One page of ``model`` rows (or subdir names, with a delimiter), in byte order.
-
-        Without a delimiter that is one query along the (container, name) index. With one,
-        the page is first walked by name alone: a name with the delimiter after the prefix
-        becomes a subdir, and the walk jumps past everything under it with a new query
-        (so a million objects in a thousand pseudo-directories cost a thousand short index
-        reads, not a million rows); the rows of the page's objects are then read by name."""
-        column, table = model.name, model.__table__
-        with self.db.session() as session:
-            # read-only rows (named tuples with the model's column names): a tenth of an ORM
-            # object's cost, and a listing has up to 10,000 of them
-            connection = session.connection()
-            if not listing.delimiter:
-                return list(connection.execute(self._page(select(table), model, scope, listing, listing.marker)
-                                               .limit(listing.limit)))
-            page = self._walk(session, model, scope, listing)
-            wanted = [name for name, is_dir in page if not is_dir]
-            rows = {}
-            for start in range(0, len(wanted), 500):
-                query = select(table).where(scope, column.in_(wanted[start:start + 500]))
-                rows.update((row.name, row) for row in connection.execute(query))
-        return [name if is_dir else rows[name] for name, is_dir in page if is_dir or name in rows]
-
-    def _page(self, query, model, scope, listing: Listing, marker):
-        """``query`` narrowed to ``scope``, the prefix, the markers and live objects, in order.
-        ``marker`` is a name ("": none) or a bound parameter to fill in at each execution."""
-        column = model.name
-        query = query.where(scope)
-        has_marker = not isinstance(marker, str) or bool(marker)
-        if listing.prefix:
-            query = query.where(column >= listing.prefix, column < listing.prefix + "\U0010ffff")
-        if listing.reverse:
-            query = query.where(column < marker) if has_marker else query
-            query = query.where(column > listing.end_marker) if listing.end_marker else query
-            query = query.order_by(column.desc())
-        else:
-            query = query.where(column > marker) if has_marker else query
-            query = query.where(column < listing.end_marker) if listing.end_marker else query
-            query = query.order_by(column)
-        if model is SwiftObject:
-            query = query.where((SwiftObject.delete_at.is_(None)) | (SwiftObject.delete_at > time.time()))
-        return query
-
-    def _walk(self, session, model, scope, listing: Listing) -> list[tuple[str, bool]]:
-        """The page's names with a delimiter, as (name, is a subdir). After a subdir the next
-        read asks for few names (the next may be a subdir again), doubling while they are not."""
-        found: list[tuple[str, bool]] = []
-        marker, batch = listing.marker, listing.limit
-        connection = session.connection()  # plain Core reads: names only, no ORM rows
-        # built once: each jump only binds a new marker and batch size
-        first = self._page(select(model.name), model, scope, listing, marker).limit(bindparam("want"))
-        after = self._page(select(model.name), model, scope, listing, bindparam("after")).limit(bindparam("want"))
-        while len(found) < listing.limit:
-            want = min(batch, listing.limit - len(found))
-            query, params = (after, {"after": marker, "want": want}) if found or marker else (first, {"want": want})
-            names = list(connection.execute(query, params).scalars())
-            for name in names:
-                rest = name[len(listing.prefix):]
-                cut = rest.find(listing.delimiter)
-                if cut < 0:
-                    found.append((name, False))
-                    marker = name
-                    continue
-                subdir = listing.prefix + rest[:cut + len(listing.delimiter)]
-                if subdir != listing.marker:  # as Swift: paging by the last subdir does not repeat it
-                    found.append((subdir, True))
-                marker = subdir if listing.reverse else subdir + "\U0010ffff"  # past the rest of it
-                batch = 16
-                break
-            else:
-                if len(names) < want:
-                    break  # the end of the listing
-                batch *= 2
-        return found
 
     # -- objects -------------------------------------------------------------------------
 
