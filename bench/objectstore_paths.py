@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -91,6 +92,7 @@ def main(argv=None) -> int:
                           f"others {others:.2f} cores", flush=True)
     finally:
         t.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
