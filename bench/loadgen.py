@@ -74,7 +74,7 @@ class Connection:
             elif name == b"connection":
                 v = value.strip().lower()
                 keep = v != b"close" if version == b"HTTP/1.1" else v == b"keep-alive"
-        if int(status) in (204, 304) or int(status) < 200:
+        if int(status) in (204, 304) or int(status) < 200 or raw.startswith(b"HEAD "):
             body = b""  # no body by definition (RFC 9110 6.4.1), whatever the headers say
         elif chunked:
             parts = []

@@ -10,38 +10,30 @@ object, and readers see the old object or the new one, never a mix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import threading
 import time
 import uuid
-from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.image.drivers.file import FilesystemImageStore
 from overcast.image.drivers.memory import MemoryImageStore
-from overcast.image.errors import ImageTooLarge
+from overcast.image.errors import ImageSizeMismatch, ImageTooLarge
 from overcast.image.upload import receive, stream
 from overcast.objectstore import errors
+from overcast.objectstore.listing import MAX_LISTING, Listing, page  # noqa: F401  (Listing, MAX_LISTING: the API's names)
 from overcast.objectstore.models import SwiftAccount, SwiftContainer, SwiftObject
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3  # Swift's max_file_size
 RESELLER_ROLE = "ResellerAdmin"
 REAP_INTERVAL = 30.0  # seconds between rounds of the expired-object reaper
 log = logging.getLogger("overcast.objectstore")
-MAX_LISTING = 10000
-
-
-@dataclass
-class Listing:
-    limit: int = MAX_LISTING
-    marker: str = ""
-    end_marker: str = ""
-    prefix: str = ""
-    delimiter: str = ""
-    reverse: bool = False
+SMALL_BODY = 64 * 1024  # sized uploads up to this are read into memory and stored in one thread hop
 
 
 def now() -> float:
@@ -70,6 +62,10 @@ class ObjectStoreService:
         self.identity = identity
         self.blobs = (MemoryImageStore() if config.objectstore.store == "memory"
                       else FilesystemImageStore(config.data_path, subdir="objects"))
+        # SQLite has one writer at a time, and a connection that finds the database locked
+        # sleeps in growing steps (up to 100 ms) before it retries: this process's object
+        # index writes take turns on a lock instead, which costs them nothing
+        self._writing = threading.Lock() if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     def start(self) -> None:
         """Remove temp files a crash left behind (uploads that never committed)."""
@@ -126,13 +122,20 @@ class ObjectStoreService:
             row.meta = merged(row.meta, meta)
 
     def list_containers(self, account: str, listing: Listing) -> list:
-        return self._list(SwiftContainer, SwiftContainer.account == account, listing)
+        return page(self.db, SwiftContainer, SwiftContainer.account == account, listing)
 
     # -- containers -------------------------------------------------------------------
 
     def container(self, account: str, name: str, session=None) -> SwiftContainer:
-        query = select(SwiftContainer).where(SwiftContainer.account == account, SwiftContainer.name == name)
-        row = self.db.first(query, session)
+        """The container's row: attached to ``session`` when given (to change it), else a
+        detached copy read with one prepared statement (every object request reads one)."""
+        if session is not None:
+            row = session.scalars(select(SwiftContainer).where(SwiftContainer.account == account,
+                                                               SwiftContainer.name == name)).first()
+        else:
+            with self.db.engine.connect() as connection:
+                found = connection.execute(_CONTAINER, {"account": account, "name": name}).first()
+            row = SwiftContainer(**found._mapping) if found is not None else None
         if row is None:
             raise errors.SwiftNotFound()
         return row
@@ -168,62 +171,25 @@ class ObjectStoreService:
         self._forget(gone)
 
     def list_objects(self, container: SwiftContainer, listing: Listing) -> list:
+        self.sweep(container)
+        return page(self.db, SwiftObject, SwiftObject.container_id == container.id, listing)
+
+    def sweep(self, container: SwiftContainer) -> None:
+        """The container's expired objects leave the index and its counters (a HEAD's
+        counts and a listing never show them)."""
         with self.db.session() as session:
             gone = self._reap(session, container.id)
         self._forget(gone)
-        return self._list(SwiftObject, SwiftObject.container_id == container.id, listing)
-
-    def _list(self, model, scope, listing: Listing) -> list:
-        """One page of ``model`` rows (or subdir names, with a delimiter), in byte order."""
-        column = model.name
-        found: list = []
-        marker, end = listing.marker, listing.end_marker
-        with self.db.session() as session:
-            while len(found) < listing.limit:
-                query = select(model).where(scope)
-                if listing.prefix:
-                    query = query.where(column >= listing.prefix, column < listing.prefix + "\U0010ffff")
-                if listing.reverse:
-                    query = query.where(column < marker) if marker else query
-                    query = query.where(column > end) if end else query
-                    query = query.order_by(column.desc())
-                else:
-                    query = query.where(column > marker) if marker else query
-                    query = query.where(column < end) if end else query
-                    query = query.order_by(column)
-                if model is SwiftObject:
-                    query = query.where((SwiftObject.delete_at.is_(None)) | (SwiftObject.delete_at > time.time()))
-                rows = list(session.scalars(query.limit(listing.limit - len(found))))
-                if not rows:
-                    break
-                if not listing.delimiter:
-                    found.extend(rows)
-                    break
-                for row in rows:
-                    rest = row.name[len(listing.prefix):]
-                    cut = rest.find(listing.delimiter)
-                    if cut < 0:
-                        found.append(row)
-                        marker = row.name
-                        continue
-                    subdir = listing.prefix + rest[:cut + len(listing.delimiter)]
-                    found.append(subdir)
-                    # skip the rest of this subdir
-                    marker = subdir if listing.reverse else subdir + "\U0010ffff"
-                    break
-                else:
-                    continue
-                if len(found) >= listing.limit:
-                    break
-        return found[:listing.limit]
 
     # -- objects -------------------------------------------------------------------------
 
     def _reap(self, session, container_id: int) -> list[str]:
         """Expired objects (X-Delete-At passed) leave the index and the counters; returns
         the blobs to remove once the transaction committed."""
-        expired = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container_id,
-                                                            SwiftObject.delete_at <= time.time())).all()
+        # "+ 0": read along the delete_at index (few rows), never the container's whole
+        # (container, name) index, which SQLite would otherwise pick for the equality
+        expired = session.scalars(select(SwiftObject).where(SwiftObject.delete_at <= time.time(),
+                                                            SwiftObject.container_id + 0 == container_id)).all()
         return [location for row in expired if (location := self._drop(session, row))]
 
     def _drop(self, session, row: SwiftObject) -> str | None:
@@ -239,26 +205,37 @@ class ObjectStoreService:
 
     def locate(self, account: str, container_name: str, name: str) -> tuple[SwiftContainer, SwiftObject | None]:
         """The container (404 if missing) and the live object in it (None), in one trip."""
-        with self.db.session() as session:
-            box = self.container(account, container_name, session)
-            row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == box.id,
-                                                            SwiftObject.name_hash == name_hash(name))).first()
-            if row is not None and row.delete_at is not None and row.delete_at <= time.time():
-                row = None
-            return box, row
+        with self.db.engine.connect() as connection:
+            found = connection.execute(_CONTAINER, {"account": account, "name": container_name}).first()
+            if found is None:
+                raise errors.SwiftNotFound()
+            row = connection.execute(_OBJECT, {"box": found.id, "key": name_hash(name)}).first()
+        box = SwiftContainer(**found._mapping)
+        if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
+            return box, None
+        return box, SwiftObject(**row._mapping)
+
+    def fetch(self, account: str, container_name: str, name: str, read_up_to: int = 0):
+        """``locate``, and the bytes of an object with data no bigger than ``read_up_to``
+        (else None), in one call: a small GET costs one worker thread hop."""
+        box, row = self.locate(account, container_name, name)
+        data = self.read_all(row) if row is not None and row.location and row.size <= read_up_to else None
+        return box, row, data
 
     def get_object(self, container: SwiftContainer, name: str) -> SwiftObject:
-        with self.db.session() as session:
-            row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
-                                                            SwiftObject.name_hash == name_hash(name))).first()
-            if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
-                raise errors.SwiftNotFound()
-            return row
+        with self.db.engine.connect() as connection:
+            row = connection.execute(_OBJECT, {"box": container.id, "key": name_hash(name)}).first()
+        if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
+            raise errors.SwiftNotFound()
+        return SwiftObject(**row._mapping)
 
     async def put_object(self, container: SwiftContainer, name: str, chunks, size: int | None,
                          fields: dict, expected_etag: str | None = None) -> SwiftObject:
         """Store the body, then index it; 422 (and nothing stored) on an ETag mismatch, 413
         when the container's or account's quota would be passed."""
+        if size is not None and size <= SMALL_BODY:
+            data = await _read_small(chunks, size)
+            return await asyncio.to_thread(self._put_small, container, name, data, fields, expected_etag)
         room = await asyncio.to_thread(self.room, container)
         if room is not None and size is not None and size > room:
             raise errors.EntityTooLarge("Upload exceeds quota.")
@@ -278,10 +255,33 @@ class ObjectStoreService:
             self.blobs.delete(result.location)
             raise
 
-    def room(self, container: SwiftContainer) -> int | None:
+    def _put_small(self, container: SwiftContainer, name: str, data: bytes, fields: dict,
+                   expected_etag: str | None) -> SwiftObject:
+        """A small body already in memory: hash, write (temp file, fsync, rename, fsync of
+        the directory) and index it in one worker thread. The quotas are checked in the
+        index's transaction, so the blob of a refused upload is removed again."""
+        etag = hashlib.md5(data).hexdigest()
+        if expected_etag and expected_etag.strip('"').lower() != etag:
+            raise errors.Unprocessable()
+        writer = self.blobs.writer(uuid.uuid4().hex)
+        try:
+            if data:
+                writer.write(data)
+            location = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        try:
+            return self._index(container, name, len(data), etag, location, fields, check_quota=True)
+        except BaseException:
+            self.blobs.delete(location)
+            raise
+
+    def room(self, container: SwiftContainer, session=None) -> int | None:
         """Bytes one more object may have under the container and account quotas (None:
-        no limit); 413 when the container's object-count quota is already reached."""
-        with self.db.session() as session:
+        no limit); 413 when the container's object-count quota is already reached. Reads in
+        ``session`` when given (the index write's own transaction)."""
+        with (contextlib.nullcontext(session) if session is not None else self.db.session()) as session:
             box = session.get(SwiftContainer, container.id)
             if box is None:
                 raise errors.SwiftNotFound()
@@ -305,33 +305,40 @@ class ObjectStoreService:
         return max(min(limits), 0) if limits else None
 
     def _index(self, container: SwiftContainer, name: str, size: int, etag: str, location: str | None,
-               fields: dict) -> SwiftObject:
-        replaced = []
-        with self.db.session() as session:
-            if session.get(SwiftContainer, container.id) is None:  # deleted while the body arrived
+               fields: dict, check_quota: bool = False) -> SwiftObject:
+        """Point the index at a stored blob in one transaction: the container (404 if it went
+        while the body arrived), its account's and its quotas (``check_quota``) and the object
+        replaced are read in one query; the old row goes, the new one comes, the counters
+        move. Plain Core statements: this runs for every upload. The replaced blob is removed
+        after the commit."""
+        key = name_hash(name)
+        stamp = now()
+        values = {"container_id": container.id, "name": name, "name_hash": key, "size": size, "etag": etag,
+                  "location": location, "last_modified": stamp, **fields}
+        with self._writing, self.db.session() as session:
+            connection = session.connection()
+            found = connection.execute(_LOOKUP, {"box": container.id, "key": key}).first()
+            if found is None:
                 raise errors.SwiftNotFound()
-            old = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
-                                                            SwiftObject.name_hash == name_hash(name))).first()
-            stamp = now()
-            row = SwiftObject(container_id=container.id, name=name, name_hash=name_hash(name), size=size, etag=etag,
-                              location=location, last_modified=stamp, **fields)
+            if check_quota and _has_quota(found.meta, found.account_meta):
+                room = self.room(container, session)
+                if room is not None and size > room:
+                    raise errors.EntityTooLarge("Upload exceeds quota.")
             count_change, bytes_change = 1, size
-            if old is not None:
-                count_change, bytes_change = 0, size - old.size
-                if old.location:
-                    replaced.append(old.location)
-                session.delete(old)
-                session.flush()
-            session.add(row)
-            session.execute(update(SwiftContainer).where(SwiftContainer.id == container.id)
-                            .values(object_count=SwiftContainer.object_count + count_change,
-                                    bytes_used=SwiftContainer.bytes_used + bytes_change, updated_at=stamp))
-        for location in replaced:
-            self.blobs.delete(location)
+            if found.id is not None:
+                count_change, bytes_change = 0, size - found.size
+                connection.execute(_DROP, {"old": found.id})
+            inserted = connection.execute(_ADD, values)
+            connection.execute(_COUNT, {"box": container.id, "count": count_change, "bytes": bytes_change,
+                                        "stamp": stamp})
+        if found.id is not None and found.location:
+            self.blobs.delete(found.location)
+        row = SwiftObject(**values)
+        row.id = inserted.inserted_primary_key[0]
         return row
 
     def delete_object(self, container: SwiftContainer, name: str) -> SwiftObject:
-        with self.db.session() as session:
+        with self._writing, self.db.session() as session:
             row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
                                                             SwiftObject.name_hash == name_hash(name))).first()
             if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
@@ -371,3 +378,42 @@ class ObjectStoreService:
     def purge_account(self, account: str) -> None:
         with self.db.session() as session:
             session.execute(delete(SwiftContainer).where(SwiftContainer.account == account))
+
+
+# the statements of every object request, built once (each call only binds its values)
+_objects, _containers, _accounts = SwiftObject.__table__, SwiftContainer.__table__, SwiftAccount.__table__
+_LOOKUP = (select(_containers.c.meta, _accounts.c.meta.label("account_meta"), _objects.c.id, _objects.c.size,
+                  _objects.c.location)
+           .select_from(_containers
+                        .outerjoin(_accounts, _accounts.c.account == _containers.c.account)
+                        .outerjoin(_objects, (_objects.c.container_id == _containers.c.id)
+                                   & (_objects.c.name_hash == bindparam("key"))))
+           .where(_containers.c.id == bindparam("box")))
+_CONTAINER = select(_containers).where(_containers.c.account == bindparam("account"),
+                                       _containers.c.name == bindparam("name"))
+_OBJECT = select(_objects).where(_objects.c.container_id == bindparam("box"), _objects.c.name_hash == bindparam("key"))
+_DROP = delete(_objects).where(_objects.c.id == bindparam("old"))
+_ADD = insert(_objects)
+_COUNT = (update(_containers).where(_containers.c.id == bindparam("box"))
+          .values(object_count=_containers.c.object_count + bindparam("count"),
+                  bytes_used=_containers.c.bytes_used + bindparam("bytes"), updated_at=bindparam("stamp")))
+
+
+def _has_quota(container_meta: dict | None, account_meta: dict | None) -> bool:
+    """Whether a quota applies: container (bytes or count) or account meta says so."""
+    return any(key.startswith(("x-container-meta-quota-", "x-account-meta-quota-"))
+               for meta in (container_meta, account_meta) for key in (meta or {}))
+
+
+async def _read_small(chunks, size: int) -> bytes:
+    """A body of ``size`` bytes (at most SMALL_BODY) read whole; 400 when it is longer or
+    shorter. A client that hangs up raises here, before anything is stored."""
+    parts, total = [], 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if total > size:
+            raise ImageSizeMismatch(size)
+        parts.append(chunk)
+    if total != size:
+        raise ImageSizeMismatch(size, total)
+    return b"".join(parts)

@@ -32,10 +32,10 @@ async def account_get(req):
     access.require_owner(ctx, account)
     listing = listing_from(req.query)
     info = await asyncio.to_thread(_svc(req).account, account)
-    rows = await asyncio.to_thread(_svc(req).list_containers, account, listing)
     headers = _account_headers(info)
-    if req.method == "HEAD":
+    if req.method == "HEAD":  # the counts, without reading a page of the listing
         return empty(204, headers)
+    rows = await asyncio.to_thread(_svc(req).list_containers, account, listing)
     items = [{"subdir": row} if isinstance(row, str) else
              {"name": row.name, "count": row.object_count, "bytes": row.bytes_used,
               "last_modified": iso(row.updated_at)} for row in rows]
@@ -127,11 +127,13 @@ async def container_get(req):
         raise
     access.may_read(ctx, account, row, listing=True)
     listing = listing_from(req.query)
+    if req.method == "HEAD":  # the counters, without reading a page of the listing
+        await asyncio.to_thread(_svc(req).sweep, row)
+        row = await asyncio.to_thread(_svc(req).container, account, name)  # counters after reaping
+        return empty(204, container_headers(row, access.is_owner(ctx, account)))
     rows = await asyncio.to_thread(_svc(req).list_objects, row, listing)
     row = await asyncio.to_thread(_svc(req).container, account, name)  # counters after reaping
     headers = container_headers(row, access.is_owner(ctx, account))
-    if req.method == "HEAD":
-        return empty(204, headers)
     fmt = wanted_format(req)
     items = [{"subdir": obj} if isinstance(obj, str) else
              {"hash": obj.meta.get("x-slo-etag", obj.etag), "last_modified": iso(obj.last_modified),

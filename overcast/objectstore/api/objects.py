@@ -23,6 +23,7 @@ from overcast.objectstore.service import Listing
 KEPT = ("content-disposition", "content-encoding", "x-object-manifest")
 
 SMALL = 64 * 1024  # objects read whole in one go
+CONDITIONS = ("range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
 
 def _svc(req):
     return req.state.objectstore
@@ -205,34 +206,46 @@ async def get(req):
         ctx, container, name = await _target(req, write=False)
         row = await asyncio.to_thread(_svc(req).get_object, container, name)
         return tempurl.shape(req, ctx, await _linked(req, ctx, container, row))
-    # the common read: container and object in one database trip
+    # the common read: container, object and a small body in one worker thread hop
     account = req.params["account"]
     container_name = check_name(req.params["container"], "container")
     name = check_name(req.params["object"], "object")
     ctx = access.caller(req)
     access.project_of(account)
     try:
-        container, row = await asyncio.to_thread(_svc(req).locate, account, container_name, name)
+        container, row, data = await locate(req, account, container_name, name)
     except errors.SwiftNotFound:
         access.require_owner(ctx, account)
         raise
     access.may_read(ctx, account, container, listing=False)
     if row is None:
         raise errors.SwiftNotFound()
-    return tempurl.shape(req, ctx, await _linked(req, ctx, container, row))
+    return tempurl.shape(req, ctx, await _linked(req, ctx, container, row, data))
 
 
-async def _linked(req, ctx, container, row):
+async def locate(req, account: str, container_name: str, name: str):
+    """(container, object row or None, its bytes or None) for a GET or HEAD: the bytes come
+    along for a plain GET of an object up to SMALL (no range, no condition). Answered from
+    ``req.located`` when static web already looked the same object up for this request."""
+    key = (account, container_name, name)
+    found = getattr(req, "located", None)
+    if found is not None and found[0] == key:
+        return found[1]
+    plain = req.method == "GET" and not any(header in req.headers for header in CONDITIONS)
+    return await asyncio.to_thread(_svc(req).fetch, account, container_name, name, SMALL if plain else 0)
+
+
+async def _linked(req, ctx, container, row, data: bytes | None = None):
     """The object's answer, or for a symlink its target's, named in Content-Location."""
     if not symlink.is_link(row) or symlink.wants_link(req):
-        return await _read(req, container, row.name, row)
+        return await _read(req, container, row.name, row, data)
     container, row, location = await symlink.follow(req, ctx, req.params["account"], container, row)
     response = await _read(req, container, row.name, row)
     response.headers["Content-Location"] = location
     return response
 
 
-async def _read(req, container, name: str, row=None):
+async def _read(req, container, name: str, row=None, data: bytes | None = None):
     if row is None:
         row = await asyncio.to_thread(_svc(req).get_object, container, name)
     _conditions(req, row)
@@ -246,8 +259,9 @@ async def _read(req, container, name: str, row=None):
     ranges = parse_ranges(req.headers.get("range"), row.size)
     if ranges:
         return await ranged_response(_svc(req), row, ranges, headers)
-    if row.size <= SMALL:  # one thread hop instead of one per chunk
-        data = await asyncio.to_thread(_svc(req).read_all, row)
+    if row.size <= SMALL:  # one thread hop instead of one per chunk (none when read with the row)
+        if data is None:
+            data = await asyncio.to_thread(_svc(req).read_all, row)
         return Response(data, 200, {**headers, "Content-Length": str(row.size)}, media_type=None)
     body = await _svc(req).open(row)
     return StreamingResponse(body, 200, {**headers, "Content-Length": str(row.size)}, media_type=None)

@@ -61,14 +61,18 @@ def middleware(handler):
     async def serve(req):
         if not applies(req):
             return await handler(req)
+        account, container_name, name = req.params["account"], req.params["container"], req.params.get("object")
         try:
-            container = await asyncio.to_thread(req.state.objectstore.container, req.params["account"],
-                                                req.params["container"])
+            if name:  # the object comes with its container: one look-up serves the handler too
+                found = await objects.locate(req, account, container_name, name)
+                container = found[0]
+            else:
+                container = await asyncio.to_thread(req.state.objectstore.container, account, container_name)
         except OvercastError:
             return await handler(req)  # it answers for missing containers
         site = Site(req, container)
-        name = req.params.get("object")
         if name and not site.index and not site.listings:
+            req.located = ((account, container_name, name), found)
             return await handler(req)  # what Swift ends up answering for a container that is no site
         if name:
             return await site.object(handler, name)
