@@ -102,12 +102,12 @@ def test_novnc_in_chromium_connects_to_the_guest(vnc_cloud, vnc_guest, browser):
         deadline = time.monotonic() + 60
         state = {}
         while time.monotonic() < deadline:
-            state = page.evaluate(STATE)
-            if state and state["status"] and state["status"].startswith("Connected") and state["canvas"] \
+            state = page.evaluate(STATE) or {}  # keys whose value is undefined (page still loading) are left out
+            if (state.get("status") or "").startswith("Connected") and state.get("canvas") \
                     and min(state["canvas"]) > 0:
                 break
             time.sleep(0.5)
-        assert state["status"].startswith("Connected"), state
+        assert (state.get("status") or "").startswith("Connected"), state
         width, height = state["canvas"]
         print(f"noVNC in Chromium: {state}")
         assert width >= 320 and height >= 200, state  # the guest's VGA screen (720x400 text or more)
