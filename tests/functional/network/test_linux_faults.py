@@ -21,6 +21,7 @@ host sends to is first checked with `ip route get` to be on the bridge this clou
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import random
@@ -114,6 +115,16 @@ def footprint(cloud) -> dict:
             "rules": rules(cloud.prefix)}
 
 
+def changes(before: dict, after: dict) -> dict:
+    """What differs between two footprints: (gone, new) per key."""
+    out = {}
+    for key in before:
+        if before[key] != after[key]:
+            old, new = Counter(before[key]), Counter(after[key])
+            out[key] = (sorted((old - new).elements()), sorted((new - old).elements()))
+    return out
+
+
 def route_dev(address: str) -> str:
     shown = subprocess.run(["ip", "-j", "route", "get", address], capture_output=True, text=True, check=True)
     return json.loads(shown.stdout)[0].get("dev", "")
@@ -150,6 +161,7 @@ class Cloud:
         self.ports: list[tuple[str, str]] = []  # (port id, cloud name) made for servers: deleted after them
 
     def start(self) -> "Cloud":
+        self.started = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
         self.proc = CloudProcess(self.data_dir, port=self.proc.port, env=self.env).start(timeout=90)
         return self
 
@@ -157,11 +169,15 @@ class Cloud:
         self.proc.stop(sig)
 
     def agent_synced(self) -> None:
-        """Wait until the restarted cloud's network agent reports (its re-sync runs before)."""
-        def alive() -> bool:
-            agents = self.cli.run("network", "agent", "list")
-            return any(agent["Binary"] == "neutron-dhcp-agent" and agent["Alive"] for agent in agents)
-        wait_until(alive, 60, step=0.5)
+        """Wait until the network agent started last has reported: it beats only once its
+        re-sync is done (the beats of the process before the restart are older)."""
+        agent = next(agent["ID"] for agent in self.cli.run("network", "agent", "list")
+                     if agent["Binary"] == "neutron-dhcp-agent")
+
+        def beat() -> bool:
+            stamp = self.cli.run("network", "agent", "show", agent).get("last_heartbeat_at") or ""
+            return bool(stamp) and datetime.datetime.fromisoformat(stamp.replace("Z", "")) >= self.started
+        wait_until(beat, 60, step=0.5)
 
     @property
     def cli(self) -> Cli:
@@ -337,7 +353,7 @@ def test_dnsmasq_killed_is_restored_by_the_restart_without_duplicates(cloud):
     cloud.agent_synced()
     wait_until(lambda: len(footprint(cloud)["dnsmasq"]) == 1, 20)
     after = footprint(cloud)
-    assert after == before, {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+    assert after == before, changes(before, after)
 
     second, address = boot(cloud, image, flavor, net, "b")  # DHCP answers again
     assert len(footprint(cloud)["dnsmasq"]) == 1
@@ -366,7 +382,7 @@ def test_cloud_killed_while_guests_run_keeps_their_network(cloud):
     assert pings(fip)
     assert cloud.qemu() == guests  # the same QEMU: the guest was never restarted
     after = footprint(cloud)
-    assert after == before, {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+    assert after == before, changes(before, after)
 
     cloud.cli.ok("server", "remove", "floating", "ip", server, fip)
     delete_all(cloud, [(server, "overcast")], [(router, "overcast")], [(net, "overcast")], [fip])
