@@ -255,14 +255,17 @@ class NetworkAgent:
         ports = self.source.ports()
         groups = {group["id"]: group for group in self.source.security_groups()}
         members = specs.group_members(ports)
+        changed = []
         for port in ports:
             if port["id"] in wanted:
                 port_filter = specs.port_filter(port, groups, members)
-                if port_ids is None and self._filters.get(port["id"]) == port_filter:
-                    continue
-                self._filters.pop(port["id"], None)  # unknown until the driver has it
-                self.driver.set_port_filter(port_filter)
-                self._filters[port["id"]] = port_filter
+                if port_ids is not None or self._filters.get(port["id"]) != port_filter:
+                    changed.append(port_filter)
+        for port_filter in changed:
+            self._filters.pop(port_filter.port_id, None)  # unknown until the driver has it
+        if changed:
+            self.driver.set_port_filters(changed)  # in one step where the driver can
+        self._filters.update((port_filter.port_id, port_filter) for port_filter in changed)
 
     async def resync(self) -> None:
         """Make the host match the database: plug this host's ports, serve every network's

@@ -227,6 +227,12 @@ class NetworkDriver(ABC):
         Raises PortNotPlugged for a port not plugged here. Blocks < 2 s."""
         raise DriverCapabilityError(action="filter ports")
 
+    def set_port_filters(self, port_filters: list[PortFilter]) -> None:
+        """``set_port_filter`` for several ports (one rule of a group reaches all its
+        members); a driver may apply them in one step. PortNotPlugged if one is not plugged."""
+        for port_filter in port_filters:
+            self.set_port_filter(port_filter)
+
     # -- DHCP -------------------------------------------------------------------
 
     def sync_dhcp(self, spec: DhcpSpec) -> None:

@@ -81,19 +81,31 @@ class Firewall:
     def set(self, port_filter: PortFilter, vif: dict | None) -> None:
         """Apply ``port_filter`` to the port (its previous rules replaced in one step);
         PortNotPlugged when ``vif`` is None. Blocks some milliseconds."""
-        if vif is None:
-            raise PortNotPlugged(port_id=port_filter.port_id)
+        self.set_many([(port_filter, vif)])
+
+    def set_many(self, items: list[tuple[PortFilter, dict | None]]) -> None:
+        """``set`` for several ports in one transaction per family (a rule of a group with
+        50 members: one ``iptables-restore``, not 50); PortNotPlugged, before anything is
+        changed, when a ``vif`` is None."""
+        for port_filter, vif in items:
+            if vif is None:
+                raise PortNotPlugged(port_id=port_filter.port_id)
         with self._lock:
-            ports = self._state()
-            port_id = port_filter.port_id
-            had_chains = ports.get(port_id, {}).get("filtered", False)
-            ports[port_id] = {"bridge": vif.get("bridge") or "", "filtered": port_filter.port_security_enabled,
-                              "zone": self._zone(ports, vif.get("bridge") or "")}
-            wanted = (port_filter, vif["mac"]) if port_filter.port_security_enabled else None
-            self._apply({port_id: wanted} if wanted or had_chains else {})
-            before, self._rules[port_id] = self._rules.get(port_id), port_filter
-            if before is not None and wanted is not None:
-                self._end_connections(before, port_filter, ports[port_id]["zone"])
+            ports, changed = self._state(), {}
+            for port_filter, vif in items:
+                port_id = port_filter.port_id
+                had_chains = ports.get(port_id, {}).get("filtered", False)
+                ports[port_id] = {"bridge": vif.get("bridge") or "", "filtered": port_filter.port_security_enabled,
+                                  "zone": self._zone(ports, vif.get("bridge") or "")}
+                wanted = (port_filter, vif["mac"]) if port_filter.port_security_enabled else None
+                if wanted or had_chains:
+                    changed[port_id] = wanted
+            self._apply(changed)
+            for port_filter, _ in items:
+                port_id = port_filter.port_id
+                before, self._rules[port_id] = self._rules.get(port_id), port_filter
+                if before is not None and port_filter.port_security_enabled:
+                    self._end_connections(before, port_filter, ports[port_id]["zone"])
 
     def remove(self, port_id: str) -> None:
         """Drop the port's chains and rules. Unknown port: no-op."""
