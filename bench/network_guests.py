@@ -1,6 +1,6 @@
 """Real guests on the linux network driver: DHCP, floating IPs, filters, throughput (root).
 
-    .venv/bin/python bench/network_guests.py [--ports 50] [--rounds 3] [--seconds 8]
+    .venv/bin/python bench/network_guests.py [--ports 50] [--rounds 3] [--seconds 8] [--settle 3]
 
 Starts its own ``overcast up`` (OVERCAST_COMPUTE_DRIVER=qemu, OVERCAST_NETWORK_DRIVER=linux,
 a random prefix, external bridge and external CIDR, so nothing else on the machine is
@@ -11,7 +11,8 @@ through the API:
    to this host and the cloud restarted, so the agent's re-sync plugs them (a tap each,
    no guest); then ``--rounds`` times, from the POST of an ingress rule to the moment
    iptables holds it in every port's chain (``iptables-save`` polled every 20 ms), and
-   the same for its DELETE;
+   the same for its DELETE, then ``--settle`` seconds (the agent still ends the removed
+   rule's tracked connections, one ``conntrack -D`` per port, and would delay the next);
 2. port up to DHCP lease: two servers, one after the other; from ``server create`` to
    the port ACTIVE (polled every 50 ms) and to the guest's ``OVERCAST-DHCP bound`` line
    (console polled every 100 ms), and from the port ACTIVE to that line;
@@ -132,8 +133,9 @@ def user_data(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def rule_rounds(conn, prefix: str, group, ports: int, rounds: int) -> dict:
-    """POST a rule and DELETE it ``rounds`` times; seconds until every port's chain has (has not) it."""
+def rule_rounds(conn, prefix: str, group, ports: int, rounds: int, settle: float) -> dict:
+    """POST a rule and DELETE it ``rounds`` times; seconds until every port's chain has (has not)
+    it. ``settle`` seconds after each DELETE let the agent finish with it before the next POST."""
     added, removed = [], []
     for n in range(rounds):
         needle = f"--dport {41000 + n}"
@@ -149,6 +151,8 @@ def rule_rounds(conn, prefix: str, group, ports: int, rounds: int) -> dict:
         conn.network.delete_security_group_rule(rule)
         wait_for(lambda: rule_count(prefix, needle) == 0, 60, 0.02)
         removed.append(time.monotonic() - start)
+        print(f"  rule {n}: DELETE, gone from all {ports} chains after {removed[-1]:.2f} s")
+        time.sleep(settle)  # the agent still ends the removed rule's connections (conntrack -D, port by port)
     return {"add": summary(added), "delete": summary(removed)}
 
 
@@ -217,6 +221,7 @@ def main() -> None:
     parser.add_argument("--ports", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds after each rule DELETE")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (bridges, namespaces, iptables)")
@@ -260,7 +265,7 @@ def main() -> None:
         wait_for(lambda: owned_links(prefix, "port") >= args.ports, 120, 0.2)
         print(f"  restart and re-sync to {args.ports} ports plugged: {time.monotonic() - start:.1f} s")
         conn = connect(cloud)
-        report["rule_50_ports"] = rule_rounds(conn, prefix, group, args.ports, args.rounds)
+        report["rule_50_ports"] = rule_rounds(conn, prefix, group, args.ports, args.rounds, args.settle)
         for port in plugged:
             conn.network.delete_port(port)
         wait_for(lambda: owned_links(prefix, "port") == 0, 60, 0.2)

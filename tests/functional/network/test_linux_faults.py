@@ -374,11 +374,17 @@ def test_cloud_killed_while_guests_run_keeps_their_network(cloud):
     guests = cloud.qemu()
     before = footprint(cloud)
 
+    pinging = subprocess.Popen(["ping", "-n", "-i", "0.2", "-W", "1", fip], stdout=subprocess.PIPE, text=True)
     cloud.stop(signal.SIGKILL)
     assert cloud.qemu() == guests
     assert pings(fip)  # the data path needs no cloud process
     cloud.start()
     cloud.agent_synced()
+    time.sleep(1)
+    pinging.send_signal(signal.SIGINT)
+    summary = re.search(r"(\d+) packets transmitted, (\d+) received", pinging.communicate(timeout=10)[0])
+    sent, received = int(summary.group(1)), int(summary.group(2))
+    assert sent > 10 and received >= sent - 2, f"{sent - received} of {sent} pings lost across the restart"
     assert pings(fip)
     assert cloud.qemu() == guests  # the same QEMU: the guest was never restarted
     after = footprint(cloud)
