@@ -63,6 +63,16 @@ def test_one_rule_reaches_fifty_ports_in_well_under_a_second(driver):  # noqa: F
         took = time.monotonic() - started
         assert sum("--dport 4001" in line for line in saved(driver.host.prefix)) == 50
         assert took < 1.0, f"50 filters took {took:.2f} s"
+
+        ran, run = [], driver.host.run
+        driver.host.run = lambda *args, **options: ran.append(args) or run(*args, **options)
+        started = time.monotonic()
+        driver.set_port_filters(filters(4000))  # the rule removed: no port has a connection to end
+        took = time.monotonic() - started
+        driver.host.run = run
+        assert sum("--dport 4001" in line for line in saved(driver.host.prefix)) == 0
+        assert not [args for args in ran if args[:2] == ("conntrack", "-D")]
+        assert took < 1.0, f"50 filters took {took:.2f} s"
     finally:
         for spec in ports:
             driver.unplug_port(spec.id)
