@@ -1,6 +1,6 @@
 """Real guests on the linux network driver: DHCP, floating IPs, filters, throughput (root).
 
-    .venv/bin/python bench/network_guests.py [--ports 50] [--rounds 3] [--seconds 8] [--settle 3]
+    .venv/bin/python bench/network_guests.py [--ports 50] [--rounds 3] [--seconds 8] [--settle 0]
 
 Starts its own ``overcast up`` (OVERCAST_COMPUTE_DRIVER=qemu, OVERCAST_NETWORK_DRIVER=linux,
 a random prefix, external bridge and external CIDR, so nothing else on the machine is
@@ -11,8 +11,8 @@ through the API:
    to this host and the cloud restarted, so the agent's re-sync plugs them (a tap each,
    no guest); then ``--rounds`` times, from the POST of an ingress rule to the moment
    iptables holds it in every port's chain (``iptables-save`` polled every 20 ms), and
-   the same for its DELETE, then ``--settle`` seconds (the agent still ends the removed
-   rule's tracked connections, one ``conntrack -D`` per port, and would delay the next);
+   the same for its DELETE, then ``--settle`` seconds of rest if asked (the agent may
+   still be ending the removed rule's tracked connections, which delays the next rule);
 2. port up to DHCP lease: two servers, one after the other; from ``server create`` to
    the port ACTIVE (polled every 50 ms) and to the guest's ``OVERCAST-DHCP bound`` line
    (console polled every 100 ms), and from the port ACTIVE to that line;
@@ -221,7 +221,7 @@ def main() -> None:
     parser.add_argument("--ports", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--settle", type=float, default=3.0, help="seconds after each rule DELETE")
+    parser.add_argument("--settle", type=float, default=0.0, help="seconds of rest after each rule DELETE")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (bridges, namespaces, iptables)")
