@@ -149,7 +149,7 @@ class Cloud:
 
     def __init__(self, data_dir, guest):
         tag = uuid.uuid4().hex[:6]
-        self.prefix, self.bridge, self.third = f"f{tag}", f"brf{tag}", random.randint(1, 250)
+        self.prefix, self.bridge, self.third = f"k{tag}", f"brk{tag}", random.randint(1, 250)
         self.env = {**FAST_HASH, "OVERCAST_COMPUTE_DRIVER": "qemu", "OVERCAST_NETWORK_DRIVER": "linux",
                     "OVERCAST_NETWORK_LINUX_PREFIX": self.prefix,
                     "OVERCAST_NETWORK_BRIDGE_MAPPINGS": f"public:{self.bridge}",
