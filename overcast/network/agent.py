@@ -43,6 +43,7 @@ class NetworkAgent:
         self._lock = asyncio.Lock()  # one change at a time: specs are computed from a consistent read
         self._tasks: list[asyncio.Task] = []
         self._dhcp_asked: dict[str, tuple] = {}  # network id -> the DHCP port change last asked for
+        self._filters: dict = {}  # port id -> the PortFilter last set on it (unchanged ones are not set again)
 
     # -- start and stop ------------------------------------------------------------
 
@@ -95,6 +96,7 @@ class NetworkAgent:
 
     def _unplug(self, port_id: str) -> None:
         plugged = port_id in self.driver.list_ports()
+        self._filters.pop(port_id, None)
         self.driver.unplug_port(port_id)
         if plugged:
             self._quietly(self.source.port_status, port_id, "DOWN")
@@ -127,6 +129,7 @@ class NetworkAgent:
     def _port_changed(self, port_id: str, network_id: str | None) -> None:
         port = next(iter(self.source.ports(id=[port_id])), None)
         if port_id in self.driver.list_ports():
+            self._filters.pop(port_id, None)  # unplugged, or plugged again below: its filter is set anew
             if port is None or port.get("binding:host_id") not in (self.host, ""):
                 self.driver.unplug_port(port_id)
             else:
@@ -244,19 +247,31 @@ class NetworkAgent:
                 self._quietly(self.source.port_status, leg.port_id, "ACTIVE")
 
     def _filter(self, port_ids: list[str] | None) -> None:
-        """Refresh the filters of the given plugged ports (None: all of them)."""
+        """Set the filters of the given plugged ports (None: all of them, but only those
+        whose filter differs from the one this agent last set: a port event or a rule of
+        one group must not rewrite the filters of every port on the host)."""
         if not self.driver.capabilities.supports_security_groups:
             return
         plugged = set(self.driver.list_ports())
+        for port_id in set(self._filters) - plugged:  # unplugged meanwhile
+            del self._filters[port_id]
         wanted = plugged if port_ids is None else plugged & set(port_ids)
         if not wanted:
             return
         ports = self.source.ports()
         groups = {group["id"]: group for group in self.source.security_groups()}
         members = specs.group_members(ports)
+        changed = []
         for port in ports:
             if port["id"] in wanted:
-                self.driver.set_port_filter(specs.port_filter(port, groups, members))
+                port_filter = specs.port_filter(port, groups, members)
+                if port_ids is not None or self._filters.get(port["id"]) != port_filter:
+                    changed.append(port_filter)
+        for port_filter in changed:
+            self._filters.pop(port_filter.port_id, None)  # unknown until the driver has it
+        if changed:
+            self.driver.set_port_filters(changed)  # in one step where the driver can
+        self._filters.update((port_filter.port_id, port_filter) for port_filter in changed)
 
     async def resync(self) -> None:
         """Make the host match the database: plug this host's ports, serve every network's
@@ -264,6 +279,7 @@ class NetworkAgent:
         await self._run(self._resync)
 
     def _resync(self) -> None:
+        self._filters.clear()  # every filter is set again from the database
         networks = {network["id"]: network for network in self.source.networks()}
         subnets, ports = self.source.subnets(), self.source.ports()
         local = [port for port in ports if port.get("binding:host_id") == self.host

@@ -115,6 +115,24 @@ class NetworkDriverContract:
         with pytest.raises(PortNotPlugged):
             driver.set_port_filter(PortFilter(port_id=spec.id))
 
+    def test_filters_of_several_ports_are_set_together(self, driver):
+        if not driver.capabilities.supports_security_groups:
+            pytest.skip("no security groups")
+        seg = segment()
+        specs = [port(seg), port(seg, mac="fa:16:3e:00:00:02", ip="10.0.0.6")]
+        for spec in specs:
+            driver.plug_port(spec)
+        rules = [FilterRule("ingress", protocol="icmp")]
+        try:
+            driver.set_port_filters([PortFilter(port_id=spec.id, rules=rules) for spec in specs])
+            driver.set_port_filters([PortFilter(port_id=spec.id, rules=rules) for spec in specs])  # idempotent
+            driver.set_port_filters([])
+            with pytest.raises(PortNotPlugged):
+                driver.set_port_filters([PortFilter(port_id=specs[0].id), PortFilter(port_id=new_id())])
+        finally:
+            for spec in specs:
+                driver.unplug_port(spec.id)
+
     # -- DHCP ----------------------------------------------------------------------
 
     def dhcp_spec(self, seg: Segment, enable: bool = True, with_port: bool = True) -> DhcpSpec:

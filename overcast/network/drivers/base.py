@@ -227,6 +227,14 @@ class NetworkDriver(ABC):
         Raises PortNotPlugged for a port not plugged here. Blocks < 2 s."""
         raise DriverCapabilityError(action="filter ports")
 
+    def set_port_filters(self, port_filters: list[PortFilter]) -> None:
+        """``set_port_filter`` for several ports (one rule of a group reaches all its
+        members); a driver may apply them in one step. Idempotent. PortNotPlugged if one is
+        not plugged: this default has then applied the ones before it, a driver applying
+        them in one step has applied none. Blocks < 2 s for 50 ports."""
+        for port_filter in port_filters:
+            self.set_port_filter(port_filter)
+
     # -- DHCP -------------------------------------------------------------------
 
     def sync_dhcp(self, spec: DhcpSpec) -> None:

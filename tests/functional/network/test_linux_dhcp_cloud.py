@@ -87,6 +87,12 @@ def linux_cloud(tmp_path):
             subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
         for name in [*links(prefix), bridge]:
             subprocess.run(["ip", "link", "del", name], capture_output=True)
+        from overcast.network.drivers.linux.firewall import Firewall
+        from overcast.network.drivers.linux.host import Host
+
+        Firewall(Host(cloud.state, prefix)).clear()  # the chains a running cloud keeps
+        saved = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+        assert f"{prefix}-" not in saved, "iptables chains left behind"
 
 
 def network_agents_alive(cli: Cli) -> bool:

@@ -106,7 +106,12 @@ def net_cloud(tmp_path_factory):
             if cmdline.startswith("qemu-system"):
                 os.kill(pid, 15)
         subprocess.run(["ip", "link", "del", f"bre{tag}"], capture_output=True)
+        from overcast.network.drivers.linux.firewall import Firewall
+        from overcast.network.drivers.linux.host import Host
+
+        Firewall(Host(data / "network", f"e{tag}")).clear()  # the chains a running cloud keeps
     assert namespaces() - before["ns"] == set(), "namespaces left behind"
+    assert rules(f"e{tag}-") == [], "iptables chains left behind"
     assert links() - before["links"] == set(), "links left behind"
 
 

@@ -71,6 +71,10 @@ class LinuxNetworkDriver(NetworkDriver):
     def set_port_filter(self, port_filter: PortFilter) -> None:
         self.firewall.set(port_filter, self.bridges.vif(port_filter.port_id))
 
+    def set_port_filters(self, port_filters: list[PortFilter]) -> None:
+        vifs = self.bridges.vifs()
+        self.firewall.set_many([(item, vifs.get(item.port_id)) for item in port_filters])
+
     # -- DHCP ------------------------------------------------------------------------
 
     def sync_dhcp(self, spec: DhcpSpec) -> None:

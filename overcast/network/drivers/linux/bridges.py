@@ -116,14 +116,19 @@ class Bridges:
         return sorted(self.host.owned("port"))
 
     def vif(self, port_id: str) -> dict | None:
-        if tap_name(port_id) not in self._owned_taps("port"):
-            return None
+        link = self.host.owned("port").get(port_id)
+        return self._vif(port_id, link) if link else None
+
+    def _vif(self, port_id: str, link: dict) -> dict:
         try:
             return json.loads((self._vif_dir / f"{port_id}.json").read_text())
         except (OSError, ValueError):  # plugged by a run that died before writing it: what the kernel says
-            link = self.host.owned("port")[port_id]
             return {"id": port_id, "mac": "fa" + link["address"][2:], "devname": link["ifname"],
                     "bridge": self._master(link["ifname"]), "mtu": link["mtu"]}
+
+    def vifs(self) -> dict[str, dict]:
+        """The VIF of every plugged port, by port id (the links read once, not once a port)."""
+        return {port_id: self._vif(port_id, link) for port_id, link in self.host.owned("port").items()}
 
     def _owned_taps(self, kind: str) -> set[str]:
         return {link["ifname"] for link in self.host.owned(kind).values()}
