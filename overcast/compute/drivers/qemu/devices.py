@@ -32,6 +32,7 @@ FIRST_SLOT, LAST_SLOT = 0x10, 0x1F
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 #: how long a guest may take to release an unplugged device (ACPI, under TCG)
 UNPLUG_SECONDS = 30.0
+ASK_AGAIN_SECONDS = 5.0
 
 
 class DeviceError(Exception):
@@ -193,20 +194,22 @@ def _unplug(qmp_path: str, device_id: str | None, backend: tuple[str, dict], tim
     """device_del, wait for the guest to let go, then delete the backend. A device
     already gone counts as unplugged (an earlier unplug finished late)."""
     with QMPSession(qmp_path) as session:
-        if device_id is not None:
-            try:
+        deadline = time.monotonic() + timeout
+        waiting = device_id is not None
+        while waiting:
+            try:  # asked again now and then: a guest still booting misses the request
                 session.execute("device_del", id=device_id)
-                waiting = True
             except QMPError as error:
-                if not _gone(error):
+                if _gone(error):
+                    break
+                if "in the process of unplug" not in str(error):
                     raise
-                waiting = False
-            deadline = time.monotonic() + timeout
-            while waiting:
-                event = session.wait_event("DEVICE_DELETED", max(0.0, deadline - time.monotonic()))
-                if event is None:
-                    raise DeviceError(f"the guest did not release {device_id} within {timeout:.0f} s")
-                waiting = (event.get("data") or {}).get("device") != device_id
+            ask_again = min(deadline, time.monotonic() + ASK_AGAIN_SECONDS)
+            while waiting and time.monotonic() < ask_again:
+                event = session.wait_event("DEVICE_DELETED", max(0.0, ask_again - time.monotonic()))
+                waiting = event is None or (event.get("data") or {}).get("device") != device_id
+            if waiting and time.monotonic() >= deadline:
+                raise DeviceError(f"the guest did not release {device_id} within {timeout:.0f} s")
         try:
             session.execute(backend[0], **backend[1])
         except QMPError as error:
