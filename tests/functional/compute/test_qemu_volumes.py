@@ -4,11 +4,14 @@ driver and the file volume driver.
 A volume made from an image whose first bytes the test wrote is attached to a running
 test guest (`server add volume`): the guest sees a new disk and prints its first bytes.
 The volume stays attached through a stop and start, and is removed again (`server remove
-volume`). Two guests boot from volumes (`server create --volume` and `--boot-from-volume`),
-with no root overlay of their own, and their volumes outlive them.
+volume`). Guests boot from volumes (`server create --volume`, `--boot-from-volume` and
+`--block-device`), with no root overlay of their own; their volumes outlive them unless
+marked delete_on_termination.
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -112,3 +115,23 @@ def test_guests_boot_from_volumes(qemu_cloud, qcli, guest_image):
     for volume_id in (root["id"], made[0]):  # neither was marked delete_on_termination
         wait_volume(cli, volume_id, "available")
         cli.ok("volume", "delete", volume_id)
+
+
+def test_volumes_of_a_new_server_marked_delete_on_termination_go_with_it(qemu_cloud, qcli, guest_image):
+    cli, (image, flavor) = qcli, guest_image
+    before = {v["ID"] for v in cli.run("volume", "list")}
+    name = random_name("dot")
+    cli.run("server", "create", "--nic", "none", "--flavor", flavor["id"], "--block-device",
+            f"uuid={image['id']},source_type=image,destination_type=volume,volume_size=1,boot_index=0,"
+            "delete_on_termination=true", "--block-device",
+            "source_type=blank,destination_type=volume,volume_size=1,delete_on_termination=true", "--wait", name)
+    text = testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY")
+    assert "OVERCAST-DISKS vda vda1 vdb" in text  # the root volume, and the blank one second
+    made = {v["ID"] for v in cli.run("volume", "list")} - before
+    assert len(made) == 2
+    cli.ok("server", "delete", "--wait", name)
+    for _ in range(240):
+        if not made & {v["ID"] for v in cli.run("volume", "list")}:
+            break
+        time.sleep(0.5)
+    assert not made & {v["ID"] for v in cli.run("volume", "list")}, "delete_on_termination volumes are left"
