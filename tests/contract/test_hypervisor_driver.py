@@ -737,7 +737,8 @@ class TestQemuHypervisor(HypervisorDriverContract):
         driver.power_on(stopped.uuid)
         testguest.wait_for(lambda: driver.get_console_output(stopped.uuid), "OVERCAST-DISKS vda vda1 vdb")
         info = _volume_file(tmp_path, b"HEAD-kept")
-        driver.attach_volume(spec.uuid, info)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        driver.attach_volume(spec.uuid, info)  # the guest watches for new disks once booted
         testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "head=HEAD-kept")
         driver.suspend(spec.uuid)  # the device must be where it was when the memory comes back
         driver.resume(spec.uuid)
