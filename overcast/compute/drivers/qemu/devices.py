@@ -132,7 +132,9 @@ def _volume_device(entry: dict, node: str, device_id: str) -> dict:
 
 
 def _keyval(options: dict) -> str:
-    return ",".join(f"{key}={value}" for key, value in options.items())
+    """``-device`` options: the driver first, bare, as QEMU's help writes them."""
+    rest = {key: value for key, value in options.items() if key != "driver"}
+    return ",".join([options["driver"], *(f"{key}={value}" for key, value in rest.items())])
 
 
 def volume_args(entry: dict) -> list[str]:

@@ -31,6 +31,11 @@ MiB = 1 << 20
 CONSOLE_TAIL = 1 << 20  # bytes of the console log served at most
 
 
+def _local_gb(spec: InstanceSpec) -> int:
+    """Host disk of one instance; a guest booted from a volume has no root disk here."""
+    return spec.local_gb - (spec.root_gb if devices.boot_volume(spec) else 0)
+
+
 class QemuHypervisor(HypervisorDriver):
     name = "qemu"
     capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True,
@@ -117,7 +122,7 @@ class QemuHypervisor(HypervisorDriver):
         vcpus, memory_mb, local_gb = self._totals
         return HostResources(
             vcpus=vcpus, memory_mb=memory_mb, local_gb=local_gb, vcpus_used=sum(s.vcpus for s in specs),
-            memory_mb_used=sum(s.memory_mb for s in specs), local_gb_used=sum(s.local_gb for s in specs),
+            memory_mb_used=sum(s.memory_mb for s in specs), local_gb_used=sum(map(_local_gb, specs)),
             hypervisor_type="QEMU", hypervisor_version=self.version_number, hypervisor_hostname=self.host,
             running_vms=running, cpu_info=host.cpu_info(vcpus, self.accel))
 
