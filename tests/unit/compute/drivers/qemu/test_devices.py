@@ -63,7 +63,7 @@ def test_the_command_line_boots_from_a_volume_and_carries_attached_devices(tmp_p
     assert f"virtio-blk-pci,drive={node},id={device_id},serial=data-volume-with-a-l,addr=0x1f" in text
     netdev, nic_id = devices.nic_ids(nic, 0)
     assert f"tap,id={netdev},ifname=tap1,script=no,downscript=no" in text
-    assert f"virtio-net-pci,netdev={netdev},mac=fa:16:3e:00:00:01,id={nic_id},host_mtu=1450,addr=0x1e" in text
+    assert f"virtio-net-pci,netdev={netdev},mac=fa:16:3e:00:00:01,romfile=,id={nic_id},host_mtu=1450,addr=0x1e" in text
     assert "-nic" not in line
 
 
