@@ -23,10 +23,10 @@ from .layout import InstancePaths
 
 KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
 #: TCG keeps translated code in a buffer (QEMU 7 sizes it to 1 GiB and it fills over
-#: time, and all of it stays resident); 12 MiB boots the test guest as fast as 16 MiB
-#: or 1 GiB (8 MiB is twice as slow) and keeps QEMU's own memory per guest near 45 MB
-#: RSS (bench/README.md)
-ACCEL_OPTIONS = {"tcg": "tcg,tb-size=12"}
+#: time, and all of it stays resident); 16 MiB boots the test guest as fast as 1 GiB and
+#: keeps QEMU's own memory per guest near 50 MB RSS. 12 MiB saves 4.5 MB but costs about
+#: 10% more CPU per boot, 8 MiB twice the boot time (bench/README.md)
+ACCEL_OPTIONS = {"tcg": "tcg,tb-size=16"}
 
 
 class ProcessError(Exception):
