@@ -3,9 +3,10 @@
 The class is the HypervisorDriver contract and the order of things; the mechanics live
 beside it: ``guest`` (start, power state, careful stop), ``process`` (command line,
 pidfile), ``qmp`` (the monitor), ``disks`` (image cache, overlays, snapshots),
-``suspend``, ``resize``, ``configdrive``, ``host`` (accelerator, version, capacity),
-``layout`` (where files go). An instance exists while its directory holds ``spec.json``;
-it runs while its QEMU process does.
+``suspend``, ``resize``, ``configdrive``, ``hotplug`` and ``devices`` (volumes and NICs,
+boot from volume), ``host`` (accelerator, version, capacity), ``layout`` (where files
+go). An instance exists while its directory holds ``spec.json``; it runs while its QEMU
+process does.
 """
 
 from __future__ import annotations
