@@ -4,9 +4,10 @@ driver and the file volume driver.
 A volume made from an image whose first bytes the test wrote is attached to a running
 test guest (`server add volume`): the guest sees a new disk and prints its first bytes.
 The volume stays attached through a stop and start, stays attached and in-use when the
-guest cannot release it (paused), and is removed again (`server remove volume`). Guests boot from volumes (`server create --volume`, `--boot-from-volume` and
-`--block-device`), with no root overlay of their own; their volumes outlive them unless
-marked delete_on_termination.
+guest cannot release it (paused), and is removed again (`server remove volume`). Guests
+boot from volumes (`server create --volume`, `--boot-from-volume` and `--block-device`),
+with no root overlay of their own; their volumes outlive them unless marked
+delete_on_termination.
 """
 
 from __future__ import annotations
