@@ -1,5 +1,7 @@
 """The compute agent's volume operations: connect a reserved attachment through the volume
-service, plug it with the hypervisor driver and complete it; unplug and delete it.
+service, plug it with the hypervisor driver and complete it; unplug and delete it. A guest
+that does not release a volume keeps it: the volume goes back to in-use, not available
+while QEMU still writes to it.
 
 The agent reaches the volume service on its conductor topic (``volume-conductor``), never
 its database. A failed plug deletes the attachment, so the volume goes back to available.
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+
+from overcast.compute.drivers.errors import HypervisorError, InstanceInvalidState
 
 VOLUME_CONDUCTOR = "volume-conductor"
 log = logging.getLogger("overcast.compute.agent")
@@ -37,7 +41,11 @@ def handlers(agent) -> dict:
             try:
                 await asyncio.to_thread(agent.driver.detach_volume, uuid, payload.get("connection_info") or {},
                                         payload.get("device"))
-            except Exception as error:  # the guest may be gone; the attachment goes all the same
+            except (HypervisorError, InstanceInvalidState) as error:  # the guest still holds it: it stays in-use
+                log.warning("detaching volume (attachment %s) from %s failed: %s", attachment_id, uuid, error)
+                await agent.bus.cast(VOLUME_CONDUCTOR, "attachment_roll_detaching", {"attachment_id": attachment_id})
+                return
+            except Exception as error:  # the guest is gone; the attachment goes all the same
                 log.warning("detaching volume (attachment %s) from %s failed: %s", attachment_id, uuid, error)
             await agent.bus.cast(VOLUME_CONDUCTOR, "attachment_delete", {"attachment_id": attachment_id})
 

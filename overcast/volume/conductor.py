@@ -31,6 +31,7 @@ class Conductor:
         return {"register_backend": self.register_backend, "volume_update": self.volume_update,
                 "snapshot_update": self.snapshot_update, "backup_update": self.backup_update, "attachment_update": self.attachment_update,
                 "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete,
+                "attachment_roll_detaching": self.attachment_roll_detaching,
                 "boot_volume": self.boot_volume, "unfinished": self.unfinished}
 
     async def register_backend(self, payload: dict) -> dict:
@@ -64,6 +65,17 @@ class Conductor:
         except NotFound:  # already gone (a retried message)
             return
         await self.volume.send("terminate_connection", cast)
+
+    async def attachment_roll_detaching(self, payload: dict) -> None:
+        """The guest did not let go of the volume: it stays attached and in-use."""
+        def roll() -> None:
+            try:
+                attachment = self.volume.attachments.get(ADMIN, payload["attachment_id"])
+            except NotFound:
+                return
+            self.volume.actions.roll_detaching(ADMIN, attachment.volume_id)
+
+        await asyncio.to_thread(roll)
 
     async def boot_volume(self, payload: dict) -> dict:
         """A server boots from a volume: make it (or take the one named), wait until it is

@@ -11,7 +11,10 @@ subclasses and at the bottom.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
+import subprocess
 import uuid as uuidlib
 
 import pytest
@@ -20,7 +23,8 @@ from overcast.common.errors import Conflict, NotFound, OvercastError, Unimplemen
 from overcast.compute import power_state as ps
 from overcast.compute.drivers import (Capabilities, HypervisorDriver, ImageRef, InstanceSpec, UnknownHypervisorDriver,
                                       make_driver, resolve_driver)
-from overcast.compute.drivers.errors import (DeviceBusy, DriverCapabilityError, InstanceBuildFailed, InstanceExists,
+from overcast.compute.drivers.errors import (DeviceBusy, DriverCapabilityError, HypervisorError, InstanceBuildFailed,
+                                             InstanceExists,
                                              InstanceInvalidState, InstanceNotFound, InstanceRebootFailed,
                                              ResizeError)
 from overcast.compute.drivers.fake import FakeHypervisor
@@ -774,6 +778,151 @@ class TestQemuHypervisor(HypervisorDriverContract):
 
     def test_the_accelerator_is_reported(self, driver):
         assert driver.host_resources().cpu_info["accelerator"] == "tcg"
+
+    # -- volumes and NICs on a real guest -------------------------------------------------------
+
+    def test_attach_and_detach_a_volume(self, driver, tmp_path):
+        spec = self.spawned(driver)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        info = _volume_file(tmp_path, b"HEAD-one")
+        device = driver.attach_volume(spec.uuid, info)
+        assert device == "/dev/vdb"
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-DISK-ADD vdb size_kb=65536 "
+                                                                              "head=HEAD-one")
+        with pytest.raises(DeviceBusy):
+            driver.attach_volume(spec.uuid, info)
+        with pytest.raises(DeviceBusy):
+            driver.attach_volume(spec.uuid, _volume_file(tmp_path, b"other"), device)
+        driver.detach_volume(spec.uuid, info, device)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid).rsplit("OVERCAST-DISKS", 1)[1],
+                           " vda vda1 \n")
+        assert "blockdev" not in " ".join(_cmdline(driver, spec.uuid))  # not on the line QEMU started with
+        assert "vol-" not in json.dumps(_qmp(driver, spec.uuid, "query-named-block-nodes"))
+        driver.detach_volume(spec.uuid, info, device)  # not attached: nothing to do
+        assert driver.attach_volume(spec.uuid, info) == device
+
+    def test_a_failed_attach_leaves_nothing_attached(self, driver, tmp_path):
+        spec = self.spawned(driver)
+        missing = {"driver_volume_type": "file", "serial": "gone", "data": {"path": str(tmp_path / "no"),
+                                                                            "format": "raw"}}
+        with pytest.raises(HypervisorError, match="not on this host"):
+            driver.attach_volume(spec.uuid, missing)
+        broken = tmp_path / "broken.qcow2"
+        broken.write_bytes(b"QFI\xfb" + b"\0" * 4096)  # a qcow2 magic with nonsense after it
+        bad = {"driver_volume_type": "file", "serial": "bad", "data": {"path": str(broken), "format": "qcow2"}}
+        with pytest.raises(HypervisorError, match="attaching the volume failed"):
+            driver.attach_volume(spec.uuid, bad)
+        assert "vol-" not in json.dumps(_qmp(driver, spec.uuid, "query-named-block-nodes"))
+        assert driver.attach_volume(spec.uuid, _volume_file(tmp_path, b"fine")) == "/dev/vdb"
+
+    def test_an_attached_volume_survives_stop_start_reboot_suspend_and_resize(self, driver, tmp_path):
+        spec = self.spawned(driver)
+        stopped = self.spawned(driver)
+        driver.power_off(stopped.uuid, timeout=0)
+        early = _volume_file(tmp_path, b"HEAD-cold")
+        assert driver.attach_volume(stopped.uuid, early) == "/dev/vdb"  # on the command line when it starts
+        driver.power_on(stopped.uuid)
+        testguest.wait_for(lambda: driver.get_console_output(stopped.uuid), "OVERCAST-DISKS vda vda1 vdb")
+        info = _volume_file(tmp_path, b"HEAD-kept")
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        driver.attach_volume(spec.uuid, info)  # the guest watches for new disks once booted
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "head=HEAD-kept")
+        driver.suspend(spec.uuid)  # the device must be where it was when the memory comes back
+        driver.resume(spec.uuid)
+        assert driver.get_info(spec.uuid).power_state == ps.RUNNING
+        driver.power_off(spec.uuid, timeout=0)
+        driver.power_on(spec.uuid)
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid).rsplit("OVERCAST-BOOTCOUNT 2", 1)[1],
+                           "OVERCAST-DISKS vda vda1 vdb")
+        driver.reboot(spec.uuid, hard=True)
+        boots = driver.get_console_output(spec.uuid).count("OVERCAST-INIT-START")
+        driver.resize(spec.uuid, dataclasses.replace(spec, memory_mb=160))
+        assert any(info["data"]["path"] in arg for arg in _cmdline(driver, spec.uuid))
+        driver.confirm_resize(spec.uuid)
+        # a guest releases a device once its kernel runs (ACPI hot-plug): let the resized one boot
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid).split("OVERCAST-INIT-START")[boots + 1:]
+                           and driver.get_console_output(spec.uuid).rsplit("OVERCAST-INIT-START", 1)[1] or "",
+                           "OVERCAST-READY")
+        driver.detach_volume(spec.uuid, info)
+        assert not any(info["data"]["path"] in json.dumps(n) for n in _qmp(driver, spec.uuid,
+                                                                             "query-named-block-nodes"))
+
+    def test_a_guest_boots_from_a_volume_and_leaves_it_behind(self, driver, tmp_path):
+        volume_path = tmp_path / "root-volume.qcow2"
+        subprocess.run(["qemu-img", "convert", "-O", "qcow2", str(self.guest / "disk.qcow2"), str(volume_path)],
+                       check=True)
+        root = {"connection_info": {"driver_volume_type": "file", "serial": "root-vol",
+                                    "data": {"path": str(volume_path), "format": "qcow2"}},
+                "device": "/dev/vda", "boot_index": 0}
+        spec = self.spawned(driver, image=None, block_devices=[root])
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+        instance_dir = driver.state_dir / "instances" / spec.uuid
+        assert not (instance_dir / "disk.qcow2").exists()
+        with pytest.raises(InstanceInvalidState):
+            driver.detach_volume(spec.uuid, root["connection_info"])
+        driver.power_off(spec.uuid, timeout=10)
+        driver.power_on(spec.uuid)  # the boot counter lives on the volume
+        testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+        driver.destroy(spec.uuid)
+        assert volume_path.exists() and not instance_dir.exists()
+
+    def test_attach_and_detach_an_interface(self, driver):
+        spec = self.spawned(driver)
+        port = vif()
+        with pytest.raises(HypervisorError, match="tap"):  # the network agent did not plug it
+            driver.attach_interface(spec.uuid, port)
+        assert driver.get_diagnostics(spec.uuid)["num_nics"] == 0
+        with _tap() as tap:
+            port = {**port, "devname": tap}
+            testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-READY")
+            driver.attach_interface(spec.uuid, port)
+            testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-NIC-ADD eth0")
+            with pytest.raises(DeviceBusy):
+                driver.attach_interface(spec.uuid, port)
+            assert f"ifname={tap}" not in " ".join(_cmdline(driver, spec.uuid))
+            driver.power_off(spec.uuid, timeout=0)
+            driver.power_on(spec.uuid)  # now the NIC is on the command line
+            assert f"ifname={tap}" in " ".join(_cmdline(driver, spec.uuid))
+            testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+            driver.detach_interface(spec.uuid, port)
+            pci = _qmp(driver, spec.uuid, "query-pci")[0]["devices"]
+            assert [d for d in pci if d["class_info"].get("desc") == "Ethernet controller"] == []
+            driver.detach_interface(spec.uuid, port)
+            assert driver.get_diagnostics(spec.uuid)["num_nics"] == 0
+
+
+def _volume_file(tmp_path, head: bytes) -> dict:
+    """A 64 MiB raw volume that starts with ``head``, as the file volume driver connects it."""
+    volume_id = str(uuidlib.uuid4())
+    path = tmp_path / f"volume-{volume_id}.raw"
+    with open(path, "wb") as handle:
+        handle.write(head)
+        handle.truncate(64 << 20)
+    return {"driver_volume_type": "file", "serial": volume_id, "data": {"path": str(path), "format": "raw"}}
+
+
+def _qmp(driver, uuid: str, command: str):
+    from overcast.compute.drivers.qemu.qmp import QMPSession
+
+    with QMPSession(str(driver.run_dir / f"{uuid}.qmp")) as session:
+        return session.execute(command)
+
+
+@contextlib.contextmanager
+def _tap():
+    """A tap of a random name, removed afterwards (root only)."""
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("making a tap needs root")
+    name = f"tapq{uuidlib.uuid4().hex[:8]}"
+    subprocess.run(["ip", "tuntap", "add", "name", name, "mode", "tap"], check=True)
+    try:
+        subprocess.run(["ip", "link", "set", name, "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "link", "del", name], check=False)
 
 
 def _virtual_size(path) -> int:

@@ -3,9 +3,10 @@
 The class is the HypervisorDriver contract and the order of things; the mechanics live
 beside it: ``guest`` (start, power state, careful stop), ``process`` (command line,
 pidfile), ``qmp`` (the monitor), ``disks`` (image cache, overlays, snapshots),
-``suspend``, ``resize``, ``configdrive``, ``host`` (accelerator, version, capacity),
-``layout`` (where files go). An instance exists while its directory holds ``spec.json``;
-it runs while its QEMU process does.
+``suspend``, ``resize``, ``configdrive``, ``hotplug`` and ``devices`` (volumes and NICs,
+boot from volume), ``host`` (accelerator, version, capacity), ``layout`` (where files
+go). An instance exists while its directory holds ``spec.json``; it runs while its QEMU
+process does.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..base import (Capabilities, HostResources, HypervisorDriver, ImageRef, Ins
                     WriteTo)
 from ..errors import (DriverCapabilityError, HypervisorError, InstanceBuildFailed, InstanceExists,
                       InstanceInvalidState, InstanceNotFound, InstanceRebootFailed, ResizeError)
-from . import disks, host, process, resize, suspend
+from . import devices, disks, host, hotplug, process, resize, suspend
 from .guest import Guest
 from .layout import InstancePaths, run_dir_for, spec_to_json
 from .qmp import QMPError
@@ -31,22 +32,29 @@ MiB = 1 << 20
 CONSOLE_TAIL = 1 << 20  # bytes of the console log served at most
 
 
+def _local_gb(spec: InstanceSpec) -> int:
+    """Host disk of one instance; a guest booted from a volume has no root disk here."""
+    return spec.local_gb - (spec.root_gb if devices.boot_volume(spec) else 0)
+
+
 class QemuHypervisor(HypervisorDriver):
     name = "qemu"
     capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True,
                                 supports_resize=True, supports_console_output=True, supports_rescue=True,
                                 supports_shelve=True, supports_diagnostics=True,
-                                supports_remote_console=True)
+                                supports_remote_console=True, supports_attach_volume=True,
+                                supports_attach_interface=True)
 
     def __init__(self, *, state_dir: str | Path | None = None, accel: str = "auto",
                  binary: str = "qemu-system-x86_64", image_fetcher: disks.ImageFetcher | None = None,
-                 soft_reboot_timeout: float = 60.0):
+                 soft_reboot_timeout: float = 60.0, detach_timeout: float = devices.UNPLUG_SECONDS):
         if accel not in ("auto", "kvm", "tcg"):
             raise ValueError(f"accel must be auto, kvm or tcg, not {accel!r}")
         self.state_dir = Path(state_dir or "~/.local/share/overcast/qemu").expanduser().resolve()
         self.wanted_accel = accel
         self.binary = binary
         self.soft_reboot_timeout = soft_reboot_timeout
+        self.detach_timeout = detach_timeout
         self.images = disks.ImageCache(self.state_dir / "images", image_fetcher)
         self.run_dir = run_dir_for(self.state_dir)
         self.host = ""
@@ -115,7 +123,7 @@ class QemuHypervisor(HypervisorDriver):
         vcpus, memory_mb, local_gb = self._totals
         return HostResources(
             vcpus=vcpus, memory_mb=memory_mb, local_gb=local_gb, vcpus_used=sum(s.vcpus for s in specs),
-            memory_mb_used=sum(s.memory_mb for s in specs), local_gb_used=sum(s.local_gb for s in specs),
+            memory_mb_used=sum(s.memory_mb for s in specs), local_gb_used=sum(map(_local_gb, specs)),
             hypervisor_type="QEMU", hypervisor_version=self.version_number, hypervisor_hostname=self.host,
             running_vms=running, cpu_info=host.cpu_info(vcpus, self.accel))
 
@@ -143,12 +151,12 @@ class QemuHypervisor(HypervisorDriver):
 
     def _build(self, spec: InstanceSpec, guest: Guest) -> None:
         paths = guest.paths
-        if spec.image is None:
-            raise disks.DiskError("no image to boot from (booting from a volume needs the block storage service)")
-        if spec.block_devices:
-            raise disks.DiskError("volumes cannot be attached by the qemu driver yet")
-        base, base_format, virtual_size = self.images.get(spec.image)
-        disks.create_overlay(base, base_format, virtual_size, paths.disk, spec.root_gb)
+        spec = hotplug.settle(spec)
+        if devices.boot_volume(spec) is None:
+            if spec.image is None:
+                raise disks.DiskError("no image and no boot volume to boot from")
+            base, base_format, virtual_size = self.images.get(spec.image)
+            disks.create_overlay(base, base_format, virtual_size, paths.disk, spec.root_gb)
         if spec.ephemeral_gb:
             disks.create_blank(paths.eph0, spec.ephemeral_gb << 30)
         if spec.swap_mb:
@@ -278,6 +286,9 @@ class QemuHypervisor(HypervisorDriver):
     def snapshot(self, uuid: str, write_to: WriteTo) -> SnapshotInfo:
         guest = self._guest(uuid)
         with self._lock(uuid):
+            if not guest.paths.disk.exists():
+                raise self._fail(uuid, disks.DiskError("the guest boots from a volume: snapshot the volume"),
+                                 "snapshot failed: ")
             running = guest.power() == ps.RUNNING
             target = guest.paths.dir / "snapshot.part" if callable(write_to) else Path(write_to)
             try:
@@ -366,6 +377,28 @@ class QemuHypervisor(HypervisorDriver):
         guest.paths.rescue_disk.unlink(missing_ok=True)
         if start:
             guest.start(guest.spec())
+
+    # -- volumes, interfaces (``hotplug``, ``devices``) ----------------------------------------
+
+    def attach_volume(self, uuid: str, connection_info: dict, device: str | None = None) -> str:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            return hotplug.attach(guest, connection_info, device)
+
+    def detach_volume(self, uuid: str, connection_info: dict, device: str | None = None) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            hotplug.detach(guest, connection_info, device, self.detach_timeout)
+
+    def attach_interface(self, uuid: str, vif: dict) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            hotplug.attach_nic(guest, vif)
+
+    def detach_interface(self, uuid: str, vif: dict) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            hotplug.detach_nic(guest, vif, self.detach_timeout)
 
     # -- console, diagnostics -----------------------------------------------------------------
 

@@ -6,7 +6,8 @@ agent adopts them again from the pidfile and the QMP socket. A pid counts only w
 Each guest has a standard VGA card and a VNC server on a unix socket beside its QMP
 socket (``layout``), so every start (boot, resume, resize, rescue) keeps the console.
 Guests only get the taps the network driver made (checked before start) or no NIC at
-all; QEMU's user-mode networking is never used.
+all; QEMU's user-mode networking is never used. A guest booted from a volume opens the
+volume's file as its root disk; attached volumes and NICs come from ``devices``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import time
 from pathlib import Path
 
 from ..base import InstanceSpec
+from . import devices
 from .layout import InstancePaths
 
 KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
 #: TCG keeps translated code in a buffer (QEMU 7 sizes it to 1 GiB and it fills over
-#: time, and all of it stays resident); 16 MiB boots the test guest as fast as 1 GiB
-#: (8 MiB is twice as slow) and keeps QEMU's own memory per guest near 45 MB
+#: time, and all of it stays resident); 16 MiB boots the test guest as fast as 1 GiB and
+#: keeps QEMU's own memory per guest near 50 MB RSS. 12 MiB saves 4.5 MB but costs about
+#: 10% more CPU per boot, 8 MiB twice the boot time (bench/README.md)
 ACCEL_OPTIONS = {"tcg": "tcg,tb-size=16"}
 
 
@@ -37,6 +40,7 @@ def tap_exists(devname: str) -> bool:
 def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, rescue: bool = False) -> list[str]:
     """The command line for ``spec``; the disks it names must exist (see the driver).
     ``rescue`` boots ``rescue.qcow2`` with the instance's own root disk second."""
+    root, root_format = root_disk(spec, paths)
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
             "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
             "-m", str(spec.memory_mb), "-smp", str(max(1, spec.vcpus)),
@@ -44,11 +48,11 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
             "-chardev", f"file,id=console,path={paths.console},append=on", "-serial", "chardev:console",
             "-chardev", f"socket,id=qmp,path={paths.qmp},server=on,wait=off", "-mon", "chardev=qmp,mode=control",
             "-pidfile", str(paths.pid), "-daemonize",
-            "-drive", f"file={paths.rescue_disk if rescue else paths.disk},if=none,id=root,format=qcow2,"
-                      "cache=writeback,discard=unmap",
+            "-drive", f"file={paths.rescue_disk if rescue else root},if=none,id=root,"
+                      f"format={'qcow2' if rescue else root_format},cache=writeback,discard=unmap",
             "-device", "virtio-blk-pci,drive=root,bootindex=0"]
     if rescue:
-        line += ["-drive", f"file={paths.disk},if=virtio,format=qcow2"]
+        line += ["-drive", f"file={root},if=virtio,format={root_format}"]
     if spec.ephemeral_gb:
         line += ["-drive", f"file={paths.eph0},if=virtio,format=qcow2"]
     if spec.swap_mb:
@@ -60,13 +64,27 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
         line += ["-kernel", image.kernel_path, "-append", KERNEL_CMDLINE]
         if image.ramdisk_path:
             line += ["-initrd", image.ramdisk_path]
+    try:
+        for entry in devices.attached_volumes(spec):
+            line += devices.volume_args(entry)
+    except devices.DeviceError as error:
+        raise ProcessError(f"cannot attach a volume: {error}") from error
     if not spec.vifs:
         line += ["-nic", "none"]
     for index, vif in enumerate(spec.vifs):
-        line += ["-netdev", f"tap,id=net{index},ifname={vif['devname']},script=no,downscript=no",
-                 "-device", f"virtio-net-pci,netdev=net{index},mac={vif['mac']}"
-                 + (f",host_mtu={int(vif['mtu'])}" if vif.get("mtu") else "")]
+        line += devices.nic_args(vif, index)
     return line
+
+
+def root_disk(spec: InstanceSpec, paths: InstancePaths) -> tuple[str, str]:
+    """(file, format) the guest boots from: its boot volume, else its overlay."""
+    entry = devices.boot_volume(spec)
+    if entry is None:
+        return str(paths.disk), "qcow2"
+    try:
+        return devices.volume_file(entry["connection_info"])
+    except devices.DeviceError as error:
+        raise ProcessError(f"cannot boot from volume: {error}") from error
 
 
 def start(command: list[str], paths: InstancePaths, timeout: float = 60) -> int:

@@ -41,13 +41,14 @@ def keep_and_grow(guest: Guest, old: InstanceSpec, new: InstanceSpec, power_stat
     """The guest is stopped: set the old disks and spec aside, grow the disks, write the
     new spec. Undoes itself on failure."""
     paths = guest.paths
-    shutil.copyfile(paths.disk, paths.old_disk)
+    if paths.disk.exists():  # a guest booted from a volume has no root disk of its own
+        shutil.copyfile(paths.disk, paths.old_disk)
     if paths.eph0.exists():
         shutil.copyfile(paths.eph0, paths.old_eph0)
     shutil.copyfile(paths.spec, paths.old_spec)
     paths.resize_marker.write_text(json.dumps({"power_state": power_state}))
     try:
-        if new.root_gb > old.root_gb:
+        if new.root_gb > old.root_gb and paths.disk.exists():
             disks.qemu_img("resize", "-q", str(paths.disk), str(new.root_gb * GiB))
         if new.ephemeral_gb and not paths.eph0.exists():
             disks.create_blank(paths.eph0, new.ephemeral_gb * GiB)
@@ -73,7 +74,8 @@ def restore(guest: Guest) -> int:
     paths = guest.paths
     state = json.loads(paths.resize_marker.read_text())["power_state"]
     old = spec_from_json(paths.old_spec.read_text())
-    os.replace(paths.old_disk, paths.disk)
+    if paths.old_disk.exists():
+        os.replace(paths.old_disk, paths.disk)
     if paths.old_eph0.exists():
         os.replace(paths.old_eph0, paths.eph0)
     elif not old.ephemeral_gb:

@@ -1,0 +1,139 @@
+"""Attach and detach volumes and NICs, on a running guest and on a stopped one.
+
+A running guest gets the device over QMP (``devices``) and keeps it in spec.json; a
+stopped guest only has its spec.json changed, and the device is on the command line when
+it starts. The spec is written after the plug succeeded and after the unplug finished, so
+spec.json never names a device the guest lacks for longer than an operation takes (and
+a failed plug has undone itself). The driver holds the instance's lock around each call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from overcast.compute import power_state as ps
+
+from ..base import InstanceSpec
+from ..errors import DeviceBusy, HypervisorError, InstanceInvalidState
+from . import devices, disks
+from .guest import Guest
+from .layout import spec_to_json
+from .qmp import QMPError
+
+
+def save_spec(guest: Guest, spec: InstanceSpec) -> None:
+    tmp = guest.paths.spec.with_suffix(".tmp")
+    tmp.write_text(spec_to_json(spec))
+    os.replace(tmp, guest.paths.spec)
+
+
+def settle(spec: InstanceSpec) -> InstanceSpec:
+    """The spec of a new guest with a device name on every block device (the boot volume
+    is ``/dev/vda``); raises DiskError for a volume QEMU cannot open here."""
+    settled: list[dict] = []
+    for entry in spec.block_devices:
+        try:
+            devices.volume_file(entry.get("connection_info") or {})
+        except devices.DeviceError as error:
+            raise disks.DiskError(str(error)) from error
+        name = "/dev/vda" if devices.is_root(entry) else entry.get("device")
+        if not name:
+            name = devices.next_device(dataclasses.replace(spec, block_devices=settled))
+        settled.append({**entry, "device": name})
+    return dataclasses.replace(spec, block_devices=settled)
+
+
+def _running(guest: Guest, action: str) -> bool:
+    """True when QEMU runs (hot-plug), False when stopped (spec only); a suspended guest
+    is refused, as its saved devices are fixed."""
+    state = guest.power()
+    if state == ps.SUSPENDED:
+        raise InstanceInvalidState(uuid=guest.uuid, state=ps.name(state), action=action)
+    return guest.pid() is not None
+
+
+def _failed(guest: Guest, what: str, error: Exception) -> HypervisorError:
+    return HypervisorError(uuid=guest.uuid, reason=f"{what}: {error}")
+
+
+# -- volumes ------------------------------------------------------------------------------------
+
+
+def attach(guest: Guest, connection_info: dict, device: str | None) -> str:
+    spec = guest.spec()
+    serial = connection_info.get("serial")
+    if serial is not None and any(e["connection_info"].get("serial") == serial for e in spec.block_devices):
+        raise DeviceBusy(uuid=guest.uuid, device=f"volume {serial}")
+    if device is not None and device in devices.used_devices(spec):
+        raise DeviceBusy(uuid=guest.uuid, device=device)
+    running = _running(guest, "attach_volume")
+    try:
+        devices.volume_file(connection_info)
+        entry = {"connection_info": connection_info, "device": device or devices.next_device(spec),
+                 "boot_index": None, "slot": devices.free_slot(spec)}
+        if running:
+            devices.plug_volume(str(guest.paths.qmp), entry)
+    except (devices.DeviceError, QMPError) as error:
+        raise _failed(guest, "attaching the volume failed", error) from error
+    save_spec(guest, dataclasses.replace(spec, block_devices=[*spec.block_devices, entry]))
+    return entry["device"]
+
+
+def detach(guest: Guest, connection_info: dict, device: str | None, timeout: float) -> None:
+    spec = guest.spec()
+    serial = connection_info.get("serial")
+    found = [e for e in spec.block_devices
+             if (serial is not None and e["connection_info"].get("serial") == serial)
+             or (serial is None and device is not None and e.get("device") == device)]
+    if not found:
+        return
+    entry = found[0]
+    if devices.is_root(entry):
+        raise InstanceInvalidState(uuid=guest.uuid, state=ps.name(guest.power()), action="detach the root volume")
+    if _running(guest, "detach_volume"):
+        if guest.power() == ps.PAUSED:  # a paused guest cannot release the device
+            raise InstanceInvalidState(uuid=guest.uuid, state=ps.name(ps.PAUSED), action="detach_volume")
+        try:
+            devices.unplug_volume(str(guest.paths.qmp), entry, timeout)
+        except (devices.DeviceError, QMPError) as error:
+            raise _failed(guest, "detaching the volume failed", error) from error
+    save_spec(guest, dataclasses.replace(spec, block_devices=[e for e in spec.block_devices if e is not entry]))
+
+
+# -- NICs -----------------------------------------------------------------------------------------
+
+
+def attach_nic(guest: Guest, vif: dict) -> None:
+    spec = guest.spec()
+    if any(v.get("id") == vif.get("id") for v in spec.vifs):
+        raise DeviceBusy(uuid=guest.uuid, device=f"port {vif.get('id')}")
+    running = _running(guest, "attach_interface")
+    from .process import tap_exists
+
+    try:
+        entry = {**vif, "slot": devices.free_slot(spec)}
+        if not vif.get("id") or not vif.get("mac"):
+            raise devices.DeviceError("the VIF has no port id or MAC")
+        if not tap_exists(vif.get("devname", "")):
+            raise devices.DeviceError(f"tap {vif.get('devname')} does not exist (the network agent plugs it)")
+        if running:
+            devices.plug_nic(str(guest.paths.qmp), entry)
+    except (devices.DeviceError, QMPError) as error:
+        raise _failed(guest, "attaching the interface failed", error) from error
+    save_spec(guest, dataclasses.replace(spec, vifs=[*spec.vifs, entry]))
+
+
+def detach_nic(guest: Guest, vif: dict, timeout: float) -> None:
+    spec = guest.spec()
+    index = next((n for n, v in enumerate(spec.vifs) if v.get("id") and v.get("id") == vif.get("id")), None)
+    if index is None:
+        return
+    if _running(guest, "detach_interface"):
+        if guest.power() == ps.PAUSED:
+            raise InstanceInvalidState(uuid=guest.uuid, state=ps.name(ps.PAUSED), action="detach_interface")
+        try:
+            devices.unplug_nic(str(guest.paths.qmp), spec.vifs[index], index, timeout)
+        except (devices.DeviceError, QMPError) as error:
+            raise _failed(guest, "detaching the interface failed", error) from error
+    save_spec(guest, dataclasses.replace(spec, vifs=[v for n, v in enumerate(spec.vifs) if n != index]))

@@ -1,0 +1,75 @@
+"""The qemu driver's volume and NIC naming and command line (no QEMU needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from overcast.compute.drivers.base import ImageRef, InstanceSpec
+from overcast.compute.drivers.qemu import devices, process
+from overcast.compute.drivers.qemu.layout import InstancePaths
+
+
+def volume(tmp_path: Path, serial: str, **extra) -> dict:
+    path = tmp_path / f"volume-{serial}.qcow2"
+    path.write_bytes(b"")
+    return {"connection_info": {"driver_volume_type": "file", "serial": serial,
+                                "data": {"path": str(path), "format": "qcow2"}}, **extra}
+
+
+def spec(**changes) -> InstanceSpec:
+    values = dict(uuid="u1", name="vm", vcpus=1, memory_mb=128, root_gb=1, image=ImageRef(id="i", path="/i"))
+    values.update(changes)
+    return InstanceSpec(**values)
+
+
+def test_device_names_skip_the_root_ephemeral_swap_and_attached_volumes(tmp_path):
+    assert devices.next_device(spec()) == "/dev/vdb"
+    assert devices.next_device(spec(ephemeral_gb=1, swap_mb=64)) == "/dev/vdd"
+    taken = spec(block_devices=[volume(tmp_path, "a", device="/dev/vdb"), volume(tmp_path, "b", device="/dev/vdd")])
+    assert devices.next_device(taken) == "/dev/vdc"
+
+
+def test_hot_plug_slots_count_down_and_run_out():
+    vifs = [{"id": f"p{n}", "slot": slot} for n, slot in enumerate(range(0x1F, 0x11, -1))]
+    assert devices.free_slot(spec(vifs=vifs)) == 0x11
+    vifs.append({"id": "last", "slot": 0x11})
+    vifs.append({"id": "really", "slot": 0x10})
+    with pytest.raises(devices.DeviceError, match="slot"):
+        devices.free_slot(spec(vifs=vifs))
+
+
+def test_only_file_volumes_that_exist_are_opened(tmp_path):
+    with pytest.raises(devices.DeviceError, match="iscsi"):
+        devices.volume_file({"driver_volume_type": "iscsi", "data": {}})
+    with pytest.raises(devices.DeviceError, match="not on this host"):
+        devices.volume_file({"driver_volume_type": "file", "data": {"path": str(tmp_path / "none")}})
+    entry = volume(tmp_path, "v")
+    assert devices.volume_file(entry["connection_info"]) == (entry["connection_info"]["data"]["path"], "qcow2")
+
+
+def test_the_command_line_boots_from_a_volume_and_carries_attached_devices(tmp_path):
+    paths = InstancePaths(dir=tmp_path / "u1", qmp=tmp_path / "u1.qmp")
+    root = volume(tmp_path, "root", device="/dev/vda", boot_index=0)
+    data = volume(tmp_path, "data-volume-with-a-long-id", device="/dev/vdb", slot=0x1F)
+    nic = {"id": "port-1", "mac": "fa:16:3e:00:00:01", "devname": "tap1", "mtu": 1450, "slot": 0x1E}
+    line = process.argv("qemu-system-x86_64", "tcg", spec(image=None, block_devices=[root, data], vifs=[nic]), paths)
+    text = " ".join(line)
+    assert f"file={root['connection_info']['data']['path']},if=none,id=root,format=qcow2" in text
+    assert str(paths.disk) not in text
+    node, device_id = devices.volume_ids(data)
+    assert len(node) < 32
+    assert f"virtio-blk-pci,drive={node},id={device_id},serial=data-volume-with-a-l,addr=0x1f" in text
+    netdev, nic_id = devices.nic_ids(nic, 0)
+    assert f"tap,id={netdev},ifname=tap1,script=no,downscript=no" in text
+    assert f"virtio-net-pci,netdev={netdev},mac=fa:16:3e:00:00:01,romfile=,id={nic_id},host_mtu=1450,addr=0x1e" in text
+    assert "-nic" not in line
+
+
+def test_a_missing_boot_volume_stops_the_start(tmp_path):
+    paths = InstancePaths(dir=tmp_path / "u1", qmp=tmp_path / "u1.qmp")
+    root = {"connection_info": {"driver_volume_type": "file", "data": {"path": str(tmp_path / "gone")}},
+            "boot_index": 0}
+    with pytest.raises(process.ProcessError, match="boot from volume"):
+        process.argv("qemu-system-x86_64", "tcg", spec(image=None, block_devices=[root]), paths)
