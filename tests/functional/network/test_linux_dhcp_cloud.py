@@ -18,7 +18,7 @@ import pytest
 
 from cloudproc import CloudProcess
 from conftest import FAST_HASH, Cli, random_name
-from contract.test_linux_network_driver import missing
+from contract.test_linux_network_driver import missing, namespaces
 
 pytestmark = [pytest.mark.cli, pytest.mark.skipif(bool(missing()), reason=missing() or "runs")]
 
@@ -50,10 +50,6 @@ def links(prefix: str) -> list[str]:
         if alias.startswith(f"{prefix}:"):
             found.append(name)
     return sorted(found)
-
-
-def namespaces() -> set[str]:
-    return set(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else set()
 
 
 def wait(check, what: str, timeout: float = 30.0):

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -38,18 +37,10 @@ import pytest
 from cloudproc import CloudProcess
 from conftest import FAST_HASH, Cli, random_name
 import testguest
+from contract.test_linux_network_driver import missing
 
 pytestmark = pytest.mark.qemu
 COUNTERS = re.compile(r" \[\d+:\d+\]$")  # a chain's packet and byte counters in *tables-save
-
-
-def missing() -> str:
-    if os.geteuid() != 0:
-        return "needs root (bridges, namespaces, iptables)"
-    for tool in ("ip", "dnsmasq", "iptables", "ebtables", "qemu-system-x86_64"):
-        if shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
-            return f"needs {tool}"
-    return ""
 
 
 # -- what the cloud holds on the host --------------------------------------------------------
@@ -208,7 +199,7 @@ class Cloud:
 
 @pytest.fixture
 def cloud(tmp_path):
-    reason = missing()
+    reason = missing("ebtables", "qemu-system-x86_64")
     if reason:
         pytest.skip(reason)
     guest = testguest.build()

@@ -19,7 +19,6 @@ import json
 import os
 import random
 import re
-import shutil
 import socket
 import subprocess
 import threading
@@ -31,22 +30,10 @@ import pytest
 from cloudproc import CloudProcess
 from conftest import FAST_HASH, Cli, random_name
 import testguest
+from contract.test_linux_network_driver import missing, namespaces
 
 pytestmark = pytest.mark.qemu
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq1ZkpJ5fWv8pAFeUDgwcOrDqK6c7CHmXJ1b+0Eb5h0 overcast-test"
-
-
-def missing() -> str:
-    if os.geteuid() != 0:
-        return "needs root (bridges, namespaces, iptables)"
-    for tool in ("ip", "dnsmasq", "iptables", "qemu-system-x86_64"):
-        if shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
-            return f"needs {tool}"
-    return ""
-
-
-def namespaces() -> set[str]:
-    return set(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else set()
 
 
 def links() -> set[str]:
@@ -85,7 +72,7 @@ def addresses(device: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def net_cloud(tmp_path_factory):
-    reason = missing()
+    reason = missing("qemu-system-x86_64")
     if reason:
         pytest.skip(reason)
     guest = testguest.build()

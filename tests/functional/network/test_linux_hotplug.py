@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import subprocess
 import uuid
 
@@ -22,17 +21,9 @@ import pytest
 from conftest import Cli, random_name
 from qemuguests import after_last_boot, console, start_cloud, stop_cloud, wait_status
 import testguest
+from contract.test_linux_network_driver import missing
 
 pytestmark = pytest.mark.qemu
-
-
-def missing() -> str:
-    if os.geteuid() != 0:
-        return "needs root (bridges, namespaces, taps)"
-    for tool in ("ip", "dnsmasq", "iptables", "qemu-system-x86_64"):
-        if shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
-            return f"needs {tool}"
-    return ""
 
 
 def network_things() -> set[str]:
@@ -50,7 +41,7 @@ def left_of(proc) -> set[str]:
 
 @pytest.fixture(scope="module")
 def net_cloud(tmp_path_factory):
-    reason = missing()
+    reason = missing("qemu-system-x86_64")
     if reason:
         pytest.skip(reason)
     tag = uuid.uuid4().hex[:6]

@@ -12,7 +12,6 @@ removed at the end.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 import uuid
@@ -21,7 +20,7 @@ import pytest
 
 from cloudproc import CloudProcess
 from conftest import FAST_HASH, Cli, random_name
-from contract.test_linux_network_driver import missing
+from contract.test_linux_network_driver import missing, namespaces
 from contract.test_linux_routers import addresses, free_cidrs, nat_rules, sh
 
 pytestmark = pytest.mark.skipif(bool(missing()), reason=missing() or "runs")
@@ -35,10 +34,6 @@ def wait_for(check, what: str, timeout: float = 30.0):
             return result
         assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
         time.sleep(0.3)
-
-
-def namespaces() -> set[str]:
-    return set(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else set()
 
 
 def qg_addresses(router_id: str) -> set[str]:
