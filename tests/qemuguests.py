@@ -1,7 +1,5 @@
 """Helpers for tests that drive real QEMU guests through the CLI: a cloud with the qemu
-compute driver, the qemu processes of a cloud, and waiting on a server or its console.
-(tests/functional/compute/test_qemu_guests.py has its own copies of these; new tests
-use this module.)"""
+compute driver, the qemu processes of a cloud, and waiting on a server or its console."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ The test guest (tools/build-test-guest.sh) is uploaded with `openstack image cre
 booted with `openstack server create --wait`, watched through `openstack console log
 show`, stopped, started, hard-rebooted, paused, suspended, snapshotted (and the snapshot
 booted) and deleted; afterwards no qemu process and no instance file of this cloud may be left.
-Guests boot with `--nic none`: the fake network driver makes no taps for QEMU to open
-(the Linux bridge driver of issue 9 does).
+Guests boot with `--nic none` on the fake network driver (which makes no taps); guests on
+real networks are tests/functional/network/test_linux_guests.py's.
 """
 
 from __future__ import annotations
@@ -15,62 +15,23 @@ import time
 
 import pytest
 
-from cloudproc import CloudProcess
-from conftest import FAST_HASH, Cli, random_name
+from conftest import Cli, random_name
+from qemuguests import console, qemu_pids, start_cloud, stop_cloud, wait_status
 import testguest
 
 pytestmark = pytest.mark.qemu
 
 
-def qemu_pids(marker: str) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                cmdline = handle.read()
-            with open(f"/proc/{entry}/stat") as handle:
-                state = handle.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if cmdline.startswith(b"qemu-system") and marker.encode() in cmdline and state != "Z":
-            pids.append(int(entry))
-    return pids
-
-
 @pytest.fixture(scope="module")
 def qemu_cloud(tmp_path_factory):
-    guest = testguest.build()
-    data = tmp_path_factory.mktemp("qemu-cloud") / "data"
-    proc = CloudProcess(data, env={**FAST_HASH, "OVERCAST_COMPUTE_DRIVER": "qemu"}).start(timeout=60)
-    proc.guest = guest
+    proc = start_cloud(tmp_path_factory.mktemp("qemu-cloud") / "data")
     yield proc
-    proc.stop()
-    leftover = qemu_pids(str(data))
-    for pid in leftover:  # never leave guests behind a failed test; QEMU quits on SIGTERM
-        os.kill(pid, 15)
-    assert not leftover, f"qemu processes left behind: {leftover}"
+    stop_cloud(proc)
 
 
 @pytest.fixture(scope="module")
 def qcli(qemu_cloud):
     return Cli(qemu_cloud)
-
-
-def wait_status(cli: Cli, server: str, status: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = cli.run("server", "show", server)
-        if shown["status"] == status:
-            return shown
-        assert shown["status"] != "ERROR", shown.get("fault")
-        assert time.monotonic() < deadline, f"{server} is {shown['status']}, not {status}"
-        time.sleep(0.5)
-
-
-def console(cli: Cli, server: str) -> str:
-    return cli.ok("console", "log", "show", server)
 
 
 def test_a_real_guest_through_its_whole_life(qemu_cloud, qcli):
