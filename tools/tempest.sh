@@ -81,7 +81,10 @@ if [ "$START" = 1 ]; then
     # Tempest makes hundreds of servers and networks: they run on the fake drivers unless
     # asked (TEMPEST_COMPUTE_DRIVER=qemu boots real guests, far slower; TEMPEST_NETWORK_DRIVER=linux
     # plumbs every network on the host). TEMPEST_FAKE_HOSTS fake compute hosts (default 2)
-    # let the migration and multinode tests run.
+    # let the migration and multinode tests run. A fake snapshot takes a second, as a small
+    # real disk's copy does: Tempest asks for a second image while the first is being saved
+    # and expects 409, which an instant snapshot would race.
+    OVERCAST_COMPUTE_FAKE_SNAPSHOT_SECONDS=${TEMPEST_FAKE_SNAPSHOT_SECONDS:-1} \
     OVERCAST_COMPUTE_DRIVER=${TEMPEST_COMPUTE_DRIVER:-fake} OVERCAST_NETWORK_DRIVER=${TEMPEST_NETWORK_DRIVER:-fake} \
     OVERCAST_COMPUTE_FAKE_HOSTS=${TEMPEST_FAKE_HOSTS:-2} \
         "$OVERCAST" up --data-dir "$DATA" --port "$PORT" >"$DATA/overcast.log" 2>&1 &

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,8 +61,10 @@ class FakeHypervisor(HypervisorDriver):
 
     def __init__(self, *, vcpus: int = 16, memory_mb: int = 32768, local_gb: int = 500,
                  fail_spawn_on: set[str] | Callable[[InstanceSpec], bool] | None = None,
-                 fail_reboot: bool = False, capabilities: Capabilities | None = None):
+                 fail_reboot: bool = False, capabilities: Capabilities | None = None,
+                 snapshot_seconds: float = 0.0):
         self.total = (vcpus, memory_mb, local_gb)
+        self.snapshot_seconds = snapshot_seconds  # a snapshot takes this long, as copying a real disk does
         self.fail_spawn_on = fail_spawn_on or set()
         self.fail_reboot = fail_reboot
         self.capabilities = capabilities if capabilities is not None else Capabilities.all()
@@ -195,6 +198,7 @@ class FakeHypervisor(HypervisorDriver):
         with self._lock:
             spec = self._get(uuid).spec
         data = f"OVERCAST-FAKE-SNAPSHOT {spec.uuid} {spec.name} root_gb={spec.root_gb}\n".encode()
+        time.sleep(self.snapshot_seconds)
         if callable(write_to):
             write_to(data)
         else:
