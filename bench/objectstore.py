@@ -153,8 +153,8 @@ def main(argv=None) -> int:
         cells.run_all(duration, reps, log)
         report["ops"] = cells.summary()
         all_runs = [r for by in cells.runs.values() for runs in by.values() for r in runs]
-        worst = max(r["client_core_share"] for r in all_runs)
-        report["client"] = {"max_core_share": worst, "other_cores_max": max(r["other_cores"] for r in all_runs),
+        worst = max((r["client_core_share"] for r in all_runs), default=0.0)
+        report["client"] = {"max_core_share": worst, "other_cores_max": max((r["other_cores"] for r in all_runs), default=0.0),
                             "verdict": "not the bottleneck" if worst < 0.7 else "WARNING: the client may be the limit"}
 
         log(f"{large_mib} MiB objects: {large_reps} PUTs per server interleaved with cp + fsync, then GETs ...")

@@ -61,3 +61,9 @@ class RangeNotSatisfiable(OvercastError):
 
 class TempURLInvalid(SwiftUnauthorized):
     message = "Temp URL invalid"
+
+
+class NotAcceptable(OvercastError):
+    status = 406
+    title = "Not Acceptable"
+    message = "The server has no information matching the request."

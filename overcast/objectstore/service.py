@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 
 from overcast.common.config import Config
 from overcast.common.db import Database
@@ -25,7 +25,7 @@ from overcast.image.drivers.file import FilesystemImageStore
 from overcast.image.drivers.memory import MemoryImageStore
 from overcast.image.errors import ImageSizeMismatch, ImageTooLarge
 from overcast.image.upload import receive, stream
-from overcast.objectstore import errors
+from overcast.objectstore import errors, versions
 from overcast.objectstore.listing import MAX_LISTING, Listing, page  # noqa: F401  (Listing, MAX_LISTING: the API's names)
 from overcast.objectstore.models import SwiftAccount, SwiftContainer, SwiftObject
 
@@ -61,11 +61,12 @@ class ObjectStoreService:
         self.db = db
         self.identity = identity
         self.blobs = (MemoryImageStore() if config.objectstore.store == "memory"
-                      else FilesystemImageStore(config.data_path, subdir="objects"))
+                      else FilesystemImageStore(config.data_path, subdir="objects", direct_io=False))
         # SQLite has one writer at a time, and a connection that finds the database locked
         # sleeps in growing steps (up to 100 ms) before it retries: this process's object
         # index writes take turns on a lock instead, which costs them nothing
         self._writing = threading.Lock() if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self.versions = versions.ObjectVersions(self)
 
     def start(self) -> None:
         """Remove temp files a crash left behind (uploads that never committed)."""
@@ -106,10 +107,11 @@ class ObjectStoreService:
         with self.db.session() as session:
             row = session.get(SwiftAccount, account)
             count, objects, used = session.execute(
-                select(func.count(), func.coalesce(func.sum(SwiftContainer.object_count), 0),
+                select(func.coalesce(func.sum(case((_SHOWN, 1), else_=0)), 0),
+                       func.coalesce(func.sum(case((_SHOWN, SwiftContainer.object_count), else_=0)), 0),
                        func.coalesce(func.sum(SwiftContainer.bytes_used), 0))
                 .where(SwiftContainer.account == account)).one()
-        return {"containers": count, "objects": int(objects), "bytes": int(used),
+        return {"containers": int(count), "objects": int(objects), "bytes": int(used),
                 "meta": dict(row.meta) if row else {}, "created": row.created_at if row else now()}
 
     def update_account(self, account: str, meta: dict[str, str | None]) -> None:
@@ -122,7 +124,7 @@ class ObjectStoreService:
             row.meta = merged(row.meta, meta)
 
     def list_containers(self, account: str, listing: Listing) -> list:
-        return page(self.db, SwiftContainer, SwiftContainer.account == account, listing)
+        return page(self.db, SwiftContainer, (SwiftContainer.account == account) & _SHOWN, listing)
 
     # -- containers -------------------------------------------------------------------
 
@@ -167,6 +169,15 @@ class ObjectStoreService:
             if session.scalar(select(func.count()).select_from(SwiftObject)
                               .where(SwiftObject.container_id == row.id)):
                 raise errors.SwiftConflict("There was a conflict when trying to complete your request.")
+            archive = versions.archive_name(row.meta)
+            if archive is not None:  # its versions go first, then the archive goes with it
+                box = session.scalars(select(SwiftContainer).where(SwiftContainer.account == account,
+                                                                   SwiftContainer.name == archive)).first()
+                if box is not None and session.scalar(select(func.count()).select_from(SwiftObject)
+                                                      .where(SwiftObject.container_id == box.id)):
+                    raise errors.SwiftConflict("Delete all versions before deleting container.")
+                if box is not None:
+                    session.delete(box)
             session.delete(row)
         self._forget(gone)
 
@@ -315,6 +326,9 @@ class ObjectStoreService:
         stamp = now()
         values = {"container_id": container.id, "name": name, "name_hash": key, "size": size, "etag": etag,
                   "location": location, "last_modified": stamp, **fields}
+        if versions.VERSION_ID in (values.get("meta") or {}):  # a copy of a version is a new object
+            values["meta"] = {k: v for k, v in values["meta"].items() if k != versions.VERSION_ID}
+        gone = None
         with self._writing, self.db.session() as session:
             connection = session.connection()
             found = connection.execute(_LOOKUP, {"box": container.id, "key": key}).first()
@@ -324,27 +338,60 @@ class ObjectStoreService:
                 room = self.room(container, session)
                 if room is not None and size > room:
                     raise errors.EntityTooLarge("Upload exceeds quota.")
+            archive = versions.archive_id(connection, container.account, found.meta)
+            if archive is not None and versions.enabled(found.meta):
+                stamp = self.versions.clock.next()
+                values.update(last_modified=stamp, meta={**(values.get("meta") or {}),
+                                                         versions.VERSION_ID: versions.stamp_text(stamp)})
             count_change, bytes_change = 1, size
             if found.id is not None:
                 count_change, bytes_change = 0, size - found.size
-                connection.execute(_DROP, {"old": found.id})
+                replaced = SwiftObject(id=found.id, name=name, meta=found.object_meta, size=found.size,
+                                       last_modified=found.last_modified, container_id=container.id)
+                if archive is not None and (versions.enabled(found.meta)
+                                            or versions.current_version(replaced) != versions.NULL):
+                    versions.move_to_archive(connection, replaced, archive, stamp)
+                    count_change, bytes_change = 1, size
+                else:
+                    connection.execute(_DROP, {"old": found.id})
+                    gone = found.location
             inserted = connection.execute(_ADD, values)
             connection.execute(_COUNT, {"box": container.id, "count": count_change, "bytes": bytes_change,
                                         "stamp": stamp})
-        if found.id is not None and found.location:
-            self.blobs.delete(found.location)
+        if gone:
+            self.blobs.delete(gone)
         row = SwiftObject(**values)
         row.id = inserted.inserted_primary_key[0]
         return row
 
     def delete_object(self, container: SwiftContainer, name: str) -> SwiftObject:
+        marker = None
         with self._writing, self.db.session() as session:
             row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
                                                             SwiftObject.name_hash == name_hash(name))).first()
-            if row is None or (row.delete_at is not None and row.delete_at <= time.time()):
+            if row is not None and row.delete_at is not None and row.delete_at <= time.time():
+                row = None
+            connection = session.connection()
+            archive = versions.archive_id(connection, container.account, container.meta)
+            if archive is None and row is None:
                 raise errors.SwiftNotFound()
-            location = self._drop(session, row)
+            location = None
+            if archive is None:
+                location = self._drop(session, row)
+            else:  # a versioned container: the row goes to the archive, maybe a delete marker too
+                stamp, on = self.versions.clock.next(), versions.enabled(container.meta)
+                if row is not None and (on or versions.current_version(row) != versions.NULL):
+                    versions.move_to_archive(connection, row, archive, stamp)
+                elif row is not None:
+                    location = versions.drop(connection, row, stamp)
+                if on:
+                    marker = versions.add_marker(connection, archive, name, stamp)
         self._forget([location] if location else [])
+        if row is None:  # nothing was deleted, yet a delete marker was written (as Swift does)
+            error = errors.SwiftNotFound()
+            error.headers["X-Object-Version-Id"] = marker
+            raise error
+        row.deleted_version = marker
         return row
 
     def post_object(self, container: SwiftContainer, name: str, fields: dict) -> None:
@@ -383,7 +430,7 @@ class ObjectStoreService:
 # the statements of every object request, built once (each call only binds its values)
 _objects, _containers, _accounts = SwiftObject.__table__, SwiftContainer.__table__, SwiftAccount.__table__
 _LOOKUP = (select(_containers.c.meta, _accounts.c.meta.label("account_meta"), _objects.c.id, _objects.c.size,
-                  _objects.c.location)
+                  _objects.c.location, _objects.c.meta.label("object_meta"), _objects.c.last_modified)
            .select_from(_containers
                         .outerjoin(_accounts, _accounts.c.account == _containers.c.account)
                         .outerjoin(_objects, (_objects.c.container_id == _containers.c.id)
@@ -397,6 +444,10 @@ _ADD = insert(_objects)
 _COUNT = (update(_containers).where(_containers.c.id == bindparam("box"))
           .values(object_count=_containers.c.object_count + bindparam("count"),
                   bytes_used=_containers.c.bytes_used + bindparam("bytes"), updated_at=bindparam("stamp")))
+
+
+# account listings and counts leave out the archives of versioned containers
+_SHOWN = SwiftContainer.name.not_like(versions.ARCHIVE_PREFIX + "%")
 
 
 def _has_quota(container_meta: dict | None, account_meta: dict | None) -> bool:

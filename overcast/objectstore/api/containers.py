@@ -6,7 +6,7 @@ import asyncio
 
 from overcast.common.errors import MethodNotAllowed
 from overcast.objectstore import errors
-from overcast.objectstore.api import access, symlink, versioning
+from overcast.objectstore.api import access, object_versioning, symlink, versioning
 from overcast.objectstore.api.common import (check_name, empty, http_date, iso, listing_from, meta_from, meta_headers,
                                              render_listing, wanted_format)
 
@@ -79,11 +79,25 @@ def _container_meta(req) -> dict:
     return meta
 
 
+async def _check_versioning(req, account: str, name: str, meta: dict) -> None:
+    """Legacy and newer object versioning exclude each other on one container (400)."""
+    flags = {key: meta[key] for key in (versioning.VERSIONS, versioning.HISTORY) if key in meta}
+    if any(flags.values()) or object_versioning.HEADER in req.headers:
+        try:
+            row = await asyncio.to_thread(_svc(req).container, account, name)
+        except errors.SwiftNotFound:
+            return
+        object_versioning.check_legacy(req, row.meta, flags)
+
+
 async def container_put(req):
     account, name = req.params["account"], check_name(req.params["container"], "container")
     ctx = access.caller(req)
     access.require_owner(ctx, account)
-    created = await asyncio.to_thread(_svc(req).put_container, account, name, _container_meta(req), _acls(req))
+    meta = _container_meta(req)
+    await _check_versioning(req, account, name, meta)
+    created = await asyncio.to_thread(_svc(req).put_container, account, name, meta, _acls(req))
+    await object_versioning.configure(req, _svc(req), account, name)
     return empty(201 if created else 202)
 
 
@@ -91,7 +105,10 @@ async def container_post(req):
     account, name = req.params["account"], check_name(req.params["container"], "container")
     ctx = access.caller(req)
     access.require_owner(ctx, account)
-    await asyncio.to_thread(_svc(req).update_container, account, name, _container_meta(req), _acls(req))
+    meta = _container_meta(req)
+    await _check_versioning(req, account, name, meta)
+    await asyncio.to_thread(_svc(req).update_container, account, name, meta, _acls(req))
+    await object_versioning.configure(req, _svc(req), account, name)
     return empty(204)
 
 
@@ -104,7 +121,7 @@ async def container_delete(req):
 
 
 def container_headers(row, owner: bool) -> dict[str, str]:
-    meta = {k: v for k, v in (row.meta or {}).items() if owner or k not in OWNER_ONLY}
+    meta = {k: v for k, v in object_versioning.shown_meta(row.meta).items() if owner or k not in OWNER_ONLY}
     headers = {"X-Container-Object-Count": str(row.object_count), "X-Container-Bytes-Used": str(row.bytes_used),
                "X-Timestamp": f"{row.created_at:.5f}", "X-Storage-Policy": "Policy-0",
                "Last-Modified": http_date(row.updated_at), **meta_headers(meta)}
@@ -130,14 +147,24 @@ async def container_get(req):
     if req.method == "HEAD":  # the counters, without reading a page of the listing
         await asyncio.to_thread(_svc(req).sweep, row)
         row = await asyncio.to_thread(_svc(req).container, account, name)  # counters after reaping
-        return empty(204, container_headers(row, access.is_owner(ctx, account)))
+        return empty(204, await _headers(req, ctx, account, row))
+    fmt = wanted_format(req)
+    if "versions" in req.query:
+        return await object_versioning.listing(req, row, listing, fmt, await _headers(req, ctx, account, row))
     rows = await asyncio.to_thread(_svc(req).list_objects, row, listing)
     row = await asyncio.to_thread(_svc(req).container, account, name)  # counters after reaping
-    headers = container_headers(row, access.is_owner(ctx, account))
-    fmt = wanted_format(req)
+    headers = await _headers(req, ctx, account, row)
     items = [{"subdir": obj} if isinstance(obj, str) else
              {"hash": obj.meta.get("x-slo-etag", obj.etag), "last_modified": iso(obj.last_modified),
               "bytes": int(obj.meta.get("x-slo-size", obj.size)), "name": obj.name,
               "content_type": obj.content_type,
               **(symlink.listing_fields(obj, account) if fmt == "json" else {})} for obj in rows]
     return render_listing(fmt, "container", name, items, headers)
+
+
+async def _headers(req, ctx, account: str, row) -> dict[str, str]:
+    headers = container_headers(row, access.is_owner(ctx, account))
+    if object_versioning.versions.archive_name(row.meta):  # older versions count as the container's bytes
+        archived = await asyncio.to_thread(_svc(req).versions.archived_bytes, row)
+        headers["X-Container-Bytes-Used"] = str(row.bytes_used + archived)
+    return headers

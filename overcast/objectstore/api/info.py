@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from overcast.common.api import reply
-from overcast.objectstore.api import bulk, formpost, staticweb, symlink, tempurl, versioning
+from overcast.objectstore.api import bulk, formpost, object_versioning, staticweb, symlink, tempurl, versioning
 from overcast.objectstore.api.common import (MAX_CONTAINER_NAME, MAX_META_COUNT, MAX_META_NAME, MAX_META_SIZE,
                                              MAX_META_VALUE, MAX_OBJECT_NAME)
 from overcast.objectstore.service import MAX_LISTING, MAX_OBJECT_SIZE
@@ -23,7 +23,8 @@ def show(req):
                   "allow_account_management": False, "account_autocreate": True},
         "account_quotas": {}, "container_quotas": {}, "dlo": {"max_get_time": 86400},
         "slo": {"max_manifest_segments": 1000, "max_manifest_size": 2097152, "min_segment_size": 1},
-        "tempurl": tempurl.info(), "versioned_writes": versioning.info(), **bulk.info(),
+        "tempurl": tempurl.info(), "versioned_writes": versioning.info(),
+        "object_versioning": object_versioning.info(), **bulk.info(),
         "staticweb": staticweb.info(), "formpost": formpost.info(), "symlink": symlink.info(),
     })
 

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from starlette.responses import Response, StreamingResponse
 
 from overcast.objectstore import errors
-from overcast.objectstore.api import access, large, symlink, tempurl, versioning
+from overcast.objectstore.api import access, large, object_versioning, symlink, tempurl, versioning
 from overcast.objectstore.api.common import check_meta, check_name, empty, http_date, meta_from, meta_headers
 from overcast.objectstore.api.ranges import parse_ranges, ranged_response
 from overcast.objectstore.service import Listing
@@ -116,6 +116,9 @@ def _object_headers(row) -> dict[str, str]:
 async def put(req):
     ctx, container, name = await _target(req, write=True)
     headers = req.headers
+    version = object_versioning.requested(req)
+    if version is not None:
+        return tempurl.shape(req, ctx, await object_versioning.restore(req, container, name, version))
     if "x-copy-from" in headers:
         source_container, _, source_name = unquote(headers["x-copy-from"]).lstrip("/").partition("/")
         return tempurl.shape(req, ctx, await _copy(req, ctx, source_container, source_name, container, name))
@@ -135,7 +138,8 @@ async def put(req):
         return tempurl.shape(req, ctx, await large.put_manifest(req, ctx, container, name, fields))
     row = await _svc(req).put_object(container, name, body, int(size) if size is not None else None,
                                      fields, headers.get("etag"))
-    return tempurl.shape(req, ctx, empty(201, {"ETag": row.etag, "Last-Modified": http_date(row.last_modified)}))
+    return tempurl.shape(req, ctx, empty(201, {"ETag": row.etag, "Last-Modified": http_date(row.last_modified),
+                                               **object_versioning.upload_headers(row)}))
 
 
 async def _copy(req, ctx, source_container: str, source_name: str, container, name: str):
@@ -161,7 +165,7 @@ async def _copy(req, ctx, source_container: str, source_name: str, container, na
     return empty(201, {**meta_headers({k: v for k, v in row.meta.items() if k.startswith("x-object-meta-")}),
                        "ETag": row.etag, "X-Copied-From": f"{source_container}/{source_name}",
                        "X-Copied-From-Last-Modified": http_date(source.last_modified),
-                       "Last-Modified": http_date(row.last_modified)})
+                       "Last-Modified": http_date(row.last_modified), **object_versioning.upload_headers(row)})
 
 
 async def copy(req):
@@ -202,6 +206,11 @@ def _conditions(req, row) -> None:
 
 
 async def get(req):
+    version = object_versioning.requested(req)
+    if version is not None:
+        ctx, container, name = await _target(req, write=False)
+        row = await asyncio.to_thread(_svc(req).versions.get, container, name, version)
+        return tempurl.shape(req, ctx, await _read(req, container, name, row))
     if tempurl.requested(req):
         ctx, container, name = await _target(req, write=False)
         row = await asyncio.to_thread(_svc(req).get_object, container, name)
@@ -249,7 +258,7 @@ async def _read(req, container, name: str, row=None, data: bytes | None = None):
     if row is None:
         row = await asyncio.to_thread(_svc(req).get_object, container, name)
     _conditions(req, row)
-    headers = _object_headers(row)
+    headers = {**_object_headers(row), **object_versioning.object_headers(req, container, row)}
     if row.static_manifest:
         return await large.get_joined(req, row, headers)
     if row.manifest is not None and req.query.get("multipart-manifest") != "get":
@@ -290,12 +299,15 @@ async def _dynamic(req, manifest, headers: dict):
 
 
 async def post(req):
+    if object_versioning.PARAM in req.query:
+        raise errors.SwiftBadRequest("POST to a specific version is not allowed")
     if symlink.TARGET in req.headers:
         raise errors.SwiftBadRequest("A PUT request is required to set a symlink target")
     ctx, container, name = await _target(req, write=True)
     current = await asyncio.to_thread(_svc(req).get_object, container, name)
     fields = _fields(req, name, {"content_type": current.content_type})
     fields["meta"].update(symlink.kept(current.meta))
+    fields["meta"].update(object_versioning.kept(current.meta))
     if "content-type" not in req.headers:
         fields["content_type"] = current.content_type
     fields.setdefault("manifest", current.manifest if "x-object-manifest" in current.meta else None)
@@ -307,16 +319,21 @@ async def post(req):
 
 async def delete(req):
     ctx, container, name = await _target(req, write=True)
+    version = object_versioning.requested(req)
+    if version is not None:
+        return tempurl.shape(req, ctx, await object_versioning.delete(req, container, name, version))
     if req.query.get("multipart-manifest") == "delete":
         row = await asyncio.to_thread(_svc(req).get_object, container, name)
         if row.static_manifest:
             return tempurl.shape(req, ctx, await large.delete_with_segments(req, container, row))
-    await delete_one(_svc(req), container, name)
-    return tempurl.shape(req, ctx, empty(204))
+    row = await delete_one(_svc(req), container, name)
+    marker = getattr(row, "deleted_version", None)
+    return tempurl.shape(req, ctx, empty(204, {"X-Object-Version-Id": marker} if marker else {}))
 
 
-async def delete_one(service, container, name: str) -> None:
+async def delete_one(service, container, name: str):
     """DELETE of one object (the handler's and bulk delete's), through versioning; 404 when
-    there is nothing to delete."""
+    there is nothing to delete. Returns the row deleted (None: legacy versioning did it)."""
     if not await versioning.delete(service, container, name):
-        await asyncio.to_thread(service.delete_object, container, name)
+        return await asyncio.to_thread(service.delete_object, container, name)
+    return None
