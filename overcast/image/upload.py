@@ -1,14 +1,12 @@
 """The image data path between the API and an ImageStore, without blocking the event loop.
 
 ``receive`` takes the request body as it arrives, copies it into 1 MiB buffers and
-hands each full buffer to its lanes, one worker thread call at a time per lane: one lane
-updates the md5 (Glance's ``checksum``), one the sha512 (``os_hash_value``), one writes
-to the store. hashlib and file writes release the GIL on buffers this size, so receiving
-the next buffer, hashing and writing run at the same time on different cores. The lanes
-do not wait for each other: a buffer goes back to the pool once every lane is done with
-it, so a lane that is briefly slower (a write that waits for the disk) holds back the
-others only when all ``BUFFERS`` buffers are waiting for it. An upload holds at most
-``BUFFERS`` MiB whatever its size and allocates nothing per buffer.
+hands each full buffer to three worker threads: one updates the md5 (Glance's
+``checksum``), one the sha512 (``os_hash_value``), one writes to the store.
+hashlib and file writes release the GIL on buffers this size, so receiving the next
+buffer, hashing and writing the current one run at the same time on different cores.
+Two buffers take turns (one being filled, one with the threads), so an upload holds
+2 MiB whatever its size and allocates nothing per buffer.
 
 ``stream`` serves a store's blocking ``open()`` iterator to a StreamingResponse.
 """
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import deque
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Iterator
@@ -27,8 +24,6 @@ from overcast.image.errors import ImageSizeMismatch, ImageTooLarge
 
 #: bytes handed to the worker threads at a time
 BUFFER_SIZE = 1 << 20
-#: buffers an upload may fill ahead of its slowest lane
-BUFFERS = 3
 
 
 @dataclass(frozen=True)
@@ -57,14 +52,18 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
     """
     loop = asyncio.get_running_loop()
     md5, sha = hashlib.md5(), hashlib.sha512()
+    # three lanes, one job at a time each: md5, sha512 and the store's write all work on
+    # the same buffer at once, so an upload goes at the pace of the slowest of them
     works = (md5.update, sha.update, writer.write) if sha512 else (md5.update, writer.write)
-    # a body known to be small gets buffers its size: 1 MiB per 4 KiB object costs time
-    capacity = BUFFER_SIZE if expected_size is None else max(1, min(BUFFER_SIZE, expected_size))
-    pool = _Pool(loop, capacity, len(works))
-    lanes = [_Lane(loop, executor, work, pool) for work in works]
-    store = lanes[-1]
+    lanes = [(_Lane(loop, executor), work) for work in works]
+    store = lanes[-1][0]
     size = 0
-    buffer, filled = None, 0
+    # two buffers in turn: while the lanes work on one, the other fills (a submit waits
+    # for its lane to finish the previous buffer, so after all three it is free to refill)
+    # (a body known to be small gets buffers its size: 2 MiB per 4 KiB object costs a millisecond)
+    capacity = BUFFER_SIZE if expected_size is None else max(1, min(BUFFER_SIZE, expected_size))
+    buffers = [bytearray(capacity), bytearray(capacity)]
+    buffer, filled = buffers[0], 0
     try:
         async for chunk in chunks:
             view = memoryview(chunk).cast("B")
@@ -76,27 +75,27 @@ async def receive(chunks: AsyncIterator[bytes], writer: StoreWriter, max_bytes: 
             if expected_size is not None and size > expected_size:
                 raise ImageSizeMismatch(expected_size)
             while view:
-                if buffer is None:
-                    buffer, filled = await pool.take(lanes), 0
                 taken = min(len(view), capacity - filled)
                 buffer[filled:filled + taken] = view[:taken]
                 filled += taken
                 view = view[taken:]
                 if filled == capacity:
-                    for lane in lanes:
-                        lane.push(buffer, buffer)
-                    buffer = None
+                    for lane, work in lanes:
+                        await lane.submit(work, buffer)
+                    buffers.reverse()
+                    buffer, filled = buffers[0], 0
         if expected_size is not None and size != expected_size:
             raise ImageSizeMismatch(expected_size, size)
-        if buffer is not None and filled:
+        if filled:
             last = memoryview(buffer)[:filled]
-            for lane in lanes:
-                lane.push(last, buffer)
-        for lane in lanes:
-            await lane.drain()
-        location = await store.call(writer.commit)
+            for lane, work in lanes:
+                await lane.submit(work, last)
+        await store.submit(writer.commit)
+        location = await store.result()
+        for lane, _ in lanes[:-1]:
+            await lane.result()
     except BaseException:
-        await asyncio.shield(_abort(writer, lanes, loop, executor))
+        await asyncio.shield(_abort(writer, [lane for lane, _ in lanes], loop, executor))
         raise
     return UploadResult(size, md5.hexdigest(), "sha512", sha.hexdigest() if sha512 else "", location)
 
@@ -138,131 +137,41 @@ async def _iterate(blocking: Iterator[bytes], loop: asyncio.AbstractEventLoop,
             close()
 
 
-class _Pool:
-    """Up to BUFFERS buffers of ``capacity`` bytes, made when first needed; a buffer
-    handed to the lanes comes back once each of the ``users`` lanes has released it."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int, users: int):
-        self._loop = loop
-        self._capacity = capacity
-        self._users = users
-        self._made = 0
-        self._free: list[bytearray] = []
-        self._holds: dict[int, int] = {}  # id(buffer) -> lanes not done with it
-        self._waiter: asyncio.Future | None = None
-
-    async def take(self, lanes: list[_Lane]) -> bytearray:
-        """A free buffer; waits while all are with the lanes; raises a lane's error."""
-        while True:
-            for lane in lanes:
-                lane.check()
-            if self._free:
-                buffer = self._free.pop()
-            elif self._made < BUFFERS:
-                self._made += 1
-                buffer = bytearray(self._capacity)
-            else:
-                self._waiter = self._loop.create_future()
-                await self._waiter
-                continue
-            self._holds[id(buffer)] = self._users
-            return buffer
-
-    def release(self, buffer: bytearray) -> None:
-        left = self._holds[id(buffer)] - 1
-        if left:
-            self._holds[id(buffer)] = left
-            return
-        del self._holds[id(buffer)]
-        self._free.append(buffer)
-        self.wake()
-
-    def wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-
 class _Lane:
-    """Calls of one function on the buffers pushed, run one at a time, in order, in
-    worker threads; ``push`` never waits. After a call fails the lane runs nothing more
-    and ``check``/``drain`` raise its error. Calls in threads cannot be stopped: ``settle``
-    waits for the one in flight, whatever happens to the task that pushed it."""
+    """Calls run one at a time, in submission order, in a worker thread.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, executor: Executor | None, work: Callable, pool: _Pool):
+    ``submit`` waits for the previous call (raising its error) before starting the next,
+    so at most one call per lane is in flight. Calls are shielded: cancelling the task
+    that awaits them does not lose track of a call still running in its thread.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, executor: Executor | None):
         self._loop = loop
         self._executor = executor
-        self._work = work
-        self._pool = pool
-        self._queue: deque = deque()
-        self._running: asyncio.Future | None = None
-        self._error: BaseException | None = None
-        self._idle: asyncio.Future | None = None
+        self._pending: asyncio.Future | None = None
 
-    def push(self, data, buffer: bytearray) -> None:
-        """Queue ``work(data)``; ``buffer`` (holding ``data``) goes back to the pool after."""
-        self._queue.append((data, buffer))
-        self._next()
+    async def submit(self, fn: Callable, *args) -> None:
+        await self.result()
+        self._pending = self._loop.run_in_executor(self._executor, fn, *args)
 
-    def _next(self) -> None:
-        if self._running is not None:
-            return
-        if self._error is not None:
-            while self._queue:
-                self._pool.release(self._queue.popleft()[1])
-        if not self._queue:
-            if self._idle is not None and not self._idle.done():
-                self._idle.set_result(None)
-            return
-        data, buffer = self._queue.popleft()
-        self._running = self._loop.run_in_executor(self._executor, self._work, data)
-        self._running.add_done_callback(lambda done: self._finished(done, buffer))
-
-    def _finished(self, done: asyncio.Future, buffer: bytearray) -> None:
-        self._running = None
-        if self._error is None:
-            self._error = asyncio.CancelledError() if done.cancelled() else done.exception()
-        elif not done.cancelled():
-            done.exception()  # retrieved: no "never retrieved" warning
-        self._pool.release(buffer)
-        if self._error is not None:
-            self._pool.wake()  # a receive waiting for a buffer learns of the error now
-        self._next()
-
-    def check(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    async def drain(self) -> None:
-        """Wait until every call pushed has run; raises the lane's error."""
-        while self._running is not None or self._queue:
-            self._idle = self._loop.create_future()
-            await asyncio.shield(self._idle)
-        self.check()
-
-    async def call(self, fn: Callable, *args):
-        """Run one more call in this lane (after the queued ones) and return its result."""
-        await self.drain()
-        self._running = self._loop.run_in_executor(self._executor, fn, *args)
-        try:
-            return await asyncio.shield(self._running)
-        finally:
-            if self._running is not None and self._running.done():
-                self._running = None
+    async def result(self):
+        """Wait for the call in flight, if any, and return its result."""
+        if self._pending is None:
+            return None
+        value = await asyncio.shield(self._pending)
+        self._pending = None
+        return value
 
     async def settle(self) -> None:
-        """Drop what is queued and wait for the call in flight to end, ignoring its outcome."""
-        while self._queue:
-            self._pool.release(self._queue.popleft()[1])
-        running = self._running
-        if running is not None:
-            await asyncio.wait([running])
-            if not running.cancelled():
-                running.exception()  # retrieved: no "never retrieved" warning
-            if self._running is running:
-                self._running = None
+        """Wait for the call in flight to end, ignoring its outcome."""
+        if self._pending is not None:
+            await asyncio.wait([self._pending])
+            if not self._pending.cancelled():
+                self._pending.exception()  # retrieved: no "never retrieved" warning
+            self._pending = None
 
 
-async def _abort(writer: StoreWriter, lanes: list[_Lane], loop: asyncio.AbstractEventLoop,
+async def _abort(writer: StoreWriter, lanes: tuple[_Lane, ...], loop: asyncio.AbstractEventLoop,
                  executor: Executor | None) -> None:
     for lane in lanes:
         await lane.settle()
