@@ -112,9 +112,12 @@ def archive_id(connection, account: str, meta: dict | None) -> int | None:
 
 def move_to_archive(connection, row, archive: int, stamp: float) -> None:
     """Move the container row ``row`` (needs id, name, meta, last_modified, size,
-    container_id) into the archive under its version id; counters follow."""
+    container_id) into the archive under its version id; counters follow. ``stamp``: the
+    time of the upload or delete that moves it."""
     meta = dict(row.meta or {})
-    meta[VERSION_ID] = archived_version(row)
+    if VERSION_ID not in meta:  # a null version gets its time as its id; never newer than what replaces it
+        # (MariaDB keeps last_modified as a 4-byte FLOAT, off by up to a minute)
+        meta[VERSION_ID] = stamp_text(min(row.last_modified, round(stamp - 0.00001, 5)))
     connection.execute(_MOVE, {"old": row.id, "box": archive, "key": version_key(row.name, meta[VERSION_ID]),
                                "meta": meta})
     _count(connection, row.container_id, -1, -row.size, stamp)

@@ -42,9 +42,10 @@ def info() -> dict:
 
 def requested(req) -> str | None:
     """The ``version-id`` parameter, checked (400 when malformed), or None."""
-    if PARAM not in req.query:
+    value = req.query.get(PARAM)
+    if not value:  # as Swift: an empty version-id is no version-id
         return None
-    return versions.check_version(req.query[PARAM])
+    return versions.check_version(value)
 
 
 async def configure(req, service, account: str, name: str) -> None:

@@ -299,7 +299,7 @@ async def _dynamic(req, manifest, headers: dict):
 
 
 async def post(req):
-    if object_versioning.PARAM in req.query:
+    if req.query.get(object_versioning.PARAM):
         raise errors.SwiftBadRequest("POST to a specific version is not allowed")
     if symlink.TARGET in req.headers:
         raise errors.SwiftBadRequest("A PUT request is required to set a symlink target")
