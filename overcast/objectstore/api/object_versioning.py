@@ -10,7 +10,7 @@ edge; the rows move in overcast/objectstore/versions.py.
 - ``?version-id=<id>``: GET and HEAD read that version (a delete marker is a 404 with its
   id and content type), DELETE removes that version for good (no delete marker; answers
   ``X-Object-Version-Id`` and ``X-Object-Current-Version-Id``), PUT with an empty body
-  makes it the current version again; POST is a 400. An id that is neither "null" nor a
+  makes it the current version again, COPY copies it; POST is a 400. An id that is neither "null" nor a
   timestamp is a 400, as is any id but "null" in a container never versioned.
 - A DELETE without it, with versioning on, writes a delete marker and answers its id
   (a 404 when there was no object, with the marker written all the same).

@@ -142,14 +142,20 @@ async def put(req):
                                                **object_versioning.upload_headers(row)}))
 
 
-async def _copy(req, ctx, source_container: str, source_name: str, container, name: str):
+async def _copy(req, ctx, source_container: str, source_name: str, container, name: str,
+                version: str | None = None):
+    """Copy the source object (``version``: that version of it) to ``container/name``."""
     account = req.params["account"]
     try:
         source_box = await asyncio.to_thread(_svc(req).container, account, check_name(source_container, "container"))
     except errors.SwiftNotFound:
         raise errors.SwiftNotFound() from None
     access.may_read(ctx, account, source_box, listing=False)
-    source = await asyncio.to_thread(_svc(req).get_object, source_box, check_name(source_name, "object"))
+    source_name = check_name(source_name, "object")
+    if version is not None:
+        source = await asyncio.to_thread(_svc(req).versions.get, source_box, source_name, version)
+    else:
+        source = await asyncio.to_thread(_svc(req).get_object, source_box, source_name)
     if symlink.is_link(source) and not symlink.wants_link(req):
         source_box, source, _ = await symlink.follow(req, ctx, account, source_box, source)
     fields = {"content_type": source.content_type, "meta": dict(source.meta), "delete_at": None}
@@ -179,7 +185,8 @@ async def copy(req):
     account = req.params["account"]
     target = await asyncio.to_thread(_svc(req).container, account, check_name(dest_container, "container"))
     access.may_write(ctx, account, target)
-    return await _copy(req, ctx, source_box.name, source_name, target, check_name(dest_name, "object"))
+    return await _copy(req, ctx, source_box.name, source_name, target, check_name(dest_name, "object"),
+                       object_versioning.requested(req))
 
 
 def _conditions(req, row) -> None:

@@ -115,6 +115,11 @@ def test_version_headers_reads_and_restores(admin, store, box):
     assert httpx.get(url, headers=headers).status_code == 404
     assert all(item["content_type"] != MARKER for item in versions(admin, f"{store}/{box}"))
     assert httpx.get(url, params={"version-id": second}, headers=headers).content == b"second"
+    # COPY ?version-id copies that version (a new version of the destination)
+    copied = httpx.request("COPY", url, params={"version-id": second},
+                           headers={**headers, "Destination": f"{box}/copy"})
+    assert copied.status_code == 201 and copied.headers["x-object-version-id"] not in (first, second)
+    assert httpx.get(f"{store}/{box}/copy", headers=headers).content == b"second"
 
 
 def test_delete_markers_and_version_id_errors(admin, store, box):
