@@ -616,7 +616,7 @@ class TestQemuHypervisor(HypervisorDriverContract):
     def driver(self, tmp_path, test_guest):
         from overcast.compute.drivers.qemu import QemuHypervisor
 
-        self.guest = test_guest
+        self.guest, self.tmp = test_guest, tmp_path
         driver = QemuHypervisor(state_dir=tmp_path / "qemu", accel="tcg", soft_reboot_timeout=3)
         driver.init_host(self.host)
         yield driver
@@ -636,6 +636,12 @@ class TestQemuHypervisor(HypervisorDriverContract):
 
     def failing_spec(self) -> InstanceSpec:
         return self.new_spec(image=ImageRef(id="missing-image", path="/nonexistent/disk.qcow2"))
+
+    def other_host_driver(self, **options) -> HypervisorDriver:
+        """A second host: its own state directory (and run directory) on this machine."""
+        from overcast.compute.drivers.qemu import QemuHypervisor
+
+        return QemuHypervisor(state_dir=self.tmp / "qemu-2", accel="tcg", soft_reboot_timeout=3, **options)
 
     def test_console_output_is_per_instance_and_stable(self, driver):
         # with a config drive each guest prints its own uuid: two guests without one can

@@ -78,6 +78,7 @@ class ComputeConfig:
     fake_memory_mb: int = 65536  # RAM in MB, 1-2**40
     fake_local_gb: int = 1000  # disk in GB, 1-2**40
     fake_snapshot_seconds: float = 0.0  # how long the fake driver takes to copy a disk for a snapshot, 0-60
+    fake_live_migration_seconds: float = 0.0  # how long the fake driver's live migration runs unless aborted or forced, 0-3600
     fake_hosts: int = 1  # compute hosts the all-in-one runs with the fake driver: HOST, HOST-2, ... HOST-N, 1-64 (tests, Tempest's migrations)
     allow_resize_to_same_host: bool = True  # a resize may stay on its host (Nova's default is False; one host needs True)
     sync_power_state_interval: int = 10  # seconds between checks that guests still run as recorded (0: never)
@@ -252,6 +253,7 @@ def _check_ranges(config: Config) -> None:
         ("compute", "fake_local_gb", 1, 1 << 40),
         ("compute", "fake_hosts", 1, 64),
         ("compute", "fake_snapshot_seconds", 0, 60),
+        ("compute", "fake_live_migration_seconds", 0, 3600),
         ("compute", "qemu_soft_reboot_seconds", 0, 3600),
         ("compute", "console_token_ttl", 10, 86400),
         ("network", "default_prefixlen", 8, 30),
