@@ -16,7 +16,8 @@ and the switch goes on. Volumes (file volumes the volume service keeps at one pa
 shared: both QEMUs open the same file and QEMU's image locking hands it over at the
 switch. The VNC and QMP sockets are the destination's own (the console URL asks the
 server's host). ``abort`` cancels the migration and the mirrors, ``force`` pauses the
-guest (Nova's libvirt driver does the same) so no page is dirtied again and it converges.
+guest (Nova's libvirt driver does the same) so no page is dirtied again and it converges,
+and lifts the bandwidth limit (``Settings``) for the rest of the copy.
 
 Addresses are unix sockets, as both QEMUs run on this machine when two state directories
 are two hosts; between machines the same QMP calls take ``tcp:HOST:PORT`` for
@@ -195,9 +196,7 @@ def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings) -> N
             deadline = time.monotonic() + settings.timeout
             while not all(job.get("ready") for job in _jobs(session)):
                 _check(signals, deadline, guest)
-                if signals.force.is_set() and not forced and was_running:
-                    session.execute("stop")
-                    forced = True
+                forced = forced or _force(session, signals, was_running)
                 time.sleep(POLL)
             session.execute("migrate-set-capabilities",
                             capabilities=[{"capability": "pause-before-switchover", "state": True}])
@@ -216,13 +215,24 @@ def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings) -> N
                     error = (session.execute("query-migrate") or {}).get("error-desc", status)
                     raise LiveMigrationError(f"the migration {status}: {error}")
                 _check(signals, deadline, guest)
-                if signals.force.is_set() and not forced and was_running:
-                    session.execute("stop")
-                    forced = True
+                forced = forced or _force(session, signals, was_running)
                 time.sleep(POLL)
         except BaseException:
             _undo(session, was_running)
             raise
+
+
+def _force(session: QMPSession, signals: Signals, was_running: bool) -> bool:
+    """Force-complete asked: pause the guest (nothing is dirtied again) and lift the
+    bandwidth limits, so the copy ends as soon as it can. True once done."""
+    if not signals.force.is_set():
+        return False
+    if was_running and session.execute("query-status")["status"] == "running":
+        session.execute("stop")
+    session.execute("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
+    for job in _jobs(session):
+        session.execute("block-job-set-speed", device=job["device"], speed=0)
+    return True
 
 
 def _check(signals: Signals, deadline: float, guest: Guest) -> None:
