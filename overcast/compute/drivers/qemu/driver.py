@@ -22,7 +22,7 @@ from overcast.compute import power_state as ps
 from ..base import (Capabilities, HostResources, HypervisorDriver, ImageRef, InstanceInfo, InstanceSpec, SnapshotInfo,
                     WriteTo)
 from ..errors import (DriverCapabilityError, HypervisorError, InstanceBuildFailed, InstanceExists,
-                      InstanceInvalidState, InstanceNotFound, InstanceRebootFailed, MigrationCancelled, ResizeError)
+                      InstanceInvalidState, InstanceNotFound, InstanceRebootFailed, ResizeError)
 from ..live_signals import LiveSignals
 from . import cold, devices, disks, host, hotplug, live, process, resize, suspend
 from .guest import Guest
