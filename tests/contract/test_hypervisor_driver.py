@@ -449,6 +449,10 @@ class HypervisorDriverContract:
         yield second
         for uuid in second.list_instances():
             second.destroy(uuid)
+        run_dir = getattr(second, "run_dir", None)
+        if run_dir is not None and run_dir.is_dir():
+            assert list(run_dir.iterdir()) == []  # no QMP, VNC, NBD or migration socket left
+            run_dir.rmdir()
 
     def other_host_driver(self) -> HypervisorDriver:
         raise NotImplementedError
