@@ -29,6 +29,10 @@ class Source:
         self.nets, self.subs, self.prts, self.groups, self.rtrs, self.fips = [], [], [], [], [], []
         self.up: list[str] = []
         self.not_served: set[str] = set()
+        self.peers: dict[str, str] = {}  # host -> its tunnel endpoint
+
+    def tunnel_peers(self, host):
+        return sorted(ip for other, ip in self.peers.items() if other != host)
 
     def networks(self, **filters):
         return narrow(self.nets, filters)
@@ -322,3 +326,33 @@ def test_an_event_sets_only_the_filters_that_changed(world):
     driver.filters.pop(lone["id"])  # lost on the host: a restart's re-sync sets every filter again
     asyncio.run(agent.resync())
     assert lone["id"] in driver.filters
+
+
+async def test_a_tunnel_endpoint_is_reported_and_the_peers_followed(bus, monkeypatch):
+    from overcast.network import agent as agent_module
+
+    monkeypatch.setattr(agent_module, "PEERS_INTERVAL", 0.02)
+    source, driver = Source(), FakeNetworkDriver(local_ip="192.0.2.1")
+    source.peers = {HOST: "192.0.2.1", "node2": "192.0.2.2"}
+    beats: dict[str, dict] = {}
+
+    async def on_beat(payload):
+        beats[payload["binary"]] = payload
+
+    await bus.serve("heartbeat", {"heartbeat": on_beat})
+    agent = NetworkAgent(bus, driver, HOST, source, ports_only=True)  # a compute host's agent too
+    await agent.start()
+    try:
+        assert driver.tunnel_peers() == ["192.0.2.2"]  # before anything is plugged
+        source.peers["node3"] = "192.0.2.3"
+        deadline = time.monotonic() + 2
+        while driver.tunnel_peers() != ["192.0.2.2", "192.0.2.3"] or "neutron-linuxbridge-agent" not in beats:
+            assert time.monotonic() < deadline, driver.tunnel_peers()
+            await asyncio.sleep(0.01)
+        assert beats["neutron-linuxbridge-agent"]["configurations"] == {"tunneling_ip": "192.0.2.1",
+                                                                        "tunnel_types": ["vxlan"]}
+        await asyncio.sleep(0.1)  # several rounds, nothing changed: the driver is not asked again
+        assert driver.calls.count("set_tunnel_peers") == 2
+    finally:
+        await agent.stop()
+
