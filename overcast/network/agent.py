@@ -40,9 +40,12 @@ PEERS_INTERVAL = heartbeats.INTERVAL  # seconds between two reads of the other h
 
 class NetworkAgent:
     def __init__(self, bus, driver: NetworkDriver, host: str, source, metadata_upstream: str = "",
-                 ports_only: bool = False):
+                 ports_only: bool = False, follow_events: bool | None = None):
         self.bus = bus
         self.ports_only = ports_only  # a compute host's L2 agent only: plugs its ports, no DHCP, L3 or metadata
+        # hear the fanout (port and security group changes) and re-sync the ports at start; an
+        # L2 agent of a fake host (``compute.fake_hosts``) needs neither
+        self.follow_events = (not ports_only) if follow_events is None else follow_events
         self.driver = driver
         self.host = host
         self.source = source
@@ -63,7 +66,7 @@ class NetworkAgent:
         binaries = BINARIES
         if self.ports_only:  # as Neutron's compute nodes run only the L2 agent
             binaries = {BRIDGE_AGENT: BINARIES[BRIDGE_AGENT]}
-        else:
+        if self.follow_events:
             await self.resync()
             await self.bus.serve(TOPIC, self.fanout_handlers(), fanout=True)
         await self.bus.serve(f"{TOPIC}.{self.host}", {"plug_port": self.plug_port, "unplug_port": self.unplug_port})
@@ -175,6 +178,8 @@ class NetworkAgent:
         self._filter(None)
 
     def _network_changed(self, network_id: str) -> None:
+        if self.ports_only:  # DHCP and metadata are other hosts' work
+            return
         network = next(iter(self.source.networks(id=[network_id])), None)
         if network is None:
             self._dhcp_asked.pop(network_id, None)
@@ -258,6 +263,8 @@ class NetworkAgent:
             self.driver.stop_metadata(network["id"])
 
     def _router_changed(self, router_id: str) -> None:
+        if self.ports_only:  # routers run on other hosts
+            return
         router = next(iter(self.source.routers(id=[router_id])), None)
         if router is None:
             self.driver.remove_router(router_id)
@@ -306,7 +313,8 @@ class NetworkAgent:
 
     async def resync(self) -> None:
         """Make the host match the database: plug this host's ports, serve every network's
-        DHCP and metadata, run every router; remove what the database no longer has."""
+        DHCP and metadata, run every router (an L2 agent: the ports only); remove what the
+        database no longer has."""
         await self._run(self._resync)
 
     def _resync(self) -> None:
@@ -322,6 +330,8 @@ class NetworkAgent:
             if port.get("status") != "ACTIVE" and port["id"] in self.driver.list_ports():
                 self._quietly(self.source.port_status, port["id"], "ACTIVE")
         self._filter(None)
+        if self.ports_only:
+            return
         if self.driver.capabilities.supports_dhcp:
             for network_id in set(self.driver.list_dhcp()) - set(networks):
                 self.driver.remove_dhcp(network_id)
@@ -366,7 +376,8 @@ def make_agent(config, bus, source) -> NetworkAgent:
     from overcast.metadata import SPEC as METADATA
 
     return NetworkAgent(bus, make_driver(network.driver, **options), host, source,
-                        metadata_upstream=config.public_url + METADATA.prefix)
+                        metadata_upstream=config.public_url + METADATA.prefix, ports_only=network.l2_only,
+                        follow_events=True)
 
 
 def metadata_secret(config) -> str:

@@ -106,6 +106,7 @@ class NetworkConfig:
     bridge_mappings: str = "public:br-ex"  # linux driver: physical network -> host bridge (made if missing), comma-separated
     linux_prefix: str = "oc"  # linux driver: starts its iptables chains and link aliases (two clouds on one machine differ)
     local_ip: str = ""  # linux driver: this host's VXLAN tunnel endpoint (an address on the underlay); empty: no VXLAN devices (one host)
+    l2_only: bool = False  # the network agent only plugs and filters this host's ports (Neutron's L2 agent on a compute node); DHCP, routers and metadata run on other hosts
     vxlan_port: int = 4789  # linux driver: UDP port of the VXLAN tunnels, the same on every host, 1-65535
     metadata_secret: str = ""  # signs what the metadata proxies forward; empty: made once in DATA_DIR/network/metadata_secret
     host: str = ""  # name the network agents report; empty: the machine's hostname

@@ -356,3 +356,29 @@ async def test_a_tunnel_endpoint_is_reported_and_the_peers_followed(bus, monkeyp
     finally:
         await agent.stop()
 
+
+
+def test_an_l2_agent_plugs_and_filters_its_ports_and_nothing_else():
+    """``network.l2_only`` (a compute host's agent): ports and their filters, followed
+    through the fanout; DHCP, routers and metadata stay with the other hosts."""
+    source, driver = Source(), FakeNetworkDriver()
+    agent = NetworkAgent(None, driver, HOST, source, metadata_upstream="http://127.0.0.1:8600", ports_only=True,
+                         follow_events=True)
+    net, sub = source.network()
+    vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
+    router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": {}}
+    source.rtrs.append(router)
+    source.add_port(network_id=net["id"], device_owner="network:router_interface", device_id=router["id"],
+                    fixed_ips=fixed(sub, "10.0.0.1"))
+    asyncio.run(agent.resync())
+    assert driver.list_ports() == [vm["id"]] and vm["id"] in driver.filters
+    assert driver.list_dhcp() == [] and driver.list_routers() == [] and driver.list_metadata() == []
+    assert not [p for p in source.prts if p["device_owner"] == "network:dhcp"]  # no DHCP port asked for
+    source.groups.append({"id": "g", "security_group_rules": [
+        {"direction": "ingress", "ethertype": "IPv4", "protocol": "icmp", "port_range_min": None,
+         "port_range_max": None, "remote_ip_prefix": None, "remote_group_id": None}]})
+    vm["security_groups"] = ["g"]
+    asyncio.run(agent.on_port_update({"port_id": vm["id"]}))
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert [rule.protocol for rule in driver.filters[vm["id"]].rules] == ["icmp"]
+    assert driver.list_dhcp() == [] and driver.list_routers() == []
