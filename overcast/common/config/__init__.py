@@ -8,7 +8,7 @@ are the all-in-one cloud on loopback; nothing here reads a file at import time.
     [bus]      url
     [identity] token_expiration, password_hash_rounds, max_active_keys, ...
     [image]    store, max_images_per_project, max_bytes_per_project, ...
-    [network]  agent, driver, host, availability_zone
+    [network]  agent, driver, host, availability_zone, local_ip, vxlan_port, ...
     [volume]   driver, file_format, agent, host, quota_volumes, ...
     [policy]   file
 
@@ -106,6 +106,9 @@ class NetworkConfig:
     driver: str = "auto"  # network driver of the in-process agent: linux (bridges, dnsmasq, iptables; root), fake (nothing on the host) or auto (linux where it can run)
     bridge_mappings: str = "public:br-ex"  # linux driver: physical network -> host bridge (made if missing), comma-separated
     linux_prefix: str = "oc"  # linux driver: starts its iptables chains and link aliases (two clouds on one machine differ)
+    local_ip: str = ""  # linux driver: this host's VXLAN tunnel endpoint (an address on the underlay); empty: no VXLAN devices (one host)
+    l2_only: bool = False  # the network agent only plugs and filters this host's ports (Neutron's L2 agent on a compute node); DHCP, routers and metadata run on other hosts
+    vxlan_port: int = 4789  # linux driver: UDP port of the VXLAN tunnels, the same on every host, 1-65535
     metadata_secret: str = ""  # signs what the metadata proxies forward; empty: made once in DATA_DIR/network/metadata_secret
     host: str = ""  # name the network agents report; empty: the machine's hostname
     availability_zone: str = "nova"  # zone of this host's network agents
@@ -257,6 +260,7 @@ def _check_ranges(config: Config) -> None:
         ("compute", "qemu_soft_reboot_seconds", 0, 3600),
         ("compute", "console_token_ttl", 10, 86400),
         ("network", "default_prefixlen", 8, 30),
+        ("network", "vxlan_port", 1, 65535),
         ("volume", "quota_volumes", -1, 2**31),
         ("volume", "quota_snapshots", -1, 2**31),
         ("volume", "quota_gigabytes", -1, 2**31),
@@ -266,5 +270,12 @@ def _check_ranges(config: Config) -> None:
         value = getattr(getattr(config, section), name)
         if not low <= value <= high:
             raise ConfigError(f"[{section}] {name}: {value} is outside {low}-{high}")
+    if config.network.local_ip:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(config.network.local_ip)
+        except ValueError:
+            raise ConfigError(f"[network] local_ip: {config.network.local_ip!r} is not an IP address") from None
     if config.compute.qemu_accel not in ("auto", "kvm", "tcg"):
         raise ConfigError(f"[compute] qemu_accel: {config.compute.qemu_accel!r} is not auto, kvm or tcg")
