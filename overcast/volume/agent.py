@@ -54,6 +54,10 @@ class VolumeAgent:
             from overcast.volume import agent_backups
 
             extra = agent_backups.handlers(self)
+        if self.driver.capabilities.supports_manage:
+            from overcast.volume import agent_manage
+
+            extra.update(agent_manage.handlers(self))
         await self.bus.serve(self.topic, {**extra,
             "create_volume": self.create_volume, "delete_volume": self.delete_volume,
             "extend_volume": self.extend_volume, "create_snapshot": self.create_snapshot,

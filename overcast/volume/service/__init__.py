@@ -16,7 +16,11 @@ from overcast.volume.service.actions import Actions
 from overcast.volume.service.attachments import Attachments
 from overcast.volume.service.backups import Backups
 from overcast.volume.service.boot import BootVolumes
+from overcast.volume.service.group_types import GroupTypes
+from overcast.volume.service.groups import Groups, GroupSnapshots
 from overcast.volume.service.hosts import SCHEDULER, Hosts
+from overcast.volume.service.manage import Manage
+from overcast.volume.service.messages import Messages
 from overcast.volume.service.qos import Qos
 from overcast.volume.service.quotas import Quotas
 from overcast.volume.service.snapshots import Snapshots
@@ -45,12 +49,18 @@ class VolumeService:
         self.qos = Qos(db)
         self.transfers = Transfers(self)
         self.backups = Backups(self)
+        self.messages = Messages(db)
+        self.group_types = GroupTypes(db, config.volume.default_group_type)
+        self.groups = Groups(self)
+        self.group_snapshots = GroupSnapshots(self)
+        self.manage = Manage(self)
         self.agent = None
         self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
         """The default volume type and the scheduler's service record (first start)."""
         self.types.ensure_default()
+        self.group_types.ensure_default()
         self.hosts.register(self.host, SCHEDULER, self.default_zone)
 
     async def serve(self) -> None:
@@ -72,6 +82,10 @@ class VolumeService:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def send_all(self, kind: str, casts: list[tuple]) -> None:
+        for cast in casts:
+            await self.send(kind, cast)
 
     async def send(self, kind: str, cast: tuple | None) -> None:
         """Cast ``kind`` with the (topic, payload) a service method returned, if any."""
