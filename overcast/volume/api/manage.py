@@ -64,7 +64,7 @@ async def manage_snapshot(req):
     service = req.state.volume
     row, cast = await asyncio.to_thread(service.manage.manage_snapshot, req.context, fields)
     await service.send("manage_existing_snapshot", cast)
-    return reply({"snapshot": views.snapshot(row, req.version)}, status=202)
+    return reply({"snapshot": views.snapshot(row, req.version, detail=False)}, status=202)
 
 
 async def unmanage_volume(req, service, row, args):
