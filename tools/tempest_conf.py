@@ -94,7 +94,8 @@ TEMPLATE: dict[str, dict[str, str]] = {
     # the file driver's pools report vendor "overcast" and protocol "file"
     # the file driver manages a file of the volume directory by its name (qcow2, the default format)
     "volume": {"catalog_type": "@@VOLUME_TYPE@@", "vendor_name": "overcast", "storage_protocol": "file",
-               "manage_volume_ref": "source-name,volume-%s.qcow2", "manage_snapshot_ref": "source-name,snapshot-%s.qcow2"},
+               "manage_volume_ref": "source-name,volume-%s.qcow2", "manage_snapshot_ref": "source-name,snapshot-%s.qcow2",
+               "min_microversion": "3.0", "max_microversion": "3.70"},
     # what overcast's block storage serves (no encryption key manager); extensions by alias
     "volume-feature-enabled": {"backup": "true", "manage_volume": "true", "manage_snapshot": "true",
                                "api_extensions": "os-admin-actions,os-availability-zone,os-quota-sets,os-services,"
