@@ -100,7 +100,9 @@ class VolumeService:
 
 
 def make_agent(config: Config, bus, host: str, image=None, objectstore=None):
-    """The volume agent for this host with the configured driver."""
+    """The volume agent for this host with the configured driver. Without an in-process
+    image service (``overcast agent volume`` on another host) it fetches images through
+    the controller over the bus."""
     from overcast.volume.agent import VolumeAgent
     from overcast.volume.drivers import make_driver
 
@@ -109,5 +111,10 @@ def make_agent(config: Config, bus, host: str, image=None, objectstore=None):
     if volume.driver == "file":
         options["file_format"] = volume.file_format
     driver = make_driver(volume.driver, **options)
+    fetch_image = None
+    if image is None:
+        from overcast.compute.drivers.qemu.fetch import BusImageFetcher
+
+        fetch_image = BusImageFetcher(bus, asyncio.get_running_loop())
     return VolumeAgent(bus, driver, host, volume.backend_name, volume.availability_zone, image=image,
-                       scratch=config.data_path, objectstore=objectstore)
+                       scratch=config.data_path, objectstore=objectstore, fetch_image=fetch_image)
