@@ -61,8 +61,7 @@ def show_cluster(req):
 def update_cluster(req):
     common.gate(req, "3.7")
     req.authorize()
-    action = req.params["action"]
-    if action not in ("enable", "disable"):
+    if req.params["name"] not in ("enable", "disable"):
         raise errors.NotFound("The resource could not be found.")
     body = req.json()
     if not isinstance(body, dict) or not body.get("name"):

@@ -157,7 +157,7 @@ ROUTES = [
     Route("GET", V3 + "/clusters", messages.list_clusters, "clusters:get_all"),
     Route("GET", V3 + "/clusters/detail", messages.list_clusters, "clusters:get_all"),
     Route("GET", V3 + "/clusters/{name}", messages.show_cluster, "clusters:get"),
-    Route("PUT", V3 + "/clusters/{action}", messages.update_cluster, "clusters:update"),
+    Route("PUT", V3 + "/clusters/{name}", messages.update_cluster, "clusters:update"),  # {name}: enable, disable
     # manage and unmanage (3.8+ for the lists)
     Route("GET", V3 + "/manageable_volumes", manage.list_volumes, "volume_extension:list_manageable"),
     Route("GET", V3 + "/manageable_volumes/detail", manage.list_volumes_detail, "volume_extension:list_manageable"),
