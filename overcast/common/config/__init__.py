@@ -126,6 +126,7 @@ class VolumeConfig:
     backend_name: str = "file"  # the backend part of the volume host name (host@backend#pool)
     availability_zone: str = "nova"  # zone of this host's volume agent
     default_type: str = "__DEFAULT__"  # volume type of volumes created without one (made on first start)
+    default_group_type: str = "default_group_type"  # group type GET /group_types/default names (made on first start; empty: none)
     quota_volumes: int = 10  # volumes one project may hold by default, -1 for no limit
     quota_snapshots: int = 10  # snapshots one project may hold by default, -1 for no limit
     quota_gigabytes: int = 1000  # GiB of volumes and snapshots one project may hold by default, -1 for no limit
