@@ -1,4 +1,4 @@
-"""The `overcast` command: up | agent compute|network | status | manage ... | policy-sample."""
+"""The `overcast` command: up | agent compute|network|volume | status | manage ... | policy-sample."""
 
 from __future__ import annotations
 
@@ -95,12 +95,14 @@ def _exit_cleanly(signum, frame):
 
 
 def cmd_agent(args) -> int:
-    """An agent for this host (compute or network) joining a controller over the bus (RabbitMQ)."""
+    """An agent for this host (compute, network or volume) joining a controller over the bus (RabbitMQ)."""
     import asyncio
 
-    section = args.kind  # [compute] or [network]: host, driver, availability_zone
-    config = load(args.config, bus__url=args.bus_url, **{f"{section}__host": args.host, f"{section}__driver": args.driver,
-                                                         f"{section}__availability_zone": args.zone})
+    section = args.kind  # [compute], [network] or [volume]: host, driver, availability_zone
+    flags = {f"{section}__host": args.host, f"{section}__driver": args.driver, f"{section}__availability_zone": args.zone}
+    if section == "network":
+        flags["network__l2_only"] = args.l2_only
+    config = load(args.config, bus__url=args.bus_url, server__data_dir=args.data_dir, **flags)
     if config.bus.url.startswith("memory:"):
         print("overcast agent: the agent joins a controller over a shared bus; give --bus-url amqp://...",
               file=sys.stderr)
@@ -125,6 +127,10 @@ async def _run_agent(config, kind: str) -> int:
     await bus.start()
     if kind == "compute":
         from overcast.compute.service import make_agent
+
+        agent = make_agent(config, bus, host)
+    elif kind == "volume":
+        from overcast.volume.service import make_agent
 
         agent = make_agent(config, bus, host)
     else:
@@ -216,13 +222,17 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--merge-clouds", action="store_true", help="also add the entries to ~/.config/openstack/clouds.yaml")
     up.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     up.set_defaults(func=cmd_up)
-    agent = commands.add_parser("agent", help="run an agent for this host (compute or network) that joins a controller")
-    agent.add_argument("kind", choices=["compute", "network"])
+    agent = commands.add_parser("agent", help="run an agent for this host (compute, network or volume) that joins a "
+                                              "controller")
+    agent.add_argument("kind", choices=["compute", "network", "volume"])
     agent.add_argument("--config", help="TOML configuration file (or $OVERCAST_CONFIG)")
     agent.add_argument("--bus-url", help="the controller's bus, amqp://user:pass@host:5672/")
     agent.add_argument("--host", help="name this host reports (default: the machine's hostname)")
-    agent.add_argument("--driver", help="hypervisor or network driver (default: the section's driver)")
+    agent.add_argument("--driver", help="hypervisor, network or volume driver (default: the section's driver)")
     agent.add_argument("--zone", help="availability zone of this host (default: the section's availability_zone)")
+    agent.add_argument("--l2-only", action="store_true", default=None,
+                       help="network agent: only plug and filter this host's ports (no DHCP, routers or metadata here)")
+    agent.add_argument("--data-dir", help="where the agent keeps its files (a volume agent's volumes: DATA_DIR/volumes)")
     agent.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     agent.set_defaults(func=cmd_agent)
     status = commands.add_parser("status", help="every service and agent, up or down")

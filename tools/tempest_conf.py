@@ -92,9 +92,12 @@ TEMPLATE: dict[str, dict[str, str]] = {
         "ipv6": "true", "ipv6_subnet_attributes": "true", "port_security": "true", "floating_ips": "true",
     },
     # the file driver's pools report vendor "overcast" and protocol "file"
-    "volume": {"catalog_type": "@@VOLUME_TYPE@@", "vendor_name": "overcast", "storage_protocol": "file"},
-    # what overcast's block storage serves: no backups, manage, encryption or QoS yet; extensions by alias
-    "volume-feature-enabled": {"backup": "true", "manage_volume": "false", "manage_snapshot": "false",
+    # the file driver manages a file of the volume directory by its name (qcow2, the default format)
+    "volume": {"catalog_type": "@@VOLUME_TYPE@@", "vendor_name": "overcast", "storage_protocol": "file",
+               "manage_volume_ref": "source-name,volume-%s.qcow2", "manage_snapshot_ref": "source-name,snapshot-%s.qcow2",
+               "min_microversion": "3.0", "max_microversion": "3.70"},
+    # what overcast's block storage serves (no encryption key manager); extensions by alias
+    "volume-feature-enabled": {"backup": "true", "manage_volume": "true", "manage_snapshot": "true",
                                "api_extensions": "os-admin-actions,os-availability-zone,os-quota-sets,os-services,"
                                                  "os-types-extra-specs,os-types-manage,os-used-limits,"
                                                  "os-volume-actions,os-vol-host-attr,os-vol-image-meta,"

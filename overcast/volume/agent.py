@@ -28,7 +28,7 @@ log = logging.getLogger("overcast.volume.agent")
 
 class VolumeAgent:
     def __init__(self, bus, driver: VolumeDriver, host: str, backend: str = "file", zone: str = "nova",
-                 image=None, scratch: Path | None = None, objectstore=None):
+                 image=None, scratch: Path | None = None, objectstore=None, fetch_image=None):
         self.bus = bus
         self.driver = driver
         self.host = f"{host}@{backend}"
@@ -36,6 +36,8 @@ class VolumeAgent:
         self.zone = zone
         self.image = image  # the image service's Python interface (in-process), for image data
         self.objectstore = objectstore  # the object store's (in-process), for backups
+        # on another host: fetch_image(image_id, path) -> {disk_format, ...} over the bus
+        self.fetch_image = fetch_image
         self.scratch = Path(scratch) if scratch else Path(tempfile.gettempdir())
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task] = []
@@ -54,6 +56,10 @@ class VolumeAgent:
             from overcast.volume import agent_backups
 
             extra = agent_backups.handlers(self)
+        if self.driver.capabilities.supports_manage:
+            from overcast.volume import agent_manage
+
+            extra.update(agent_manage.handlers(self))
         await self.bus.serve(self.topic, {**extra,
             "create_volume": self.create_volume, "delete_volume": self.delete_volume,
             "extend_volume": self.extend_volume, "create_snapshot": self.create_snapshot,
@@ -142,6 +148,9 @@ class VolumeAgent:
             elif kind == "volume":
                 def work():
                     self.driver.create_cloned_volume(volume_id, source["id"], size)
+            elif kind == "image" and self.image is None and self.fetch_image is not None:
+                def work():
+                    self._from_fetched_image(volume_id, size, source["id"])
             elif kind == "image":
                 def work():
                     self.driver.create_volume_from_image(volume_id, size, self._image_source(source["id"]))
@@ -149,6 +158,18 @@ class VolumeAgent:
                 def work():
                     self.driver.create_volume(volume_id, size)
             await self._run("volume_update", volume_id, work, {"status": "available", "error": None}, "error")
+
+    def _from_fetched_image(self, volume_id: str, size: int, image_id: str) -> None:
+        """Stage the image here (through the controller, over the bus), then copy it in."""
+        fd, staged = tempfile.mkstemp(prefix=".image-", dir=self.scratch)
+        os.close(fd)
+        try:
+            known = self.fetch_image(image_id, Path(staged))
+            source = ImageSource(id=image_id, disk_format=known.get("disk_format") or "raw",
+                                 size=os.path.getsize(staged), path=staged)
+            self.driver.create_volume_from_image(volume_id, size, source)
+        finally:
+            Path(staged).unlink(missing_ok=True)
 
     def _image_source(self, image_id: str) -> ImageSource:
         if self.image is None:

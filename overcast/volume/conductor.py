@@ -12,14 +12,23 @@ from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
 from overcast.common.errors import NotFound
 from overcast.volume.models import Backup, Snapshot, Volume
+from overcast.volume.service import messages
+from overcast.volume.service.groups import Groups, GroupSnapshots
 from overcast.volume.service.hosts import VOLUME
 
 TOPIC = "volume-conductor"
 log = logging.getLogger("overcast.volume.conductor")
 VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host")
-SNAPSHOT_COLUMNS = ("status", "progress", "error")
+SNAPSHOT_COLUMNS = ("status", "progress", "error", "size")
 BACKUP_COLUMNS = ("status", "object_count", "fail_reason")
 ADMIN = RequestContext(user_id="cinder", roles=["admin"])
+# (table, status before, status reported) -> the user message's action and detail
+FAILURES = {
+    ("Volume", "creating", "error"): (messages.CREATE_VOLUME_FROM_BACKEND, messages.DRIVER_FAILED_CREATE),
+    ("Volume", "extending", "error_extending"): (messages.EXTEND_VOLUME, messages.DRIVER_FAILED_EXTEND),
+    ("Snapshot", "creating", "error"): (messages.SNAPSHOT_CREATE, messages.SNAPSHOT_CREATE_ERROR),
+    ("Snapshot", "deleting", "error_deleting"): (messages.SNAPSHOT_DELETE, messages.SNAPSHOT_DELETE_ERROR),
+}
 
 
 class Conductor:
@@ -107,12 +116,28 @@ class Conductor:
             row = session.get(model, payload["id"])
             if row is None:
                 return
+            before = row.status
             if payload.get("deleted"):
                 session.delete(row)
-                return
-            for key, value in payload.get("values", {}).items():
-                if key in columns:
-                    setattr(row, key, value)
-                elif key == "meta" and model is Volume and isinstance(value, dict):  # a restore's metadata
-                    row.meta = {**(row.meta or {}), **value}
-            row.updated_at = utcnow()
+            else:
+                for key, value in payload.get("values", {}).items():
+                    if key in columns:
+                        setattr(row, key, value)
+                    elif key == "meta" and model is Volume and isinstance(value, dict):  # a restore's metadata
+                        row.meta = {**(row.meta or {}), **value}
+                row.updated_at = utcnow()
+                self._message(session, model, row, before, payload.get("values", {}))
+            session.flush()
+            if model is Volume and row.group_id:
+                Groups.settle(session, row.group_id)
+            elif model is Snapshot and row.group_snapshot_id:
+                GroupSnapshots.settle(session, row.group_snapshot_id)
+
+    def _message(self, session, model, row, before: str, values: dict) -> None:
+        """A user message for the project when the agent reports a failure."""
+        found = FAILURES.get((model.__name__, before, values.get("status")))
+        if found is None and model is Volume and before == "uploading" and values.get("error"):
+            found = (messages.COPY_VOLUME_TO_IMAGE, messages.FAILED_TO_UPLOAD_VOLUME)
+        if found is not None:
+            resource = messages.VOLUME_SNAPSHOT if model is Snapshot else messages.VOLUME
+            self.volume.messages.record(row.project_id, found[0], found[1], row.id, resource, session=session)

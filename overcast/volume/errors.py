@@ -104,3 +104,73 @@ class ServiceNotFound(NotFound):
 class NoValidBackend(BadRequest):
     def __init__(self, reason: str = "No weighed backends available"):
         super().__init__(f"No valid backend was found. {reason}")
+
+
+class GroupTypeNotFound(NotFound):
+    def __init__(self, type_id: str):
+        super().__init__(f"Group type {type_id} could not be found.")
+
+
+class GroupTypeNotFoundByName(NotFound):
+    def __init__(self, name: str):
+        super().__init__(f"Group type with name {name} could not be found.")
+
+
+class GroupTypeExists(Conflict):
+    def __init__(self, name: str):
+        super().__init__(f"Group Type {name} already exists.")
+
+
+class GroupTypeSpecNotFound(NotFound):
+    def __init__(self, type_id: str, key: str):
+        super().__init__(f"Group Type {type_id} has no specs with key {key}.")
+
+
+class GroupTypeInUse(BadRequest):
+    def __init__(self, type_id: str):
+        super().__init__(f"Group Type {type_id} deletion is not allowed with groups present with the type.")
+
+
+class InvalidGroupType(BadRequest):
+    def __init__(self, reason: str):
+        super().__init__(f"Invalid group type: {reason}")
+
+
+class GroupNotFound(NotFound):
+    def __init__(self, group_id: str):
+        super().__init__(f"Group {group_id} could not be found.")
+
+
+class InvalidGroup(BadRequest):
+    def __init__(self, reason: str):
+        super().__init__(f"Invalid Group: {reason}")
+
+
+class GroupSnapshotNotFound(NotFound):
+    def __init__(self, group_snapshot_id: str):
+        super().__init__(f"GroupSnapshot {group_snapshot_id} could not be found.")
+
+
+class InvalidGroupSnapshot(BadRequest):
+    def __init__(self, reason: str):
+        super().__init__(f"Invalid GroupSnapshot: {reason}")
+
+
+class MessageNotFound(NotFound):
+    def __init__(self, message_id: str):
+        super().__init__(f"Message {message_id} could not be found.")
+
+
+class ClusterNotFound(NotFound):
+    def __init__(self, name: str):
+        super().__init__(f"Cluster {name} could not be found.")
+
+
+class ManageInvalidReference(BadRequest):
+    def __init__(self, ref, reason: str):
+        super().__init__(f"Manage existing volume failed due to invalid backend reference {ref}: {reason}")
+
+
+class ManageSnapshotInvalidReference(BadRequest):
+    def __init__(self, ref, reason: str):
+        super().__init__(f"Manage existing snapshot failed due to invalid backend reference {ref}: {reason}")

@@ -44,6 +44,7 @@ class Volume(Base):
     error: Mapped[str | None] = mapped_column(Text)  # why the last operation failed (user messages)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    group_id: Mapped[str | None] = mapped_column(String(36), index=True)  # a generic volume group (3.13)
 
 
 class Attachment(Base):
@@ -82,6 +83,7 @@ class Snapshot(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    group_snapshot_id: Mapped[str | None] = mapped_column(String(36), index=True)  # made by a group snapshot
 
 
 class VolumeType(Base):
@@ -180,3 +182,68 @@ class ServiceRow(Base):
     capabilities: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class GroupType(Base):
+    """A generic volume group type: name, public or not, and group specs."""
+
+    __tablename__ = "volume_group_types"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    group_specs: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class Group(Base):
+    """A generic volume group (3.13): volumes of the listed volume types, snapshotted together."""
+
+    __tablename__ = "volume_groups"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32), default="creating")
+    availability_zone: Mapped[str] = mapped_column(String(255), default="nova")
+    group_type_id: Mapped[str] = mapped_column(String(36))
+    volume_type_ids: Mapped[list] = mapped_column(JSON, default=list)
+    group_snapshot_id: Mapped[str | None] = mapped_column(String(36))  # made from this group snapshot
+    source_group_id: Mapped[str | None] = mapped_column(String(36))  # made from this group
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class GroupSnapshot(Base):
+    """A snapshot of every volume of a group at once; its snapshots carry its id."""
+
+    __tablename__ = "volume_group_snapshots"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(36), index=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32), default="creating")
+    group_type_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class Message(Base):
+    """A user message (3.3): what went wrong with an asynchronous request, for its project."""
+
+    __tablename__ = "volume_messages"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(255))
+    resource_type: Mapped[str | None] = mapped_column(String(64))
+    resource_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    event_id: Mapped[str] = mapped_column(String(255))
+    action_id: Mapped[str | None] = mapped_column(String(10))
+    detail_id: Mapped[str | None] = mapped_column(String(10))
+    message_level: Mapped[str] = mapped_column(String(255), default="ERROR")
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime, index=True)

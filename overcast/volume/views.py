@@ -59,7 +59,7 @@ def volume(base: str, row, version: Microversion, attachments: list, type_names:
         body["os-vol-mig-status-attr:migstat"] = row.migration_status
         body["os-vol-mig-status-attr:name_id"] = None
     if version.at_least("3.13"):
-        body["group_id"] = None
+        body["group_id"] = row.group_id
     if version.at_least("3.21"):
         body["provider_id"] = None
     if version.at_least("3.48"):
@@ -82,7 +82,7 @@ def snapshot(row, version: Microversion, detail: bool = True) -> dict:
         body["os-extended-snapshot-attributes:progress"] = row.progress
         body["os-extended-snapshot-attributes:project_id"] = row.project_id
     if version.at_least("3.14"):
-        body["group_snapshot_id"] = None
+        body["group_snapshot_id"] = row.group_snapshot_id
     if version.at_least("3.41"):
         body["user_id"] = row.user_id
     if version.at_least("3.65"):

@@ -128,6 +128,23 @@ class VolumeDriverContract:
         driver.delete_volume(volume)
 
 
+    def test_unmanage_keeps_the_data_and_manage_takes_it_back(self, driver):
+        old, new = str(uuid.uuid4()), str(uuid.uuid4())
+        driver.create_volume(old, 1)
+        listed = driver.manageable_volumes({old})
+        entry = next(e for e in listed if e["cinder_id"] == old)
+        assert entry["safe_to_manage"] is False and entry["size"] == 1
+        driver.unmanage(old)
+        driver.unmanage(old)  # idempotent
+        entry = next(e for e in driver.manageable_volumes(set()) if old in e["reference"]["source-name"])
+        assert entry["safe_to_manage"] is True and entry["cinder_id"] is None
+        assert driver.manage_existing(new, entry["reference"]) == 1
+        assert new in driver.list_volumes() and old not in driver.list_volumes()
+        with pytest.raises(VolumeDriverError):
+            driver.manage_existing(str(uuid.uuid4()), {"source-name": "missing"})
+        driver.delete_volume(new)
+
+
 class TestFakeVolumeDriver(VolumeDriverContract):
     @pytest.fixture
     def driver(self):

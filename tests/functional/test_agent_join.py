@@ -250,3 +250,51 @@ def test_a_network_agent_on_another_host_serves_dhcp_and_plugs_its_servers_ports
             if proc.poll() is None:
                 stop_agent(proc)
         assert cloud.stop() == 0
+
+
+def start_volume_agent(tmp_path, amqp_url: str, host: str) -> subprocess.Popen:
+    log = open(tmp_path / f"volume-agent-{host}.log", "ab")
+    return subprocess.Popen([sys.executable, "-m", "overcast", "agent", "volume", "--host", host, "--driver", "file",
+                             "--data-dir", str(tmp_path / host), "--bus-url", amqp_url], env=dict(os.environ),
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def test_a_volume_agent_on_another_host_keeps_the_volumes(tmp_path, amqp_url):
+    """`overcast agent volume`: the only cinder-volume of the cloud, on "another host" with
+    its own data directory; images reach it through the controller over the bus."""
+    env = {**FAST_HASH, "OVERCAST_BUS_URL": amqp_url, "OVERCAST_VOLUME_AGENT": "false"}
+    cloud = CloudProcess(tmp_path / "data", env=env).start()
+    agent = start_volume_agent(tmp_path, amqp_url, "node-v")
+    files = lambda: {p.name for p in (tmp_path / "node-v" / "volumes").glob("*-*")}  # noqa: E731
+    try:
+        admin = connect(cloud)
+        volumes = lambda: [s for s in admin.block_storage.services() if s.binary == "cinder-volume"]  # noqa: E731
+        wait_for(lambda: [s.host for s in volumes() if s.state == "up"] == ["node-v@file"], timeout=30,
+                 what="node-v's cinder-volume up")
+        volume = admin.block_storage.create_volume(size=1, name="remote")
+        volume = admin.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
+        assert volume.host == "node-v@file#file" and f"volume-{volume.id}.qcow2" in files()
+        assert not (tmp_path / "data" / "volumes").exists() or not any((tmp_path / "data" / "volumes").iterdir())
+        snapshot = admin.block_storage.create_snapshot(volume_id=volume.id, name="remote-snap")
+        snapshot = admin.block_storage.wait_for_status(snapshot, "available", interval=0.1, wait=30)
+        assert f"snapshot-{snapshot.id}.qcow2" in files()
+        image = admin.image.create_image(name="tiny", data=b"overcast" + b"\0" * (1 << 20), disk_format="raw",
+                                         container_format="bare", visibility="public")
+        from_image = admin.block_storage.create_volume(size=1, name="from-image", image_id=image.id)
+        from_image = admin.block_storage.wait_for_status(from_image, "available", interval=0.1, wait=60)
+        assert from_image.is_bootable and f"volume-{from_image.id}.qcow2" in files()
+        # the agent restarts: its volumes are still there and served
+        assert stop_agent(agent) == 0
+        agent = start_volume_agent(tmp_path, amqp_url, "node-v")
+        wait_for(lambda: [s.state for s in volumes()] == ["up"], timeout=30, what="node-v back")
+        admin.block_storage.delete_snapshot(snapshot)
+        admin.block_storage.wait_for_delete(snapshot, interval=0.1, wait=30)
+        for made in (volume, from_image):
+            admin.block_storage.delete_volume(made)
+            admin.block_storage.wait_for_delete(made, interval=0.1, wait=30)
+        assert files() == set()
+        admin.image.delete_image(image)
+    finally:
+        if agent.poll() is None:
+            stop_agent(agent)
+        assert cloud.stop() == 0

@@ -114,3 +114,13 @@ def next_link(req, kind: str, rows: list, limit: int | None) -> list | None:
 
     project = req.params.get("project_id")
     return [{"rel": "next", "href": f"{req.base_url}/v3/{project}/{kind}?{urlencode(params)}"}]
+
+
+def gate(req, version: str) -> None:
+    """404 below ``version``, as Cinder answers a path its microversion does not serve."""
+    if not req.version.at_least(version):
+        req.authorized = True
+        from overcast.common.errors import NotFound
+
+        raise NotFound("The resource could not be found.")
+

@@ -4,8 +4,8 @@ the ones not served yet answer 501 through ``not_implemented``."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.volume.api import (admin, admin_hosts, attachments, backups, encryption, qos, quotas, snapshots, transfers, types,
-                                 versions, volume_actions, volumes)
+from overcast.volume.api import (admin, admin_hosts, attachments, backups, encryption, group_types, groups, manage,
+                                 messages, qos, quotas, snapshots, transfers, types, versions, volume_actions, volumes)
 
 V3 = "/v3/{project_id}"
 V = V3 + "/volumes/{volume_id}"
@@ -14,6 +14,9 @@ T = V3 + "/types/{type_id}"
 A = V3 + "/attachments/{attachment_id}"
 Q = V3 + "/qos-specs/{qos_id}"
 B = V3 + "/backups/{backup_id}"
+G = V3 + "/groups/{group_id}"
+GT = V3 + "/group_types/{group_type_id}"
+GS = V3 + "/group_snapshots/{group_snapshot_id}"
 
 ROUTES = [
     Route("GET", "/", versions.versions, auth=False),
@@ -123,23 +126,52 @@ ROUTES = [
         Route("GET", V3 + base + "/{transfer_id}", transfers.show, "volume:get_transfer"),
         Route("DELETE", V3 + base + "/{transfer_id}", transfers.delete, "volume:delete_transfer"),
         Route("POST", V3 + base + "/{transfer_id}/accept", transfers.accept, "volume:accept_transfer"))],
-    # not served yet: groups, manage/unmanage, messages, clusters, ...
+    # generic volume groups (3.13+), group types (3.11+), group snapshots (3.14+)
+    Route("GET", V3 + "/group_types", group_types.list_types, "group:group_types:get_all"),
+    Route("POST", V3 + "/group_types", group_types.create, "group:group_types:create"),
+    Route("GET", GT, group_types.show, "group:group_types:get"),
+    Route("PUT", GT, group_types.update, "group:group_types:update"),
+    Route("DELETE", GT, group_types.delete, "group:group_types:delete"),
+    Route("GET", GT + "/group_specs", group_types.list_specs, "group:group_types_specs:get_all"),
+    Route("POST", GT + "/group_specs", group_types.create_specs, "group:group_types_specs:create"),
+    Route("GET", GT + "/group_specs/{key}", group_types.show_spec, "group:group_types_specs:get"),
+    Route("PUT", GT + "/group_specs/{key}", group_types.update_spec, "group:group_types_specs:update"),
+    Route("DELETE", GT + "/group_specs/{key}", group_types.delete_spec, "group:group_types_specs:delete"),
+    Route("GET", V3 + "/groups", groups.list_groups, "group:get_all"),
+    Route("GET", V3 + "/groups/detail", groups.list_detail, "group:get_all"),
+    Route("POST", V3 + "/groups", groups.create, "group:create"),
+    Route("POST", V3 + "/groups/action", groups.create_from_source, "group:create"),
+    Route("GET", G, groups.show, "group:get"),
+    Route("PUT", G, groups.update, "group:update"),
+    Route("POST", G + "/action", groups.action),
+    Route("GET", V3 + "/group_snapshots", groups.list_snapshots, "group:get_all_group_snapshots"),
+    Route("GET", V3 + "/group_snapshots/detail", groups.list_snapshots_detail, "group:get_all_group_snapshots"),
+    Route("POST", V3 + "/group_snapshots", groups.create_snapshot, "group:create_group_snapshot"),
+    Route("GET", GS, groups.show_snapshot, "group:get_group_snapshot"),
+    Route("DELETE", GS, groups.delete_snapshot, "group:delete_group_snapshot"),
+    Route("POST", GS + "/action", groups.snapshot_action, "group:reset_group_snapshot_status"),
+    # user messages (3.3+), clusters (3.7+)
+    Route("GET", V3 + "/messages", messages.list_messages, "message:get_all"),
+    Route("GET", V3 + "/messages/{message_id}", messages.show, "message:get"),
+    Route("DELETE", V3 + "/messages/{message_id}", messages.delete, "message:delete"),
+    Route("GET", V3 + "/clusters", messages.list_clusters, "clusters:get_all"),
+    Route("GET", V3 + "/clusters/detail", messages.list_clusters, "clusters:get_all"),
+    Route("GET", V3 + "/clusters/{name}", messages.show_cluster, "clusters:get"),
+    Route("PUT", V3 + "/clusters/{name}", messages.update_cluster, "clusters:update"),  # {name}: enable, disable
+    # manage and unmanage (3.8+ for the lists)
+    Route("GET", V3 + "/manageable_volumes", manage.list_volumes, "volume_extension:list_manageable"),
+    Route("GET", V3 + "/manageable_volumes/detail", manage.list_volumes_detail, "volume_extension:list_manageable"),
+    Route("POST", V3 + "/manageable_volumes", manage.manage_volume, "volume_extension:volume_manage"),
+    Route("POST", V3 + "/os-volume-manage", manage.manage_volume, "volume_extension:volume_manage"),
+    Route("GET", V3 + "/manageable_snapshots", manage.list_snapshots, "snapshot_extension:list_manageable"),
+    Route("GET", V3 + "/manageable_snapshots/detail", manage.list_snapshots_detail,
+          "snapshot_extension:list_manageable"),
+    Route("POST", V3 + "/manageable_snapshots", manage.manage_snapshot, "snapshot_extension:snapshot_manage"),
+    Route("POST", V3 + "/os-snapshot-manage", manage.manage_snapshot, "snapshot_extension:snapshot_manage"),
+    # not served yet: consistency groups (groups replace them), workers, default types, ...
     *[Route(method, V3 + path, not_implemented) for method, path in (
-        ("GET", "/groups"), ("GET", "/groups/detail"), ("POST", "/groups"), ("GET", "/groups/{group_id}"),
-        ("PUT", "/groups/{group_id}"), ("POST", "/groups/{group_id}/action"), ("POST", "/groups/action"),
-        ("GET", "/group_types"), ("POST", "/group_types"), ("GET", "/group_types/{group_type_id}"),
-        ("PUT", "/group_types/{group_type_id}"), ("DELETE", "/group_types/{group_type_id}"),
-        ("GET", "/group_types/{group_type_id}/group_specs"), ("POST", "/group_types/{group_type_id}/group_specs"),
-        ("GET", "/group_snapshots"), ("GET", "/group_snapshots/detail"), ("POST", "/group_snapshots"),
-        ("GET", "/group_snapshots/{group_snapshot_id}"), ("DELETE", "/group_snapshots/{group_snapshot_id}"),
-        ("POST", "/group_snapshots/{group_snapshot_id}/action"),
         ("GET", "/consistencygroups"), ("POST", "/consistencygroups"), ("GET", "/cgsnapshots"),
-        ("GET", "/manageable_volumes"), ("GET", "/manageable_volumes/detail"), ("POST", "/manageable_volumes"),
-        ("GET", "/manageable_snapshots"), ("GET", "/manageable_snapshots/detail"),
-        ("POST", "/manageable_snapshots"), ("POST", "/os-volume-manage"), ("POST", "/os-snapshot-manage"),
-        ("GET", "/messages"), ("GET", "/messages/{message_id}"), ("DELETE", "/messages/{message_id}"),
-        ("POST", "/workers/cleanup"), ("GET", "/clusters"), ("GET", "/clusters/detail"),
-        ("GET", "/clusters/{name}"), ("PUT", "/clusters/{action}"),
+        ("POST", "/workers/cleanup"),
         ("GET", "/resource_filters"), ("GET", "/default-types"), ("GET", "/default-types/{target_id}"),
         ("PUT", "/default-types/{target_id}"), ("DELETE", "/default-types/{target_id}"),
         ("GET", "/volumes/{volume_id}/encryption"), ("POST", "/volumes/{volume_id}/encryption"),

@@ -103,6 +103,11 @@ async def action(req):
         await asyncio.to_thread(service.snapshots.reset_status, req.context, row.id, args.get("status"),
                                 args.get("progress"))
         return reply(None, status=202)
+    if name == "os-unmanage":
+        req.authorize({"project_id": row.project_id}, "snapshot_extension:snapshot_unmanage")
+        from overcast.volume.api.manage import unmanage_snapshot
+
+        return await unmanage_snapshot(req, service, row)
     req.authorized = True
     raise errors.InvalidInput(f"There is no such action: {name}")
 

@@ -6,7 +6,7 @@ import asyncio
 
 from overcast.common.api import reply
 from overcast.volume import errors
-from overcast.volume.api import common
+from overcast.volume.api import common, manage
 
 P = "volume_extension:volume_actions:"
 ADMIN = "volume_extension:volume_admin_actions:"
@@ -206,4 +206,5 @@ ACTIONS = {
     "os-roll_detaching": (P + "roll_detaching", _simple("roll_detaching")),
     "os-initialize_connection": (P + "initialize_connection", initialize_connection),
     "os-terminate_connection": (P + "terminate_connection", terminate_connection),
+    "os-unmanage": ("volume_extension:volume_unmanage", manage.unmanage_volume),
 }

@@ -45,6 +45,7 @@ class Capabilities:
     supports_extend: bool = False        # extend_volume
     supports_multiattach: bool = False   # one volume connected to several hosts at once
     thin_provisioning: bool = False      # sizes are promises, not allocations
+    supports_manage: bool = False        # manageable_*, manage_existing*, unmanage*
 
     def as_dict(self) -> dict[str, bool]:
         return dataclasses.asdict(self)
@@ -164,6 +165,44 @@ class VolumeDriver(ABC):
         SnapshotNotFound, VolumeExists, VolumeDriverError (leaving nothing). Blocks like
         a clone. supports_snapshot."""
         self._unsupported("supports_snapshot")
+
+    # -- manage and unmanage -------------------------------------------------------------
+    # A *reference* names something on the backend the cloud does not manage yet, in the
+    # driver's terms: ``{"source-name": <name>}``. A *manageable* entry describes one:
+    # {"reference": ref, "size": GiB (rounded up), "safe_to_manage": bool,
+    #  "reason_not_safe": str | None, "cinder_id": the managing id | None, "extra_info": None}
+    # (snapshots add "source_reference": the volume's reference, or None).
+
+    def manageable_volumes(self, managed: set[str]) -> list[dict]:
+        """Everything on the backend that could be a volume; ``managed`` are the volume
+        ids the cloud holds here (those are listed as not safe, with their cinder_id).
+        Fast. supports_manage."""
+        self._unsupported("supports_manage")
+
+    def manage_existing(self, volume_id: str, ref: dict) -> int:
+        """Make what ``ref`` names the volume ``volume_id`` (renaming it in the backend's
+        terms) and return its size in GiB, grown to a whole GiB. Raises
+        VolumeDriverError (bad reference, not a volume), leaving it as it was. Fast.
+        supports_manage."""
+        self._unsupported("supports_manage")
+
+    def unmanage(self, volume_id: str) -> None:
+        """Stop managing the volume: its data stays on the backend (listed again by
+        ``manageable_volumes``). Idempotent. Fast. supports_manage."""
+        self._unsupported("supports_manage")
+
+    def manageable_snapshots(self, managed: set[str]) -> list[dict]:
+        """Like ``manageable_volumes``, for snapshots. supports_manage."""
+        self._unsupported("supports_manage")
+
+    def manage_existing_snapshot(self, snapshot_id: str, volume_id: str, ref: dict) -> int:
+        """Make what ``ref`` names the snapshot ``snapshot_id`` of ``volume_id``; its size
+        in GiB. Raises VolumeDriverError, leaving it as it was. supports_manage."""
+        self._unsupported("supports_manage")
+
+    def unmanage_snapshot(self, snapshot_id: str) -> None:
+        """Stop managing the snapshot; its data stays. Idempotent. supports_manage."""
+        self._unsupported("supports_manage")
 
     # -- connections -----------------------------------------------------------------
 

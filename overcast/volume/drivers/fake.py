@@ -19,7 +19,8 @@ class FakeVolumeDriver(VolumeDriver):
     name = "fake"
     storage_protocol = "fake"
     capabilities = Capabilities(supports_snapshot=True, supports_clone=True, supports_image=True,
-                                supports_extend=True, supports_multiattach=True, thin_provisioning=True)
+                                supports_extend=True, supports_multiattach=True, thin_provisioning=True,
+                                supports_manage=True)
 
     def __init__(self, total_gb: int = 1000, fail_create_on: set[str] | None = None, fail_size_gb: int = 0,
                  data_path=None):
@@ -29,6 +30,7 @@ class FakeVolumeDriver(VolumeDriver):
         self.volumes: dict[str, dict] = {}
         self.snapshots: dict[str, dict] = {}
         self.connections: dict[str, set[str]] = {}
+        self.foreign: dict[str, dict] = {}  # name -> {"size", "data"}: on the backend, not managed
         self._lock = threading.Lock()
 
     def init_host(self, host: str) -> None:
@@ -105,6 +107,55 @@ class FakeVolumeDriver(VolumeDriver):
                 raise SnapshotNotFound(snapshot_id=snapshot_id)
             data = self.snapshots[snapshot_id]["data"]
         self._new(volume_id, size_gb, data)
+
+    def manageable_volumes(self, managed: set[str]) -> list[dict]:
+        with self._lock:
+            entries = [(f"volume-{ident}", v["size"], ident) for ident, v in self.volumes.items()]
+            entries += [(name, v["size"], None) for name, v in self.foreign.items() if not name.startswith("snap")]
+        return [{"reference": {"source-name": name}, "size": size, "safe_to_manage": ident not in managed,
+                 "reason_not_safe": "already managed" if ident in managed else None,
+                 "cinder_id": ident if ident in managed else None, "extra_info": None}
+                for name, size, ident in sorted(entries)]
+
+    def manage_existing(self, volume_id: str, ref: dict) -> int:
+        name = (ref or {}).get("source-name")
+        with self._lock:
+            if name in self.foreign:
+                self.volumes[volume_id] = self.foreign.pop(name)
+            elif name and name.startswith("volume-") and name[7:] in self.volumes and name[7:] != volume_id:
+                self.volumes[volume_id] = self.volumes.pop(name[7:])
+            else:
+                raise VolumeDriverError(what=f"managing {ref!r}", reason="no such volume on the backend")
+            return self.volumes[volume_id]["size"]
+
+    def unmanage(self, volume_id: str) -> None:
+        with self._lock:
+            volume = self.volumes.pop(volume_id, None)
+            if volume is not None:
+                self.foreign[f"volume-{volume_id}"] = volume
+
+    def manageable_snapshots(self, managed: set[str]) -> list[dict]:
+        with self._lock:
+            entries = [(f"snapshot-{ident}", s["size"], ident) for ident, s in self.snapshots.items()]
+            entries += [(name, v["size"], None) for name, v in self.foreign.items() if name.startswith("snap")]
+        return [{"reference": {"source-name": name}, "size": size, "safe_to_manage": ident not in managed,
+                 "reason_not_safe": "already managed" if ident in managed else None,
+                 "cinder_id": ident if ident in managed else None, "extra_info": None, "source_reference": None}
+                for name, size, ident in sorted(entries)]
+
+    def manage_existing_snapshot(self, snapshot_id: str, volume_id: str, ref: dict) -> int:
+        name = (ref or {}).get("source-name")
+        with self._lock:
+            if name not in self.foreign or not name.startswith("snap"):
+                raise VolumeDriverError(what=f"managing {ref!r}", reason="no such snapshot on the backend")
+            self.snapshots[snapshot_id] = {"volume_id": volume_id, **self.foreign.pop(name)}
+            return self.snapshots[snapshot_id]["size"]
+
+    def unmanage_snapshot(self, snapshot_id: str) -> None:
+        with self._lock:
+            snapshot = self.snapshots.pop(snapshot_id, None)
+            if snapshot is not None:
+                self.foreign[f"snapshot-{snapshot_id}"] = {"size": snapshot["size"], "data": snapshot["data"]}
 
     def initialize_connection(self, volume_id: str, connector: dict, mode: str = "rw") -> dict:
         with self._lock:

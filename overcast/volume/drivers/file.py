@@ -49,7 +49,8 @@ class FileVolumeDriver(VolumeDriver):
     name = "file"
     storage_protocol = "file"
     capabilities = Capabilities(supports_snapshot=True, supports_clone=True, supports_image=True,
-                                supports_extend=True, supports_multiattach=False, thin_provisioning=True)
+                                supports_extend=True, supports_multiattach=False, thin_provisioning=True,
+                                supports_manage=True)
 
     def __init__(self, data_path, file_format: str = "qcow2", qemu_img: str = "qemu-img"):
         if file_format not in FORMATS:
@@ -228,6 +229,86 @@ class FileVolumeDriver(VolumeDriver):
         if not source.exists():
             raise SnapshotNotFound(snapshot_id=snapshot_id)
         self._copy_from(volume_id, source, "qcow2", size_gb, f"copying snapshot {snapshot_id}")
+
+    # -- manage and unmanage: any file in the volume directory, by its name -------------------
+
+    def _foreign(self, ref: dict, what: str) -> Path:
+        name = ref.get("source-name") if isinstance(ref, dict) else None
+        if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+            raise VolumeDriverError(what=what, reason="the reference must be {'source-name': <a file name in the "
+                                                      "volume directory>}")
+        path = self.root / name
+        if not path.is_file():
+            raise VolumeDriverError(what=what, reason=f"no file {name} in the volume directory")
+        return path
+
+    def _disk(self, path: Path, what: str) -> tuple[str, int]:
+        """(format, virtual size in bytes) of a qcow2 or raw file."""
+        info = json.loads(_run(what, self.qemu_img, "info", "-U", "--output=json", str(path)))
+        fmt = info.get("format")
+        if fmt not in FORMATS or info.get("backing-filename"):
+            raise VolumeDriverError(what=what, reason=f"{path.name} is not a standalone qcow2 or raw disk")
+        return fmt, int(info["virtual-size"])
+
+    def _listing(self, prefix: str, managed: set[str]) -> list[dict]:
+        found = []
+        for path in sorted(self.root.iterdir()):
+            name = path.name
+            if name.startswith(".") or not path.is_file() or (prefix == "volume-" and name.startswith("snapshot-")) \
+                    or (prefix == "snapshot-" and not name.startswith("snapshot-")):
+                continue
+            ident = path.stem.removeprefix(prefix) if name.startswith(prefix) else None
+            entry = {"reference": {"source-name": name}, "size": 0, "safe_to_manage": True, "reason_not_safe": None,
+                     "cinder_id": None, "extra_info": None}
+            try:
+                entry["size"] = -(-self._disk(path, f"reading {name}")[1] // GiB)
+            except VolumeDriverError:
+                entry.update(safe_to_manage=False, reason_not_safe="not a standalone qcow2 or raw disk")
+            if ident in managed:
+                entry.update(safe_to_manage=False, reason_not_safe="already managed", cinder_id=ident)
+            if prefix == "snapshot-":
+                entry["source_reference"] = None
+            found.append(entry)
+        return found
+
+    def manageable_volumes(self, managed: set[str]) -> list[dict]:
+        return self._listing("volume-", managed)
+
+    def manage_existing(self, volume_id: str, ref: dict) -> int:
+        what = f"managing {ref!r} as volume {volume_id}"
+        with self._lock:
+            path = self._foreign(ref, what)
+            fmt, size = self._disk(path, what)
+            if self._volume_path(volume_id) is not None:
+                raise VolumeExists(volume_id=volume_id)
+            size_gb = max(1, -(-size // GiB))
+            final = self.root / f"volume-{volume_id}.{fmt}"
+            os.replace(path, final)
+        try:
+            self._grow(final, size_gb)
+        except VolumeDriverError:
+            os.replace(final, path)
+            raise
+        return size_gb
+
+    def unmanage(self, volume_id: str) -> None:
+        """The file stays as it is (``volume-<id>.<format>``), listed as manageable again."""
+
+    def manageable_snapshots(self, managed: set[str]) -> list[dict]:
+        return self._listing("snapshot-", managed)
+
+    def manage_existing_snapshot(self, snapshot_id: str, volume_id: str, ref: dict) -> int:
+        what = f"managing {ref!r} as snapshot {snapshot_id}"
+        with self._lock:
+            path = self._foreign(ref, what)
+            fmt, size = self._disk(path, what)
+            if fmt != "qcow2":
+                raise VolumeDriverError(what=what, reason="snapshots are qcow2 files")
+            os.replace(path, self._snapshot_path(snapshot_id))
+        return max(1, -(-size // GiB))
+
+    def unmanage_snapshot(self, snapshot_id: str) -> None:
+        """The file stays (``snapshot-<id>.qcow2``)."""
 
     # -- connections -----------------------------------------------------------------------
 

@@ -16,7 +16,11 @@ from overcast.volume.service.actions import Actions
 from overcast.volume.service.attachments import Attachments
 from overcast.volume.service.backups import Backups
 from overcast.volume.service.boot import BootVolumes
+from overcast.volume.service.group_types import GroupTypes
+from overcast.volume.service.groups import Groups, GroupSnapshots
 from overcast.volume.service.hosts import SCHEDULER, Hosts
+from overcast.volume.service.manage import Manage
+from overcast.volume.service.messages import Messages
 from overcast.volume.service.qos import Qos
 from overcast.volume.service.quotas import Quotas
 from overcast.volume.service.snapshots import Snapshots
@@ -45,12 +49,18 @@ class VolumeService:
         self.qos = Qos(db)
         self.transfers = Transfers(self)
         self.backups = Backups(self)
+        self.messages = Messages(db)
+        self.group_types = GroupTypes(db, config.volume.default_group_type)
+        self.groups = Groups(self)
+        self.group_snapshots = GroupSnapshots(self)
+        self.manage = Manage(self)
         self.agent = None
         self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
         """The default volume type and the scheduler's service record (first start)."""
         self.types.ensure_default()
+        self.group_types.ensure_default()
         self.hosts.register(self.host, SCHEDULER, self.default_zone)
 
     async def serve(self) -> None:
@@ -73,6 +83,10 @@ class VolumeService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def send_all(self, kind: str, casts: list[tuple]) -> None:
+        for cast in casts:
+            await self.send(kind, cast)
+
     async def send(self, kind: str, cast: tuple | None) -> None:
         """Cast ``kind`` with the (topic, payload) a service method returned, if any."""
         if cast is not None:
@@ -86,7 +100,9 @@ class VolumeService:
 
 
 def make_agent(config: Config, bus, host: str, image=None, objectstore=None):
-    """The volume agent for this host with the configured driver."""
+    """The volume agent for this host with the configured driver. Without an in-process
+    image service (``overcast agent volume`` on another host) it fetches images through
+    the controller over the bus."""
     from overcast.volume.agent import VolumeAgent
     from overcast.volume.drivers import make_driver
 
@@ -95,5 +111,10 @@ def make_agent(config: Config, bus, host: str, image=None, objectstore=None):
     if volume.driver == "file":
         options["file_format"] = volume.file_format
     driver = make_driver(volume.driver, **options)
+    fetch_image = None
+    if image is None:
+        from overcast.compute.drivers.qemu.fetch import BusImageFetcher
+
+        fetch_image = BusImageFetcher(bus, asyncio.get_running_loop())
     return VolumeAgent(bus, driver, host, volume.backend_name, volume.availability_zone, image=image,
-                       scratch=config.data_path, objectstore=objectstore)
+                       scratch=config.data_path, objectstore=objectstore, fetch_image=fetch_image)

@@ -19,6 +19,36 @@ def topic_for(volume_host: str) -> str:
     return "volume." + volume_host.split("#", 1)[0]
 
 
+MATCHED_SPECS = ("volume_backend_name", "storage_protocol", "vendor_name")
+
+
+def satisfies(capabilities: dict, specs: dict) -> bool:
+    """Cinder's capabilities filter, for the extra specs that name capabilities: the
+    unscoped ``volume_backend_name``, ``storage_protocol`` and ``vendor_name`` and every
+    ``capabilities:<name>``; a value is matched as a string or with ``<is>``/``<in>``
+    (other scoped specs, and unscoped ones naming no capability, are not the filter's)."""
+    for key, wanted in specs.items():
+        name = key.removeprefix("capabilities:")
+        if name == key and key not in MATCHED_SPECS:
+            continue
+        if name not in capabilities:
+            return False
+        have, wanted = str(capabilities[name]), str(wanted).strip()
+        op, _, operand = wanted.partition(" ")
+        if op == "<is>":
+            if have.lower() != operand.strip().lower():
+                return False
+        elif op == "<in>":
+            if operand.strip() not in have:
+                return False
+        elif op == "<or>":
+            if have not in [part.strip() for part in wanted.split("<or>") if part.strip()]:
+                return False
+        elif have.lower() != wanted.lower():
+            return False
+    return True
+
+
 class Hosts:
     def __init__(self, db, default_zone: str):
         self.db = db
@@ -85,11 +115,13 @@ class Hosts:
             names = set(session.scalars(select(ServiceRow.zone).where(ServiceRow.binary == VOLUME)))
         return names or {self.default_zone}
 
-    def pick(self, zone: str | None, exclude: tuple[str, ...] = ()) -> str:
+    def pick(self, zone: str | None, exclude: tuple[str, ...] = (), specs: dict | None = None) -> str:
         """``host@backend#pool`` for a new volume: an enabled, up cinder-volume in ``zone``
-        with the most free space. Raises NoValidBackend."""
+        whose capabilities match the volume type's ``specs`` (see :func:`satisfies`), with
+        the most free space. Raises NoValidBackend."""
         candidates = [s for s in self.list(binary=VOLUME) if s["state"] == "up" and not s["disabled"]
-                      and (zone is None or s["zone"] == zone) and s["host"] not in exclude]
+                      and (zone is None or s["zone"] == zone) and s["host"] not in exclude
+                      and satisfies(s["capabilities"], specs or {})]
         if not candidates:
             raise errors.NoValidBackend()
         best = max(candidates, key=lambda s: s["capabilities"].get("free_gb", 0))

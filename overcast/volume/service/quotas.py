@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 
 from overcast.volume import errors
-from overcast.volume.models import Backup, QuotaLimit, Snapshot, Volume, VolumeType
+from overcast.volume.models import Backup, Group, QuotaLimit, Snapshot, Volume, VolumeType
 
 FIXED = ("volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes", "groups", "per_volume_gigabytes")
 PER_TYPE = ("volumes", "gigabytes", "snapshots")
@@ -95,6 +95,7 @@ class Quotas:
         backups, backup_gb = session.execute(select(func.count(), func.coalesce(func.sum(Backup.size), 0))
                                              .where(Backup.project_id == project_id)).one()
         used["backups"], used["backup_gigabytes"] = backups, int(backup_gb)
+        used["groups"] = session.scalar(select(func.count()).select_from(Group).where(Group.project_id == project_id))
         return used
 
     def check(self, session, project_id: str, type_name: str | None, volumes: int = 0, snapshots: int = 0,

@@ -110,6 +110,9 @@ class Snapshots:
             row = self.get(ctx, snapshot_id, session)
             if not force and row.status not in ("available", "error"):
                 raise errors.InvalidSnapshot("Volume Snapshot status must be available or error")
+            if row.group_snapshot_id and not force:
+                raise errors.InvalidSnapshot(f"Snapshot {row.id} is part of group snapshot {row.group_snapshot_id}; "
+                                             f"delete the group snapshot.")
             dependants = session.scalar(select(Volume.id).where(Volume.snapshot_id == row.id,
                                                                 Volume.status == "creating"))
             if dependants:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Attachment, Snapshot, Volume
+from overcast.volume.service import messages
 from overcast.volume.service.hosts import topic_for
 
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
@@ -195,10 +196,14 @@ class Volumes:
             multiattach = bool(fields.get("multiattach")) or vtype.extra_specs.get("multiattach") == "<is> True"
             self.service.quotas.check(session, ctx.project_id, vtype.name, volumes=1, gigabytes=size,
                                       volume_size=size)
+            group_id = fields.get("group_id")
+            if group_id and not fields.get("in_new_group"):
+                group = self.service.groups.check_member(ctx, group_id, vtype.id, session)
+                zone = zone or group.availability_zone
             host, error = None, None
             try:
                 host = (parent.host if parent is not None and parent.host else
-                        self.service.hosts.pick(zone))
+                        self.service.hosts.pick(zone, specs=vtype.extra_specs))
             except errors.NoValidBackend as failure:
                 error = failure.text
             row = Volume(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
@@ -208,10 +213,15 @@ class Volumes:
                          image_id=image.id if image is not None else None, image_metadata=image_meta,
                          bootable=image is not None or bool(parent is not None and parent.bootable),
                          multiattach=multiattach, meta=dict(fields.get("metadata") or {}), error=error,
+                         group_id=group_id or None,
                          created_at=utcnow(), updated_at=utcnow())
             if parent is not None and parent.image_metadata and image_meta is None:
                 row.image_metadata = dict(parent.image_metadata)
             session.add(row)
+            if host is None:
+                self.service.messages.record(ctx.project_id, messages.SCHEDULE_ALLOCATE_VOLUME,
+                                             messages.NO_BACKEND_AVAILABLE, row.id, request_id=ctx.request_id,
+                                             session=session)
         if host is None:
             return row, None
         source_spec = {"kind": "blank"}
@@ -266,7 +276,7 @@ class Volumes:
             row = self.get(ctx, volume_id, session)
             attached = session.scalar(select(func.count()).select_from(Attachment)
                                       .where(Attachment.volume_id == row.id))
-            if attached or row.attach_status == "attached":
+            if attached or row.attach_status == "attached" or row.group_id:
                 raise errors.InvalidVolume("Volume status must be available or error or error_restoring or "
                                            "error_extending or error_managing and must not be migrating, attached, "
                                            "belong to a group, have snapshots, awaiting a transfer, or be "

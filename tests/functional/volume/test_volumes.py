@@ -168,4 +168,6 @@ def test_versions_and_microversions(cloud, admin, api):
     assert api(admin, "3.71").get("/volumes").status_code == 406
     assert api(admin, "3.0").get("/attachments").status_code == 404
     assert api(admin, "3.27").get("/attachments").status_code == 200
-    assert api(admin).get("/groups").status_code == 501
+    assert api(admin).get("/groups").status_code == 404  # 3.13+, as Cinder
+    assert api(admin, "3.13").get("/groups").status_code == 200
+    assert api(admin).get("/consistencygroups").status_code == 501
