@@ -10,7 +10,7 @@ points at them.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from overcast.common.db import Base
@@ -25,7 +25,7 @@ class SwiftAccount(Base):
     __tablename__ = "objectstore_accounts"
     account: Mapped[str] = mapped_column(String(255), primary_key=True)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)  # header name (lower case) -> value
-    created_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Double)
 
 
 class SwiftContainer(Base):
@@ -39,8 +39,8 @@ class SwiftContainer(Base):
     read_acl: Mapped[str | None] = mapped_column(Text)
     write_acl: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[float] = mapped_column(Float)
-    updated_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
 
 
 class SwiftObject(Base):
@@ -56,7 +56,7 @@ class SwiftObject(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     etag: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(256))
-    last_modified: Mapped[float] = mapped_column(Float)
+    last_modified: Mapped[float] = mapped_column(Double)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)  # x-object-meta-*, content-disposition, ...
     location: Mapped[str | None] = mapped_column(String(512))
     delete_at: Mapped[int | None] = mapped_column(BigInteger, index=True)
