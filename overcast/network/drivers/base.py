@@ -25,8 +25,10 @@ can remove what the database no longer has.
   subnet (the router port's IP), the gateway leg on the external network with its
   default route, SNAT of the internal subnets to the gateway IP when ``snat`` is on,
   static routes, and floating IPs (1:1 DNAT and SNAT between a floating IP and a fixed
-  IP on one of the legs). A router with ``admin_state_up`` False keeps its namespace
-  and legs but forwards nothing.
+  IP on one of the legs), and port forwardings (one protocol port of a floating IP
+  that has no port of its own, DNATed to an address and port on one of the legs). A
+  router with ``admin_state_up`` False keeps its namespace and legs but forwards
+  nothing.
 - Security groups (:class:`PortFilter`): the rules of a port's groups, with remote
   groups already turned into address lists by the agent; traffic not allowed by a rule
   is dropped; anti-spoofing allows only the port's MAC and addresses (fixed IPs and
@@ -155,6 +157,18 @@ class FloatingSpec:
 
 
 @dataclass(frozen=True)
+class ForwardingSpec:
+    """A port forwarding: ``protocol`` traffic to ``floating_ip:external_port`` goes to
+    ``internal_ip:internal_port`` (an address on one of the router's legs)."""
+
+    floating_ip: str
+    protocol: str  # tcp | udp | udplite | dccp
+    external_port: int
+    internal_ip: str
+    internal_port: int
+
+
+@dataclass(frozen=True)
 class RouterSpec:
     id: str
     legs: list[RouterLeg] = field(default_factory=list)
@@ -163,6 +177,7 @@ class RouterSpec:
     snat: bool = True
     routes: list[dict] = field(default_factory=list)  # [{"destination", "nexthop"}]
     floating_ips: list[FloatingSpec] = field(default_factory=list)
+    port_forwardings: list[ForwardingSpec] = field(default_factory=list)  # floating IPs with no port of their own
     admin_state_up: bool = True  # False: legs in place (ports stay ACTIVE) but nothing is forwarded
 
 
@@ -255,9 +270,9 @@ class NetworkDriver(ABC):
 
     def sync_router(self, spec: RouterSpec) -> None:
         """Make the router's namespace match ``spec``: legs, gateway and default route,
-        SNAT, static routes, floating IPs. Raises NetworkDriverError (leaving the router
-        as it was) for a floating IP whose fixed IP is on no leg, or floating IPs on a
-        router without a gateway. Blocks < 5 s."""
+        SNAT, static routes, floating IPs, port forwardings. Raises NetworkDriverError
+        (leaving the router as it was) for a floating IP or forwarding whose internal
+        address is on no leg, or either on a router without a gateway. Blocks < 5 s."""
         raise DriverCapabilityError(action="run routers")
 
     def remove_router(self, router_id: str) -> None:

@@ -38,7 +38,7 @@ import logging
 import os
 from pathlib import Path
 
-from overcast.network.drivers.base import NETWORK_TYPES, FloatingSpec, RouterLeg, RouterSpec, Segment
+from overcast.network.drivers.base import NETWORK_TYPES, FloatingSpec, ForwardingSpec, RouterLeg, RouterSpec, Segment
 from overcast.network.drivers.errors import NetworkDriverError, UnsupportedNetworkType
 
 from . import router_rules
@@ -139,7 +139,7 @@ class Routers:
         device = self.bridges.plug_leg(port_id, kind, netns, first.mac, first.segment)
         wanted = {_interface(leg.ip_address, leg.cidr) for leg in legs}
         if kind == "qg":
-            wanted |= {f"{floating.floating_ip}/32" for floating in spec.floating_ips}
+            wanted |= {f"{address}/32" for address in floating_addresses(spec)}
         have = self._addresses(device, netns)
         for address in sorted(have - wanted):
             self.host.run("ip", "addr", "del", address, "dev", device, netns=netns)
@@ -237,15 +237,21 @@ def check(spec: RouterSpec) -> None:
     for leg in [*spec.legs, *([spec.gateway] if spec.gateway else [])]:
         if leg.segment.network_type not in NETWORK_TYPES:
             raise UnsupportedNetworkType(network_type=leg.segment.network_type)
-    if spec.floating_ips and spec.gateway is None:
+    if (spec.floating_ips or spec.port_forwardings) and spec.gateway is None:
         raise NetworkDriverError(action=f"sync router {spec.id}", reason="floating IPs need a gateway")
     networks = [ipaddress.ip_network(leg.cidr, strict=False) for leg in spec.legs]
-    for floating in spec.floating_ips:
-        fixed = ipaddress.ip_address(floating.fixed_ip)
-        if not any(fixed in network for network in networks):
+    inside = [(f.fixed_ip, f.floating_ip) for f in spec.floating_ips]
+    inside += [(f.internal_ip, f.floating_ip) for f in spec.port_forwardings]
+    for address, floating_ip in inside:
+        if not any(ipaddress.ip_address(address) in network for network in networks):
             raise NetworkDriverError(action=f"sync router {spec.id}",
-                                     reason=f"fixed IP {floating.fixed_ip} of floating IP {floating.floating_ip} "
-                                            "is on no leg of the router")
+                                     reason=f"fixed IP {address} of floating IP {floating_ip} is on no leg of the "
+                                            "router")
+
+
+def floating_addresses(spec: RouterSpec) -> set[str]:
+    """The floating IPs the gateway leg holds: associated ones and those with port forwardings."""
+    return {f.floating_ip for f in spec.floating_ips} | {f.floating_ip for f in spec.port_forwardings}
 
 
 def spec_from_dict(data: dict) -> RouterSpec | None:
@@ -257,7 +263,8 @@ def spec_from_dict(data: dict) -> RouterSpec | None:
         return RouterLeg(**{**item, "segment": Segment(**item["segment"])}) if item else None
 
     return RouterSpec(**{**data, "legs": [leg(item) for item in data["legs"]], "gateway": leg(data["gateway"]),
-                         "floating_ips": [FloatingSpec(**item) for item in data["floating_ips"]]})
+                         "floating_ips": [FloatingSpec(**item) for item in data["floating_ips"]],
+                         "port_forwardings": [ForwardingSpec(**item) for item in data.get("port_forwardings", [])]})
 
 
 def _ports(spec: RouterSpec) -> dict[str, tuple[str, list[RouterLeg]]]:
