@@ -21,6 +21,10 @@ gone, so another cloud's ``qrouter-`` namespaces on the same machine are never t
 ours. Which legs a router has is read from its namespace: the inner ends
 ``qr-``/``qg-<port>`` name their host ends ``tap<port>``.
 
+A floating IP new on the gateway leg (associated, or moved here from another router) is
+announced with gratuitous ARP (:mod:`.garp`), so the host and the other routers on the
+external network send to this leg's MAC at once.
+
 The host and the floating IPs: when the gateway sits on a mapped bridge, that bridge gets
 the external subnet's gateway address (``172.24.4.1/24`` on ``br-ex``, as DevStack does),
 so this host, and only it, reaches the floating IPs. Nothing is forwarded or NATed on the
@@ -41,7 +45,7 @@ from pathlib import Path
 from overcast.network.drivers.base import NETWORK_TYPES, FloatingSpec, ForwardingSpec, RouterLeg, RouterSpec, Segment
 from overcast.network.drivers.errors import NetworkDriverError, UnsupportedNetworkType
 
-from . import router_rules
+from . import garp, router_rules
 from .bridges import Bridges
 from .host import Host, inner_name, router_namespace
 
@@ -123,18 +127,23 @@ class Routers:
         for device in self._legs(netns) - wanted:
             self.bridges.unplug_leg(device[3:])  # the short id names its host end too
         devices = {}
+        new: dict[str, list[str]] = {}  # gateway device -> the addresses it did not hold
         for port_id, (kind, legs) in ports.items():
-            devices[port_id] = self._leg(netns, port_id, kind, legs, spec)
+            devices[port_id] = self._leg(netns, port_id, kind, legs, spec, new)
         gateway_dev = devices[spec.gateway.port_id] if spec.gateway else None
         self._routes(netns, spec, gateway_dev)
         self.host.run("iptables-restore", netns=netns, input=router_rules.tables(spec, gateway_dev, devices))
         if spec.admin_state_up:
             self._forwarding(netns, True)
+        for device, addresses in new.items():
+            garp.announce(netns, device, addresses)
         if spec.gateway and spec.gateway_ip:
             self._host_gateway(spec.gateway, spec.gateway_ip)
 
-    def _leg(self, netns: str, port_id: str, kind: str, legs: list[RouterLeg], spec: RouterSpec) -> str:
-        """Plug one port's leg and give it exactly its addresses; its inner device."""
+    def _leg(self, netns: str, port_id: str, kind: str, legs: list[RouterLeg], spec: RouterSpec,
+             new: dict[str, list[str]]) -> str:
+        """Plug one port's leg and give it exactly its addresses; its inner device. The
+        gateway leg's addresses it did not hold go in ``new``, to be announced."""
         first = legs[0]
         device = self.bridges.plug_leg(port_id, kind, netns, first.mac, first.segment)
         wanted = {_interface(leg.ip_address, leg.cidr) for leg in legs}
@@ -145,10 +154,8 @@ class Routers:
             self.host.run("ip", "addr", "del", address, "dev", device, netns=netns)
         for address in sorted(wanted - have):
             self.host.run("ip", "addr", "add", address, "dev", device, netns=netns)
-        bridge = self._mapped_bridge(first)
-        if kind == "qg" and bridge:  # a floating IP that came or went: the host forgets its old MAC
-            for address in sorted(have ^ wanted):
-                self.host.run("ip", "neigh", "flush", "to", address.split("/")[0], "dev", bridge, check=False)
+        if kind == "qg":  # announced once the rules are in: neighbours learn the leg's MAC for them
+            new[device] = sorted(address.split("/")[0] for address in wanted - have)
         return device
 
     def _legs(self, netns: str) -> set[str]:
