@@ -131,7 +131,8 @@ def _legs(port: dict, networks: dict, subnets: dict) -> list[RouterLeg]:
     if network is None:
         return []
     return [RouterLeg(port_id=port["id"], mac=port["mac_address"], segment=segment(network),
-                      subnet_id=ip["subnet_id"], ip_address=ip["ip_address"], cidr=subnets[ip["subnet_id"]]["cidr"])
+                      subnet_id=ip["subnet_id"], ip_address=ip["ip_address"], cidr=subnets[ip["subnet_id"]]["cidr"],
+                      ipv6_ra_mode=subnets[ip["subnet_id"]].get("ipv6_ra_mode"))
             for ip in port.get("fixed_ips") or [] if ip.get("subnet_id") in subnets]
 
 

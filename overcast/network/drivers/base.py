@@ -139,7 +139,9 @@ class DhcpSpec:
 
 @dataclass(frozen=True)
 class RouterLeg:
-    """A router port: ``ip_address`` within ``cidr`` on ``segment``."""
+    """A router port: ``ip_address`` within ``cidr`` on ``segment``. An IPv6 leg with
+    ``ipv6_ra_mode`` (``slaac``, ``dhcpv6-stateless``, ``dhcpv6-stateful``) advertises its
+    prefix in router advertisements, in that mode; without it, nothing is advertised."""
 
     port_id: str
     mac: str
@@ -147,6 +149,7 @@ class RouterLeg:
     subnet_id: str
     ip_address: str
     cidr: str
+    ipv6_ra_mode: str | None = None
 
 
 @dataclass(frozen=True)

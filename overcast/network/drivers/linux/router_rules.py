@@ -25,7 +25,9 @@ the old rules of the table it failed in (and the router's sync puts the rest bac
   current floating IP pair or of the current gateway address, and drops the rest.
 - ``admin_state_up`` False: ``FORWARD`` drops everything (forwarding is off too).
 
-IPv4 only: Neutron has no IPv6 NAT; IPv6 legs are routed (forwarding on) without rules.
+IPv4 only: Neutron has no IPv6 NAT; IPv6 legs are routed (forwarding on). The
+namespace's ``ip6tables`` hold one rule: DHCPv6 requests to the router are dropped (its
+router advertisements' dnsmasq would answer them; the network's DHCP namespace does).
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ def tables(spec: RouterSpec, gateway_dev: str | None, leg_devs: dict[str, str]) 
              "*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
              ":POSTROUTING ACCEPT [0:0]", *nat, "COMMIT"]
     return "\n".join(lines) + "\n"
+
+
+def tables6() -> str:
+    """The ``ip6tables-restore`` text for the router (the same for every router)."""
+    return "\n".join(["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+                      "-A INPUT -i qr-+ -p udp -m udp --dport 547 -j DROP", "COMMIT"]) + "\n"
 
 
 def _nat_check(spec: RouterSpec) -> list[str]:

@@ -6,7 +6,8 @@ port is ``qg-<port>`` on the external network's bridge (a flat network on a mapp
 physical network: ``br-ex``) holding the gateway address, the floating IPs (``/32``)
 and the default route via the external subnet's gateway. Static routes go in the
 namespace's main table; NAT and the forward policy are written whole by
-:mod:`.router_rules`.
+:mod:`.router_rules`. IPv6 legs are routed, never NATed, and advertise their prefixes as
+their subnets' ``ipv6_ra_mode`` says (:mod:`.router_ads`).
 
 Sync is declarative: legs, addresses and routes that the spec no longer has go, the
 tables are replaced atomically (the same text again on a repeated sync), and what is
@@ -46,6 +47,7 @@ from overcast.network.drivers.base import NETWORK_TYPES, FloatingSpec, Forwardin
 from overcast.network.drivers.errors import NetworkDriverError, UnsupportedNetworkType
 
 from . import garp, router_rules
+from .router_ads import RouterAdvertisements
 from .bridges import Bridges
 from .host import Host, inner_name, router_namespace
 
@@ -56,6 +58,7 @@ class Routers:
     def __init__(self, host: Host, bridges: Bridges):
         self.host = host
         self.bridges = bridges
+        self.ads = RouterAdvertisements(host)
 
     @property
     def _state_dir(self) -> Path:
@@ -89,6 +92,7 @@ class Routers:
     def remove(self, router_id: str) -> None:
         """Remove the router's legs (their bridges if left empty), namespace and record."""
         netns = router_namespace(router_id)
+        self.ads.stop(router_id)
         if netns in self.host.namespaces():
             for device in self._legs(netns):
                 self.bridges.unplug_leg(device[3:])
@@ -119,7 +123,12 @@ class Routers:
 
     def _apply(self, spec: RouterSpec) -> None:
         netns = router_namespace(spec.id)
-        self.host.add_namespace(netns)
+        if netns not in self.host.namespaces():
+            self.host.add_namespace(netns)
+            # the legs (MACs of their own) skip duplicate address detection: their link-local
+            # addresses, the source of router advertisements, are usable at once
+            self.host.run("sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0",
+                          netns=netns)
         if not spec.admin_state_up:
             self._forwarding(netns, False)
         ports = _ports(spec)
@@ -133,8 +142,10 @@ class Routers:
         gateway_dev = devices[spec.gateway.port_id] if spec.gateway else None
         self._routes(netns, spec, gateway_dev)
         self.host.run("iptables-restore", netns=netns, input=router_rules.tables(spec, gateway_dev, devices))
+        self.host.run("ip6tables-restore", netns=netns, input=router_rules.tables6())
         if spec.admin_state_up:
             self._forwarding(netns, True)
+        self.ads.sync(spec, devices)
         for device, addresses in new.items():
             garp.announce(netns, device, addresses)
         if spec.gateway and spec.gateway_ip:
