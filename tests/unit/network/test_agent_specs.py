@@ -39,3 +39,15 @@ def test_a_router_without_a_gateway_has_no_port_forwardings():
              "port_forwardings": [{"protocol": "tcp", "external_port": 1, "internal_port": 2,
                                    "internal_ip_address": "10.0.0.5"}]}]
     assert router_spec(router_dict, [], [], [], fips).port_forwardings == []
+
+
+def test_an_ipv6_legs_ra_mode_comes_from_its_subnet():
+    router_dict = {"id": "r1", "external_gateway_info": None}
+    network = {"id": "n1", "provider:network_type": "vxlan", "mtu": 1450}
+    subnets = [{"id": "s6", "network_id": "n1", "cidr": "fd00::/64", "ipv6_ra_mode": "slaac"},
+               {"id": "s4", "network_id": "n1", "cidr": "10.0.0.0/24"}]
+    port = {"id": "p1", "network_id": "n1", "mac_address": "fa:16:3e:00:00:01", "device_id": "r1",
+            "device_owner": "network:router_interface",
+            "fixed_ips": [{"subnet_id": "s6", "ip_address": "fd00::1"}, {"subnet_id": "s4", "ip_address": "10.0.0.1"}]}
+    legs = router_spec(router_dict, [port], [network], subnets, []).legs
+    assert {leg.ip_address: leg.ipv6_ra_mode for leg in legs} == {"fd00::1": "slaac", "10.0.0.1": None}
