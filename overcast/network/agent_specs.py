@@ -11,8 +11,8 @@ from __future__ import annotations
 import ipaddress
 
 from overcast.common.api.context import RequestContext
-from overcast.network.drivers import (DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec, PortFilter, PortSpec,
-                                      RouterLeg, RouterSpec, Segment, SubnetSpec)
+from overcast.network.drivers import (DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec, PortFilter,
+                                      PortSpec, RouterLeg, RouterSpec, Segment, SubnetSpec)
 
 ADMIN = RequestContext(user_id="neutron", roles=["admin"])
 DHCP_OWNER = "network:dhcp"
@@ -60,7 +60,8 @@ class ServiceSource:
         """The floating IPs, each with its ``port_forwardings`` (as Neutron's
         expose-port-forwarding-in-fip shows them)."""
         found = self._list(self.service.floatingips, filters)
-        forwardings = self.service.port_forwardings.of_floatingips([fip["id"] for fip in found if not fip.get("port_id")])
+        unbound = [fip["id"] for fip in found if not fip.get("port_id")]
+        forwardings = self.service.port_forwardings.of_floatingips(unbound)
         return [{**fip, "port_forwardings": forwardings.get(fip["id"], [])} for fip in found]
 
     def dhcp_choice(self, network_id: str, host: str) -> bool:
@@ -156,7 +157,8 @@ def router_spec(router: dict, ports: list[dict], networks: list[dict], subnets: 
     return RouterSpec(id=router["id"], legs=legs, gateway=gateway, snat=bool(info.get("enable_snat", True)),
                       gateway_ip=by_subnet[gateway.subnet_id].get("gateway_ip") if gateway else None,
                       routes=list(router.get("routes") or []), floating_ips=floating if gateway else [],
-                      port_forwardings=forwardings if gateway else [], admin_state_up=router.get("admin_state_up", True))
+                      port_forwardings=forwardings if gateway else [],
+                      admin_state_up=router.get("admin_state_up", True))
 
 
 def group_members(ports: list[dict]) -> dict[str, list[str]]:

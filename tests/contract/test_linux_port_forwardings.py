@@ -10,7 +10,8 @@ import socket
 import pytest
 
 from contract.test_linux_network_driver import linux_driver, missing  # noqa: F401 (the fixture)
-from contract.test_linux_routers import _same_rules, addresses, echo, fetch, host, nat_rules, route_dev, sh, world  # noqa: F401
+from contract.test_linux_routers import (_same_rules, addresses, echo, fetch, host, nat_rules, route_dev,  # noqa: F401
+                                        world)
 from overcast.network.drivers import ForwardingSpec
 from overcast.network.drivers import make_driver
 from overcast.network.drivers.errors import NetworkDriverError

@@ -19,7 +19,8 @@ import pytest
 
 from conftest import Cli, random_name
 import testguest
-from functional.network.test_linux_guests import addresses, console, net_cloud, reaches, route_dev, wait_until  # noqa: F401
+from functional.network.test_linux_guests import (addresses, console, net_cloud, reaches, route_dev,  # noqa: F401
+                                                  wait_until)
 
 pytestmark = pytest.mark.qemu
 
