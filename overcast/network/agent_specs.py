@@ -11,8 +11,8 @@ from __future__ import annotations
 import ipaddress
 
 from overcast.common.api.context import RequestContext
-from overcast.network.drivers import (DhcpHost, DhcpSpec, FilterRule, FloatingSpec, PortFilter, PortSpec, RouterLeg,
-                                      RouterSpec, Segment, SubnetSpec)
+from overcast.network.drivers import (DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec, PortFilter,
+                                      PortSpec, RouterLeg, RouterSpec, Segment, SubnetSpec)
 
 ADMIN = RequestContext(user_id="neutron", roles=["admin"])
 DHCP_OWNER = "network:dhcp"
@@ -57,7 +57,12 @@ class ServiceSource:
         return self._list(self.service.routers, filters)
 
     def floatingips(self, **filters) -> list[dict]:
-        return self._list(self.service.floatingips, filters)
+        """The floating IPs, each with its ``port_forwardings`` (as Neutron's
+        expose-port-forwarding-in-fip shows them)."""
+        found = self._list(self.service.floatingips, filters)
+        unbound = [fip["id"] for fip in found if not fip.get("port_id")]
+        forwardings = self.service.port_forwardings.of_floatingips(unbound)
+        return [{**fip, "port_forwardings": forwardings.get(fip["id"], [])} for fip in found]
 
     def dhcp_choice(self, network_id: str, host: str) -> bool:
         """Whether this host's DHCP agent should serve the network (an admin may say no)."""
@@ -131,7 +136,8 @@ def _legs(port: dict, networks: dict, subnets: dict) -> list[RouterLeg]:
     if network is None:
         return []
     return [RouterLeg(port_id=port["id"], mac=port["mac_address"], segment=segment(network),
-                      subnet_id=ip["subnet_id"], ip_address=ip["ip_address"], cidr=subnets[ip["subnet_id"]]["cidr"])
+                      subnet_id=ip["subnet_id"], ip_address=ip["ip_address"], cidr=subnets[ip["subnet_id"]]["cidr"],
+                      ipv6_ra_mode=subnets[ip["subnet_id"]].get("ipv6_ra_mode"))
             for ip in port.get("fixed_ips") or [] if ip.get("subnet_id") in subnets]
 
 
@@ -146,11 +152,16 @@ def router_spec(router: dict, ports: list[dict], networks: list[dict], subnets: 
                     for leg in _legs(port, by_network, by_subnet)]
     gateway = gateway_legs[0] if gateway_legs else None
     info = router.get("external_gateway_info") or {}
-    floating = [FloatingSpec(f["floating_ip_address"], f["fixed_ip_address"], f["port_id"]) for f in floatingips
-                if f.get("router_id") == router["id"] and f.get("port_id") and f.get("fixed_ip_address")]
+    mine = [f for f in floatingips if f.get("router_id") == router["id"]]
+    floating = [FloatingSpec(f["floating_ip_address"], f["fixed_ip_address"], f["port_id"]) for f in mine
+                if f.get("port_id") and f.get("fixed_ip_address")]
+    forwardings = [ForwardingSpec(f["floating_ip_address"], pf["protocol"], pf["external_port"],
+                                  pf["internal_ip_address"], pf["internal_port"])
+                   for f in mine if not f.get("port_id") for pf in f.get("port_forwardings") or []]
     return RouterSpec(id=router["id"], legs=legs, gateway=gateway, snat=bool(info.get("enable_snat", True)),
                       gateway_ip=by_subnet[gateway.subnet_id].get("gateway_ip") if gateway else None,
                       routes=list(router.get("routes") or []), floating_ips=floating if gateway else [],
+                      port_forwardings=forwardings if gateway else [],
                       admin_state_up=router.get("admin_state_up", True))
 
 

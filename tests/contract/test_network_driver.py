@@ -14,8 +14,8 @@ import uuid
 import pytest
 
 from overcast.common.errors import OvercastError
-from overcast.network.drivers import (Capabilities, DhcpHost, DhcpSpec, FilterRule, FloatingSpec, NetworkDriver,
-                                      PortFilter, PortSpec, RouterLeg, RouterSpec, Segment, SubnetSpec,
+from overcast.network.drivers import (Capabilities, DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec,
+                                      NetworkDriver, PortFilter, PortSpec, RouterLeg, RouterSpec, Segment, SubnetSpec,
                                       UnknownNetworkDriver, make_driver, resolve_driver)
 from overcast.network.drivers.errors import (DriverCapabilityError, NetworkDriverError, PlugFailed, PortNotPlugged,
                                              UnsupportedNetworkType)
@@ -195,6 +195,15 @@ class NetworkDriverContract:
         stray = RouterSpec(**{**spec.__dict__, "floating_ips": [FloatingSpec("172.24.4.21", "10.9.9.9", new_id())]})
         with pytest.raises(NetworkDriverError):
             driver.sync_router(stray)
+        assert driver.list_routers() == []
+        forwarded = RouterSpec(**{**spec.__dict__, "floating_ips": [],
+                                  "port_forwardings": [ForwardingSpec("172.24.4.22", "tcp", 2222, "10.9.9.9", 22)]})
+        with pytest.raises(NetworkDriverError):  # a port forwarding's internal address too
+            driver.sync_router(forwarded)
+        no_gateway = RouterSpec(**{**forwarded.__dict__, "gateway": None, "gateway_ip": None, "port_forwardings": [
+            ForwardingSpec("172.24.4.22", "tcp", 2222, "10.0.0.5", 22)]})
+        with pytest.raises(NetworkDriverError):
+            driver.sync_router(no_gateway)
         assert driver.list_routers() == []
 
     # -- metadata -------------------------------------------------------------------

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from overcast.common.plugins import resolve
 
-from .base import (Capabilities, DhcpHost, DhcpSpec, FilterRule, FloatingSpec, NetworkDriver, PortFilter, PortSpec,
-                   RouterLeg, RouterSpec, Segment, SubnetSpec)
+from .base import (Capabilities, DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec, NetworkDriver,
+                   PortFilter, PortSpec, RouterLeg, RouterSpec, Segment, SubnetSpec)
 
 #: alias -> "module:class"
 DRIVERS: dict[str, str] = {
@@ -30,6 +30,6 @@ def make_driver(name: str, **options) -> NetworkDriver:
     return resolve_driver(name)(**options)
 
 
-__all__ = ["DRIVERS", "Capabilities", "DhcpHost", "DhcpSpec", "FilterRule", "FloatingSpec", "NetworkDriver",
-           "PortFilter", "PortSpec", "RouterLeg", "RouterSpec", "Segment", "SubnetSpec", "UnknownNetworkDriver",
-           "make_driver", "resolve_driver"]
+__all__ = ["DRIVERS", "Capabilities", "DhcpHost", "DhcpSpec", "FilterRule", "FloatingSpec", "ForwardingSpec",
+           "NetworkDriver", "PortFilter", "PortSpec", "RouterLeg", "RouterSpec", "Segment", "SubnetSpec",
+           "UnknownNetworkDriver", "make_driver", "resolve_driver"]

@@ -25,8 +25,10 @@ can remove what the database no longer has.
   subnet (the router port's IP), the gateway leg on the external network with its
   default route, SNAT of the internal subnets to the gateway IP when ``snat`` is on,
   static routes, and floating IPs (1:1 DNAT and SNAT between a floating IP and a fixed
-  IP on one of the legs). A router with ``admin_state_up`` False keeps its namespace
-  and legs but forwards nothing.
+  IP on one of the legs), and port forwardings (one protocol port of a floating IP
+  that has no port of its own, DNATed to an address and port on one of the legs). A
+  router with ``admin_state_up`` False keeps its namespace and legs but forwards
+  nothing.
 - Security groups (:class:`PortFilter`): the rules of a port's groups, with remote
   groups already turned into address lists by the agent; traffic not allowed by a rule
   is dropped; anti-spoofing allows only the port's MAC and addresses (fixed IPs and
@@ -143,7 +145,9 @@ class DhcpSpec:
 
 @dataclass(frozen=True)
 class RouterLeg:
-    """A router port: ``ip_address`` within ``cidr`` on ``segment``."""
+    """A router port: ``ip_address`` within ``cidr`` on ``segment``. An IPv6 leg with
+    ``ipv6_ra_mode`` (``slaac``, ``dhcpv6-stateless``, ``dhcpv6-stateful``) advertises its
+    prefix in router advertisements, in that mode; without it, nothing is advertised."""
 
     port_id: str
     mac: str
@@ -151,6 +155,7 @@ class RouterLeg:
     subnet_id: str
     ip_address: str
     cidr: str
+    ipv6_ra_mode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,18 @@ class FloatingSpec:
     floating_ip: str
     fixed_ip: str
     port_id: str
+
+
+@dataclass(frozen=True)
+class ForwardingSpec:
+    """A port forwarding: ``protocol`` traffic to ``floating_ip:external_port`` goes to
+    ``internal_ip:internal_port`` (an address on one of the router's legs)."""
+
+    floating_ip: str
+    protocol: str  # tcp | udp | udplite | dccp
+    external_port: int
+    internal_ip: str
+    internal_port: int
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,7 @@ class RouterSpec:
     snat: bool = True
     routes: list[dict] = field(default_factory=list)  # [{"destination", "nexthop"}]
     floating_ips: list[FloatingSpec] = field(default_factory=list)
+    port_forwardings: list[ForwardingSpec] = field(default_factory=list)  # floating IPs with no port of their own
     admin_state_up: bool = True  # False: legs in place (ports stay ACTIVE) but nothing is forwarded
 
 
@@ -281,9 +299,9 @@ class NetworkDriver(ABC):
 
     def sync_router(self, spec: RouterSpec) -> None:
         """Make the router's namespace match ``spec``: legs, gateway and default route,
-        SNAT, static routes, floating IPs. Raises NetworkDriverError (leaving the router
-        as it was) for a floating IP whose fixed IP is on no leg, or floating IPs on a
-        router without a gateway. Blocks < 5 s."""
+        SNAT, static routes, floating IPs, port forwardings. Raises NetworkDriverError
+        (leaving the router as it was) for a floating IP or forwarding whose internal
+        address is on no leg, or either on a router without a gateway. Blocks < 5 s."""
         raise DriverCapabilityError(action="run routers")
 
     def remove_router(self, router_id: str) -> None:

@@ -189,13 +189,13 @@ class FakeNetworkDriver(NetworkDriver):
         self.calls.append("sync_router")
         if spec.id in self.fail_router_on:
             raise NetworkDriverError(action=f"sync router {spec.id}", reason="injected failure")
-        if spec.floating_ips and spec.gateway is None:
+        if (spec.floating_ips or spec.port_forwardings) and spec.gateway is None:
             raise NetworkDriverError(action=f"sync router {spec.id}", reason="floating IPs need a gateway")
         legs = [ipaddress.ip_network(leg.cidr, strict=False) for leg in spec.legs]
-        for floating in spec.floating_ips:
-            if not any(ipaddress.ip_address(floating.fixed_ip) in net for net in legs):
-                raise NetworkDriverError(action=f"sync router {spec.id}",
-                                         reason=f"fixed IP {floating.fixed_ip} is on no leg")
+        inside = [f.fixed_ip for f in spec.floating_ips] + [f.internal_ip for f in spec.port_forwardings]
+        for address in inside:
+            if not any(ipaddress.ip_address(address) in net for net in legs):
+                raise NetworkDriverError(action=f"sync router {spec.id}", reason=f"fixed IP {address} is on no leg")
         for segment in [leg.segment for leg in spec.legs] + ([spec.gateway.segment] if spec.gateway else []):
             if segment.network_type not in NETWORK_TYPES:
                 raise UnsupportedNetworkType(network_type=segment.network_type)

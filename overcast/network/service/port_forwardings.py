@@ -50,6 +50,17 @@ class PortForwardings:
         with self.db.session() as session:
             return pf_dict(self._row(session, self._fip(session, ctx, fip_id), pf_id))
 
+    def of_floatingips(self, fip_ids: list[str]) -> dict[str, list[dict]]:
+        """Floating IP id -> its port forwardings, for the network agents (no policy)."""
+        found: dict[str, list[dict]] = {}
+        if not fip_ids:
+            return found
+        with self.db.session() as session:
+            query = select(PortForwarding).where(PortForwarding.floatingip_id.in_(fip_ids))
+            for row in session.scalars(query.order_by(PortForwarding.id)):
+                found.setdefault(row.floatingip_id, []).append(pf_dict(row))
+        return found
+
     def create(self, ctx, fip_id: str, values: dict) -> dict:
         with self.db.session() as session:
             fip = self._fip(session, ctx, fip_id, lock=True)

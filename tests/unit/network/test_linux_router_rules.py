@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from overcast.network.drivers import FloatingSpec, RouterLeg, RouterSpec, Segment
+from overcast.network.drivers import FloatingSpec, ForwardingSpec, RouterLeg, RouterSpec, Segment
 from overcast.network.drivers.linux.router_rules import tables
 
 INSIDE = RouterLeg("p-in", "fa:16:3e:00:00:01", Segment("n1"), "s1", "10.0.0.1", "10.0.0.0/24")
@@ -56,3 +56,27 @@ def test_a_router_that_is_down_forwards_nothing():
 def test_no_gateway_no_nat():
     text = tables(spec(gateway=None, gateway_ip=None, floating_ips=[]), None, {"p-in": "qr-p-in"})
     assert "-j SNAT" not in text and "-j DNAT" not in text
+
+
+def test_port_forwardings_are_dnat_per_protocol_port_with_their_checks_and_hairpin():
+    forwardings = [ForwardingSpec("172.24.4.30", "tcp", 8080, "10.0.0.7", 80),
+                   ForwardingSpec("172.24.4.30", "udp", 5353, "10.0.0.7", 53),
+                   ForwardingSpec("172.24.4.30", "udplite", 9, "10.0.0.7", 9)]  # iptables cannot: left out
+    text = tables(spec(floating_ips=[], port_forwardings=forwardings), "qg-p-gw", DEVICES)
+    for chain in ("PREROUTING", "OUTPUT"):
+        assert (f"-A {chain} -d 172.24.4.30/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.0.7:80"
+                in text)
+        assert (f"-A {chain} -d 172.24.4.30/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.0.0.7:53"
+                in text)
+    assert "udplite" not in text
+    assert ("-A nat-check -p tcp -m conntrack --ctorigdst 172.24.4.30 --ctreplsrc 10.0.0.7 --ctorigdstport 8080 "
+            "--ctreplsrcport 80 -j RETURN") in text
+    assert "-A POSTROUTING -s 10.0.0.0/24 -o qr-p-in -m conntrack --ctstate DNAT -j SNAT --to-source 10.0.0.1" in text
+    assert "--to-source 172.24.4.30" not in text  # the address goes out with the router's SNAT, as any other
+
+
+def test_the_same_spec_gives_the_same_text():
+    forwardings = [ForwardingSpec("172.24.4.30", "udp", 5353, "10.0.0.7", 53),
+                   ForwardingSpec("172.24.4.30", "tcp", 8080, "10.0.0.7", 80)]
+    one = tables(spec(port_forwardings=forwardings), "qg-p-gw", DEVICES)
+    assert one == tables(spec(port_forwardings=forwardings[::-1]), "qg-p-gw", DEVICES)

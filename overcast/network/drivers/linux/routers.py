@@ -6,7 +6,8 @@ port is ``qg-<port>`` on the external network's bridge (a flat network on a mapp
 physical network: ``br-ex``) holding the gateway address, the floating IPs (``/32``)
 and the default route via the external subnet's gateway. Static routes go in the
 namespace's main table; NAT and the forward policy are written whole by
-:mod:`.router_rules`.
+:mod:`.router_rules`. IPv6 legs are routed, never NATed, and advertise their prefixes as
+their subnets' ``ipv6_ra_mode`` says (:mod:`.router_ads`).
 
 Sync is declarative: legs, addresses and routes that the spec no longer has go, the
 tables are replaced atomically (the same text again on a repeated sync), and what is
@@ -20,6 +21,10 @@ the router is first made), written before the namespace is made and removed afte
 gone, so another cloud's ``qrouter-`` namespaces on the same machine are never taken for
 ours. Which legs a router has is read from its namespace: the inner ends
 ``qr-``/``qg-<port>`` name their host ends ``tap<port>``.
+
+A floating IP new on the gateway leg (associated, or moved here from another router) is
+announced with gratuitous ARP (:mod:`.garp`), so the host and the other routers on the
+external network send to this leg's MAC at once.
 
 The host and the floating IPs: when the gateway sits on a mapped bridge, that bridge gets
 the external subnet's gateway address (``172.24.4.1/24`` on ``br-ex``, as DevStack does),
@@ -38,10 +43,11 @@ import logging
 import os
 from pathlib import Path
 
-from overcast.network.drivers.base import NETWORK_TYPES, FloatingSpec, RouterLeg, RouterSpec, Segment
+from overcast.network.drivers.base import NETWORK_TYPES, FloatingSpec, ForwardingSpec, RouterLeg, RouterSpec, Segment
 from overcast.network.drivers.errors import NetworkDriverError, UnsupportedNetworkType
 
-from . import router_rules
+from . import garp, router_rules
+from .router_ads import RouterAdvertisements
 from .bridges import Bridges
 from .host import Host, inner_name, router_namespace
 
@@ -52,6 +58,7 @@ class Routers:
     def __init__(self, host: Host, bridges: Bridges):
         self.host = host
         self.bridges = bridges
+        self.ads = RouterAdvertisements(host)
 
     @property
     def _state_dir(self) -> Path:
@@ -85,6 +92,7 @@ class Routers:
     def remove(self, router_id: str) -> None:
         """Remove the router's legs (their bridges if left empty), namespace and record."""
         netns = router_namespace(router_id)
+        self.ads.stop(router_id)
         if netns in self.host.namespaces():
             for device in self._legs(netns):
                 self.bridges.unplug_leg(device[3:])
@@ -115,7 +123,12 @@ class Routers:
 
     def _apply(self, spec: RouterSpec) -> None:
         netns = router_namespace(spec.id)
-        self.host.add_namespace(netns)
+        if netns not in self.host.namespaces():
+            self.host.add_namespace(netns)
+            # the legs (MACs of their own) skip duplicate address detection: their link-local
+            # addresses, the source of router advertisements, are usable at once
+            self.host.run("sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0",
+                          netns=netns)
         if not spec.admin_state_up:
             self._forwarding(netns, False)
         ports = _ports(spec)
@@ -123,32 +136,37 @@ class Routers:
         for device in self._legs(netns) - wanted:
             self.bridges.unplug_leg(device[3:])  # the short id names its host end too
         devices = {}
+        new: dict[str, list[str]] = {}  # gateway device -> the addresses it did not hold
         for port_id, (kind, legs) in ports.items():
-            devices[port_id] = self._leg(netns, port_id, kind, legs, spec)
+            devices[port_id] = self._leg(netns, port_id, kind, legs, spec, new)
         gateway_dev = devices[spec.gateway.port_id] if spec.gateway else None
         self._routes(netns, spec, gateway_dev)
         self.host.run("iptables-restore", netns=netns, input=router_rules.tables(spec, gateway_dev, devices))
+        self.host.run("ip6tables-restore", netns=netns, input=router_rules.tables6())
         if spec.admin_state_up:
             self._forwarding(netns, True)
+        self.ads.sync(spec, devices)
+        for device, addresses in new.items():
+            garp.announce(netns, device, addresses)
         if spec.gateway and spec.gateway_ip:
             self._host_gateway(spec.gateway, spec.gateway_ip)
 
-    def _leg(self, netns: str, port_id: str, kind: str, legs: list[RouterLeg], spec: RouterSpec) -> str:
-        """Plug one port's leg and give it exactly its addresses; its inner device."""
+    def _leg(self, netns: str, port_id: str, kind: str, legs: list[RouterLeg], spec: RouterSpec,
+             new: dict[str, list[str]]) -> str:
+        """Plug one port's leg and give it exactly its addresses; its inner device. The
+        gateway leg's addresses it did not hold go in ``new``, to be announced."""
         first = legs[0]
         device = self.bridges.plug_leg(port_id, kind, netns, first.mac, first.segment)
         wanted = {_interface(leg.ip_address, leg.cidr) for leg in legs}
         if kind == "qg":
-            wanted |= {f"{floating.floating_ip}/32" for floating in spec.floating_ips}
+            wanted |= {f"{address}/32" for address in floating_addresses(spec)}
         have = self._addresses(device, netns)
         for address in sorted(have - wanted):
             self.host.run("ip", "addr", "del", address, "dev", device, netns=netns)
         for address in sorted(wanted - have):
             self.host.run("ip", "addr", "add", address, "dev", device, netns=netns)
-        bridge = self._mapped_bridge(first)
-        if kind == "qg" and bridge:  # a floating IP that came or went: the host forgets its old MAC
-            for address in sorted(have ^ wanted):
-                self.host.run("ip", "neigh", "flush", "to", address.split("/")[0], "dev", bridge, check=False)
+        if kind == "qg":  # announced once the rules are in: neighbours learn the leg's MAC for them
+            new[device] = sorted(address.split("/")[0] for address in wanted - have)
         return device
 
     def _legs(self, netns: str) -> set[str]:
@@ -237,15 +255,21 @@ def check(spec: RouterSpec) -> None:
     for leg in [*spec.legs, *([spec.gateway] if spec.gateway else [])]:
         if leg.segment.network_type not in NETWORK_TYPES:
             raise UnsupportedNetworkType(network_type=leg.segment.network_type)
-    if spec.floating_ips and spec.gateway is None:
+    if (spec.floating_ips or spec.port_forwardings) and spec.gateway is None:
         raise NetworkDriverError(action=f"sync router {spec.id}", reason="floating IPs need a gateway")
     networks = [ipaddress.ip_network(leg.cidr, strict=False) for leg in spec.legs]
-    for floating in spec.floating_ips:
-        fixed = ipaddress.ip_address(floating.fixed_ip)
-        if not any(fixed in network for network in networks):
+    inside = [(f.fixed_ip, f.floating_ip) for f in spec.floating_ips]
+    inside += [(f.internal_ip, f.floating_ip) for f in spec.port_forwardings]
+    for address, floating_ip in inside:
+        if not any(ipaddress.ip_address(address) in network for network in networks):
             raise NetworkDriverError(action=f"sync router {spec.id}",
-                                     reason=f"fixed IP {floating.fixed_ip} of floating IP {floating.floating_ip} "
-                                            "is on no leg of the router")
+                                     reason=f"fixed IP {address} of floating IP {floating_ip} is on no leg of the "
+                                            "router")
+
+
+def floating_addresses(spec: RouterSpec) -> set[str]:
+    """The floating IPs the gateway leg holds: associated ones and those with port forwardings."""
+    return {f.floating_ip for f in spec.floating_ips} | {f.floating_ip for f in spec.port_forwardings}
 
 
 def spec_from_dict(data: dict) -> RouterSpec | None:
@@ -257,7 +281,8 @@ def spec_from_dict(data: dict) -> RouterSpec | None:
         return RouterLeg(**{**item, "segment": Segment(**item["segment"])}) if item else None
 
     return RouterSpec(**{**data, "legs": [leg(item) for item in data["legs"]], "gateway": leg(data["gateway"]),
-                         "floating_ips": [FloatingSpec(**item) for item in data["floating_ips"]]})
+                         "floating_ips": [FloatingSpec(**item) for item in data["floating_ips"]],
+                         "port_forwardings": [ForwardingSpec(**item) for item in data.get("port_forwardings", [])]})
 
 
 def _ports(spec: RouterSpec) -> dict[str, tuple[str, list[RouterLeg]]]:
