@@ -2,11 +2,11 @@
 
 The class is the HypervisorDriver contract and the order of things; the mechanics live
 beside it: ``guest`` (start, power state, careful stop), ``process`` (command line,
-pidfile), ``qmp`` (the monitor), ``disks`` (image cache, overlays, snapshots),
-``suspend``, ``resize``, ``configdrive``, ``hotplug`` and ``devices`` (volumes and NICs,
-boot from volume), ``host`` (accelerator, version, capacity), ``layout`` (where files
-go). An instance exists while its directory holds ``spec.json``; it runs while its QEMU
-process does.
+pidfile), ``qmp`` (the monitor), ``disks`` (image cache, AMI kernels, overlays,
+snapshots), ``suspend``, ``resize``, ``rebuild``, ``configdrive``, ``hotplug`` and
+``devices`` (volumes and NICs, boot from volume), ``host`` (accelerator, version,
+capacity), ``layout`` (where files go). An instance exists while its directory holds
+``spec.json``; it runs while its QEMU process does.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..errors import (DriverCapabilityError, HypervisorError, InstanceBuildFaile
                       InstanceInvalidState, InstanceNotFound, InstanceRebootFailed, ResizeError)
 from . import devices, disks, host, hotplug, process, resize, suspend
 from .guest import Guest
+from .rebuild import rebuild_in_place
 from .layout import InstancePaths, run_dir_for, spec_to_json
 from .qmp import QMPError
 
@@ -155,6 +156,7 @@ class QemuHypervisor(HypervisorDriver):
         if devices.boot_volume(spec) is None:
             if spec.image is None:
                 raise disks.DiskError("no image and no boot volume to boot from")
+            spec = dataclasses.replace(spec, image=self.images.boot_image(spec.image))  # AMI: kernel, ramdisk
             base, base_format, virtual_size = self.images.get(spec.image)
             disks.create_overlay(base, base_format, virtual_size, paths.disk, spec.root_gb)
         if spec.ephemeral_gb:
@@ -224,6 +226,17 @@ class QemuHypervisor(HypervisorDriver):
                 guest.start(guest.spec())
             except process.ProcessError as error:
                 raise self._fail(uuid, error) from error
+
+    def rebuild(self, spec: InstanceSpec) -> None:
+        """In place (``rebuild``): same directory, NICs and volumes, a new root disk. A
+        failure leaves the instance SHUTDOWN on its old disk (InstanceBuildFailed)."""
+        guest = self._guest(spec.uuid)
+        with self._lock(spec.uuid):
+            try:
+                rebuild_in_place(guest, self.images, spec, self.soft_reboot_timeout)
+            except (disks.DiskError, process.ProcessError, OSError) as error:
+                guest.quit()
+                raise InstanceBuildFailed(uuid=spec.uuid, reason=str(error)) from error
 
     def get_info(self, uuid: str) -> InstanceInfo:
         guest = self._guest(uuid)

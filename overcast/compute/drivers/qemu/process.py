@@ -41,6 +41,7 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
     """The command line for ``spec``; the disks it names must exist (see the driver).
     ``rescue`` boots ``rescue.qcow2`` with the instance's own root disk second."""
     root, root_format = root_disk(spec, paths)
+    direct = spec.image is not None and bool(spec.image.kernel_path) and not rescue  # -kernel takes bootindex 0
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
             "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
             "-m", str(spec.memory_mb), "-smp", str(max(1, spec.vcpus)),
@@ -50,7 +51,7 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
             "-pidfile", str(paths.pid), "-daemonize",
             "-drive", f"file={paths.rescue_disk if rescue else root},if=none,id=root,"
                       f"format={'qcow2' if rescue else root_format},cache=writeback,discard=unmap",
-            "-device", "virtio-blk-pci,drive=root,bootindex=0"]
+            "-device", "virtio-blk-pci,drive=root" + ("" if direct else ",bootindex=0")]
     if rescue:
         line += ["-drive", f"file={root},if=virtio,format={root_format}"]
     if spec.ephemeral_gb:
@@ -60,8 +61,8 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
     if paths.config.exists():
         line += ["-drive", f"file={paths.config},if=ide,media=cdrom,readonly=on,format=raw"]
     image = spec.image
-    if image is not None and image.kernel_path and not rescue:
-        line += ["-kernel", image.kernel_path, "-append", KERNEL_CMDLINE]
+    if direct:
+        line += ["-kernel", image.kernel_path, "-append", image.kernel_cmdline or KERNEL_CMDLINE]
         if image.ramdisk_path:
             line += ["-initrd", image.ramdisk_path]
     try:
