@@ -87,6 +87,9 @@ class Lifecycle:
         current = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
         image = await asyncio.to_thread(self.compute.servers.image_for, ctx, image_ref, _Flavor(current.flavor))
         stopped = current.vm_state == states.STOPPED
+        if is_volume_backed(current):  # it boots from its volume: the image only says it is the same
+            await asyncio.to_thread(self.compute.volume_backed.check_rebuild, ctx, current, image.id)
+            return await self.act(ctx, uuid, "rebuild", {"stopped": stopped}, values, with_spec=True)
         return await self.act(ctx, uuid, "rebuild", {"stopped": stopped}, {**values, "image_ref": image.id},
                               with_spec=True)
 

@@ -10,7 +10,9 @@ properties say how to rebuild the server from those snapshots: ``bdm_v2`` "True"
 null). Booting that image (``server create --image``) boots from new volumes made from
 the snapshots: ``image_mappings`` turns the image's mappings into the request's
 ``block_device_mapping_v2`` (a mapping the request gives for the same device wins).
-Backups (``createBackup``) of volume-backed servers are refused, as Nova does.
+Backups (``createBackup``) of volume-backed servers are refused, as Nova does, and so is
+a rebuild with another image than the root volume's (Nova before 2.93; its reimage of the
+root volume is not done here).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from overcast.common.api.context import RequestContext
 from overcast.compute import errors
 
 ROOT_DEVICE = "/dev/vda"
@@ -88,6 +91,24 @@ class VolumeBackedImages:
         with self.compute.db.session() as session:
             self.compute.actions.record(session, ctx, row.uuid, "createImage")
         return record.id
+
+    def root_image(self, ctx, row) -> str | None:
+        """The image the server's root volume was made from (its volume image metadata)."""
+        volume = self.compute.volume_attachments.volume
+        if volume is None:
+            return None
+        for attachment in volume.attachments.for_instance(row.uuid):
+            if attachment.mountpoint == ROOT_DEVICE:
+                found = volume.volumes.get(RequestContext(roles=["admin"], user_id=ctx.user_id), attachment.volume_id)
+                return (found.image_metadata or {}).get("image_id") or found.image_id
+        return None
+
+    def check_rebuild(self, ctx, row, image_id: str) -> None:
+        """A volume-backed server rebuilds with the image its root volume holds, as Nova
+        before 2.93 (its volume is not reimaged here at any version): else 400."""
+        if image_id != self.root_image(ctx, row):
+            raise errors.ComputeInvalid(f"Image {image_id} is unacceptable: Unable to rebuild with a different "
+                                        f"image for a volume-backed server.")
 
     def image_mappings(self, ctx, image_ref: str, requested: list[dict]) -> list[dict] | None:
         """The block_device_mapping_v2 a boot of ``image_ref`` gets when the image is a

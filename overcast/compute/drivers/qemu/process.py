@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,11 @@ KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
 #: keeps QEMU's own memory per guest near 50 MB RSS. 12 MiB saves 4.5 MB but costs about
 #: 10% more CPU per boot, 8 MiB twice the boot time (bench/README.md)
 ACCEL_OPTIONS = {"tcg": "tcg,tb-size=16"}
+#: Python turns transparent huge pages off (prctl PR_SET_THP_DISABLE, kept across exec)
+#: and becomes QEMU: ``python -c NO_THP_LAUNCHER qemu-system-x86_64 ...``
+NO_THP_LAUNCHER = ("import ctypes, os, sys; ctypes.CDLL(None).prctl(41, 1, 0, 0, 0); "
+                   "os.execvp(sys.argv[1], sys.argv[1:])")
+THP_OFF = False
 
 
 class ProcessError(Exception):
@@ -96,6 +102,8 @@ def start(command: list[str], paths: InstancePaths, timeout: float = 60) -> int:
     paths.pid.unlink(missing_ok=True)
     paths.qmp.unlink(missing_ok=True)
     paths.vnc.unlink(missing_ok=True)  # QEMU leaves its VNC socket behind when it quits
+    if THP_OFF:
+        command = [sys.executable, "-c", NO_THP_LAUNCHER, *command]
     with open(paths.err, "wb") as err:
         try:
             done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
