@@ -99,8 +99,10 @@ def cmd_agent(args) -> int:
     import asyncio
 
     section = args.kind  # [compute] or [network]: host, driver, availability_zone
-    config = load(args.config, bus__url=args.bus_url, **{f"{section}__host": args.host, f"{section}__driver": args.driver,
-                                                         f"{section}__availability_zone": args.zone})
+    flags = {f"{section}__host": args.host, f"{section}__driver": args.driver, f"{section}__availability_zone": args.zone}
+    if section == "network":
+        flags["network__l2_only"] = args.l2_only
+    config = load(args.config, bus__url=args.bus_url, **flags)
     if config.bus.url.startswith("memory:"):
         print("overcast agent: the agent joins a controller over a shared bus; give --bus-url amqp://...",
               file=sys.stderr)
@@ -223,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     agent.add_argument("--host", help="name this host reports (default: the machine's hostname)")
     agent.add_argument("--driver", help="hypervisor or network driver (default: the section's driver)")
     agent.add_argument("--zone", help="availability zone of this host (default: the section's availability_zone)")
+    agent.add_argument("--l2-only", action="store_true", default=None,
+                       help="network agent: only plug and filter this host's ports (no DHCP, routers or metadata here)")
     agent.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     agent.set_defaults(func=cmd_agent)
     status = commands.add_parser("status", help="every service and agent, up or down")

@@ -55,6 +55,7 @@ class ComputeAgent:
         self.ratios = ratios or {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task] = []
+        self.live_aborts: set[str] = set()  # instances whose live migration was asked to stop (agent_moves)
 
     # -- start and stop ------------------------------------------------------------
 

@@ -7,6 +7,13 @@ destination (``destroy`` here, then ``finish_revert_migration`` on the source); 
 confirm on the source; a live migration on the source (``pre_live_migration`` there,
 ``live_migration`` here, ``post_live_migration_at_destination`` there, then the source
 copy goes). The destination's VIFs are plugged by the destination's network agent.
+
+A live migration's record goes ``queued`` (the API) -> ``preparing`` (the destination gets
+ready) -> ``running`` (the driver copies) -> ``completed``, ``failed`` or ``cancelled``.
+``live_migration_abort`` and ``live_migration_force_complete`` reach the source agent while
+the operation holds the instance's lock, so they take no lock: an abort before the copy
+starts is noted and honoured once the destination is ready; during the copy the driver
+cancels it (MigrationCancelled), the destination is rolled back and the guest stays here.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ import logging
 from overcast.compute import power_state as ps
 from overcast.compute import states
 from overcast.compute.agent_ops import Op, _error_state, _plugged, _power
+from overcast.compute.drivers.errors import MigrationCancelled
 
 log = logging.getLogger("overcast.compute.agent")
+CONDUCTOR = "compute-conductor"
 
 
 def _at(host: str) -> str:
@@ -58,16 +67,32 @@ def revert(agent, payload):
     return {"values": values, "after": "revert_resize"}
 
 
+def _migration_status(agent, uuid: str, status: str) -> None:
+    """A call, not a cast: the status must land before the operation's final report."""
+    agent.call_sync(CONDUCTOR, "set_migration_status", {"uuid": uuid, "status": status}, timeout=30)
+
+
 def live_migrate(agent, payload):
     """Source of a live migration: the guest runs throughout, here and then there."""
     uuid, dest, paused = payload["uuid"], payload["dest"], payload.get("paused", False)
-    data = agent.call_sync(_at(dest), "pre_live_migration", {"uuid": uuid, "spec": payload["spec"], "paused": paused})
     try:
-        agent.driver.live_migration(uuid, dest, data)
-        power = agent.call_sync(_at(dest), "post_live_migration_at_destination", {"uuid": uuid, "paused": paused})
-    except Exception:
-        agent.call_sync(_at(dest), "rollback_live_migration_at_destination", {"uuid": uuid})
-        raise
+        _migration_status(agent, uuid, "preparing")
+        source_data = agent.driver.live_migration_source_data(uuid)
+        data = agent.call_sync(_at(dest), "pre_live_migration",
+                               {"uuid": uuid, "spec": payload["spec"], "paused": paused, "source_data": source_data})
+        try:
+            if uuid in agent.live_aborts:
+                raise MigrationCancelled(uuid=uuid)
+            _migration_status(agent, uuid, "running")
+            agent.driver.live_migration(uuid, dest, data)
+            power = agent.call_sync(_at(dest), "post_live_migration_at_destination", {"uuid": uuid, "paused": paused})
+        except Exception:
+            agent.call_sync(_at(dest), "rollback_live_migration_at_destination", {"uuid": uuid})
+            raise
+    except MigrationCancelled:  # asked for: no fault, the server runs here as before
+        return {"values": {"task_state": None, "power_state": _power(agent, uuid)}, "after": "live_cancelled"}
+    finally:
+        agent.live_aborts.discard(uuid)
     agent.driver.destroy(uuid)  # the source copy, now stale
     return {"values": {"task_state": None, "power_state": power, "host": dest, "node": payload["dest_node"]},
             "after": "live_migrated"}
@@ -102,7 +127,8 @@ def handlers(agent) -> dict:
         return _power(agent, payload["uuid"])
 
     def pre_live_migration(payload):
-        return agent.driver.pre_live_migration(_plugged(agent, payload), payload.get("paused", False))
+        return agent.driver.pre_live_migration(_plugged(agent, payload), payload.get("paused", False),
+                                               payload.get("source_data"))
 
     def post_live_migration(payload):
         agent.driver.post_live_migration_at_destination(payload["uuid"], payload.get("paused", False))
@@ -111,8 +137,16 @@ def handlers(agent) -> dict:
     def rollback_live_migration(payload):
         agent.driver.rollback_live_migration_at_destination(payload["uuid"])
 
+    async def abort(payload):  # no lock: live_migrate holds it while it runs
+        agent.live_aborts.add(payload["uuid"])
+        await asyncio.to_thread(agent.driver.live_migration_abort, payload["uuid"])
+
+    async def force_complete(payload):
+        await asyncio.to_thread(agent.driver.live_migration_force_complete, payload["uuid"])
+
     return {"finish_migration": threaded(finish_migration),
             "finish_revert_migration": threaded(finish_revert_migration),
             "pre_live_migration": threaded(pre_live_migration),
             "post_live_migration_at_destination": threaded(post_live_migration),
-            "rollback_live_migration_at_destination": threaded(rollback_live_migration)}
+            "rollback_live_migration_at_destination": threaded(rollback_live_migration),
+            "live_migration_abort": abort, "live_migration_force_complete": force_complete}

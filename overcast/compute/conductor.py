@@ -34,7 +34,8 @@ class Conductor:
         return {"register_host": self.register_host, "report_node": self.report_node,
                 "host_instances": self.host_instances, "build_instances": self.build_instances,
                 "unshelve_instance": self.unshelve_instance, "instance_update": self.instance_update,
-                "upload_image": self.upload_image, "download_image": self.download_image}
+                "upload_image": self.upload_image, "download_image": self.download_image,
+                "set_migration_status": self.set_migration_status}
 
     # -- hosts -----------------------------------------------------------------------
 
@@ -157,6 +158,10 @@ class Conductor:
 
     # -- reports ---------------------------------------------------------------------------
 
+    async def set_migration_status(self, payload: dict) -> None:
+        """An agent's step in a move (a live migration's preparing, running)."""
+        await asyncio.to_thread(self.compute.migrations.set_status, payload["uuid"], payload["status"])
+
     async def instance_update(self, payload: dict) -> None:
         compute, uuid = self.compute, payload["uuid"]
         after = payload.get("after")
@@ -173,7 +178,8 @@ class Conductor:
                                       payload.get("record_action"))
         scheduler = compute.scheduler
         migration = {"confirm_resize": "confirmed", "revert_resize": "reverted", "revert_claim": "error",
-                     "resized": "finished", "live_migrated": "completed", "live_failed": "failed"}.get(after)
+                     "resized": "finished", "live_migrated": "completed", "live_failed": "failed",
+                     "live_cancelled": "cancelled"}.get(after)
         if migration:
             await asyncio.to_thread(compute.migrations.set_status, uuid, migration)
         if after == "released":
@@ -181,7 +187,7 @@ class Conductor:
         elif after in ("confirm_resize", "live_migrated"):  # the source's claim goes, the move's stays
             await asyncio.to_thread(scheduler.release, uuid)
             await asyncio.to_thread(scheduler.move, f"resize-{uuid}", uuid)
-        elif after in ("revert_resize", "revert_claim", "live_failed"):
+        elif after in ("revert_resize", "revert_claim", "live_failed", "live_cancelled"):
             await asyncio.to_thread(scheduler.release, f"resize-{uuid}")
         if row is not None and (payload.get("values") or {}).get("host"):  # moved: its ports follow it
             await asyncio.to_thread(self._rebind, uuid, row.host)

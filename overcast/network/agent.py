@@ -9,7 +9,12 @@ Python interface in this process; :class:`agent_source.BusSource` on another hos
 match it through the driver, whose calls are idempotent: a missed message is repaired
 by the next one about the same thing, and a start re-syncs everything.
 
-Heartbeats go out as the four Neutron binaries, so ``network agent list`` shows them.
+Heartbeats go out as the four Neutron binaries, so ``network agent list`` shows them;
+the bridge agent's carry the host's tunnel endpoint (``tunneling_ip``) when the driver
+has one. Such an agent asks the source for the other hosts' endpoints (the live agents'
+``tunneling_ip``) at start and every ``PEERS_INTERVAL`` seconds, and hands them to the
+driver when they change: a host that comes is flooded to within that time, one whose
+agent stopped beating is dropped once it counts as down.
 In the all-in-one cloud this agent serves DHCP, routers and metadata for every network;
 with several hosts each agent does (scheduling is for later).
 """
@@ -29,13 +34,18 @@ TOPIC = "network"
 #: binary -> the topic Neutron's agent of that kind reports
 BINARIES = {"neutron-dhcp-agent": "dhcp_agent", "neutron-l3-agent": "l3_agent",
             "neutron-metadata-agent": "N/A", "neutron-linuxbridge-agent": "N/A"}
+BRIDGE_AGENT = "neutron-linuxbridge-agent"
+PEERS_INTERVAL = heartbeats.INTERVAL  # seconds between two reads of the other hosts' tunnel endpoints
 
 
 class NetworkAgent:
     def __init__(self, bus, driver: NetworkDriver, host: str, source, metadata_upstream: str = "",
-                 ports_only: bool = False):
+                 ports_only: bool = False, follow_events: bool | None = None):
         self.bus = bus
         self.ports_only = ports_only  # a compute host's L2 agent only: plugs its ports, no DHCP, L3 or metadata
+        # hear the fanout (port and security group changes) and re-sync the ports at start; an
+        # L2 agent of a fake host (``compute.fake_hosts``) needs neither
+        self.follow_events = (not ports_only) if follow_events is None else follow_events
         self.driver = driver
         self.host = host
         self.source = source
@@ -44,26 +54,50 @@ class NetworkAgent:
         self._tasks: list[asyncio.Task] = []
         self._dhcp_asked: dict[str, tuple] = {}  # network id -> the DHCP port change last asked for
         self._filters: dict = {}  # port id -> the PortFilter last set on it (unchanged ones are not set again)
+        self._peers: list[str] | None = None  # the tunnel peers last given to the driver (None: not yet)
 
     # -- start and stop ------------------------------------------------------------
 
     async def start(self) -> None:
         await asyncio.to_thread(self.driver.init_host, self.host)
+        endpoint = self.driver.tunnel_endpoint()
+        if endpoint:  # floods reach the other hosts before anything is plugged
+            await self._run(self._sync_peers)
         binaries = BINARIES
         if self.ports_only:  # as Neutron's compute nodes run only the L2 agent
-            binaries = {"neutron-linuxbridge-agent": BINARIES["neutron-linuxbridge-agent"]}
-        else:
+            binaries = {BRIDGE_AGENT: BINARIES[BRIDGE_AGENT]}
+        if self.follow_events:
             await self.resync()
             await self.bus.serve(TOPIC, self.fanout_handlers(), fanout=True)
         await self.bus.serve(f"{TOPIC}.{self.host}", {"plug_port": self.plug_port, "unplug_port": self.unplug_port})
-        self._tasks = [asyncio.create_task(heartbeats.report_forever(self.bus, binary, self.host, topic))
-                       for binary, topic in binaries.items()]
+        tunnel = {"tunneling_ip": endpoint, "tunnel_types": ["vxlan"]} if endpoint else None
+        self._tasks = [asyncio.create_task(heartbeats.report_forever(
+            self.bus, binary, self.host, topic, tunnel if binary == BRIDGE_AGENT else None))
+            for binary, topic in binaries.items()]
+        if endpoint:
+            self._tasks.append(asyncio.create_task(self._keep_peers()))
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+    async def _keep_peers(self) -> None:
+        while True:
+            await asyncio.sleep(PEERS_INTERVAL)
+            await self._run(self._sync_peers)
+
+    def _sync_peers(self) -> None:
+        """Give the driver the other hosts' tunnel endpoints: always on the first call (a
+        restart re-syncs what the kernel holds), then only when they changed."""
+        try:
+            peers = sorted(self.source.tunnel_peers(self.host))
+            if peers != self._peers:
+                self.driver.set_tunnel_peers(peers)
+                self._peers = peers
+        except Exception:  # the controller is away, or refuses: the next round tries again
+            log.warning("network agent: tunnel peers of %s not updated", self.host, exc_info=True)
 
     def fanout_handlers(self) -> dict:
         return {"port_update": self.on_port_update, "port_delete": self.on_port_delete,
@@ -144,6 +178,8 @@ class NetworkAgent:
         self._filter(None)
 
     def _network_changed(self, network_id: str) -> None:
+        if self.ports_only:  # DHCP and metadata are other hosts' work
+            return
         network = next(iter(self.source.networks(id=[network_id])), None)
         if network is None:
             self._dhcp_asked.pop(network_id, None)
@@ -227,6 +263,8 @@ class NetworkAgent:
             self.driver.stop_metadata(network["id"])
 
     def _router_changed(self, router_id: str) -> None:
+        if self.ports_only:  # routers run on other hosts
+            return
         router = next(iter(self.source.routers(id=[router_id])), None)
         if router is None:
             self.driver.remove_router(router_id)
@@ -275,7 +313,8 @@ class NetworkAgent:
 
     async def resync(self) -> None:
         """Make the host match the database: plug this host's ports, serve every network's
-        DHCP and metadata, run every router; remove what the database no longer has."""
+        DHCP and metadata, run every router (an L2 agent: the ports only); remove what the
+        database no longer has."""
         await self._run(self._resync)
 
     def _resync(self) -> None:
@@ -291,6 +330,8 @@ class NetworkAgent:
             if port.get("status") != "ACTIVE" and port["id"] in self.driver.list_ports():
                 self._quietly(self.source.port_status, port["id"], "ACTIVE")
         self._filter(None)
+        if self.ports_only:
+            return
         if self.driver.capabilities.supports_dhcp:
             for network_id in set(self.driver.list_dhcp()) - set(networks):
                 self.driver.remove_dhcp(network_id)
@@ -327,14 +368,16 @@ def make_agent(config, bus, source) -> NetworkAgent:
         driver_choice.choose(config)
     network = config.network
     host = network.host or socket.gethostname()
-    options = {}
+    options = {"local_ip": network.local_ip} if network.local_ip else {}  # the fake pretends to have it
     if network.driver == "linux":
         options = {"state_dir": str(config.data_path / "network"), "prefix": network.linux_prefix,
-                   "bridge_mappings": network.bridge_mappings, "metadata_secret": metadata_secret(config)}
+                   "bridge_mappings": network.bridge_mappings, "metadata_secret": metadata_secret(config),
+                   "local_ip": network.local_ip, "vxlan_port": network.vxlan_port}
     from overcast.metadata import SPEC as METADATA
 
     return NetworkAgent(bus, make_driver(network.driver, **options), host, source,
-                        metadata_upstream=config.public_url + METADATA.prefix)
+                        metadata_upstream=config.public_url + METADATA.prefix, ports_only=network.l2_only,
+                        follow_events=True)
 
 
 def metadata_secret(config) -> str:

@@ -63,6 +63,10 @@ class ServiceSource:
         """Whether this host's DHCP agent should serve the network (an admin may say no)."""
         return self.service.network_agents.dhcp_choice(network_id, host)
 
+    def tunnel_peers(self, host: str) -> list[str]:
+        """The tunnel endpoints of the other hosts' live network agents."""
+        return self.service.network_agents.tunnel_peers(host)
+
     def port_status(self, port_id: str, status: str) -> None:
         """Report a port ACTIVE (plugged, served) or DOWN (unplugged)."""
         self.service.ports.set_status(port_id, status)

@@ -15,6 +15,8 @@ import contextlib
 import dataclasses
 import json
 import subprocess
+import threading
+import time
 import uuid as uuidlib
 
 import pytest
@@ -26,7 +28,7 @@ from overcast.compute.drivers import (Capabilities, HypervisorDriver, ImageRef, 
 from overcast.compute.drivers.errors import (DeviceBusy, DriverCapabilityError, HypervisorError, InstanceBuildFailed,
                                              InstanceExists,
                                              InstanceInvalidState, InstanceNotFound, InstanceRebootFailed,
-                                             ResizeError)
+                                             MigrationCancelled, ResizeError)
 from overcast.compute.drivers.fake import FakeHypervisor
 import testguest  # noqa: E402  (tests/ is on sys.path: tests/conftest.py)
 
@@ -84,6 +86,8 @@ LENIENT = [
                                                     root_gb=1), False)),
     ("rollback_live_migration_at_destination", "supports_live_migration",
      lambda d, u: d.rollback_live_migration_at_destination(u)),
+    ("live_migration_abort", "supports_live_migration", lambda d, u: d.live_migration_abort(u)),
+    ("live_migration_force_complete", "supports_live_migration", lambda d, u: d.live_migration_force_complete(u)),
 ]
 OPTIONAL = [op for op in OPERATIONS + LENIENT if op[1]]
 
@@ -445,6 +449,10 @@ class HypervisorDriverContract:
         yield second
         for uuid in second.list_instances():
             second.destroy(uuid)
+        run_dir = getattr(second, "run_dir", None)
+        if run_dir is not None and run_dir.is_dir():
+            assert list(run_dir.iterdir()) == []  # no QMP, VNC, NBD or migration socket left
+            run_dir.rmdir()
 
     def other_host_driver(self) -> HypervisorDriver:
         raise NotImplementedError
@@ -501,6 +509,50 @@ class HypervisorDriverContract:
             driver.live_migration(str(uuidlib.uuid4()), other.host, {})
 
 
+    def slow_live_migration(self, driver) -> None:
+        """Make ``driver``'s live migrations run until aborted or forced."""
+        raise NotImplementedError
+
+    def _signal_while_migrating(self, driver, other, spec, signal: str) -> Exception | None:
+        """Live-migrate ``spec`` in a thread, sending ``signal`` (abort, force_complete)
+        until the migration returns; what it raised."""
+        self.need(driver, "supports_live_migration")
+        self.slow_live_migration(driver)
+        data = other.pre_live_migration(spec, False)
+        raised: list[Exception] = []
+
+        def run():
+            try:
+                driver.live_migration(spec.uuid, other.host, data)
+            except Exception as error:  # noqa: BLE001 (handed to the test)
+                raised.append(error)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while thread.is_alive():
+            getattr(driver, f"live_migration_{signal}")(spec.uuid)  # a no-op until it runs
+            thread.join(0.2)
+            if time.monotonic() > deadline:
+                driver.live_migration_abort(spec.uuid)
+                thread.join()
+                pytest.fail(f"live_migration_{signal} did not end the migration")
+        return raised[0] if raised else None
+
+    def test_live_migration_aborted_keeps_the_guest_here(self, driver, other):
+        spec = self.spawned(driver)
+        assert isinstance(self._signal_while_migrating(driver, other, spec, "abort"), MigrationCancelled)
+        other.rollback_live_migration_at_destination(spec.uuid)
+        assert other.list_instances() == [] and self.state(driver, spec.uuid) == ps.RUNNING
+        driver.live_migration_abort(spec.uuid)  # nothing migrating: a no-op
+
+    def test_live_migration_forced_to_complete_runs_at_the_destination(self, driver, other):
+        spec = self.spawned(driver)
+        assert self._signal_while_migrating(driver, other, spec, "force_complete") is None
+        other.post_live_migration_at_destination(spec.uuid, False)
+        driver.destroy(spec.uuid)
+        assert self.state(other, spec.uuid) == ps.RUNNING and driver.list_instances() == []
+
     @pytest.mark.parametrize("name,flag,call", OPTIONAL, ids=[op[0] for op in OPTIONAL])
     def test_capability_flags_are_honest(self, driver, name, flag, call):
         spec = self.spawned(driver)
@@ -526,6 +578,9 @@ class FakeSpecs:
 
     def other_host_driver(self) -> HypervisorDriver:
         return FakeHypervisor()
+
+    def slow_live_migration(self, driver) -> None:
+        driver.live_migration_seconds = 600
 
     def new_spec(self, **changes) -> InstanceSpec:
         uuid = str(uuidlib.uuid4())
@@ -616,7 +671,7 @@ class TestQemuHypervisor(HypervisorDriverContract):
     def driver(self, tmp_path, test_guest):
         from overcast.compute.drivers.qemu import QemuHypervisor
 
-        self.guest = test_guest
+        self.guest, self.tmp = test_guest, tmp_path
         driver = QemuHypervisor(state_dir=tmp_path / "qemu", accel="tcg", soft_reboot_timeout=3)
         driver.init_host(self.host)
         yield driver
@@ -636,6 +691,17 @@ class TestQemuHypervisor(HypervisorDriverContract):
 
     def failing_spec(self) -> InstanceSpec:
         return self.new_spec(image=ImageRef(id="missing-image", path="/nonexistent/disk.qcow2"))
+
+    def other_host_driver(self, **options) -> HypervisorDriver:
+        """A second host: its own state directory (and run directory) on this machine."""
+        from overcast.compute.drivers.qemu import QemuHypervisor
+
+        return QemuHypervisor(state_dir=self.tmp / "qemu-2", accel="tcg", soft_reboot_timeout=3, **options)
+
+    def slow_live_migration(self, driver) -> None:
+        from overcast.compute.drivers.qemu.live import Settings
+
+        driver.live_settings = Settings(bandwidth_mib=1)  # tens of seconds for the test guest's memory
 
     def test_console_output_is_per_instance_and_stable(self, driver):
         # with a config drive each guest prints its own uuid: two guests without one can

@@ -231,6 +231,21 @@ class NetworkDriverContract:
     def test_report_is_a_dict(self, driver):
         assert isinstance(driver.report(), dict)
 
+    # -- tunnels ----------------------------------------------------------------------
+
+    def test_tunnel_peers_are_replaced_and_setting_them_is_idempotent(self, driver):
+        own = driver.tunnel_endpoint()
+        driver.set_tunnel_peers(["192.0.2.7", "192.0.2.3", *([own] if own else [])])
+        assert driver.tunnel_peers() == ["192.0.2.3", "192.0.2.7"]
+        driver.set_tunnel_peers(["192.0.2.3"])
+        driver.set_tunnel_peers(["192.0.2.3"])
+        assert driver.tunnel_peers() == ["192.0.2.3"]
+        vif = driver.plug_port(port(segment()))  # a vxlan network plugged meanwhile works as before
+        assert vif["mtu"] == 1450
+        driver.set_tunnel_peers([])
+        assert driver.tunnel_peers() == []
+        driver.unplug_port(vif["id"])
+
 
 class TestFakeNetworkDriver(NetworkDriverContract):
     @pytest.fixture

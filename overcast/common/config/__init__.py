@@ -8,7 +8,7 @@ are the all-in-one cloud on loopback; nothing here reads a file at import time.
     [bus]      url
     [identity] token_expiration, password_hash_rounds, max_active_keys, ...
     [image]    store, max_images_per_project, max_bytes_per_project, ...
-    [network]  agent, driver, host, availability_zone
+    [network]  agent, driver, host, availability_zone, local_ip, vxlan_port, ...
     [volume]   driver, file_format, agent, host, quota_volumes, ...
     [policy]   file
 
@@ -78,6 +78,7 @@ class ComputeConfig:
     fake_memory_mb: int = 65536  # RAM in MB, 1-2**40
     fake_local_gb: int = 1000  # disk in GB, 1-2**40
     fake_snapshot_seconds: float = 0.0  # how long the fake driver takes to copy a disk for a snapshot, 0-60
+    fake_live_migration_seconds: float = 0.0  # how long the fake driver's live migration runs unless aborted or forced, 0-3600
     fake_hosts: int = 1  # compute hosts the all-in-one runs with the fake driver: HOST, HOST-2, ... HOST-N, 1-64 (tests, Tempest's migrations)
     allow_resize_to_same_host: bool = True  # a resize may stay on its host (Nova's default is False; one host needs True)
     sync_power_state_interval: int = 10  # seconds between checks that guests still run as recorded (0: never)
@@ -105,6 +106,9 @@ class NetworkConfig:
     driver: str = "auto"  # network driver of the in-process agent: linux (bridges, dnsmasq, iptables; root), fake (nothing on the host) or auto (linux where it can run)
     bridge_mappings: str = "public:br-ex"  # linux driver: physical network -> host bridge (made if missing), comma-separated
     linux_prefix: str = "oc"  # linux driver: starts its iptables chains and link aliases (two clouds on one machine differ)
+    local_ip: str = ""  # linux driver: this host's VXLAN tunnel endpoint (an address on the underlay); empty: no VXLAN devices (one host)
+    l2_only: bool = False  # the network agent only plugs and filters this host's ports (Neutron's L2 agent on a compute node); DHCP, routers and metadata run on other hosts
+    vxlan_port: int = 4789  # linux driver: UDP port of the VXLAN tunnels, the same on every host, 1-65535
     metadata_secret: str = ""  # signs what the metadata proxies forward; empty: made once in DATA_DIR/network/metadata_secret
     host: str = ""  # name the network agents report; empty: the machine's hostname
     availability_zone: str = "nova"  # zone of this host's network agents
@@ -252,9 +256,11 @@ def _check_ranges(config: Config) -> None:
         ("compute", "fake_local_gb", 1, 1 << 40),
         ("compute", "fake_hosts", 1, 64),
         ("compute", "fake_snapshot_seconds", 0, 60),
+        ("compute", "fake_live_migration_seconds", 0, 3600),
         ("compute", "qemu_soft_reboot_seconds", 0, 3600),
         ("compute", "console_token_ttl", 10, 86400),
         ("network", "default_prefixlen", 8, 30),
+        ("network", "vxlan_port", 1, 65535),
         ("volume", "quota_volumes", -1, 2**31),
         ("volume", "quota_snapshots", -1, 2**31),
         ("volume", "quota_gigabytes", -1, 2**31),
@@ -264,5 +270,12 @@ def _check_ranges(config: Config) -> None:
         value = getattr(getattr(config, section), name)
         if not low <= value <= high:
             raise ConfigError(f"[{section}] {name}: {value} is outside {low}-{high}")
+    if config.network.local_ip:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(config.network.local_ip)
+        except ValueError:
+            raise ConfigError(f"[network] local_ip: {config.network.local_ip!r} is not an IP address") from None
     if config.compute.qemu_accel not in ("auto", "kvm", "tcg"):
         raise ConfigError(f"[compute] qemu_accel: {config.compute.qemu_accel!r} is not auto, kvm or tcg")

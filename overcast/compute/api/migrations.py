@@ -5,16 +5,19 @@ migration_type, instance_uuid and hidden; 2.59 pages it newest first (limit, mar
 uuid, changes-since) and rejects unknown parameters, 2.66 adds changes-before, 2.80
 user_id and project_id. A manager sees their own project's migrations without hosts; an
 admin sees all. A server's migrations (2.23) are its live migrations in progress; 2.24
-aborts one and 2.22 forces one to complete, both only while the server is migrating.
+aborts one (queued, preparing or, from 2.65, running) and 2.22 forces a running one to
+complete, both only while the server is migrating; both answer 202 and the source host
+does the work (service/moves.py, agent_moves.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlencode
 
 from overcast.common.api import reply
 from overcast.common.api.microversions import Microversion
-from overcast.common.errors import NotFound, Unimplemented
+from overcast.common.errors import NotFound
 from overcast.compute import errors
 from overcast.compute import views_migrations as views
 from overcast.compute.api import checks
@@ -120,23 +123,33 @@ def _running(req, row, method: str, states: tuple, missing_404: bool):
     return found
 
 
-def abort(req):
-    """DELETE a live migration (2.24): the live migration driver work is not here yet (501)."""
+def _abortable(req):
     _since(req, "2.24")
     row = _server(req, "delete")
     _migrating(row, "abort live migration")
     states = ("running", "queued", "preparing") if req.version.at_least("2.65") else ("running",)
-    _running(req, row, "abort live migration", states, missing_404=True)
-    raise Unimplemented("Aborting a live migration is not supported.")
+    return row, _running(req, row, "abort live migration", states, missing_404=True)
 
 
-def action(req):
-    """POST {"force_complete": null} (2.22): as abort, checked and then 501."""
+async def abort(req):
+    """DELETE a live migration (2.24): 202, the migration ends cancelled."""
+    row, migration = await asyncio.to_thread(_abortable, req)
+    await req.state.compute.lifecycle.moves.abort_live(req.context, row.uuid, migration)
+    return reply(None, 202)
+
+
+def _forcible(req):
     _since(req, "2.22")
     body = checks.obj(req.json())
     checks.only(body, ("force_complete",))
     checks.required(body, ("force_complete",), "body")
     row = _server(req, "force_complete")
     _migrating(row, "force_complete", active=True)
-    _running(req, row, "force complete", ("running",), missing_404=False)
-    raise Unimplemented("Forcing a live migration to complete is not supported.")
+    return row, _running(req, row, "force complete", ("running",), missing_404=False)
+
+
+async def action(req):
+    """POST {"force_complete": null} (2.22): 202, the guest is paused until it has moved."""
+    row, migration = await asyncio.to_thread(_forcible, req)
+    await req.state.compute.lifecycle.moves.force_complete_live(req.context, row.uuid, migration)
+    return reply(None, 202)

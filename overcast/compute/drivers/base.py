@@ -75,7 +75,7 @@ class Capabilities:
     supports_shelve: bool = False         # (snapshot + destroy, then spawn)
     supports_diagnostics: bool = False    # get_diagnostics
     supports_migrate: bool = False        # migrate_disk_and_power_off, finish_migration, confirm/revert
-    supports_live_migration: bool = False  # pre_live_migration, live_migration, post_live_migration_at_destination
+    supports_live_migration: bool = False  # pre_live_migration, live_migration(_abort, _force_complete), post/rollback
 
     @classmethod
     def all(cls) -> Capabilities:
@@ -329,18 +329,40 @@ class HypervisorDriver(ABC):
         kept. supports_migrate."""
         self._unsupported("supports_migrate")
 
-    def pre_live_migration(self, spec: InstanceSpec, paused: bool) -> dict:
+    def live_migration_source_data(self, uuid: str) -> dict:
+        """Source, before ``pre_live_migration``: what the destination's driver must know
+        of the guest that the spec does not say (QEMU: the PCI slots of hot-plugged
+        devices, which must match). Opaque to the agent, passed as JSON. Default: {}."""
+        return {}
+
+    def pre_live_migration(self, spec: InstanceSpec, paused: bool, source_data: dict | None = None) -> dict:
         """Destination of a live migration: get ready to receive ``spec``'s guest (VIFs
-        plugged here; QEMU: started with ``-incoming``); returns what ``live_migration``
-        on the source needs (a URI). supports_live_migration."""
+        plugged here; ``source_data`` from the source's ``live_migration_source_data``;
+        QEMU: started with ``-incoming``); returns what ``live_migration`` on the source
+        needs (a URI). A failure leaves nothing here. supports_live_migration."""
         self._unsupported("supports_live_migration")
 
     def live_migration(self, uuid: str, dest_host: str, migrate_data: dict) -> None:
         """Source: copy the running guest (memory, and disks unless shared) to the
         destination ``pre_live_migration`` prepared (QEMU: QMP ``migrate``); returns when
         the guest runs there. The source copy stays until ``destroy``. Raises
-        HypervisorError if the copy failed (the guest keeps running here).
+        MigrationCancelled when ``live_migration_abort`` stopped it and HypervisorError if
+        the copy failed (either way the guest keeps running here, as it was).
+        Blocks for as long as the copy takes (seconds to minutes).
         supports_live_migration."""
+        self._unsupported("supports_live_migration")
+
+    def live_migration_abort(self, uuid: str) -> None:
+        """Source, from another thread while ``live_migration`` runs: cancel it (that call
+        then raises MigrationCancelled). Nothing migrating: a no-op. Returns at once.
+        supports_live_migration."""
+        self._unsupported("supports_live_migration")
+
+    def live_migration_force_complete(self, uuid: str) -> None:
+        """Source, from another thread while ``live_migration`` runs: make it converge
+        now (QEMU: pause the guest so no page is dirtied again, as Nova's libvirt driver
+        does; ``post_live_migration_at_destination`` resumes it there). Nothing
+        migrating: a no-op. Returns at once. supports_live_migration."""
         self._unsupported("supports_live_migration")
 
     def post_live_migration_at_destination(self, uuid: str, paused: bool = False) -> None:

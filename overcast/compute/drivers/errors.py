@@ -26,6 +26,13 @@ class InstanceRebootFailed(HypervisorError):
     message = "Reboot of instance {uuid} failed: {reason}"
 
 
+class MigrationCancelled(HypervisorError):
+    """``live_migration`` stopped because ``live_migration_abort`` asked it to; the guest
+    runs on the source as before."""
+
+    message = "Live migration of instance {uuid} was cancelled."
+
+
 class InstanceNotFound(NotFound):
     message = "Instance {uuid} could not be found."
 
@@ -60,4 +67,4 @@ class DriverCapabilityError(Unimplemented):
 
 
 __all__ = ["DeviceBusy", "DriverCapabilityError", "HypervisorError", "InstanceBuildFailed", "InstanceExists",
-           "InstanceInvalidState", "InstanceNotFound", "InstanceRebootFailed", "ResizeError"]
+           "InstanceInvalidState", "InstanceNotFound", "InstanceRebootFailed", "MigrationCancelled", "ResizeError"]

@@ -14,7 +14,10 @@ Failure injection: ``fail_spawn_on`` is a set of uuids or names, or a callable t
 the InstanceSpec and returning True to fail (InstanceBuildFailed, after the fake has
 "created" the instance and rolled it back); ``fail_reboot=True`` makes every reboot raise
 InstanceRebootFailed with the guest left as it was. ``capabilities=Capabilities(...)``
-switches features off; their methods then raise DriverCapabilityError.
+switches features off; their methods then raise DriverCapabilityError. Slowness on
+request, so the API's in-between states can be seen: ``snapshot_seconds`` (a snapshot
+takes that long) and ``live_migration_seconds`` (a live migration runs that long unless
+``live_migration_abort`` cancels it or ``live_migration_force_complete`` ends it).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from overcast.compute import power_state as ps
 from .base import (Capabilities, HostResources, HypervisorDriver, ImageRef, InstanceInfo, InstanceSpec,
                    SnapshotInfo, WriteTo)
 from .errors import (DeviceBusy, DriverCapabilityError, InstanceBuildFailed, InstanceExists, InstanceInvalidState,
-                     InstanceNotFound, InstanceRebootFailed, ResizeError)
+                     InstanceNotFound, InstanceRebootFailed, MigrationCancelled, ResizeError)
+from .live_signals import LiveSignals
 
 GiB = 1 << 30
 CONSOLE_KINDS = ("vnc", "spice", "serial")
@@ -62,9 +66,11 @@ class FakeHypervisor(HypervisorDriver):
     def __init__(self, *, vcpus: int = 16, memory_mb: int = 32768, local_gb: int = 500,
                  fail_spawn_on: set[str] | Callable[[InstanceSpec], bool] | None = None,
                  fail_reboot: bool = False, capabilities: Capabilities | None = None,
-                 snapshot_seconds: float = 0.0):
+                 snapshot_seconds: float = 0.0, live_migration_seconds: float = 0.0):
         self.total = (vcpus, memory_mb, local_gb)
         self.snapshot_seconds = snapshot_seconds  # a snapshot takes this long, as copying a real disk does
+        self.live_migration_seconds = live_migration_seconds
+        self.live = LiveSignals()
         self.fail_spawn_on = fail_spawn_on or set()
         self.fail_reboot = fail_reboot
         self.capabilities = capabilities if capabilities is not None else Capabilities.all()
@@ -277,7 +283,7 @@ class FakeHypervisor(HypervisorDriver):
             if power_on:
                 self.power_on(uuid)
 
-    def pre_live_migration(self, spec: InstanceSpec, paused: bool) -> dict:
+    def pre_live_migration(self, spec: InstanceSpec, paused: bool, source_data: dict | None = None) -> dict:
         self._require("supports_live_migration")
         with self._lock:
             if spec.uuid in self.instances:
@@ -294,7 +300,23 @@ class FakeHypervisor(HypervisorDriver):
             inst = self._get(uuid)
             if inst.power_state not in (ps.RUNNING, ps.PAUSED) or inst.incoming:
                 raise self._invalid(inst, "live_migration")
-            inst.migrated_to = dest_host
+        with self.live.running(uuid) as signals:
+            deadline = time.monotonic() + self.live_migration_seconds
+            while time.monotonic() < deadline and not signals.force.is_set():
+                if signals.abort.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+                    raise MigrationCancelled(uuid=uuid)
+            if signals.abort.is_set():
+                raise MigrationCancelled(uuid=uuid)
+        with self._lock:
+            self._get(uuid).migrated_to = dest_host
+
+    def live_migration_abort(self, uuid: str) -> None:
+        self._require("supports_live_migration")
+        self.live.abort(uuid)
+
+    def live_migration_force_complete(self, uuid: str) -> None:
+        self._require("supports_live_migration")
+        self.live.force(uuid)
 
     def post_live_migration_at_destination(self, uuid: str, paused: bool = False) -> None:
         self._require("supports_live_migration")

@@ -146,7 +146,8 @@ def make_agent(config: Config, bus, host: str, driver: str | None = None):
     options = {}
     if driver == "fake":
         options = {"vcpus": compute.fake_vcpus, "memory_mb": compute.fake_memory_mb, "local_gb": compute.fake_local_gb,
-                   "snapshot_seconds": compute.fake_snapshot_seconds}
+                   "snapshot_seconds": compute.fake_snapshot_seconds,
+                   "live_migration_seconds": compute.fake_live_migration_seconds}
     elif driver == "qemu":
         import asyncio
 

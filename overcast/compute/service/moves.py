@@ -183,7 +183,7 @@ class Moves:
             extra = {"spec": compute.spec_payload(full), "dest": dest, "dest_node": node,
                      "paused": row.vm_state == states.PAUSED}
             migration = await asyncio.to_thread(compute.migrations.record, uuid, row.project_id, row.user_id,
-                                                row.host, dest, row.flavor, row.flavor, "live-migration", "running")
+                                                row.host, dest, row.flavor, row.flavor, "live-migration", "queued")
             try:
                 await self.lifecycle.act(ctx, uuid, "live_migrate", extra)
             except BaseException:
@@ -192,3 +192,21 @@ class Moves:
             return migration
 
         await self._release_on_error(uuid, cast())
+
+    def _note(self, ctx, uuid: str, action: str) -> None:
+        with self.compute.db.session() as session:
+            self.compute.actions.record(session, ctx, uuid, action)
+
+    async def abort_live(self, ctx, uuid: str, migration: Migration) -> None:
+        """DELETE /servers/{id}/migrations/{mid}: the source cancels the copy (or never
+        starts it) and rolls the destination back; the migration ends ``cancelled``."""
+        await asyncio.to_thread(self._note, ctx, uuid, "live_migration_cancel")
+        await self.compute.bus.cast(f"compute.{migration.source_compute}", "live_migration_abort",
+                                    {"uuid": uuid, "migration_id": migration.id})
+
+    async def force_complete_live(self, ctx, uuid: str, migration: Migration) -> None:
+        """POST .../action {"force_complete": null}: the source pauses the guest so the
+        copy converges; it runs again at the destination."""
+        await asyncio.to_thread(self._note, ctx, uuid, "live_migration_force_complete")
+        await self.compute.bus.cast(f"compute.{migration.source_compute}", "live_migration_force_complete",
+                                    {"uuid": uuid, "migration_id": migration.id})

@@ -31,6 +31,12 @@ can remove what the database no longer has.
   groups already turned into address lists by the agent; traffic not allowed by a rule
   is dropped; anti-spoofing allows only the port's MAC and addresses (fixed IPs and
   allowed address pairs). ``port_security_enabled`` False means no filter at all.
+- Tunnels: a driver that joins hosts (``tunnel_endpoint`` not None) carries each
+  ``vxlan`` network's traffic to the other hosts in VXLAN packets (VNI = the segment's
+  ``segmentation_id``) sent from its endpoint; what it floods (broadcast, unknown
+  unicast, multicast) goes to every *peer*, the endpoints of the other hosts, which the
+  agent keeps current with ``set_tunnel_peers``. The network's MTU leaves room for the
+  50 bytes of VXLAN (the API gives vxlan networks 1450).
 - Metadata: make ``169.254.169.254:80`` reachable from a network's guests, forwarding
   HTTP to ``upstream`` with the headers ``X-Forwarded-For`` (the guest's IP),
   ``X-Neutron-Network-ID`` and the signature the metadata service checks
@@ -219,6 +225,26 @@ class NetworkDriver(ABC):
     def vif(self, port_id: str) -> dict | None:
         """The VIF of a plugged port, or None."""
         return None
+
+    # -- tunnels ------------------------------------------------------------------
+
+    def tunnel_endpoint(self) -> str | None:
+        """This host's tunnel endpoint (VTEP): the address other hosts send its vxlan
+        networks' packets to, which the agent reports as ``tunneling_ip``; None when the
+        driver joins no hosts (one host, or a driver without tunnels)."""
+        return None
+
+    def set_tunnel_peers(self, peers: list[str]) -> None:
+        """Flood every vxlan network's traffic to these endpoints (the other hosts'),
+        replacing the previous list, for the networks plugged now and later; this host's
+        own endpoint in the list is ignored. Idempotent (no duplicate entries). A driver
+        without an endpoint only remembers them (this default). Blocks < 1 s per network
+        plugged."""
+        self._tunnel_peers = sorted(set(peers) - {self.tunnel_endpoint()})
+
+    def tunnel_peers(self) -> list[str]:
+        """The peers last set (sorted, without this host's endpoint)."""
+        return list(getattr(self, "_tunnel_peers", []))
 
     # -- security groups --------------------------------------------------------
 

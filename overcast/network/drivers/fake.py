@@ -32,8 +32,10 @@ def tap_name(port_id: str) -> str:
 class FakeNetworkDriver(NetworkDriver):
     capabilities = Capabilities.all()
 
-    def __init__(self, fail_plug_on: set[str] | None = None, fail_router_on: set[str] | None = None):
+    def __init__(self, fail_plug_on: set[str] | None = None, fail_router_on: set[str] | None = None,
+                 local_ip: str = ""):
         self.host = ""
+        self.local_ip = local_ip  # the tunnel endpoint it pretends to have ("": none)
         self.fail_plug_on = set(fail_plug_on or ())
         self.fail_router_on = set(fail_router_on or ())
         self.bridges: dict[str, dict] = {}  # network id -> {"name", "segment", "taps": set of port ids}
@@ -50,7 +52,17 @@ class FakeNetworkDriver(NetworkDriver):
 
     def report(self) -> dict:
         return {"devices": len(self.ports), "networks": len(self.dhcp), "routers": len(self.routers),
-                "bridge_mappings": {}, "interface_mappings": {"public": "fake0"}, "tunnel_types": ["vxlan"]}
+                "bridge_mappings": {}, "interface_mappings": {"public": "fake0"}, "tunnel_types": ["vxlan"],
+                **({"tunneling_ip": self.local_ip} if self.local_ip else {})}
+
+    # -- tunnels ----------------------------------------------------------------------
+
+    def tunnel_endpoint(self) -> str | None:
+        return self.local_ip or None
+
+    def set_tunnel_peers(self, peers: list[str]) -> None:
+        self.calls.append("set_tunnel_peers")
+        super().set_tunnel_peers(peers)
 
     # -- bridges ----------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ class NetworkAgents:
             except IntegrityError:  # another request registered it first
                 pass
 
-    def _configurations(self, session, binary: str) -> dict:
+    def _configurations(self, session, binary: str, beat: ServiceRecord | None) -> dict:
         def count(model, *where) -> int:
             return session.scalar(select(func.count()).select_from(model).where(*where))
 
@@ -68,9 +68,12 @@ class NetworkAgents:
                     "log_agent_heartbeats": False}
         if binary == "neutron-metadata-agent":
             return {"metadata_proxy_socket": "", "nova_metadata_host": "", "log_agent_heartbeats": False}
-        return {"devices": count(Port, Port.binding_host_id != ""), "bridge_mappings": {},
-                "interface_mappings": {}, "tunnel_types": ["vxlan"], "l2_population": False,
-                "log_agent_heartbeats": False}
+        configurations = {"devices": count(Port, Port.binding_host_id != ""), "bridge_mappings": {},
+                          "interface_mappings": {}, "log_agent_heartbeats": False}
+        tunneling_ip = beat.reported().get("tunneling_ip") if beat else None
+        if tunneling_ip:  # as Neutron's Linux bridge agent with VXLAN on
+            configurations.update(tunneling_ip=tunneling_ip, tunnel_types=["vxlan"], l2_population=False)
+        return configurations
 
     def _dict(self, session, row: NetworkAgentRow, beat: ServiceRecord | None, now) -> dict:
         agent_type, topic, zoned = KINDS[row.binary]
@@ -79,7 +82,7 @@ class NetworkAgents:
                 "admin_state_up": row.admin_state_up, "description": row.description,
                 "alive": bool(seen and (now - seen).total_seconds() < DOWN_AFTER),
                 "availability_zone": self.zone if zoned else None,
-                "configurations": self._configurations(session, row.binary),
+                "configurations": self._configurations(session, row.binary, beat),
                 "created_at": stamp(row.created_at), "started_at": stamp(beat.created_at if beat else row.created_at),
                 "heartbeat_timestamp": stamp(seen), "resources_synced": None}
 
@@ -119,6 +122,18 @@ class NetworkAgents:
             session.execute(delete(ServiceRecord).where(ServiceRecord.binary == row.binary,
                                                         ServiceRecord.host == row.host))
             session.delete(row)
+
+    def tunnel_peers(self, host: str) -> list[str]:
+        """The tunnel endpoints of the live Linux bridge agents on hosts other than
+        ``host`` (and other than its own endpoint), sorted: where its VXLAN floods go."""
+        now = utcnow()
+        with self.db.session() as session:
+            beats = list(session.scalars(select(ServiceRecord).where(
+                ServiceRecord.binary == "neutron-linuxbridge-agent")))
+            endpoints = {beat.host: beat.reported().get("tunneling_ip") for beat in beats
+                         if (now - beat.last_seen).total_seconds() < DOWN_AFTER}
+        own = endpoints.pop(host, None)
+        return sorted({ip for ip in endpoints.values() if ip and ip != own})
 
     # -- which DHCP agent serves which network (dhcp_agent_scheduler) --------------------------
 

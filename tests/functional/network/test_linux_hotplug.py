@@ -22,6 +22,8 @@ from conftest import Cli, random_name
 from qemuguests import after_last_boot, console, start_cloud, stop_cloud, wait_status
 import testguest
 from contract.test_linux_network_driver import missing
+from overcast.network.drivers.linux.firewall import Firewall
+from overcast.network.drivers.linux.host import Host
 
 pytestmark = pytest.mark.qemu
 
@@ -57,7 +59,10 @@ def net_cloud(tmp_path_factory):
             stop_cloud(proc)
         finally:
             subprocess.run(["ip", "link", "del", f"brh{tag}"], capture_output=True)
+            Firewall(Host(data / "network", f"h{tag}")).clear()  # the chains a running cloud keeps
     assert left_of(proc) == set(), "links or namespaces left behind"
+    saved = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    assert f"h{tag}-" not in saved, "iptables chains left behind"
 
 
 def test_a_nic_is_hot_plugged_kept_over_stop_start_and_removed(net_cloud):

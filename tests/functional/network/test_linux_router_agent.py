@@ -22,6 +22,8 @@ from cloudproc import CloudProcess
 from conftest import FAST_HASH, Cli, random_name
 from contract.test_linux_network_driver import missing, namespaces
 from contract.test_linux_routers import addresses, free_cidrs, nat_rules, sh
+from overcast.network.drivers.linux.firewall import Firewall
+from overcast.network.drivers.linux.host import Host
 
 pytestmark = pytest.mark.skipif(bool(missing()), reason=missing() or "runs")
 
@@ -69,7 +71,9 @@ def linux_cloud(tmp_path):
         for name in ours:
             sh("ip", "link", "del", name, check=False)
         sh("ip", "link", "del", bridge, check=False)
+        Firewall(Host(tmp_path / "data" / "network", prefix)).clear()  # the chains a running cloud keeps
         assert not left and not ours, f"left behind: {left} {ours}"
+        assert not [line for line in sh("iptables-save").splitlines() if f"{prefix}-" in line], "chains left behind"
 
 
 def test_a_router_and_its_floating_ip_on_this_host(linux_cloud):

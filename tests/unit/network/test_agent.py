@@ -29,6 +29,10 @@ class Source:
         self.nets, self.subs, self.prts, self.groups, self.rtrs, self.fips = [], [], [], [], [], []
         self.up: list[str] = []
         self.not_served: set[str] = set()
+        self.peers: dict[str, str] = {}  # host -> its tunnel endpoint
+
+    def tunnel_peers(self, host):
+        return sorted(ip for other, ip in self.peers.items() if other != host)
 
     def networks(self, **filters):
         return narrow(self.nets, filters)
@@ -322,3 +326,59 @@ def test_an_event_sets_only_the_filters_that_changed(world):
     driver.filters.pop(lone["id"])  # lost on the host: a restart's re-sync sets every filter again
     asyncio.run(agent.resync())
     assert lone["id"] in driver.filters
+
+
+async def test_a_tunnel_endpoint_is_reported_and_the_peers_followed(bus, monkeypatch):
+    from overcast.network import agent as agent_module
+
+    monkeypatch.setattr(agent_module, "PEERS_INTERVAL", 0.02)
+    source, driver = Source(), FakeNetworkDriver(local_ip="192.0.2.1")
+    source.peers = {HOST: "192.0.2.1", "node2": "192.0.2.2"}
+    beats: dict[str, dict] = {}
+
+    async def on_beat(payload):
+        beats[payload["binary"]] = payload
+
+    await bus.serve("heartbeat", {"heartbeat": on_beat})
+    agent = NetworkAgent(bus, driver, HOST, source, ports_only=True)  # a compute host's agent too
+    await agent.start()
+    try:
+        assert driver.tunnel_peers() == ["192.0.2.2"]  # before anything is plugged
+        source.peers["node3"] = "192.0.2.3"
+        deadline = time.monotonic() + 2
+        while driver.tunnel_peers() != ["192.0.2.2", "192.0.2.3"] or "neutron-linuxbridge-agent" not in beats:
+            assert time.monotonic() < deadline, driver.tunnel_peers()
+            await asyncio.sleep(0.01)
+        assert beats["neutron-linuxbridge-agent"]["configurations"] == {"tunneling_ip": "192.0.2.1",
+                                                                        "tunnel_types": ["vxlan"]}
+        await asyncio.sleep(0.1)  # several rounds, nothing changed: the driver is not asked again
+        assert driver.calls.count("set_tunnel_peers") == 2
+    finally:
+        await agent.stop()
+
+
+
+def test_an_l2_agent_plugs_and_filters_its_ports_and_nothing_else():
+    """``network.l2_only`` (a compute host's agent): ports and their filters, followed
+    through the fanout; DHCP, routers and metadata stay with the other hosts."""
+    source, driver = Source(), FakeNetworkDriver()
+    agent = NetworkAgent(None, driver, HOST, source, metadata_upstream="http://127.0.0.1:8600", ports_only=True,
+                         follow_events=True)
+    net, sub = source.network()
+    vm = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.5"))
+    router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": {}}
+    source.rtrs.append(router)
+    source.add_port(network_id=net["id"], device_owner="network:router_interface", device_id=router["id"],
+                    fixed_ips=fixed(sub, "10.0.0.1"))
+    asyncio.run(agent.resync())
+    assert driver.list_ports() == [vm["id"]] and vm["id"] in driver.filters
+    assert driver.list_dhcp() == [] and driver.list_routers() == [] and driver.list_metadata() == []
+    assert not [p for p in source.prts if p["device_owner"] == "network:dhcp"]  # no DHCP port asked for
+    source.groups.append({"id": "g", "security_group_rules": [
+        {"direction": "ingress", "ethertype": "IPv4", "protocol": "icmp", "port_range_min": None,
+         "port_range_max": None, "remote_ip_prefix": None, "remote_group_id": None}]})
+    vm["security_groups"] = ["g"]
+    asyncio.run(agent.on_port_update({"port_id": vm["id"]}))
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert [rule.protocol for rule in driver.filters[vm["id"]].rules] == ["icmp"]
+    assert driver.list_dhcp() == [] and driver.list_routers() == []

@@ -3,10 +3,10 @@
 The class is the HypervisorDriver contract and the order of things; the mechanics live
 beside it: ``guest`` (start, power state, careful stop), ``process`` (command line,
 pidfile), ``qmp`` (the monitor), ``disks`` (image cache, AMI kernels, overlays,
-snapshots), ``suspend``, ``resize``, ``rebuild``, ``configdrive``, ``hotplug`` and
-``devices`` (volumes and NICs, boot from volume), ``host`` (accelerator, version,
-capacity), ``layout`` (where files go). An instance exists while its directory holds
-``spec.json``; it runs while its QEMU process does.
+snapshots), ``suspend``, ``resize``, ``rebuild``, ``cold`` and ``live`` (moves to another
+host), ``configdrive``, ``hotplug`` and ``devices`` (volumes and NICs, boot from volume),
+``host`` (accelerator, version, capacity), ``layout`` (where files go). An instance exists
+while its directory holds ``spec.json``; it runs while its QEMU process does.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from ..base import (Capabilities, HostResources, HypervisorDriver, ImageRef, Ins
                     WriteTo)
 from ..errors import (DriverCapabilityError, HypervisorError, InstanceBuildFailed, InstanceExists,
                       InstanceInvalidState, InstanceNotFound, InstanceRebootFailed, ResizeError)
-from . import devices, disks, host, hotplug, process, resize, suspend
+from ..live_signals import LiveSignals
+from . import cold, devices, disks, host, hotplug, live, process, resize, suspend
 from .guest import Guest
 from .rebuild import rebuild_in_place
 from .layout import InstancePaths, run_dir_for, spec_to_json
@@ -44,11 +45,13 @@ class QemuHypervisor(HypervisorDriver):
                                 supports_resize=True, supports_console_output=True, supports_rescue=True,
                                 supports_shelve=True, supports_diagnostics=True,
                                 supports_remote_console=True, supports_attach_volume=True,
-                                supports_attach_interface=True)
+                                supports_attach_interface=True, supports_migrate=True,
+                                supports_live_migration=True)
 
     def __init__(self, *, state_dir: str | Path | None = None, accel: str = "auto",
                  binary: str = "qemu-system-x86_64", image_fetcher: disks.ImageFetcher | None = None,
-                 soft_reboot_timeout: float = 60.0, detach_timeout: float = devices.UNPLUG_SECONDS):
+                 soft_reboot_timeout: float = 60.0, detach_timeout: float = devices.UNPLUG_SECONDS,
+                 live_migration: live.Settings | None = None):
         if accel not in ("auto", "kvm", "tcg"):
             raise ValueError(f"accel must be auto, kvm or tcg, not {accel!r}")
         self.state_dir = Path(state_dir or "~/.local/share/overcast/qemu").expanduser().resolve()
@@ -56,6 +59,8 @@ class QemuHypervisor(HypervisorDriver):
         self.binary = binary
         self.soft_reboot_timeout = soft_reboot_timeout
         self.detach_timeout = detach_timeout
+        self.live_settings = live_migration or live.Settings()
+        self.live = LiveSignals()
         self.images = disks.ImageCache(self.state_dir / "images", image_fetcher)
         self.run_dir = run_dir_for(self.state_dir)
         self.host = ""
@@ -156,7 +161,7 @@ class QemuHypervisor(HypervisorDriver):
         if devices.boot_volume(spec) is None:
             if spec.image is None:
                 raise disks.DiskError("no image and no boot volume to boot from")
-            spec = dataclasses.replace(spec, image=self.images.boot_image(spec.image))  # AMI: kernel, ramdisk
+            spec = self._with_kernel(spec)
             base, base_format, virtual_size = self.images.get(spec.image)
             disks.create_overlay(base, base_format, virtual_size, paths.disk, spec.root_gb)
         if spec.ephemeral_gb:
@@ -171,6 +176,20 @@ class QemuHypervisor(HypervisorDriver):
         tmp = paths.spec.with_suffix(".tmp")
         tmp.write_text(spec_to_json(spec))
         os.replace(tmp, paths.spec)
+
+    def _with_kernel(self, spec: InstanceSpec, strict: bool = True) -> InstanceSpec:
+        """``spec`` with its image in this host's cache and, for an AMI, the cached kernel
+        and ramdisk it boots (``disks.ImageCache.boot_image``); a boot volume needs neither.
+        Not ``strict`` (a move, which can copy the source's disk instead): an image that
+        cannot be had leaves ``spec`` as it is."""
+        if spec.image is None or devices.boot_volume(spec) is not None:
+            return spec
+        try:
+            return dataclasses.replace(spec, image=self.images.boot_image(spec.image))
+        except disks.DiskError:
+            if strict:
+                raise
+            return spec
 
     def _remove(self, guest: Guest) -> None:
         try:
@@ -390,6 +409,114 @@ class QemuHypervisor(HypervisorDriver):
         guest.paths.rescue_disk.unlink(missing_ok=True)
         if start:
             guest.start(guest.spec())
+
+    # -- moves to another host (``cold``, ``live``) -------------------------------------------
+
+    def _new_dir(self, spec: InstanceSpec) -> Guest:
+        guest = self._guest(spec.uuid, must_exist=False)
+        guest.paths.dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            guest.paths.dir.mkdir()
+        except FileExistsError:
+            raise InstanceExists(uuid=spec.uuid) from None
+        return guest
+
+    def migrate_disk_and_power_off(self, uuid: str, dest_host: str) -> dict:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            state = guest.power()
+            if cold.pending(guest) or resize.pending(guest) or guest.rescued() or state not in (
+                    ps.RUNNING, ps.SHUTDOWN, ps.CRASHED):
+                raise self._invalid(uuid, state, "migrate")
+            guest.stop(self.soft_reboot_timeout)
+            return cold.hand_over(guest, dest_host, state)
+
+    def finish_migration(self, spec: InstanceSpec, migrate_data: dict, power_on: bool) -> None:
+        with self._lock(spec.uuid):
+            guest = self._new_dir(spec)
+            try:
+                spec = self._with_kernel(hotplug.settle(spec), strict=False)
+                cold.take_over(self.images, guest, spec, migrate_data)
+                hotplug.save_spec(guest, spec)
+                if power_on:
+                    guest.start(spec)
+            except Exception as error:
+                self._remove(guest)
+                raise self._fail(spec.uuid, error, "finishing the migration failed: ") from error
+
+    def confirm_migration(self, uuid: str) -> None:
+        try:
+            guest = self._guest(uuid)
+        except InstanceNotFound:
+            return
+        with self._lock(uuid):
+            if cold.pending(guest):
+                self._remove(guest)
+
+    def finish_revert_migration(self, uuid: str, power_on: bool) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            cold.forget(guest)
+            if power_on and guest.pid() is None:
+                try:
+                    guest.start(guest.spec())
+                except process.ProcessError as error:
+                    raise self._fail(uuid, error, "revert failed: ") from error
+
+    def live_migration_source_data(self, uuid: str) -> dict:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            return live.source_data(guest)
+
+    def pre_live_migration(self, spec: InstanceSpec, paused: bool, source_data: dict | None = None) -> dict:
+        with self._lock(spec.uuid):
+            guest = self._new_dir(spec)
+            try:
+                spec = self._with_kernel(live.matched(spec, source_data), strict=False)
+                data = live.prepare(self.images, guest, spec, self.binary, self.accel)
+                (guest.paths.dir / "incoming.json").write_text("{}")
+                hotplug.save_spec(guest, spec)
+                return data
+            except Exception as error:
+                self._remove(guest)
+                live.cleanup(guest)
+                raise self._fail(spec.uuid, error, "preparing the live migration failed: ") from error
+
+    def live_migration(self, uuid: str, dest_host: str, migrate_data: dict) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid), self.live.running(uuid) as signals:
+            state = guest.power()
+            if state not in (ps.RUNNING, ps.PAUSED) or (guest.paths.dir / "incoming.json").exists():
+                raise self._invalid(uuid, state, "live_migration")
+            try:
+                live.migrate(guest, migrate_data, signals, self.live_settings)
+            except (QMPError, live.LiveMigrationError) as error:
+                raise self._fail(uuid, error, "live migration failed: ") from error
+
+    def live_migration_abort(self, uuid: str) -> None:
+        self.live.abort(uuid)
+
+    def live_migration_force_complete(self, uuid: str) -> None:
+        self.live.force(uuid)
+
+    def post_live_migration_at_destination(self, uuid: str, paused: bool = False) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            try:
+                live.finish_incoming(guest, paused)
+            except (QMPError, live.LiveMigrationError) as error:
+                raise self._fail(uuid, error, "the migrated guest did not start here: ") from error
+            (guest.paths.dir / "incoming.json").unlink(missing_ok=True)
+
+    def rollback_live_migration_at_destination(self, uuid: str) -> None:
+        try:
+            guest = self._guest(uuid)
+        except InstanceNotFound:
+            return
+        with self._lock(uuid):
+            if (guest.paths.dir / "incoming.json").exists():
+                self._remove(guest)
+                live.cleanup(guest)
 
     # -- volumes, interfaces (``hotplug``, ``devices``) ----------------------------------------
 

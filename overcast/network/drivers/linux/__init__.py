@@ -3,6 +3,7 @@
 The parts, each in its own module, share one :class:`host.Host` (names, commands):
 
 - :mod:`.bridges`: a bridge per network, taps for guests, veth legs for namespaces;
+- :mod:`.tunnels`: the VXLAN device joining a vxlan network's bridges across hosts;
 - :mod:`.dhcp`: a ``qdhcp-`` namespace and a dnsmasq per network;
 - :mod:`.routers`: a ``qrouter-`` namespace per router, SNAT and floating IPs;
 - :mod:`.firewall`: security groups as iptables rules on the bridge ports (physdev);
@@ -24,16 +25,18 @@ from .firewall import Firewall
 from .host import Host
 from .metadata import MetadataProxies
 from .routers import Routers
+from .tunnels import Tunnels
 
 
 class LinuxNetworkDriver(NetworkDriver):
     capabilities = Capabilities.all()
 
     def __init__(self, state_dir: str = "", prefix: str = "oc", bridge_mappings: str = "public:br-ex",
-                 metadata_secret: str = ""):
+                 metadata_secret: str = "", local_ip: str = "", vxlan_port: int = 4789):
         state = Path(state_dir or Path("~/.local/share/overcast/network").expanduser())
         self.host = Host(state, prefix, bridge_mappings)
-        self.bridges = Bridges(self.host)
+        self.tunnels = Tunnels(self.host, local_ip, vxlan_port)
+        self.bridges = Bridges(self.host, self.tunnels)
         self.dhcp = Dhcp(self.host, self.bridges)
         self.routers = Routers(self.host, self.bridges)
         self.firewall = Firewall(self.host)
@@ -47,11 +50,26 @@ class LinuxNetworkDriver(NetworkDriver):
         self.hostname = host
         self.host.state_dir.mkdir(parents=True, exist_ok=True)
         self.bridges.init()
+        self.tunnels.init()
         self.firewall.init()
 
     def report(self) -> dict:
-        return {"bridge_mappings": self.host.mappings, "interface_mappings": {},
-                "devices": len(self.bridges.list())}
+        report = {"bridge_mappings": self.host.mappings, "interface_mappings": {},
+                  "devices": len(self.bridges.list())}
+        if self.tunnels.local_ip:
+            report.update(tunneling_ip=self.tunnels.local_ip, tunnel_types=["vxlan"])
+        return report
+
+    # -- tunnels ---------------------------------------------------------------------
+
+    def tunnel_endpoint(self) -> str | None:
+        return self.tunnels.local_ip or None
+
+    def set_tunnel_peers(self, peers: list[str]) -> None:
+        self.tunnels.set_peers(peers)
+
+    def tunnel_peers(self) -> list[str]:
+        return list(self.tunnels.peers)
 
     # -- ports -----------------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 A tenant network (``vxlan`` or ``local``, or ``flat`` on an unmapped physical network)
 gets its own bridge ``brq<net>``, made with its first port and removed with its last; a
 flat network on a mapped physical network uses the mapped bridge (``br-ex`` for
-``public``), which the driver makes at start and never removes. Only this host is
-wired for now: the VXLAN device that joins a network's bridges across hosts comes with
-the split mode.
+``public``), which the driver makes at start and never removes. When the host has a
+tunnel endpoint, a vxlan network's bridge also holds the network's VXLAN device
+(:mod:`.tunnels`), which joins it to the network's bridges on the other hosts; it comes
+and goes with the bridge.
 
 A guest's tap gets the port's MAC with its first byte set to ``fe`` (the guest's own
 NIC carries the real one; two equal MACs on one bridge would confuse its learning), and
@@ -23,7 +24,8 @@ from pathlib import Path
 from overcast.network.drivers.base import NETWORK_TYPES, PortSpec, Segment
 from overcast.network.drivers.errors import NetworkDriverError, PlugFailed, UnsupportedNetworkType
 
-from .host import Host, bridge_name, inner_name, tap_name
+from .host import Host, bridge_name, inner_name, no_ipv6, tap_name, vxlan_name
+from .tunnels import Tunnels
 
 
 def tap_mac(mac: str) -> str:
@@ -31,8 +33,9 @@ def tap_mac(mac: str) -> str:
 
 
 class Bridges:
-    def __init__(self, host: Host):
+    def __init__(self, host: Host, tunnels: Tunnels | None = None):
         self.host = host
+        self.tunnels = tunnels or Tunnels(host)
 
     @property
     def _vif_dir(self) -> Path:
@@ -52,13 +55,20 @@ class Bridges:
         mapped = self.host.mappings.get(segment.physical_network or "") if segment.network_type == "flat" else None
         if mapped:
             return self._bridge(mapped, self.host.alias("physnet", segment.physical_network))
-        return self._bridge(bridge_name(segment.network_id), self.host.alias("net", segment.network_id))
+        bridge = self._bridge(bridge_name(segment.network_id), self.host.alias("net", segment.network_id))
+        if self.tunnels.carries(segment):
+            try:
+                self.tunnels.attach(segment, bridge)
+            except NetworkDriverError:
+                self._drop_bridge_if_empty(bridge)
+                raise
+        return bridge
 
     def _bridge(self, name: str, alias: str) -> str:
         run = self.host.run
         if not self.host.link_exists(name):
             run("ip", "link", "add", name, "type", "bridge", "forward_delay", "0", "stp_state", "0")
-            _no_ipv6(name)
+            no_ipv6(name)
         run("ip", "link", "set", name, "alias", alias, "up")
         return name
 
@@ -66,7 +76,11 @@ class Bridges:
         """Remove a network's own bridge once nothing is plugged in it (mapped ones stay)."""
         if name in self.host.mappings.values() or not self.host.link_exists(name):
             return
-        if not os.listdir(f"/sys/class/net/{name}/brif"):
+        tunnel = vxlan_name(name[len("brq"):])  # a network's own bridge holds its VXLAN device too
+        members = set(os.listdir(f"/sys/class/net/{name}/brif"))
+        if not members - {tunnel}:
+            if tunnel in members:
+                self.host.run("ip", "link", "del", tunnel, check=False)
             self.host.run("ip", "link", "del", name, check=False)
 
     def _master(self, device: str) -> str | None:
@@ -84,7 +98,7 @@ class Bridges:
         try:
             if fresh:
                 self.host.run("ip", "tuntap", "add", "dev", tap, "mode", "tap")
-                _no_ipv6(tap)
+                no_ipv6(tap)
             self._join(tap, bridge, tap_mac(port.mac), port.segment.mtu, self.host.alias("port", port.id))
             vif = {"id": port.id, "mac": port.mac, "devname": tap, "bridge": bridge, "mtu": port.segment.mtu,
                    "network_id": port.segment.network_id}
@@ -153,7 +167,7 @@ class Bridges:
             self.host.run("ip", "link", "del", outer, check=False)  # half a pair, or in another namespace
         if not self.host.link_exists(outer):
             self.host.run("ip", "link", "add", outer, "type", "veth", "peer", "name", inner, "netns", netns)
-            _no_ipv6(outer)
+            no_ipv6(outer)
         try:
             self._join(outer, bridge, tap_mac(mac), segment.mtu, self.host.alias("leg", port_id))
             self.host.run("ip", "link", "set", inner, "address", mac, "mtu", mtu, "up", netns=netns)
@@ -175,10 +189,3 @@ class Bridges:
         """Ids of the ports plugged as namespace legs."""
         return sorted(self.host.owned("leg"))
 
-
-def _no_ipv6(device: str) -> None:
-    """The host takes no address (nor sends router solicitations) on tenant devices."""
-    try:
-        Path(f"/proc/sys/net/ipv6/conf/{device}/disable_ipv6").write_text("1")
-    except OSError:
-        pass

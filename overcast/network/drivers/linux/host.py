@@ -9,6 +9,8 @@ port or network id (Neutron's convention); namespaces carry the whole id:
 - ``tap<port>``: the host end of every port: a guest's tap, or the host end of the veth
   pair whose other end sits in a namespace as ``ns-<port>`` (DHCP), ``qr-<port>`` (a
   router's internal leg) or ``qg-<port>`` (its gateway leg);
+- ``vx-<net>``: a vxlan network's VXLAN device on its bridge, when the host has a tunnel
+  endpoint (``tunnels``);
 - ``qdhcp-<network id>``, ``qrouter-<router id>``: the namespaces.
 
 Every link the driver makes carries the alias ``<prefix>:<kind>:<full id>``, so what
@@ -49,12 +51,25 @@ def inner_name(kind: str, port_id: str) -> str:
     return f"{kind}-{port_id[:11]}"
 
 
+def vxlan_name(network_id: str) -> str:
+    """A vxlan network's VXLAN device, in its bridge beside the taps."""
+    return f"vx-{network_id[:11]}"
+
+
 def dhcp_namespace(network_id: str) -> str:
     return f"qdhcp-{network_id}"
 
 
 def router_namespace(router_id: str) -> str:
     return f"qrouter-{router_id}"
+
+
+def no_ipv6(device: str) -> None:
+    """The host takes no address (nor sends router solicitations) on tenant devices."""
+    try:
+        Path(f"/proc/sys/net/ipv6/conf/{device}/disable_ipv6").write_text("1")
+    except OSError:
+        pass
 
 
 def parse_mappings(text: str) -> dict[str, str]:

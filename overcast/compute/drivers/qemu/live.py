@@ -1,0 +1,279 @@
+"""Live migration between two QEMUs, the way libvirt does it without shared storage.
+
+Destination (``prepare``): the instance directory gets its own disks (an overlay on this
+host's cached image, blank ephemeral and swap disks of the same sizes, the config drive
+written again) and QEMU starts with the very devices of the source (hot-plugged ones at
+their PCI slots, from the source's ``source_data``) and ``-incoming`` on a unix socket
+beside its QMP socket; an NBD server on another socket exports each local disk writable.
+
+Source (``migrate``): ``drive-mirror`` of each local disk into the destination's export
+(``sync=top``: an overlay sends only its own clusters, the base image is in both caches),
+and every guest write from then on goes to both sides; once each mirror is ready the
+memory migration runs with ``pause-before-switchover``: when QEMU has stopped the vCPUs
+for the switch, the mirrors are completed (``block-job-cancel`` of a ready mirror leaves
+the copy consistent), the console log written so far is appended to the destination's,
+and the switch goes on. Volumes (file volumes the volume service keeps at one path) are
+shared: both QEMUs open the same file and QEMU's image locking hands it over at the
+switch. The VNC and QMP sockets are the destination's own (the console URL asks the
+server's host). ``abort`` cancels the migration and the mirrors, ``force`` pauses the
+guest (Nova's libvirt driver does the same) so no page is dirtied again and it converges,
+and lifts the bandwidth limit (``Settings``) for the rest of the copy.
+
+Addresses are unix sockets, as both QEMUs run on this machine when two state directories
+are two hosts; between machines the same QMP calls take ``tcp:HOST:PORT`` for
+``-incoming``/``migrate`` and an inet address for the NBD server (not written yet).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from ..base import InstanceSpec
+from ..errors import MigrationCancelled
+from ..live_signals import Signals
+from . import disks, process
+from .guest import Guest
+from .qmp import QMPError, QMPSession
+
+GiB = 1 << 30
+LOCAL_DISKS = ("disk", "eph0", "swap")
+POLL = 0.1
+
+
+class LiveMigrationError(Exception):
+    """The copy failed; the guest still runs on the source."""
+
+
+def _sockets(guest: Guest) -> tuple[str, str]:
+    """(migration stream socket, NBD socket) of an incoming guest."""
+    return str(guest.paths.qmp.with_suffix(".mig")), str(guest.paths.qmp.with_suffix(".nbd"))
+
+
+def source_data(guest: Guest) -> dict:
+    """What the destination must copy from the source's spec: where each hot-plugged
+    device sits (PCI slot) and the device names the guest sees."""
+    spec = guest.spec()
+    return {"block_devices": spec.block_devices, "vifs": [{"id": v.get("id"), "slot": v.get("slot")}
+                                                          for v in spec.vifs]}
+
+
+def matched(spec: InstanceSpec, data: dict | None) -> InstanceSpec:
+    """``spec`` (plugged on this host) with the source's device layout."""
+    if not data:
+        return spec
+    slots = {v["id"]: v.get("slot") for v in data.get("vifs") or [] if v.get("id")}
+    vifs = [{**vif, "slot": slots[vif["id"]]} if slots.get(vif.get("id")) is not None else vif for vif in spec.vifs]
+    return dataclasses.replace(spec, vifs=vifs, block_devices=list(data.get("block_devices") or spec.block_devices))
+
+
+def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: str, accel: str) -> dict:
+    """Destination: disks, QEMU waiting for the stream, the NBD exports; the migrate data."""
+    paths = guest.paths
+    if spec.image is not None and not any(str(e.get("boot_index")) == "0" for e in spec.block_devices):
+        base, base_format, virtual_size = images.get(spec.image)
+        disks.create_overlay(base, base_format, virtual_size, paths.disk, spec.root_gb)
+    if spec.ephemeral_gb:
+        disks.create_blank(paths.eph0, spec.ephemeral_gb * GiB)
+    if spec.swap_mb:
+        disks.create_blank(paths.swap, spec.swap_mb << 20)
+    if spec.config_drive:
+        from .configdrive import write_config_drive
+
+        write_config_drive(spec, paths.config)
+    stream, nbd = _sockets(guest)
+    command = process.argv(binary, accel, spec, paths) + ["-incoming", f"unix:{stream}"]
+    paths.saved.unlink(missing_ok=True)
+    process.start(command, paths)
+    exports = {}
+    with QMPSession(str(paths.qmp), timeout=10) as session:
+        session.execute("nbd-server-start", addr={"type": "unix", "data": {"path": nbd}})
+        for name, node in _local_nodes(session, guest).items():
+            session.execute("block-export-add", type="nbd", id=f"export-{name}", writable=True, name=name,
+                            **{"node-name": node})
+            exports[name] = name
+    return {"transport": "unix", "uri": f"unix:{stream}", "nbd": nbd, "exports": exports,
+            "console": str(paths.console)}
+
+
+def _local_nodes(session: QMPSession, guest: Guest) -> dict[str, str]:
+    """This guest's own disk files (not volumes, not the config drive): file name -> the
+    device (``device``) and node name."""
+    wanted = {getattr(guest.paths, name).name for name in LOCAL_DISKS}
+    found = {}
+    for block in session.execute("query-block") or []:
+        inserted = block.get("inserted") or {}
+        name = str(inserted.get("file", "")).rsplit("/", 1)[-1]
+        if name in wanted and not inserted.get("ro"):
+            found[name] = inserted["node-name"]
+    return found
+
+
+def finish_incoming(guest: Guest, paused: bool) -> None:
+    """Destination, after the switch: the NBD server goes, the guest runs (or stays paused)."""
+    with QMPSession(str(guest.paths.qmp), timeout=10) as session:
+        try:
+            session.execute("nbd-server-stop")
+        except QMPError:
+            pass  # stopped already (a retry)
+        status = session.execute("query-status")["status"]
+        if status == "inmigrate":
+            raise LiveMigrationError("the guest's state has not arrived here")
+        if not paused and status != "running":
+            session.execute("cont")
+        elif paused and status == "running":
+            session.execute("stop")
+    for path in _sockets(guest):
+        _unlink(path)
+
+
+def _unlink(path: str) -> None:
+    import os
+
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def cleanup(guest: Guest) -> None:
+    for path in _sockets(guest):
+        _unlink(path)
+
+
+def _devices(session: QMPSession, guest: Guest) -> dict[str, str]:
+    """Source: file name -> block device name for each local disk."""
+    wanted = {getattr(guest.paths, name).name for name in LOCAL_DISKS}
+    found = {}
+    for block in session.execute("query-block") or []:
+        inserted = block.get("inserted") or {}
+        name = str(inserted.get("file", "")).rsplit("/", 1)[-1]
+        if name in wanted and not inserted.get("ro"):
+            found[name] = block["device"]
+    return found
+
+
+def _jobs(session: QMPSession) -> list[dict]:
+    return [job for job in session.execute("query-block-jobs") or [] if job["device"].startswith("mirror-")]
+
+
+def _cancel_mirrors(session: QMPSession, timeout: float = 60) -> None:
+    for job in _jobs(session):
+        try:
+            session.execute("block-job-cancel", device=job["device"], force=True)
+        except QMPError:
+            pass
+    deadline = time.monotonic() + timeout
+    while _jobs(session) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@dataclasses.dataclass
+class Settings:
+    bandwidth_mib: int = 0  # MiB/s for memory and disks, 0: as fast as it goes
+    downtime_ms: int = 500  # the longest pause the switch may take
+    timeout: float = 3600.0  # seconds before the migration is given up
+
+
+def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings) -> None:
+    """Source: copy disks and memory to the destination ``data`` names; return once the
+    guest runs there (the source QEMU is left paused for ``destroy``). Raises
+    MigrationCancelled (aborted) or LiveMigrationError; either way the guest runs here."""
+    if data.get("transport") != "unix" or not data.get("uri"):
+        raise LiveMigrationError(f"migrate data {sorted(data)} names no unix socket to migrate to")
+    forced = False
+    with QMPSession(str(guest.paths.qmp), timeout=30) as session:
+        was_running = session.execute("query-status")["status"] == "running"
+        try:
+            speed = settings.bandwidth_mib << 20
+            for name, device in _devices(session, guest).items():
+                if name not in (data.get("exports") or {}):
+                    raise LiveMigrationError(f"the destination has no disk {name}")
+                target = f"nbd+unix:///{data['exports'][name]}?socket={data['nbd']}"
+                options = {"job-id": f"mirror-{device}", "speed": speed} if speed else {"job-id": f"mirror-{device}"}
+                session.execute("drive-mirror", device=device, target=target, format="raw", sync="top",
+                                mode="existing", **options)
+            deadline = time.monotonic() + settings.timeout
+            while not all(job.get("ready") for job in _jobs(session)):
+                _check(signals, deadline, guest)
+                forced = forced or _force(session, signals, was_running)
+                time.sleep(POLL)
+            session.execute("migrate-set-capabilities",
+                            capabilities=[{"capability": "pause-before-switchover", "state": True}])
+            session.execute("migrate-set-parameters", **{"max-bandwidth": speed or 1 << 40,
+                                                           "downtime-limit": settings.downtime_ms})
+            session.execute("migrate", uri=data["uri"])
+            while True:
+                status = (session.execute("query-migrate") or {}).get("status")
+                if status == "pre-switchover":  # vCPUs stopped: finish the disks, then switch
+                    _cancel_mirrors(session)
+                    _append_console(guest, data)
+                    session.execute("migrate-continue", state="pre-switchover")
+                elif status == "completed":
+                    return
+                elif status in ("failed", "cancelled"):
+                    error = (session.execute("query-migrate") or {}).get("error-desc", status)
+                    raise LiveMigrationError(f"the migration {status}: {error}")
+                _check(signals, deadline, guest)
+                forced = forced or _force(session, signals, was_running)
+                time.sleep(POLL)
+        except BaseException:
+            _undo(session, was_running)
+            raise
+
+
+def _force(session: QMPSession, signals: Signals, was_running: bool) -> bool:
+    """Force-complete asked: pause the guest (nothing is dirtied again) and lift the
+    bandwidth limits, so the copy ends as soon as it can. True once done."""
+    if not signals.force.is_set():
+        return False
+    if was_running and session.execute("query-status")["status"] == "running":
+        session.execute("stop")
+    session.execute("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
+    for job in _jobs(session):
+        session.execute("block-job-set-speed", device=job["device"], speed=0)
+    return True
+
+
+def _check(signals: Signals, deadline: float, guest: Guest) -> None:
+    if signals.abort.is_set():
+        raise MigrationCancelled(uuid=guest.uuid)
+    if time.monotonic() > deadline:
+        raise LiveMigrationError("the migration did not finish in time")
+
+
+def _undo(session: QMPSession, was_running: bool) -> None:
+    """Back to where the guest was: no migration, no mirror, running if it ran."""
+    for command, args in (("migrate_cancel", {}),):
+        try:
+            session.execute(command, **args)
+        except QMPError:
+            pass
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status = (session.execute("query-migrate") or {}).get("status")
+        except QMPError:
+            break
+        if status in (None, "cancelled", "failed", "completed"):
+            break
+        time.sleep(0.05)
+    try:
+        _cancel_mirrors(session)
+        if was_running and session.execute("query-status")["status"] != "running":
+            session.execute("cont")
+    except QMPError:
+        pass
+
+
+def _append_console(guest: Guest, data: dict) -> None:
+    """The console log so far, at the head of the destination's (empty until it runs)."""
+    target = data.get("console")
+    if not target:
+        return
+    try:
+        with open(guest.paths.console, "rb") as source, open(target, "ab") as handle:
+            while chunk := source.read(1 << 20):
+                handle.write(chunk)
+    except OSError:
+        pass  # a log is not worth failing the move for

@@ -1,0 +1,182 @@
+"""Moves between two QemuHypervisor hosts (two state directories on this machine) seen
+from inside the test guest: a cold-migrated guest boots from the same disk (its boot
+counter, kept on the disk, goes on) grown to the new flavor; a live-migrated guest keeps
+running (the counter its user data prints goes on at the destination, no new boot); an
+aborted or failed one keeps running at the source; nothing is left on either host.
+The driver-level contract (confirm, revert, rollback, abort, force) is in
+test_hypervisor_driver.py; these are the guest's view."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid as uuidlib
+
+import pytest
+
+from overcast.compute import power_state as ps
+from overcast.compute.drivers import ImageRef, InstanceSpec
+from overcast.compute.drivers.errors import HypervisorError, InstanceNotFound, MigrationCancelled
+import testguest
+
+pytestmark = pytest.mark.qemu
+TICKER = b"#!/bin/sh\nn=0; while true; do n=$((n+1)); echo tick-$n; sleep 1; done\n"
+
+
+def _qemu_processes(marker: str) -> list[int]:
+    from qemuguests import qemu_pids
+
+    return qemu_pids(marker)
+
+
+@pytest.fixture(scope="module")
+def guest_dir():
+    return testguest.build()
+
+
+@pytest.fixture
+def hosts(tmp_path, guest_dir):
+    from overcast.compute.drivers.qemu import QemuHypervisor
+
+    made = []
+    for n in (1, 2):
+        driver = QemuHypervisor(state_dir=tmp_path / f"host{n}", accel="tcg", soft_reboot_timeout=20)
+        driver.init_host(f"host-{n}")
+        made.append(driver)
+    yield made
+    for driver in made:
+        for uuid in driver.list_instances():
+            driver.destroy(uuid)
+    assert not _qemu_processes(str(tmp_path))
+    for n, driver in enumerate(made, 1):
+        assert list((tmp_path / f"host{n}" / "instances").iterdir()) == []
+        assert list(driver.run_dir.iterdir()) == []  # no QMP, VNC, NBD or migration socket left
+        driver.run_dir.rmdir()
+
+
+def spec_of(guest_dir, **changes) -> InstanceSpec:
+    uuid = str(uuidlib.uuid4())
+    values = dict(uuid=uuid, name=f"vm-{uuid[:8]}", vcpus=1, memory_mb=128, root_gb=1, config_drive=True,
+                  image=ImageRef(id="test-guest", path=str(guest_dir / "disk.qcow2"), virtual_size=64 << 20))
+    values.update(changes)
+    return InstanceSpec(**values)
+
+
+def last_tick(text: str) -> int:
+    return max(int(line.rsplit("-", 1)[1]) for line in text.splitlines() if "OVERCAST-UD tick-" in line)
+
+
+def test_cold_migration_boots_the_same_disk_grown_to_the_new_flavor(hosts, guest_dir):
+    source, dest = hosts
+    spec = spec_of(guest_dir)
+    source.spawn(spec)
+    testguest.wait_for(lambda: source.get_console_output(spec.uuid), "OVERCAST-READY")
+    data = source.migrate_disk_and_power_off(spec.uuid, dest.host)
+    assert "OVERCAST-POWEROFF" in source.get_console_output(spec.uuid)  # ACPI first, as power_off
+    bigger = InstanceSpec(**{**spec.__dict__, "root_gb": 2, "vcpus": 2})
+    dest.finish_migration(bigger, data, power_on=True)
+    text = testguest.wait_for(lambda: dest.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+    assert text.count("OVERCAST-INIT-START") == 2  # the source's console came along
+    from overcast.compute.drivers.qemu import disks
+
+    overlay = dest.state_dir / "instances" / spec.uuid / "disk.qcow2"
+    details = disks.info(overlay)
+    assert details["virtual-size"] == 2 << 30
+    assert details["backing-filename"].startswith(str(dest.state_dir / "images"))  # its own cache
+    source.confirm_migration(spec.uuid)
+    assert source.list_instances() == [] and dest.get_info(spec.uuid).vcpus == 2
+
+
+def test_a_failed_finish_migration_leaves_nothing_on_the_destination(hosts, guest_dir):
+    source, dest = hosts
+    spec = spec_of(guest_dir, config_drive=False)
+    source.spawn(spec)
+    data = source.migrate_disk_and_power_off(spec.uuid, dest.host)
+    with pytest.raises(HypervisorError):
+        dest.finish_migration(spec, {**data, "files": {"disk": "/nonexistent/disk.qcow2"}}, power_on=True)
+    assert dest.list_instances() == [] and not list((dest.state_dir / "instances").iterdir())
+    source.finish_revert_migration(spec.uuid, power_on=True)
+    assert source.get_info(spec.uuid).power_state == ps.RUNNING
+
+
+def test_live_migration_keeps_the_same_guest_running(hosts, guest_dir):
+    source, dest = hosts
+    spec = spec_of(guest_dir, user_data=TICKER)
+    source.spawn(spec)
+    testguest.wait_for(lambda: source.get_console_output(spec.uuid), "OVERCAST-UD tick-2")
+    data = dest.pre_live_migration(spec, False, source.live_migration_source_data(spec.uuid))
+    source.live_migration(spec.uuid, dest.host, data)
+    dest.post_live_migration_at_destination(spec.uuid, False)
+    last = last_tick(source.get_console_output(spec.uuid))
+    source.destroy(spec.uuid)
+    text = testguest.wait_for(lambda: dest.get_console_output(spec.uuid), f"OVERCAST-UD tick-{last + 2}")
+    assert text.count("OVERCAST-INIT-START") == 1  # the same boot, its console carried over
+    assert dest.get_info(spec.uuid).power_state == ps.RUNNING
+    console = dest.get_remote_console(spec.uuid, "vnc")
+    with socket.socket(socket.AF_UNIX) as sock:  # the destination's own VNC server
+        sock.settimeout(10)
+        sock.connect(console["path"])
+        assert sock.recv(12) == b"RFB 003.008\n"
+    dest.power_off(spec.uuid, timeout=20)  # and it is a whole guest there: ACPI works
+    assert "OVERCAST-POWEROFF" in dest.get_console_output(spec.uuid)
+
+
+def test_live_migration_carries_disk_writes_made_during_the_copy(hosts, guest_dir, tmp_path):
+    """A guest writing to its disk while it moves: its next boot at the destination
+    counts on from what it wrote (the boot counter lives on the disk)."""
+    source, dest = hosts
+    spec = spec_of(guest_dir)
+    source.spawn(spec)
+    testguest.wait_for(lambda: source.get_console_output(spec.uuid), "OVERCAST-READY")
+    source.reboot(spec.uuid, hard=False)  # the counter is written while the copy may run
+    data = dest.pre_live_migration(spec, False, source.live_migration_source_data(spec.uuid))
+    source.live_migration(spec.uuid, dest.host, data)
+    dest.post_live_migration_at_destination(spec.uuid, False)
+    source.destroy(spec.uuid)
+    testguest.wait_for(lambda: dest.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+    dest.reboot(spec.uuid, hard=True)
+    testguest.wait_for(lambda: dest.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 3")
+
+
+def test_an_aborted_live_migration_leaves_the_guest_running_at_the_source(hosts, guest_dir):
+    from overcast.compute.drivers.qemu.live import Settings
+
+    source, dest = hosts
+    source.live_settings = Settings(bandwidth_mib=1)
+    spec = spec_of(guest_dir, user_data=TICKER)
+    source.spawn(spec)
+    testguest.wait_for(lambda: source.get_console_output(spec.uuid), "OVERCAST-UD tick-2")
+    data = dest.pre_live_migration(spec, False, source.live_migration_source_data(spec.uuid))
+    raised = []
+    thread = threading.Thread(target=lambda: raised.append(_attempt(source, spec, dest, data)))
+    thread.start()
+    while thread.is_alive():
+        source.live_migration_abort(spec.uuid)
+        thread.join(0.5)
+    assert isinstance(raised[0], MigrationCancelled)
+    dest.rollback_live_migration_at_destination(spec.uuid)
+    assert dest.list_instances() == []
+    last = last_tick(source.get_console_output(spec.uuid))
+    text = testguest.wait_for(lambda: source.get_console_output(spec.uuid), f"OVERCAST-UD tick-{last + 2}")
+    assert text.count("OVERCAST-INIT-START") == 1
+
+
+def test_a_live_migration_to_a_vanished_destination_fails_and_the_guest_runs_on(hosts, guest_dir):
+    source, dest = hosts
+    spec = spec_of(guest_dir, config_drive=False)
+    source.spawn(spec)
+    data = dest.pre_live_migration(spec, False)
+    dest.rollback_live_migration_at_destination(spec.uuid)  # its QEMU and sockets are gone
+    with pytest.raises(HypervisorError):
+        source.live_migration(spec.uuid, dest.host, data)
+    assert source.get_info(spec.uuid).power_state == ps.RUNNING
+    with pytest.raises(InstanceNotFound):
+        dest.post_live_migration_at_destination(spec.uuid)
+
+
+def _attempt(source, spec, dest, data):
+    try:
+        source.live_migration(spec.uuid, dest.host, data)
+    except Exception as error:  # noqa: BLE001 (the test checks what it was)
+        return error
+    return None
