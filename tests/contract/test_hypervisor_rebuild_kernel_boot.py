@@ -1,5 +1,6 @@
 """Rebuild in place, direct kernel boot of AMI-style images and detaching from a paused
-guest: on the fake (bookkeeping) and on real QEMU guests (TCG, the test guest).
+guest (which also checks a TCG guest runs without transparent huge pages): on the fake
+(bookkeeping) and on real QEMU guests (TCG, the test guest).
 
 Kept apart from test_hypervisor_driver.py (the shared suite) so the two grow without
 stepping on each other; the helpers come from there.
@@ -200,6 +201,8 @@ def test_a_volume_detaches_from_a_paused_guest_which_stays_paused(driver, test_g
     volume = _volume_file(tmp_path, b"HEAD-paused")
     driver.attach_volume(spec.uuid, volume)
     testguest.wait_for(lambda: driver.get_console_output(spec.uuid), "head=HEAD-paused")
+    (pid,) = _qemu_processes(spec.uuid)  # a TCG guest runs without transparent huge pages
+    assert "THP_enabled:\t0" in open(f"/proc/{pid}/status").read()
     driver.pause(spec.uuid)
     driver.detach_volume(spec.uuid, volume)
     assert driver.get_info(spec.uuid).power_state == ps.PAUSED

@@ -28,11 +28,14 @@ KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
 #: keeps QEMU's own memory per guest near 50 MB RSS. 12 MiB saves 4.5 MB but costs about
 #: 10% more CPU per boot, 8 MiB twice the boot time (bench/README.md)
 ACCEL_OPTIONS = {"tcg": "tcg,tb-size=16"}
-#: Python turns transparent huge pages off (prctl PR_SET_THP_DISABLE, kept across exec)
-#: and becomes QEMU: ``python -c NO_THP_LAUNCHER qemu-system-x86_64 ...``
+#: QEMU under these accelerators starts with transparent huge pages off: a 128 MB TCG
+#: guest then holds 7 MB less (2.8 MB of QEMU's own, 4.6 MB of guest RAM) for the same
+#: CPU to boot (bench/compute_qemu_variants.py). KVM guests keep them (EPT walks gain).
+NO_THP_ACCELS = ("tcg",)
+#: ``python -c NO_THP_LAUNCHER qemu-system-x86_64 ...``: Python sets PR_SET_THP_DISABLE
+#: (prctl 41, kept across exec and fork) and becomes QEMU; the pid and cmdline are QEMU's
 NO_THP_LAUNCHER = ("import ctypes, os, sys; ctypes.CDLL(None).prctl(41, 1, 0, 0, 0); "
                    "os.execvp(sys.argv[1], sys.argv[1:])")
-THP_OFF = False
 
 
 class ProcessError(Exception):
@@ -102,7 +105,8 @@ def start(command: list[str], paths: InstancePaths, timeout: float = 60) -> int:
     paths.pid.unlink(missing_ok=True)
     paths.qmp.unlink(missing_ok=True)
     paths.vnc.unlink(missing_ok=True)  # QEMU leaves its VNC socket behind when it quits
-    if THP_OFF:
+    accel = command[command.index("-accel") + 1] if "-accel" in command else ""
+    if accel.split(",")[0] in NO_THP_ACCELS:
         command = [sys.executable, "-c", NO_THP_LAUNCHER, *command]
     with open(paths.err, "wb") as err:
         try:
