@@ -385,7 +385,8 @@ class HypervisorDriver(ABC):
 
     def detach_volume(self, uuid: str, connection_info: dict, device: str | None = None) -> None:
         """Unplug the volume named by ``connection_info["serial"]``. Not attached: no-op.
-        Blocks until the guest releases it (seconds). supports_attach_volume."""
+        Blocks until the guest releases it (seconds); a PAUSED guest is PAUSED again
+        afterwards (QEMU lets it run until it has released the disk). supports_attach_volume."""
         self._unsupported("supports_attach_volume")
 
     def attach_interface(self, uuid: str, vif: dict) -> None:
