@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -97,18 +98,21 @@ def main(argv=None) -> int:
     driver = QemuHypervisor(state_dir=work / "qemu", accel="tcg")
     driver.init_host("bench")
     results: dict[str, list[dict]] = {name: [] for name in names}
-    for round_no in range(args.rounds):
-        for name in names:
-            out = boot(driver, guest, VARIANTS[name])
-            results[name].append(out)
-            print(f"round {round_no} {name:14} RSS beyond RAM {out['overhead_mb']:5.1f} MB, PSS "
-                  f"{out['overhead_pss_mb']:5.1f} MB, guest RAM {out['guest_ram_mb']:5.1f} MB, CPU to READY "
-                  f"{out['cpu_s']:4.1f} s, READY {out['ready_s']:4.1f} s", flush=True)
-    print(f"\n{'variant':14} {'RSS+':>6} {'PSS+':>6} {'RAM':>6} {'CPU s':>6} {'total RSS':>9}")
+    try:
+        for round_no in range(args.rounds):
+            for name in names:
+                out = boot(driver, guest, VARIANTS[name])
+                results[name].append(out)
+                print(f"round {round_no} {name:16} RSS beyond RAM {out['overhead_mb']:5.1f} MB, PSS "
+                      f"{out['overhead_pss_mb']:5.1f} MB, guest RAM {out['guest_ram_mb']:5.1f} MB, CPU to READY "
+                      f"{out['cpu_s']:4.1f} s, READY {out['ready_s']:4.1f} s", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\n{'variant':16} {'RSS+':>6} {'PSS+':>6} {'RAM':>6} {'CPU s':>6} {'total RSS':>9}")
     for name in names:
         def med(key):
             return statistics.median(r[key] for r in results[name])
-        print(f"{name:14} {med('overhead_mb'):6.1f} {med('overhead_pss_mb'):6.1f} {med('guest_ram_mb'):6.1f} "
+        print(f"{name:16} {med('overhead_mb'):6.1f} {med('overhead_pss_mb'):6.1f} {med('guest_ram_mb'):6.1f} "
               f"{med('cpu_s'):6.1f} {med('rss_mb'):9.1f}")
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
