@@ -237,7 +237,9 @@ class Conductor:
                 data += chunk
         return {"data": base64.b64encode(data).decode(), "size": image.size, "checksum": image.checksum,
                 "os_hash_algo": image.os_hash_algo, "os_hash_value": image.os_hash_value,
-                "disk_format": image.disk_format, "status": image.status}
+                "disk_format": image.disk_format, "status": image.status,
+                "properties": {k: v for k, v in (image.properties or {}).items()
+                               if k in ("kernel_id", "ramdisk_id", "os_command_line")}}
 
     async def _notify(self, event: str, row) -> None:
         await notify(self.bus, event, row)

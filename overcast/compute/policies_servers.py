@@ -32,6 +32,8 @@ RULES = [
     _rule("servers:confirm_resize", MEMBER, "Confirm a resize.", "POST", S + "/action (confirmResize)"),
     _rule("servers:revert_resize", MEMBER, "Revert a resize.", "POST", S + "/action (revertResize)"),
     _rule("servers:create_image", MEMBER, "Snapshot a server into an image.", "POST", S + "/action (createImage)"),
+    _rule("servers:create_image:allow_volume_backed", MEMBER, "Snapshot a server booted from a volume (snapshots "
+          "of its volumes and an image that maps them).", "POST", S + "/action (createImage)"),
     _rule("os-pause-server:pause", MEMBER, "Pause a server.", "POST", S + "/action (pause)"),
     _rule("os-pause-server:unpause", MEMBER, "Unpause a server.", "POST", S + "/action (unpause)"),
     _rule("os-suspend-server:suspend", MEMBER, "Suspend a server.", "POST", S + "/action (suspend)"),

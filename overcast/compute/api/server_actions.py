@@ -119,6 +119,11 @@ async def create_image(req, body):
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
         raise invalid("name", body.get("name") if isinstance(body, dict) else body)
     row = await _server(req, "servers:create_image")
+    from overcast.compute.service.volume_backed import is_volume_backed
+
+    if is_volume_backed(row):  # Nova checks this second rule too
+        req.authorize({"project_id": row.project_id, "user_id": row.user_id},
+                      rule=P + "servers:create_image:allow_volume_backed")
     image_id = await _lifecycle(req).create_image(req.context, row.uuid, body["name"],
                                                   check_metadata(body.get("metadata", {})))
     if req.version.at_least("2.45"):

@@ -89,7 +89,8 @@ class Capabilities:
 class ImageRef:
     """The image to boot, already cached on this host by the agent. ``path`` is a local
     file (the driver makes its own overlay and never writes to it); ``virtual_size`` is
-    in bytes. ``kernel_path``/``ramdisk_path`` ask for a direct kernel boot."""
+    in bytes. ``kernel_path``/``ramdisk_path`` ask for a direct kernel boot, with
+    ``kernel_cmdline`` (the image's ``os_command_line``) or the driver's default."""
 
     id: str
     path: str
@@ -97,6 +98,7 @@ class ImageRef:
     virtual_size: int = 0
     kernel_path: str | None = None
     ramdisk_path: str | None = None
+    kernel_cmdline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,10 +239,15 @@ class HypervisorDriver(ABC):
         once started, not booted. Raises InstanceNotFound, HypervisorError."""
 
     def rebuild(self, spec: InstanceSpec) -> None:
-        """Rebuild ``spec.uuid`` in place from ``spec.image`` (new root disk, same UUID,
-        ports and volumes); RUNNING afterwards. The default is ``destroy`` + ``spawn``,
-        nova's fallback. Raises InstanceNotFound (checked first), InstanceBuildFailed
-        (then, as for spawn, nothing is left)."""
+        """Rebuild ``spec.uuid`` in place from ``spec.image``: a new root disk (a boot
+        volume stays the root, not reimaged), blank ephemeral and swap disks, the config
+        drive written again from ``spec``; the same UUID, NICs and attached volumes (the
+        agent's ``spec.block_devices`` may be empty: what the instance has stays). Any
+        power state before, RUNNING after. Raises InstanceNotFound (checked first),
+        InstanceBuildFailed: an in-place driver leaves the instance SHUTDOWN on its old
+        disk. The default is ``destroy`` + ``spawn``, nova's fallback (then a failure
+        leaves nothing, and volumes only in the driver's record are lost). Blocks like
+        ``power_off`` + ``spawn``."""
         if spec.uuid not in self.list_instances():
             raise InstanceNotFound(uuid=spec.uuid)
         self.destroy(spec.uuid, spec)
@@ -378,7 +385,8 @@ class HypervisorDriver(ABC):
 
     def detach_volume(self, uuid: str, connection_info: dict, device: str | None = None) -> None:
         """Unplug the volume named by ``connection_info["serial"]``. Not attached: no-op.
-        Blocks until the guest releases it (seconds). supports_attach_volume."""
+        Blocks until the guest releases it (seconds); a PAUSED guest is PAUSED again
+        afterwards (QEMU lets it run until it has released the disk). supports_attach_volume."""
         self._unsupported("supports_attach_volume")
 
     def attach_interface(self, uuid: str, vif: dict) -> None:

@@ -155,6 +155,18 @@ class FakeHypervisor(HypervisorDriver):
         with self._lock:
             self.instances.pop(uuid, None)
 
+    def rebuild(self, spec: InstanceSpec) -> None:
+        """In place: the same record with its volumes and NICs, the new spec, RUNNING and
+        booted afresh; a failure leaves it SHUTDOWN (the qemu driver's semantics)."""
+        with self._lock:
+            inst = self._get(spec.uuid)
+            if self._should_fail(spec):
+                inst.power_state = ps.SHUTDOWN
+                raise InstanceBuildFailed(uuid=spec.uuid, reason="injected failure (fail_spawn_on)")
+            inst.spec = dataclasses.replace(spec, block_devices=inst.spec.block_devices)
+            inst.power_state, inst.rescued, inst.resize_from = ps.RUNNING, False, None
+            inst.boots += 1
+
     def reboot(self, uuid: str, hard: bool) -> None:
         with self._lock:
             inst = self._get(uuid)

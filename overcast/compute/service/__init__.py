@@ -32,6 +32,7 @@ from overcast.compute.service.servers import Servers
 from overcast.compute.service.task_log import TaskLog
 from overcast.compute.service.usage import Usage
 from overcast.compute.service.volume_attachments import VolumeAttachments
+from overcast.compute.service.volume_backed import VolumeBackedImages
 
 
 class ComputeService:
@@ -66,6 +67,7 @@ class ComputeService:
         self.usage = Usage(db)
         self.image_proxy = ImageProxy(image, self.quotas)
         self.volume_attachments = VolumeAttachments(self, volume)
+        self.volume_backed = VolumeBackedImages(self)
         self.agent = None
         self.fake_host_agents = []  # [compute] fake_hosts: the agents of HOST-2 ... HOST-N
 

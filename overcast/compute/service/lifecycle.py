@@ -17,6 +17,7 @@ from overcast.compute.notifications import notify
 from overcast.compute.scheduler import COMPUTE_BINARY, RequestSpec
 from overcast.compute.service.moves import Moves
 from overcast.compute.service.server_actions import TRANSITIONS
+from overcast.compute.service.volume_backed import is_volume_backed
 from overcast.compute.service.servers import flavor_copy
 
 IMAGE_PROPS_KEPT = ("hw_disk_bus", "hw_vif_model", "hw_machine_type", "os_type", "os_distro", "architecture")
@@ -86,6 +87,9 @@ class Lifecycle:
         current = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
         image = await asyncio.to_thread(self.compute.servers.image_for, ctx, image_ref, _Flavor(current.flavor))
         stopped = current.vm_state == states.STOPPED
+        if is_volume_backed(current):  # it boots from its volume: the image only says it is the same
+            await asyncio.to_thread(self.compute.volume_backed.check_rebuild, ctx, current, image.id)
+            return await self.act(ctx, uuid, "rebuild", {"stopped": stopped}, values, with_spec=True)
         return await self.act(ctx, uuid, "rebuild", {"stopped": stopped}, {**values, "image_ref": image.id},
                               with_spec=True)
 
@@ -161,6 +165,11 @@ class Lifecycle:
 
     async def snapshot_image(self, ctx, row, name: str, metadata: dict) -> str:
         """The image record a snapshot fills: queued, owned by the server's project."""
+        fields = await self._snapshot_fields(ctx, row, name, metadata)
+        image = await asyncio.to_thread(self.compute.image.images.create, ctx, fields)
+        return image.id
+
+    async def _snapshot_fields(self, ctx, row, name: str, metadata: dict) -> dict:
         base = None
         if row.image_ref:
             try:
@@ -174,14 +183,19 @@ class Lifecycle:
         if base is not None:
             fields.update({k: v for k, v in (base.properties or {}).items() if k in IMAGE_PROPS_KEPT})
         fields.update(metadata)
-        fields = {k: v for k, v in fields.items() if v is not None}
-        image = await asyncio.to_thread(self.compute.image.images.create, ctx, fields)
-        return image.id
+        return {k: v for k, v in fields.items() if v is not None}
 
     async def create_image(self, ctx, uuid: str, name: str, metadata: dict, action: str = "createImage") -> str:
         row = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
         if row.vm_state not in TRANSITIONS["create_image"].vm_states:
             raise errors.InstanceInvalidState(uuid, action, "vm_state", row.vm_state)
+        if is_volume_backed(row):  # snapshots of its volumes, no disk copied (volume_backed)
+            if action == "createBackup":
+                raise errors.ComputeInvalid("It's not supported to backup volume backed instance.")
+            if row.task_state is not None:
+                raise errors.InstanceInvalidState(uuid, action, "task_state", row.task_state)
+            fields = await self._snapshot_fields(ctx, row, name, {})
+            return await self.compute.volume_backed.snapshot(ctx, row, name, metadata, fields)
         image_id = await self.snapshot_image(ctx, row, name, metadata)
         await self.act(ctx, uuid, "create_image", {"image_id": image_id})
         return image_id

@@ -3,6 +3,7 @@ of delete. Scheduling and the host work happen later, in the conductor and the a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import secrets
@@ -116,6 +117,9 @@ class Servers:
     def create(self, ctx, req: BootRequest) -> tuple[list[Instance], str]:
         """Validate ``req`` and write the instances (BUILD/scheduling); (rows, reservation id)."""
         flavor = self.flavor_for(ctx, req.flavor_ref)
+        image_mappings = self.compute.volume_backed.image_mappings(ctx, req.image_ref, req.block_devices)
+        if image_mappings is not None:  # a volume-backed server's image: boot from its volume snapshots
+            req = dataclasses.replace(req, image_ref="", block_devices=image_mappings)
         boot = [bdm for bdm in req.block_devices if str(bdm.get("boot_index")) == "0"]
         image_ref = req.image_ref
         if req.block_devices:

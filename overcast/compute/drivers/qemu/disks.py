@@ -5,6 +5,12 @@ the image service gave one, ``qemu-img info`` must find a disk without a backing
 and any format but qcow2 and raw is converted to qcow2. Each instance boots from a qcow2
 overlay on the cached image, sized to the flavor's root disk, so the cache is never
 written to.
+
+AMI-style images (an ``ami`` disk whose ``kernel_id``/``ramdisk_id`` properties name
+``aki``/``ari`` images) boot their kernel directly: the image service's boot properties
+are kept beside the cached disk (``images/<id>.json``), and ``boot_image`` fetches the
+kernel and ramdisk into the same cache (checksums verified; they are files for
+``-kernel``/``-initrd``, not disks, so nothing else is checked).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 import shutil
 import subprocess
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,9 +30,12 @@ from ..base import ImageRef
 GiB = 1 << 30
 #: ``fetcher(image_id, destination)`` writes the image's bytes to ``destination`` and
 #: returns what the image service knows: ``checksum`` (md5), ``os_hash_algo``,
-#: ``os_hash_value``, ``disk_format`` (all optional).
+#: ``os_hash_value``, ``disk_format`` and ``properties`` (all optional; of the properties
+#: only BOOT_PROPERTIES are used).
 ImageFetcher = Callable[[str, Path], dict]
 DIRECT_FORMATS = ("qcow2", "raw")
+BOOT_PROPERTIES = ("kernel_id", "ramdisk_id", "os_command_line")
+BLOB_FORMATS = ("aki", "ari")  # a kernel and a ramdisk: files QEMU reads, not disks
 
 
 class DiskError(Exception):
@@ -72,19 +82,42 @@ class ImageCache:
         with self._guard:
             return self._locks.setdefault(image_id, threading.Lock())
 
-    def get(self, image: ImageRef) -> tuple[Path, str, int]:
-        """The local path, format and virtual size of ``image``, fetching it first if
-        needed. Raises DiskError when it cannot be had or is not a usable disk."""
+    def _cached(self, image: ImageRef, blob: bool = False) -> Path:
         if "/" in image.id or image.id in ("", ".", ".."):
             raise DiskError(f"bad image id {image.id!r}")
         with self._lock(image.id):
             cached = self.root / image.id
             if not cached.exists():
-                self._fill(image, cached)
-            details = info(cached)
-            return cached, details["format"], int(details["virtual-size"])
+                self._fill(image, cached, blob)
+            return cached
 
-    def _fill(self, image: ImageRef, cached: Path) -> None:
+    def get(self, image: ImageRef) -> tuple[Path, str, int]:
+        """The local path, format and virtual size of ``image``, fetching it first if
+        needed. Raises DiskError when it cannot be had or is not a usable disk."""
+        cached = self._cached(image)
+        details = info(cached)
+        return cached, details["format"], int(details["virtual-size"])
+
+    def boot_image(self, image: ImageRef) -> ImageRef:
+        """``image`` (fetched into the cache) with the kernel, ramdisk and command line of
+        a direct kernel boot when the image service names them (``kernel_id``,
+        ``ramdisk_id``, ``os_command_line``); a kernel already given is kept."""
+        self._cached(image)
+        if image.kernel_path:
+            return image
+        try:
+            props = json.loads((self.root / f"{image.id}.json").read_text())
+        except (FileNotFoundError, ValueError):
+            return image
+        kernel_path = ramdisk_path = None
+        if props.get("kernel_id"):
+            kernel_path = str(self._cached(ImageRef(id=props["kernel_id"], path="", disk_format="aki"), blob=True))
+        if props.get("ramdisk_id") and kernel_path:
+            ramdisk_path = str(self._cached(ImageRef(id=props["ramdisk_id"], path="", disk_format="ari"), blob=True))
+        return replace(image, kernel_path=kernel_path, ramdisk_path=ramdisk_path,
+                       kernel_cmdline=props.get("os_command_line") or None)
+
+    def _fill(self, image: ImageRef, cached: Path, blob: bool = False) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         part = cached.with_name(cached.name + ".part")
         try:
@@ -96,6 +129,13 @@ class ImageCache:
             else:
                 raise DiskError(f"image {image.id} is not on this host ({image.path or 'no path'})")
             self._verify(image.id, part, known)
+            if blob or known.get("disk_format") in BLOB_FORMATS:
+                os.replace(part, cached)
+                return
+            props = {k: v for k, v in (known.get("properties") or {}).items() if k in BOOT_PROPERTIES and v}
+            if props:
+                (self.root / f"{image.id}.json").write_text(json.dumps(props))
+                image = replace(image, kernel_path=image.kernel_path or props.get("kernel_id"))
             self._settle(image, part, cached, known.get("disk_format"))
         finally:
             part.unlink(missing_ok=True)

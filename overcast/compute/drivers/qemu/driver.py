@@ -2,11 +2,11 @@
 
 The class is the HypervisorDriver contract and the order of things; the mechanics live
 beside it: ``guest`` (start, power state, careful stop), ``process`` (command line,
-pidfile), ``qmp`` (the monitor), ``disks`` (image cache, overlays, snapshots),
-``suspend``, ``resize``, ``cold`` and ``live`` (moves to another host), ``configdrive``, ``hotplug`` and ``devices`` (volumes and NICs,
-boot from volume), ``host`` (accelerator, version, capacity), ``layout`` (where files
-go). An instance exists while its directory holds ``spec.json``; it runs while its QEMU
-process does.
+pidfile), ``qmp`` (the monitor), ``disks`` (image cache, AMI kernels, overlays,
+snapshots), ``suspend``, ``resize``, ``rebuild``, ``cold`` and ``live`` (moves to another
+host), ``configdrive``, ``hotplug`` and ``devices`` (volumes and NICs, boot from volume),
+``host`` (accelerator, version, capacity), ``layout`` (where files go). An instance exists
+while its directory holds ``spec.json``; it runs while its QEMU process does.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ..errors import (DriverCapabilityError, HypervisorError, InstanceBuildFaile
 from ..live_signals import LiveSignals
 from . import cold, devices, disks, host, hotplug, live, process, resize, suspend
 from .guest import Guest
+from .rebuild import rebuild_in_place
 from .layout import InstancePaths, run_dir_for, spec_to_json
 from .qmp import QMPError
 
@@ -160,6 +161,7 @@ class QemuHypervisor(HypervisorDriver):
         if devices.boot_volume(spec) is None:
             if spec.image is None:
                 raise disks.DiskError("no image and no boot volume to boot from")
+            spec = self._with_kernel(spec)
             base, base_format, virtual_size = self.images.get(spec.image)
             disks.create_overlay(base, base_format, virtual_size, paths.disk, spec.root_gb)
         if spec.ephemeral_gb:
@@ -174,6 +176,20 @@ class QemuHypervisor(HypervisorDriver):
         tmp = paths.spec.with_suffix(".tmp")
         tmp.write_text(spec_to_json(spec))
         os.replace(tmp, paths.spec)
+
+    def _with_kernel(self, spec: InstanceSpec, strict: bool = True) -> InstanceSpec:
+        """``spec`` with its image in this host's cache and, for an AMI, the cached kernel
+        and ramdisk it boots (``disks.ImageCache.boot_image``); a boot volume needs neither.
+        Not ``strict`` (a move, which can copy the source's disk instead): an image that
+        cannot be had leaves ``spec`` as it is."""
+        if spec.image is None or devices.boot_volume(spec) is not None:
+            return spec
+        try:
+            return dataclasses.replace(spec, image=self.images.boot_image(spec.image))
+        except disks.DiskError:
+            if strict:
+                raise
+            return spec
 
     def _remove(self, guest: Guest) -> None:
         try:
@@ -229,6 +245,17 @@ class QemuHypervisor(HypervisorDriver):
                 guest.start(guest.spec())
             except process.ProcessError as error:
                 raise self._fail(uuid, error) from error
+
+    def rebuild(self, spec: InstanceSpec) -> None:
+        """In place (``rebuild``): same directory, NICs and volumes, a new root disk. A
+        failure leaves the instance SHUTDOWN on its old disk (InstanceBuildFailed)."""
+        guest = self._guest(spec.uuid)
+        with self._lock(spec.uuid):
+            try:
+                rebuild_in_place(guest, self.images, spec, self.soft_reboot_timeout)
+            except (disks.DiskError, process.ProcessError, OSError) as error:
+                guest.quit()
+                raise InstanceBuildFailed(uuid=spec.uuid, reason=str(error)) from error
 
     def get_info(self, uuid: str) -> InstanceInfo:
         guest = self._guest(uuid)
@@ -408,7 +435,7 @@ class QemuHypervisor(HypervisorDriver):
         with self._lock(spec.uuid):
             guest = self._new_dir(spec)
             try:
-                spec = hotplug.settle(spec)
+                spec = self._with_kernel(hotplug.settle(spec), strict=False)
                 cold.take_over(self.images, guest, spec, migrate_data)
                 hotplug.save_spec(guest, spec)
                 if power_on:
@@ -445,7 +472,7 @@ class QemuHypervisor(HypervisorDriver):
         with self._lock(spec.uuid):
             guest = self._new_dir(spec)
             try:
-                spec = live.matched(spec, source_data)
+                spec = self._with_kernel(live.matched(spec, source_data), strict=False)
                 data = live.prepare(self.images, guest, spec, self.binary, self.accel)
                 (guest.paths.dir / "incoming.json").write_text("{}")
                 hotplug.save_spec(guest, spec)

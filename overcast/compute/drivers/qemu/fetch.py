@@ -17,7 +17,8 @@ TOPIC = "compute-conductor"
 
 class BusImageFetcher:
     """``fetcher(image_id, destination) -> {checksum, os_hash_algo, os_hash_value,
-    disk_format}``; called from a worker thread while ``loop`` runs the bus."""
+    disk_format, properties}`` (the boot properties: kernel_id, ramdisk_id,
+    os_command_line); called from a worker thread while ``loop`` runs the bus."""
 
     def __init__(self, bus, loop: asyncio.AbstractEventLoop, timeout: float = 120):
         self.bus = bus
@@ -44,4 +45,5 @@ class BusImageFetcher:
                     break
         if known.get("size") is not None and offset != known["size"]:
             raise RuntimeError(f"image {image_id}: got {offset} bytes of {known['size']}")
-        return {key: known.get(key) for key in ("checksum", "os_hash_algo", "os_hash_value", "disk_format")}
+        return {key: known.get(key) for key in ("checksum", "os_hash_algo", "os_hash_value", "disk_format",
+                                                "properties")}

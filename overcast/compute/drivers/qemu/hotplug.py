@@ -4,11 +4,14 @@ A running guest gets the device over QMP (``devices``) and keeps it in spec.json
 stopped guest only has its spec.json changed, and the device is on the command line when
 it starts. The spec is written after the plug succeeded and after the unplug finished, so
 spec.json never names a device the guest lacks for longer than an operation takes (and
-a failed plug has undone itself). The driver holds the instance's lock around each call.
+a failed plug has undone itself). A paused guest runs for as long as it takes to release
+a device (``_awake``), then is paused again. The driver holds the instance's lock around
+each call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 
@@ -53,6 +56,24 @@ def _running(guest: Guest, action: str) -> bool:
     return guest.pid() is not None
 
 
+@contextlib.contextmanager
+def _awake(guest: Guest):
+    """Let a paused guest run while the body unplugs a device, and pause it again after.
+
+    Unplugging is a request the guest OS answers (ACPI hot-unplug): a paused guest never
+    answers, so the volume would stay attached and in-use (Nova's libvirt driver times out
+    the same way). The guest runs only until it has released the device, then stops where
+    it was; its clock and anything it did meanwhile are what a user unpausing it sees."""
+    paused = guest.power() == ps.PAUSED
+    if paused:
+        guest.qmp("cont")
+    try:
+        yield
+    finally:
+        if paused:
+            guest.qmp("stop")
+
+
 def _failed(guest: Guest, what: str, error: Exception) -> HypervisorError:
     return HypervisorError(uuid=guest.uuid, reason=f"{what}: {error}")
 
@@ -92,10 +113,9 @@ def detach(guest: Guest, connection_info: dict, device: str | None, timeout: flo
     if devices.is_root(entry):
         raise InstanceInvalidState(uuid=guest.uuid, state=ps.name(guest.power()), action="detach the root volume")
     if _running(guest, "detach_volume"):
-        if guest.power() == ps.PAUSED:  # a paused guest cannot release the device
-            raise InstanceInvalidState(uuid=guest.uuid, state=ps.name(ps.PAUSED), action="detach_volume")
         try:
-            devices.unplug_volume(str(guest.paths.qmp), entry, timeout)
+            with _awake(guest):
+                devices.unplug_volume(str(guest.paths.qmp), entry, timeout)
         except (devices.DeviceError, QMPError) as error:
             raise _failed(guest, "detaching the volume failed", error) from error
     save_spec(guest, dataclasses.replace(spec, block_devices=[e for e in spec.block_devices if e is not entry]))
@@ -130,10 +150,9 @@ def detach_nic(guest: Guest, vif: dict, timeout: float) -> None:
     if index is None:
         return
     if _running(guest, "detach_interface"):
-        if guest.power() == ps.PAUSED:
-            raise InstanceInvalidState(uuid=guest.uuid, state=ps.name(ps.PAUSED), action="detach_interface")
         try:
-            devices.unplug_nic(str(guest.paths.qmp), spec.vifs[index], index, timeout)
+            with _awake(guest):
+                devices.unplug_nic(str(guest.paths.qmp), spec.vifs[index], index, timeout)
         except (devices.DeviceError, QMPError) as error:
             raise _failed(guest, "detaching the interface failed", error) from error
     save_spec(guest, dataclasses.replace(spec, vifs=[v for n, v in enumerate(spec.vifs) if n != index]))

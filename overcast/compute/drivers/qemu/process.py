@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,14 @@ KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
 #: keeps QEMU's own memory per guest near 50 MB RSS. 12 MiB saves 4.5 MB but costs about
 #: 10% more CPU per boot, 8 MiB twice the boot time (bench/README.md)
 ACCEL_OPTIONS = {"tcg": "tcg,tb-size=16"}
+#: QEMU under these accelerators starts with transparent huge pages off: a 128 MB TCG
+#: guest then holds 7 MB less (2.8 MB of QEMU's own, 4.6 MB of guest RAM) for the same
+#: CPU to boot (bench/compute_qemu_variants.py). KVM guests keep them (EPT walks gain).
+NO_THP_ACCELS = ("tcg",)
+#: ``python -c NO_THP_LAUNCHER qemu-system-x86_64 ...``: Python sets PR_SET_THP_DISABLE
+#: (prctl 41, kept across exec and fork) and becomes QEMU; the pid and cmdline are QEMU's
+NO_THP_LAUNCHER = ("import ctypes, os, sys; ctypes.CDLL(None).prctl(41, 1, 0, 0, 0); "
+                   "os.execvp(sys.argv[1], sys.argv[1:])")
 
 
 class ProcessError(Exception):
@@ -41,6 +50,7 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
     """The command line for ``spec``; the disks it names must exist (see the driver).
     ``rescue`` boots ``rescue.qcow2`` with the instance's own root disk second."""
     root, root_format = root_disk(spec, paths)
+    direct = spec.image is not None and bool(spec.image.kernel_path) and not rescue  # -kernel takes bootindex 0
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
             "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
             "-m", str(spec.memory_mb), "-smp", str(max(1, spec.vcpus)),
@@ -50,7 +60,7 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
             "-pidfile", str(paths.pid), "-daemonize",
             "-drive", f"file={paths.rescue_disk if rescue else root},if=none,id=root,"
                       f"format={'qcow2' if rescue else root_format},cache=writeback,discard=unmap",
-            "-device", "virtio-blk-pci,drive=root,bootindex=0"]
+            "-device", "virtio-blk-pci,drive=root" + ("" if direct else ",bootindex=0")]
     if rescue:
         line += ["-drive", f"file={root},if=virtio,format={root_format}"]
     if spec.ephemeral_gb:
@@ -60,8 +70,8 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
     if paths.config.exists():
         line += ["-drive", f"file={paths.config},if=ide,media=cdrom,readonly=on,format=raw"]
     image = spec.image
-    if image is not None and image.kernel_path and not rescue:
-        line += ["-kernel", image.kernel_path, "-append", KERNEL_CMDLINE]
+    if direct:
+        line += ["-kernel", image.kernel_path, "-append", image.kernel_cmdline or KERNEL_CMDLINE]
         if image.ramdisk_path:
             line += ["-initrd", image.ramdisk_path]
     try:
@@ -95,6 +105,9 @@ def start(command: list[str], paths: InstancePaths, timeout: float = 60) -> int:
     paths.pid.unlink(missing_ok=True)
     paths.qmp.unlink(missing_ok=True)
     paths.vnc.unlink(missing_ok=True)  # QEMU leaves its VNC socket behind when it quits
+    accel = command[command.index("-accel") + 1] if "-accel" in command else ""
+    if accel.split(",")[0] in NO_THP_ACCELS:
+        command = [sys.executable, "-c", NO_THP_LAUNCHER, *command]
     with open(paths.err, "wb") as err:
         try:
             done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
