@@ -80,6 +80,13 @@ class Servers:
             raise errors.ComputeInvalid(f"Image {ref} could not be found.") from None
         if image.status != "active":
             raise errors.ComputeInvalid(f"Image {ref} is not active.")
+        for key in ("kernel_id", "ramdisk_id"):  # an AMI's kernel and ramdisk: the caller must see them too
+            boot_image = (image.properties or {}).get(key)
+            if boot_image:
+                try:
+                    images.get(ctx, boot_image)
+                except NotFound:
+                    raise errors.ComputeInvalid(f"Image {boot_image} could not be found.") from None
         if (image.min_ram or 0) > flavor.memory_mb:
             raise errors.ComputeInvalid("Flavor's memory is too small for requested image.")
         if flavor.root_gb:

@@ -181,3 +181,26 @@ def test_novaclient_image_proxy(demo, images):
 
     with pytest.raises(exceptions.NotFound):
         newer.client.get("/images")
+
+
+def test_an_ami_whose_kernel_the_caller_cannot_see_is_refused(api, admin, demo, images):
+    """An AMI's kernel_id/ramdisk_id are checked with the caller's rights, as Nova's API
+    does: another project's private kernel is not found (400), the caller's own one boots."""
+    hidden = admin.image.create_image(name=random_name("aki"), data=b"k" * 512, disk_format="aki",
+                                      container_format="aki", visibility="private")
+    try:
+        own_kernel = images(disk_format="aki", container_format="aki")
+        with api(demo, "2.37") as compute:
+            for kernel in (hidden.id, own_kernel["id"]):
+                ami = images(disk_format="ami", container_format="ami", kernel_id=kernel)
+                body = {"server": {"name": random_name("ami"), "imageRef": ami["id"], "flavorRef": "42",
+                                   "networks": "none"}}
+                answer = compute.post("/servers", json=body)
+                if kernel == hidden.id:
+                    assert answer.status_code == 400, answer.text
+                    assert f"Image {hidden.id} could not be found." in answer.json()["badRequest"]["message"]
+                else:
+                    assert answer.status_code == 202, answer.text
+                    assert compute.delete(f"/servers/{answer.json()['server']['id']}").status_code == 204
+    finally:
+        admin.image.delete_image(hidden)
