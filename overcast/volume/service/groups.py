@@ -19,22 +19,13 @@ from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Attachment, Group, GroupSnapshot, Snapshot, Volume
 from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.paging import page
 
 GROUP_STATUSES = ("creating", "available", "deleting", "error", "error_deleting", "updating", "in-use")
 SNAPSHOT_STATUSES = ("creating", "available", "deleting", "error", "error_deleting")
 SORT_KEYS = {"created_at": Group.created_at, "name": Group.name, "id": Group.id, "status": Group.status}
 GS_SORT_KEYS = {"created_at": GroupSnapshot.created_at, "name": GroupSnapshot.name, "id": GroupSnapshot.id,
                 "status": GroupSnapshot.status}
-
-
-def _page(rows: list, marker: str | None, limit: int | None, offset: int) -> list:
-    if marker:
-        index = next((i for i, r in enumerate(rows) if r.id == marker), None)
-        if index is None:
-            raise errors.MarkerNotFound(marker)
-        rows = rows[index + 1:]
-    rows = rows[offset:]
-    return rows[:limit] if limit is not None else rows
 
 
 def _ids(value) -> list[str]:
@@ -76,7 +67,7 @@ class Groups:
         query = query.order_by(*[col.asc() if d == "asc" else col.desc() for col, d in order])
         with self.db.session() as session:
             rows = list(session.scalars(query))
-        return _page(rows, marker, limit, offset)
+        return page(rows, marker, limit, offset)
 
     def volume_ids(self, group_ids) -> dict[str, list[str]]:
         ids = list(group_ids)
@@ -290,7 +281,7 @@ class GroupSnapshots:
         query = query.order_by(*[col.asc() if d == "asc" else col.desc() for col, d in order])
         with self.db.session() as session:
             rows = list(session.scalars(query))
-        return _page(rows, marker, limit, offset)
+        return page(rows, marker, limit, offset)
 
     def create(self, ctx, group_id: str, name: str | None, description: str | None) -> tuple[GroupSnapshot, list]:
         with self.db.session() as session:

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Message
+from overcast.volume.service.paging import page
 
 TTL = datetime.timedelta(seconds=2592000)
 
@@ -97,13 +98,7 @@ class Messages:
         query = query.order_by(*[col.asc() if d == "asc" else col.desc() for col, d in order])
         with self.db.session() as session:
             rows = list(session.scalars(query))
-        if marker:
-            index = next((i for i, r in enumerate(rows) if r.id == marker), None)
-            if index is None:
-                raise errors.MarkerNotFound(marker)
-            rows = rows[index + 1:]
-        rows = rows[offset:]
-        return rows[:limit] if limit is not None else rows
+        return page(rows, marker, limit, offset)
 
     def delete(self, ctx, message_id: str) -> None:
         row = self.get(ctx, message_id)

@@ -10,6 +10,7 @@ from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Snapshot, Volume, VolumeType
 from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.paging import page
 
 SORT_KEYS = {"created_at": Snapshot.created_at, "updated_at": Snapshot.updated_at, "name": Snapshot.name,
              "display_name": Snapshot.name, "size": Snapshot.size, "status": Snapshot.status, "id": Snapshot.id}
@@ -52,13 +53,7 @@ class Snapshots:
             rows = list(session.scalars(query))
         if metadata:
             rows = [r for r in rows if all((r.meta or {}).get(k) == v for k, v in metadata.items())]
-        if marker:
-            index = next((i for i, r in enumerate(rows) if r.id == marker), None)
-            if index is None:
-                raise errors.MarkerNotFound(marker)
-            rows = rows[index + 1:]
-        rows = rows[offset:]
-        return rows[:limit] if limit is not None else rows
+        return page(rows, marker, limit, offset)
 
     def create(self, ctx, volume_id: str, name: str | None, description: str | None, force: bool,
                metadata: dict) -> tuple[Snapshot, tuple]:

@@ -15,6 +15,7 @@ from overcast.volume import errors
 from overcast.volume.models import Attachment, Snapshot, Volume
 from overcast.volume.service import messages
 from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.paging import page
 
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
 SORT_KEYS = {"created_at": Volume.created_at, "updated_at": Volume.updated_at, "name": Volume.name,
@@ -100,13 +101,7 @@ class Volumes:
             rows = list(session.scalars(query))
         if metadata:
             rows = [r for r in rows if all((r.meta or {}).get(k) == v for k, v in metadata.items())]
-        if marker:
-            index = next((i for i, r in enumerate(rows) if r.id == marker), None)
-            if index is None:
-                raise errors.MarkerNotFound(marker)
-            rows = rows[index + 1:]
-        rows = rows[offset:]
-        return rows[:limit] if limit is not None else rows
+        return page(rows, marker, limit, offset)
 
     def _type_ids(self, ctx, ref: str) -> list[str]:
         with self.db.session() as session:
