@@ -77,7 +77,8 @@ class SwiftChange(Base):
     as the tombstones that keep an older synced upload from coming back."""
 
     __tablename__ = "objectstore_changes"
-    __table_args__ = (Index("ix_objectstore_changes_name", "container_id", "name_hash"),)
+    # ids only grow (the syncer's point is one): SQLite's AUTOINCREMENT never reuses a deleted one
+    __table_args__ = (Index("ix_objectstore_changes_name", "container_id", "name_hash"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     container_id: Mapped[int] = mapped_column(ForeignKey("objectstore_containers.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(_bytewise(1024))

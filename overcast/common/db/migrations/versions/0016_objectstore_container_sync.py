@@ -34,7 +34,8 @@ def upgrade():
     sa.Column('deleted', sa.Boolean(), nullable=False),
     sa.Column('stamp', sa.Double(), nullable=False),
     sa.ForeignKeyConstraint(['container_id'], ['objectstore_containers.id'], name=op.f('fk_objectstore_changes_container_id_objectstore_containers'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_objectstore_changes'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objectstore_changes')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('objectstore_changes', schema=None) as batch_op:
         batch_op.create_index('ix_objectstore_changes_name', ['container_id', 'name_hash'], unique=False)
