@@ -118,10 +118,11 @@ class ContainerSyncer:
                                                       _changes.c.stamp < time.time() - RECLAIM_AGE))
         sent = 0
         with self.db.engine.connect() as connection:
+            # read from the (short) change log, not from every container
             pending = connection.execute(
-                select(SwiftContainer.id).where(select(_changes.c.id).where(
-                    _changes.c.container_id == SwiftContainer.id, _changes.c.id > SwiftContainer.sync_point)
-                    .exists())).scalars().all()
+                select(_changes.c.container_id).distinct()
+                .join(SwiftContainer, SwiftContainer.id == _changes.c.container_id)
+                .where(_changes.c.id > SwiftContainer.sync_point)).scalars().all()
         with httpx.Client(timeout=30.0) as client:
             for container_id in pending:
                 if self._claim(container_id):
