@@ -17,9 +17,10 @@ time), sends its changes in order and moves the point after each:
 
 Requests are signed as the target says (sync_realms.py). A failed request ends the
 container's round at that change; the next round starts there again. Uploads behind the
-point leave the log (but the newest: ids must never be used twice); deletions stay a week (Swift's reclaim age) as tombstones: the
-receiving side refuses an upload older than the newest upload or deletion it has (202,
-nothing stored) and a deletion older than the object (409).
+point leave the log (but the newest: ids must never be used twice); deletions stay a week
+(Swift's reclaim age) as tombstones: the receiving side refuses an upload older than the
+newest upload or deletion it has (202, nothing stored) and a deletion older than the
+object (409).
 """
 
 from __future__ import annotations
