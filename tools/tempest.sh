@@ -78,6 +78,10 @@ if [ "$START" = 1 ]; then
         printf '[identity]\npassword_hash_rounds = 4\n' >"$DATA/tempest-overcast.toml"
         export OVERCAST_CONFIG=$DATA/tempest-overcast.toml
     fi
+    # container sync: realm1 with this cloud as its cluster name1 (Tempest's defaults), a
+    # round every second
+    printf '[realm1]\nkey = tempest-realm-key\ncluster_name1 = http://127.0.0.1:%s/swift/v1/\n' "$PORT" \
+        >"$DATA/container-sync-realms.conf"
     # Tempest makes hundreds of servers and networks: they run on the fake drivers unless
     # asked (TEMPEST_COMPUTE_DRIVER=qemu boots real guests, far slower; TEMPEST_NETWORK_DRIVER=linux
     # plumbs every network on the host). TEMPEST_FAKE_HOSTS fake compute hosts (default 2)
@@ -87,6 +91,8 @@ if [ "$START" = 1 ]; then
     OVERCAST_COMPUTE_FAKE_SNAPSHOT_SECONDS=${TEMPEST_FAKE_SNAPSHOT_SECONDS:-1} \
     OVERCAST_COMPUTE_DRIVER=${TEMPEST_COMPUTE_DRIVER:-fake} OVERCAST_NETWORK_DRIVER=${TEMPEST_NETWORK_DRIVER:-fake} \
     OVERCAST_COMPUTE_FAKE_HOSTS=${TEMPEST_FAKE_HOSTS:-2} \
+    OVERCAST_OBJECTSTORE_SYNC_REALMS=$DATA/container-sync-realms.conf OVERCAST_OBJECTSTORE_SYNC_INTERVAL=1 \
+    OVERCAST_OBJECTSTORE_SYNC_CURRENT=//realm1/name1 \
         "$OVERCAST" up --data-dir "$DATA" --port "$PORT" >"$DATA/overcast.log" 2>&1 &
     OVERCAST_PID=$!
     URL=http://127.0.0.1:$PORT/identity/v3

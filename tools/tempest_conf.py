@@ -105,7 +105,8 @@ TEMPLATE: dict[str, dict[str, str]] = {
                                                  "os-extended-snapshot-attributes",
                                "extend_attached_volume": "false", "enable_volume_image_dep_tests": "false"},
     "object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
-    # what /swift/info lists (overcast serves no crossdomain or container sync)
+    # what /swift/info lists (overcast serves no crossdomain); container_sync is added below
+    # when /info names this cloud's realm and cluster (the "current" one)
     "object-storage-feature-enabled": {
         "discoverable_apis": "container_quotas,account_quotas,tempurl,bulk_upload,bulk_delete,slo,dlo,versioned_writes,"
                              "staticweb,formpost,symlink",
@@ -242,6 +243,22 @@ def compute_hosts(token: str, services: list[dict]) -> int:
     return sum(s.get("state") == "up" and s.get("status") == "enabled" for s in found.get("services", []))
 
 
+def container_sync(services: list[dict]) -> tuple[str, str] | None:
+    """The realm and cluster /swift/info marks current, if any (container sync is set up)."""
+    url = _endpoint(services, "object-store")
+    if url is None or "/v1" not in url:
+        return None
+    try:
+        _, info = _http("GET", url.split("/v1", 1)[0] + "/info")
+    except OSError:
+        return None
+    for realm, data in info.get("container_sync", {}).get("realms", {}).items():
+        for cluster, flags in data.get("clusters", {}).items():
+            if flags.get("current"):
+                return realm.lower(), cluster.lower()
+    return None
+
+
 def build(creds: dict[str, str], services: list[dict], workspace: Path, debug: bool) -> dict[str, dict[str, str]]:
     types = {service.get("type") for service in services}
     flags = {flag: "false" for flag in ALL_FLAGS}
@@ -254,6 +271,13 @@ def build(creds: dict[str, str], services: list[dict], workspace: Path, debug: b
                       for key, value in options.items()}
             for section, options in TEMPLATE.items()}
     conf["service_available"] = flags
+    current = container_sync(services)
+    if current is not None:  # Tempest's container sync tests, in this cloud's realm and cluster
+        features = conf["object-storage-feature-enabled"]
+        features["discoverable_apis"] += ",container_sync"
+        features["container_sync"] = "true"
+        conf["object-storage"].update(realm_name=current[0], cluster_name=current[1],
+                                      container_sync_interval="2", container_sync_timeout="120")
     return conf
 
 

@@ -67,3 +67,12 @@ class NotAcceptable(OvercastError):
     status = 406
     title = "Not Acceptable"
     message = "The server has no information matching the request."
+
+
+class OlderThanCurrent(OvercastError):
+    """A synced upload older than what the container has: accepted, nothing stored (Swift's
+    proxy answers 202 when its object servers refuse an older X-Timestamp)."""
+
+    status = 202
+    title = "Accepted"
+    message = "The request is accepted for processing."

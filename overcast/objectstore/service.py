@@ -25,7 +25,7 @@ from overcast.image.drivers.file import FilesystemImageStore
 from overcast.image.drivers.memory import MemoryImageStore
 from overcast.image.errors import ImageSizeMismatch, ImageTooLarge
 from overcast.image.upload import receive, stream
-from overcast.objectstore import errors, versions
+from overcast.objectstore import errors, sync, sync_realms, versions
 from overcast.objectstore.listing import MAX_LISTING, Listing, page  # noqa: F401  (Listing, MAX_LISTING: the API's names)
 from overcast.objectstore.models import SwiftAccount, SwiftContainer, SwiftObject
 
@@ -67,6 +67,10 @@ class ObjectStoreService:
         # index writes take turns on a lock instead, which costs them nothing
         self._writing = threading.Lock() if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         self.versions = versions.ObjectVersions(self)
+        settings = config.objectstore
+        self.realms = sync_realms.SyncRealms(settings.sync_realms, settings.sync_allow_full_urls,
+                                             settings.sync_allowed_hosts, settings.sync_current)
+        self.syncer = sync.ContainerSyncer(self, self.realms, settings.sync_interval)
 
     def start(self) -> None:
         """Remove temp files a crash left behind (uploads that never committed)."""
@@ -79,8 +83,10 @@ class ObjectStoreService:
     async def serve(self) -> None:
         """Reap expired objects in the background (GETs and listings already hide them)."""
         self._reaper = asyncio.create_task(self._reap_forever())
+        await self.syncer.serve()
 
     async def stop(self) -> None:
+        await self.syncer.stop()
         self._reaper.cancel()
         await asyncio.gather(self._reaper, return_exceptions=True)
 
@@ -158,7 +164,10 @@ class ObjectStoreService:
     def update_container(self, account: str, name: str, meta: dict, acls: dict) -> None:
         with self.db.session() as session:
             row = self.container(account, name, session)
+            target = (row.meta or {}).get(sync.SYNC_TO)
             row.meta = merged(row.meta, meta)
+            if row.meta.get(sync.SYNC_TO) and row.meta.get(sync.SYNC_TO) != target:
+                sync.log_existing(session.connection(), row.id)  # a new target gets everything
             for key, value in acls.items():
                 setattr(row, key, value or None)
 
@@ -321,7 +330,9 @@ class ObjectStoreService:
         while the body arrived), its account's and its quotas (``check_quota``) and the object
         replaced are read in one query; the old row goes, the new one comes, the counters
         move. Plain Core statements: this runs for every upload. The replaced blob is removed
-        after the commit."""
+        after the commit. ``fields`` with a ``last_modified`` is an upload container sync sent
+        with the object's own X-Timestamp: refused (``OlderThanCurrent``) when the object, or
+        its deletion, is as new or newer."""
         key = name_hash(name)
         stamp = now()
         values = {"container_id": container.id, "name": name, "name_hash": key, "size": size, "etag": etag,
@@ -334,6 +345,11 @@ class ObjectStoreService:
             found = connection.execute(_LOOKUP, {"box": container.id, "key": key}).first()
             if found is None:
                 raise errors.SwiftNotFound()
+            if "last_modified" in fields and (
+                    (found.id is not None and found.last_modified >= fields["last_modified"])
+                    or (sync.logs_deletions(found.meta)
+                        and sync.deleted_since(connection, container.id, key, fields["last_modified"]))):
+                raise errors.OlderThanCurrent()
             if check_quota and _has_quota(found.meta, found.account_meta):
                 room = self.room(container, session)
                 if room is not None and size > room:
@@ -358,13 +374,18 @@ class ObjectStoreService:
             inserted = connection.execute(_ADD, values)
             connection.execute(_COUNT, {"box": container.id, "count": count_change, "bytes": bytes_change,
                                         "stamp": stamp})
+            if sync.logs_uploads(found.meta):
+                sync.record(connection, container.id, name, key, values["last_modified"], deleted=False)
         if gone:
             self.blobs.delete(gone)
         row = SwiftObject(**values)
         row.id = inserted.inserted_primary_key[0]
         return row
 
-    def delete_object(self, container: SwiftContainer, name: str) -> SwiftObject:
+    def delete_object(self, container: SwiftContainer, name: str, stamp: float | None = None) -> SwiftObject:
+        """Delete the object (404 when there is none). ``stamp``: a deletion container sync
+        sent with its X-Timestamp, refused (409) when the object is as new or newer; it is
+        kept as a tombstone even when there was nothing to delete."""
         marker = None
         with self._writing, self.db.session() as session:
             row = session.scalars(select(SwiftObject).where(SwiftObject.container_id == container.id,
@@ -372,11 +393,16 @@ class ObjectStoreService:
             if row is not None and row.delete_at is not None and row.delete_at <= time.time():
                 row = None
             connection = session.connection()
+            if stamp is not None and row is not None and row.last_modified >= stamp:
+                raise errors.SwiftConflict()
             archive = versions.archive_id(connection, container.account, container.meta)
-            if archive is None and row is None:
+            if archive is None and (row is not None or stamp is not None) and sync.logs_deletions(container.meta):
+                sync.record(connection, container.id, name, name_hash(name), stamp or now(), deleted=True)
+            missing = archive is None and row is None
+            if missing and stamp is None:
                 raise errors.SwiftNotFound()
             location = None
-            if archive is None:
+            if archive is None and row is not None:  # (a sync's deletion of nothing keeps its tombstone)
                 location = self._drop(session, row)
             else:  # a versioned container: the row goes to the archive, maybe a delete marker too
                 stamp, on = self.versions.clock.next(), versions.enabled(container.meta)
@@ -389,7 +415,8 @@ class ObjectStoreService:
         self._forget([location] if location else [])
         if row is None:  # nothing was deleted, yet a delete marker was written (as Swift does)
             error = errors.SwiftNotFound()
-            error.headers["X-Object-Version-Id"] = marker
+            if marker:
+                error.headers["X-Object-Version-Id"] = marker
             raise error
         row.deleted_version = marker
         return row

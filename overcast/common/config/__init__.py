@@ -136,6 +136,11 @@ class VolumeConfig:
 @dataclass
 class ObjectStoreConfig:
     store: str = "file"  # where object data lives: file (DATA_DIR/objects) or memory
+    sync_realms: str = ""  # container sync: a container-sync-realms.conf file (realm -> key, key2, cluster_* URLs)
+    sync_current: str = ""  # //REALM/CLUSTER this cloud is, marked "current" in /info
+    sync_interval: float = 30.0  # seconds between container sync rounds, 0.1-86400
+    sync_allow_full_urls: bool = True  # X-Container-Sync-To may be a full http(s) URL (else realms only)
+    sync_allowed_hosts: str = "127.0.0.1"  # comma-separated hosts full URLs may name
 
 
 @dataclass
@@ -244,6 +249,7 @@ def _check_ranges(config: Config) -> None:
         ("identity", "password_hash_rounds", 4, 31),
         ("identity", "max_active_keys", 2, 100),
         ("image", "max_images_per_project", -1, 2**31),
+        ("objectstore", "sync_interval", 0.1, 86400),
         ("image", "max_bytes_per_project", -1, 2**53),
         ("image", "max_image_size", 1, 2**53),
         ("image", "web_download_timeout", 1, 86400),

@@ -6,11 +6,12 @@ import asyncio
 
 from overcast.common.errors import MethodNotAllowed
 from overcast.objectstore import errors
-from overcast.objectstore.api import access, object_versioning, symlink, versioning
+from overcast.objectstore.api import access, container_sync, object_versioning, symlink, versioning
 from overcast.objectstore.api.common import (check_name, empty, http_date, iso, listing_from, meta_from, meta_headers,
                                              render_listing, wanted_format)
 
-OWNER_ONLY = ("x-container-meta-temp-url-key", "x-container-meta-temp-url-key-2")  # Swift's swift_owner_headers
+OWNER_ONLY = ("x-container-meta-temp-url-key", "x-container-meta-temp-url-key-2",
+              *container_sync.OWNER_ONLY)  # Swift's swift_owner_headers
 
 
 def _svc(req):
@@ -76,6 +77,7 @@ def _acls(req) -> dict:
 def _container_meta(req) -> dict:
     meta = meta_from(req.headers, "container")
     meta.update(versioning.container_flags(req.headers))
+    meta.update(container_sync.settings(req, _svc(req)))
     return meta
 
 
@@ -96,6 +98,7 @@ async def container_put(req):
     access.require_owner(ctx, account)
     meta = _container_meta(req)
     await _check_versioning(req, account, name, meta)
+    await container_sync.check_versioning(req, _svc(req), account, name, meta)
     created = await asyncio.to_thread(_svc(req).put_container, account, name, meta, _acls(req))
     await object_versioning.configure(req, _svc(req), account, name)
     return empty(201 if created else 202)
@@ -107,6 +110,7 @@ async def container_post(req):
     access.require_owner(ctx, account)
     meta = _container_meta(req)
     await _check_versioning(req, account, name, meta)
+    await container_sync.check_versioning(req, _svc(req), account, name, meta)
     await asyncio.to_thread(_svc(req).update_container, account, name, meta, _acls(req))
     await object_versioning.configure(req, _svc(req), account, name)
     return empty(204)

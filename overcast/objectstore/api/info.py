@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from overcast.common.api import reply
-from overcast.objectstore.api import bulk, formpost, object_versioning, staticweb, symlink, tempurl, versioning
+from overcast.objectstore.api import (bulk, container_sync, formpost, object_versioning, staticweb, symlink, tempurl,
+                                      versioning)
 from overcast.objectstore.api.common import (MAX_CONTAINER_NAME, MAX_META_COUNT, MAX_META_NAME, MAX_META_SIZE,
                                              MAX_META_VALUE, MAX_OBJECT_NAME)
 from overcast.objectstore.service import MAX_LISTING, MAX_OBJECT_SIZE
@@ -26,6 +27,7 @@ def show(req):
         "tempurl": tempurl.info(), "versioned_writes": versioning.info(),
         "object_versioning": object_versioning.info(), **bulk.info(),
         "staticweb": staticweb.info(), "formpost": formpost.info(), "symlink": symlink.info(),
+        "container_sync": container_sync.info(req.state.objectstore),
     })
 
 

@@ -1,7 +1,8 @@
 """/v1/{account}/{container}/{object}: PUT (streamed, ETag-checked, copy), GET with ranges
 and conditions, HEAD, POST (metadata), DELETE and COPY; dynamic large objects on GET. Temp
 URLs (api/tempurl.py) stand in for a token; uploads and deletes in a versioned container
-go through api/versioning.py; symlinks (api/symlink.py) are followed on GET, HEAD and copies."""
+go through api/versioning.py; symlinks (api/symlink.py) are followed on GET, HEAD and copies.
+Another container's syncer PUTs, DELETEs and HEADs without a token (api/container_sync.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from urllib.parse import unquote
 from starlette.responses import Response, StreamingResponse
 
 from overcast.objectstore import errors
-from overcast.objectstore.api import access, large, object_versioning, symlink, tempurl, versioning
+from overcast.objectstore.api import access, container_sync, large, object_versioning, symlink, tempurl, versioning
 from overcast.objectstore.api.common import check_meta, check_name, empty, http_date, meta_from, meta_headers
 from overcast.objectstore.api.ranges import parse_ranges, ranged_response
 from overcast.objectstore.service import Listing
@@ -44,6 +45,10 @@ async def _target(req, write: bool):
         if container is None:
             raise errors.SwiftNotFound()
         return grant, container, name
+    if container_sync.requested(req) and req.method in ("PUT", "DELETE", "HEAD"):
+        container = await asyncio.to_thread(_svc(req).container, account, container_name)
+        if container_sync.authorized(req, _svc(req), container):
+            return container_sync.SyncGrant(container), container, name
     ctx = access.caller(req)
     return ctx, await open_container(req, ctx, account, container_name, write), name
 
@@ -129,6 +134,8 @@ async def put(req):
     if size is not None and not size.isdigit():
         raise errors.SwiftBadRequest("Invalid Content-Length")
     fields = _fields(req, name)
+    if isinstance(ctx, container_sync.SyncGrant):  # stored with the time it has on the other side
+        fields["last_modified"] = container_sync.timestamp(req)
     body = req.raw.stream()
     if symlink.TARGET in headers:
         fields = await symlink.link_fields(req, ctx, req.params["account"], container, name, fields)
@@ -218,7 +225,7 @@ async def get(req):
         ctx, container, name = await _target(req, write=False)
         row = await asyncio.to_thread(_svc(req).versions.get, container, name, version)
         return tempurl.shape(req, ctx, await _read(req, container, name, row))
-    if tempurl.requested(req):
+    if tempurl.requested(req) or (req.method == "HEAD" and container_sync.requested(req)):
         ctx, container, name = await _target(req, write=False)
         row = await asyncio.to_thread(_svc(req).get_object, container, name)
         return tempurl.shape(req, ctx, await _linked(req, ctx, container, row))
@@ -333,6 +340,9 @@ async def delete(req):
         row = await asyncio.to_thread(_svc(req).get_object, container, name)
         if row.static_manifest:
             return tempurl.shape(req, ctx, await large.delete_with_segments(req, container, row))
+    if isinstance(ctx, container_sync.SyncGrant):  # deleted as of its time on the other side
+        await asyncio.to_thread(_svc(req).delete_object, container, name, container_sync.timestamp(req))
+        return empty(204)
     row = await delete_one(_svc(req), container, name)
     marker = getattr(row, "deleted_version", None)
     return tempurl.shape(req, ctx, empty(204, {"X-Object-Version-Id": marker} if marker else {}))
