@@ -314,14 +314,16 @@ def test_guests_on_two_hosts_share_a_network_and_move_between_the_hosts(two_host
     cli.run("server", "create", *common, "--availability-zone", f"nova:{hosts.b}", "--user-data", str(script), "b")
     b = wait_server(cli, "b", "ACTIVE", hosts.b)
     b_ip = fixed_ip(cli, "b")
+    pages = {}  # what each guest's HTTP server answers: its instance id from the metadata service
     for name, server, address in (("a", a, a_ip), ("b", b, b_ip)):
         text = testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY", timeout=240)
         assert re.search(rf"OVERCAST-DHCP bound iface=eth0 ip={re.escape(address)} ", text), text[-2000:]
         assert f"OVERCAST-METADATA uuid={server['id']}" in text, text[-2000:]
-    assert http_from_dhcp(hosts, net["id"], a_ip) == a["id"]
-    assert http_from_dhcp(hosts, net["id"], b_ip) == b["id"]  # the controller reaches B across VXLAN
+        pages[name] = re.search(r"OVERCAST-METADATA instance-id=(\S+)", text).group(1)
+    assert http_from_dhcp(hosts, net["id"], a_ip) == pages["a"]
+    assert http_from_dhcp(hosts, net["id"], b_ip) == pages["b"]  # the controller reaches B across VXLAN
     assert from_dhcp(hosts, net["id"], "ping", "-c", "1", "-W", "2", b_ip).returncode == 0
-    wait_until(lambda: last_fetch(cli, "b") == a["id"], 60, "B fetching A's page across VXLAN")
+    wait_until(lambda: last_fetch(cli, "b") == pages["a"], 60, "B fetching A's page across VXLAN")
 
     # 2. live migration of A to host B: the same boot, the same address, still reachable
     before = console(cli, "a")
@@ -330,11 +332,11 @@ def test_guests_on_two_hosts_share_a_network_and_move_between_the_hosts(two_host
     a = wait_server(cli, "a", "ACTIVE", hosts.b)
     assert fixed_ip(cli, "a") == a_ip and a["addresses"] == show(cli, "a")["addresses"]
     moved = cli.run("server", "migration", "list", "--server", "a")
-    assert [(m["Migration Type"], m["Status"]) for m in moved] == [("live-migration", "completed")]
+    assert [(m["Type"], m["Status"]) for m in moved] == [("live-migration", "completed")]
     assert (moved[0]["Source Compute"], moved[0]["Dest Compute"]) == (hosts.a, hosts.b)
-    wait_until(lambda: http_from_dhcp(hosts, net["id"], a_ip) == a["id"], 30, "A reachable on B across VXLAN")
+    wait_until(lambda: http_from_dhcp(hosts, net["id"], a_ip) == pages["a"], 30, "A reachable on B across VXLAN")
     fetched = int(re.findall(r"OVERCAST-UD FETCH (\d+) ", console(cli, "b"))[-1])
-    wait_until(lambda: re.search(rf"OVERCAST-UD FETCH {fetched + 2} {a['id']}", console(cli, "b")), 30,
+    wait_until(lambda: re.search(rf"OVERCAST-UD FETCH {fetched + 2} {pages['a']}", console(cli, "b")), 30,
                "B still fetching A's page, now on its own host")
     after = console(cli, "a")
     assert after.count("OVERCAST-INIT-START") == 1, after[-2000:]  # no new boot
@@ -350,10 +352,10 @@ def test_guests_on_two_hosts_share_a_network_and_move_between_the_hosts(two_host
     text = testguest.wait_for(lambda: after_last_boot(console(cli, "a")), "OVERCAST-READY", timeout=240)
     assert re.search(rf"OVERCAST-DHCP bound iface=eth0 ip={re.escape(a_ip)} ", text), text[-2000:]
     moved = cli.run("server", "migration", "list", "--server", "a")
-    assert sorted((m["Migration Type"], m["Status"]) for m in moved) == [("live-migration", "completed"),
+    assert sorted((m["Type"], m["Status"]) for m in moved) == [("live-migration", "completed"),
                                                                         ("migration", "confirmed")]
-    wait_until(lambda: http_from_dhcp(hosts, net["id"], a_ip) == a["id"], 30, "A reachable on A again")
-    wait_until(lambda: last_fetch(cli, "b") == a["id"], 30, "B fetching A's page across VXLAN again")
+    wait_until(lambda: http_from_dhcp(hosts, net["id"], a_ip) == pages["a"], 30, "A reachable on A again")
+    wait_until(lambda: last_fetch(cli, "b") == pages["a"], 30, "B fetching A's page across VXLAN again")
 
     # everything goes, on both hosts
     cli.ok("server", "delete", "--wait", "a", "b")
