@@ -59,6 +59,10 @@ case "$cmd" in
     # Tempest first (against a fresh cloud), so pytest's summary is the last line: identity,
     # image, compute, network, volume and object storage
     if [ "${OVERCAST_SKIP_TEMPEST:-0}" != 1 ] && [ $# -eq 0 ]; then
+      # Left out: the one test that logs into its guest over SSH without checking that
+      # [validation] run_validation is on (the fake guests have no SSH; it fails in
+      # get_server_ip before it rebuilds anything).
+      TEMPEST_EXCLUDE=${TEMPEST_EXCLUDE-'ServerActionsV293TestJSON\.test_rebuild_volume_backed_server'} \
       tools/tempest.sh --start \
         '^tempest\.api\.(identity|image|compute|network|volume|object_storage)|^tempest\.serial_tests\.api\.compute' \
         || status=$?
