@@ -125,6 +125,9 @@ def start(command: list[str], paths: InstancePaths, timeout: float = 60) -> int:
                                   timeout=timeout, cwd=paths.dir)
         except (OSError, subprocess.TimeoutExpired) as error:
             raise ProcessError(f"QEMU did not start: {error}") from error
+        finally:  # QEMU read its secrets (rbd keys) before it daemonized: no copy stays on disk
+            for secret in Path(paths.dir).glob("sec-*.key"):
+                secret.unlink(missing_ok=True)
     if done.returncode != 0:
         message = paths.err.read_text(errors="replace").strip().splitlines()
         raise ProcessError(f"QEMU exited with {done.returncode}: {message[-1] if message else 'no message'}")

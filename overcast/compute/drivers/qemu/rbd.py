@@ -8,7 +8,8 @@ default keyrings (``/etc/ceph/<cluster>.client.<user>.keyring``, ``<cluster>.key
 (``key-secret``), so the key is never on QEMU's command line nor in spec.json:
 
 - on a command line, ``-object secret,id=sec-<tag>,file=<instance dir>/sec-<tag>.key``, a
-  file only root may read, written before each start;
+  file only its owner may read, written before each start and removed once QEMU has
+  started (it reads secrets before it daemonizes);
 - hot-plugged, QMP ``object-add`` (over the guest's private monitor socket) before
   ``blockdev-add``, and ``object-del`` after ``blockdev-del``.
 
