@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from .base import BackendStats, Capabilities, ImageSource, ImageWritten, VolumeDriver
@@ -48,6 +49,7 @@ VOLUME_NAME = re.compile(rf"volume-({UUID})")
 TIMEOUT = 3600
 #: a Ceph client call gives up after this many seconds instead of hanging on a dead OSD
 OP_TIMEOUT = "60"
+MONITOR_TTL = 60.0
 
 
 class RbdVolumeDriver(VolumeDriver):
@@ -69,6 +71,7 @@ class RbdVolumeDriver(VolumeDriver):
         self.secret_uuid = secret_uuid or None
         self.scratch = Path(data_path) / "volumes-rbd" if data_path else Path(tempfile.gettempdir())
         self._lock = threading.Lock()
+        self._mon_cache: tuple[float, list] | None = None
 
     # -- the commands ----------------------------------------------------------------------
 
@@ -189,8 +192,7 @@ class RbdVolumeDriver(VolumeDriver):
         final = f"volume-{volume_id}"
         if self._info(final) is not None:
             raise VolumeExists(volume_id=volume_id)
-        temp = f"{final}.tmp"
-        self._remove(temp)
+        temp = f"{final}.tmp"  # one left by a crash went with init_host
         try:
             build(temp)
             self._rbd(f"naming volume {volume_id}", "rename", self._spec(temp), self._spec(final))
@@ -206,8 +208,14 @@ class RbdVolumeDriver(VolumeDriver):
             self._rbd(what, "resize", "--size", f"{size_gb}G", self._spec(image))
 
     def create_volume(self, volume_id: str, size_gb: int) -> None:
-        self._make(volume_id, lambda temp: self._rbd(f"creating volume {volume_id}", "create", "--size",
-                                                      f"{size_gb}G", self._spec(temp)))
+        """One ``rbd create`` (all or nothing by itself: no temp image needed)."""
+        try:
+            self._rbd(f"creating volume {volume_id}", "create", "--size", f"{size_gb}G",
+                      self._spec(f"volume-{volume_id}"))
+        except VolumeDriverError as error:
+            if "(17) File exists" in str(error) or "already exists" in str(error):
+                raise VolumeExists(volume_id=volume_id) from None
+            raise
 
     def _remove(self, image: str) -> None:
         """Remove an image that has no snapshots; then tidy its parent (see ``_collect``)."""
@@ -319,10 +327,15 @@ class RbdVolumeDriver(VolumeDriver):
     # -- snapshots ---------------------------------------------------------------------------
 
     def create_snapshot(self, snapshot_id: str, volume_id: str) -> None:
-        image = self._volume_image(volume_id)
+        image = f"volume-{volume_id}"
         spec = self._spec(image, f"snapshot-{snapshot_id}")
         what = f"snapshotting volume {volume_id}"
-        self._rbd(what, "snap", "create", spec)
+        try:
+            self._rbd(what, "snap", "create", spec)
+        except VolumeDriverError as error:
+            if "(2) No such file" in str(error):
+                raise VolumeNotFound(volume_id=volume_id) from None
+            raise
         try:
             self._rbd(what, "snap", "protect", spec)
             self._rados(what, "setomapval", INDEX, snapshot_id, volume_id)
@@ -436,6 +449,10 @@ class RbdVolumeDriver(VolumeDriver):
     # -- connections ---------------------------------------------------------------------------
 
     def _monitors(self) -> list[tuple[str, str]]:
+        """The monitors' v1 addresses, read again at most once a minute."""
+        cached = self._mon_cache
+        if cached and time.monotonic() - cached[0] < MONITOR_TTL:
+            return cached[1]
         dump = json.loads(self._run("reading the monitors", ["ceph", *self._client_args(), "mon", "dump",
                                                               "--format", "json"]))
         found = []
@@ -445,6 +462,7 @@ class RbdVolumeDriver(VolumeDriver):
             host, _, port = addr.rpartition(":")
             if host:
                 found.append((host.strip("[]"), port))
+        self._mon_cache = (time.monotonic(), found)
         return found
 
     def initialize_connection(self, volume_id: str, connector: dict, mode: str = "rw") -> dict:
