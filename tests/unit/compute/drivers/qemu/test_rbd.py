@@ -18,7 +18,8 @@ KEY = "AQBsecretsecretsecretsecretsecretsecretQQ=="
 
 def keyring(tmp_path: Path, user: str = "cinder") -> Path:
     path = tmp_path / "ceph.keyring"
-    path.write_text(f"[client.admin]\n\tkey = AQBotherother==\n[client.{user}]\n\tkey = {KEY}\n\tcaps mon = \"allow r\"\n")
+    path.write_text(f"[client.admin]\n\tkey = AQBotherother==\n"
+                    f"[client.{user}]\n\tkey = {KEY}\n\tcaps mon = \"allow r\"\n")
     return path
 
 
