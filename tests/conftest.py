@@ -50,6 +50,21 @@ def connect(cloud: CloudProcess, user: str = "admin", password: str | None = Non
 
 
 @pytest.fixture(scope="session")
+def ceph_cluster(tmp_path_factory):
+    """One throw-away Ceph cluster (1 mon, 1 mgr, 1 OSD on loopback) for the session; skips
+    without root or the Ceph packages. Purged at the end (tests/cephcluster.py)."""
+    import cephcluster
+
+    reason = cephcluster.why_not()
+    if reason:
+        pytest.skip(reason)
+    directory = tmp_path_factory.mktemp("ceph")
+    cluster = cephcluster.start(directory)
+    yield cluster
+    cephcluster.purge(directory)
+
+
+@pytest.fixture(scope="session")
 def admin(cloud):
     return connect(cloud)
 

@@ -1,9 +1,11 @@
-"""One behaviour suite for every VolumeDriver: the fake and the file driver.
+"""One behaviour suite for every VolumeDriver: the fake, the file and the rbd driver.
 
 ``VolumeDriverContract`` holds the behaviours; each implementation subclasses it with a
 ``driver`` fixture (``init_host`` already called) and ``read(driver, volume_id)``, which
 returns the first bytes a guest would read from the volume (None when the driver keeps no
-data). The file driver runs qemu-img for real on sparse files in a temp directory.
+data). The file driver runs qemu-img for real on sparse files in a temp directory; the rbd
+driver runs on a throw-away one-node Ceph cluster (``ceph_cluster``, skipped without Ceph),
+each test in a pool of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from overcast.volume.drivers import ImageSource, UnknownVolumeDriver, make_drive
 from overcast.volume.drivers.errors import SnapshotNotFound, VolumeDriverError, VolumeExists, VolumeNotFound
 from overcast.volume.drivers.fake import FakeVolumeDriver
 from overcast.volume.drivers.file import FileVolumeDriver
+from overcast.volume.drivers.rbd import RbdVolumeDriver
 
 GiB = 1 << 30
 MARK = b"overcast contract data"
@@ -212,6 +215,80 @@ class TestFileVolumeDriver(VolumeDriverContract):
         (driver.root / ".tmp-volume-x-123").write_bytes(b"half")
         driver.init_host("h@file")
         assert not list(driver.root.glob(".tmp-*"))
+
+
+class TestRbdVolumeDriver(VolumeDriverContract):
+    @pytest.fixture
+    def driver(self, ceph_cluster, tmp_path):
+        pool = ceph_cluster.new_pool()
+        driver = RbdVolumeDriver(tmp_path / "data", pool=pool, ceph_conf=str(ceph_cluster.conf), user="admin",
+                                 keyring=str(ceph_cluster.keyring))
+        driver.init_host("h@rbd")
+        yield driver
+        ceph_cluster.drop_pool(pool)
+
+    def _target(self, driver, volume_id):
+        return driver._qemu_target(f"volume-{volume_id}")
+
+    def read(self, driver, volume_id):
+        out = driver.scratch / f"read-{volume_id}"
+        subprocess.run(["qemu-img", "dd", "-f", "raw", "-O", "raw", f"if={self._target(driver, volume_id)}",
+                        f"of={out}", "bs=64", "count=1"], capture_output=True, check=True)
+        try:
+            return out.read_bytes()
+        finally:
+            out.unlink()
+
+    def write(self, driver, volume_id, payload):
+        source = driver.scratch / f"write-{volume_id}"
+        source.write_bytes(payload)
+        try:
+            subprocess.run(["qemu-io", "-f", "raw", "-c", f"write -s {source} 0 {len(payload)}",
+                            self._target(driver, volume_id)], capture_output=True, check=True)
+        finally:
+            source.unlink()
+        return True
+
+    def test_connection_info_is_cinders_rbd_shape_without_the_key(self, driver, ceph_cluster):
+        volume = new_id()
+        driver.create_volume(volume, 1)
+        info = driver.initialize_connection(volume, {"host": "h1"})
+        assert info["driver_volume_type"] == "rbd"
+        data = info["data"]
+        assert data["name"] == f"{driver.pool}/volume-{volume}" and data["auth_username"] == "admin"
+        assert data["hosts"] == ["127.0.0.1"] and len(data["ports"]) == 1 and data["secret_type"] == "ceph"
+        key = ceph_cluster.command("ceph", "auth", "print-key", "client.admin").stdout.strip()
+        assert key and key not in json.dumps(info)
+        driver.delete_volume(volume)
+
+    def test_volumes_are_sparse_images_and_clones_share_their_data(self, driver, tmp_path, ceph_cluster):
+        source, clone = new_id(), new_id()
+        driver.create_volume_from_image(source, 1, self.image(tmp_path))
+        snapshot = new_id()
+        driver.create_snapshot(snapshot, source)
+        from_snapshot = new_id()
+        driver.create_volume_from_snapshot(from_snapshot, snapshot, 1)
+        driver.create_cloned_volume(clone, source, 1)
+        rbd = lambda *a: json.loads(ceph_cluster.command("rbd", *a, "--format", "json").stdout)  # noqa: E731
+        info = rbd("info", f"{driver.pool}/volume-{from_snapshot}")
+        assert info["parent"]["snapshot"] == f"snapshot-{snapshot}"  # a copy-on-write clone
+        assert rbd("info", f"{driver.pool}/volume-{clone}")["parent"]["image"] == f"volume-{source}"
+        used = rbd("du", f"{driver.pool}/volume-{source}")["images"]
+        assert all(image["used_size"] < 16 << 20 for image in used)
+        # the source goes first: its image is kept (hidden) while a snapshot and a clone need it
+        driver.delete_volume(source)
+        assert source not in driver.list_volumes()
+        assert self.read(driver, clone).startswith(MARK)
+        driver.delete_snapshot(snapshot)  # its clone is flattened first
+        assert "parent" not in rbd("info", f"{driver.pool}/volume-{from_snapshot}")
+        assert self.read(driver, from_snapshot).startswith(MARK)
+        driver.delete_volume(clone)  # the last user of the source's image: it goes too
+        driver.delete_volume(from_snapshot)
+        assert ceph_cluster.command("rbd", "ls", driver.pool).stdout.split() == []
+
+    def test_capacity_comes_from_ceph_df(self, driver):
+        stats = driver.stats()
+        assert 0 < stats.free_gb <= stats.total_gb and stats.storage_protocol == "ceph"
 
 
 def test_unknown_driver_suggests_the_alias():

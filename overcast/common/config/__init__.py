@@ -121,6 +121,12 @@ class NetworkConfig:
 class VolumeConfig:
     driver: str = "file"  # volume driver of the in-process agent: file (DATA_DIR/volumes) or fake
     file_format: str = "qcow2"  # how the file driver stores volumes: qcow2 or raw (both sparse)
+    rbd_pool: str = "volumes"  # rbd driver: the Ceph pool holding the volumes (it must exist)
+    rbd_ceph_conf: str = "/etc/ceph/ceph.conf"  # rbd driver: ceph.conf naming the monitors
+    rbd_user: str = "admin"  # rbd driver: the Ceph user (client.<user>) the driver and the guests connect as
+    rbd_keyring: str = ""  # rbd driver: keyring file with that user's key; empty: the one ceph.conf names
+    rbd_flatten_volume_from_snapshot: bool = False  # rbd driver: volumes from snapshots are full copies, not clones
+    rbd_max_clone_depth: int = 5  # rbd driver: clones of clones deeper than this are flattened (0-100)
     agent: bool = True  # run a volume agent (cinder-volume) for this host inside the all-in-one process
     host: str = ""  # name the volume agent reports; empty: the machine's hostname
     backend_name: str = "file"  # the backend part of the volume host name (host@backend#pool)
@@ -272,6 +278,7 @@ def _check_ranges(config: Config) -> None:
         ("volume", "quota_snapshots", -1, 2**31),
         ("volume", "quota_gigabytes", -1, 2**31),
         ("volume", "quota_per_volume_gigabytes", -1, 2**31),
+        ("volume", "rbd_max_clone_depth", 0, 100),
     ]
     for section, name, low, high in checks:
         value = getattr(getattr(config, section), name)

@@ -13,6 +13,7 @@ from .base import BackendStats, Capabilities, ImageSource, ImageWritten, VolumeD
 DRIVERS: dict[str, str] = {
     "fake": "overcast.volume.drivers.fake:FakeVolumeDriver",
     "file": "overcast.volume.drivers.file:FileVolumeDriver",
+    "rbd": "overcast.volume.drivers.rbd:RbdVolumeDriver",
 }
 
 

@@ -16,6 +16,8 @@ netdev ``net-<hash>`` and device ``nic-<hash>``; the hash is of the volume or po
 the names are short (block node names must stay under 32 characters) and stable.
 Plugging is all or nothing: a failed ``device_add`` deletes the backend it added.
 Unplugging waits for the guest to let go (``DEVICE_DELETED``) before the backend goes.
+Ceph RBD volumes (``rbd``) are opened by QEMU's rbd driver, with their key in a secret
+object ``sec-<hash>`` (see ``rbd``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import os
 import time
 
 from ..base import InstanceSpec
+from . import rbd
 from .qmp import QMPError, QMPSession
 
 FIRST_SLOT, LAST_SLOT = 0x10, 0x1F
@@ -68,6 +71,18 @@ def volume_file(connection_info: dict) -> tuple[str, str]:
     if not os.path.isfile(path):
         raise DeviceError(f"volume file {path or '(none)'} is not on this host")
     return path, fmt
+
+
+def check_volume(connection_info: dict) -> None:
+    """DeviceError if QEMU cannot open this volume here (a file volume's file is missing,
+    an rbd volume's key is not on this host)."""
+    if rbd.is_rbd(connection_info):
+        try:
+            rbd.check(connection_info)
+        except ValueError as error:
+            raise DeviceError(str(error)) from error
+        return
+    volume_file(connection_info)
 
 
 # -- names -------------------------------------------------------------------------------
@@ -115,7 +130,16 @@ def free_slot(spec: InstanceSpec) -> int:
 # -- the command line ------------------------------------------------------------------------
 
 
+def _secret_id(node: str) -> str:
+    return rbd.secret_id(node.partition("-")[2] or node)
+
+
 def _volume_backend(entry: dict, node: str) -> dict:
+    if rbd.is_rbd(entry["connection_info"]):
+        try:
+            return rbd.block_node(entry["connection_info"], node, _secret_id(node))
+        except ValueError as error:
+            raise DeviceError(str(error)) from error
     path, fmt = volume_file(entry["connection_info"])
     return {"driver": fmt, "node-name": node, "discard": "unmap",
             "file": {"driver": "file", "filename": path}}
@@ -137,10 +161,29 @@ def _keyval(options: dict) -> str:
     return ",".join([options["driver"], *(f"{key}={value}" for key, value in rest.items())])
 
 
-def volume_args(entry: dict) -> list[str]:
+def _secret_args(entry: dict, node: str, directory) -> list[str]:
+    if not rbd.is_rbd(entry["connection_info"]):
+        return []
+    if directory is None:
+        raise DeviceError("an rbd volume needs the instance directory for its key")
+    try:
+        return rbd.secret_args(entry["connection_info"], _secret_id(node), directory)
+    except ValueError as error:
+        raise DeviceError(str(error)) from error
+
+
+def volume_args(entry: dict, directory=None) -> list[str]:
+    """The volume's command line; an rbd volume's key is written into ``directory``."""
     node, device_id = volume_ids(entry)
-    return ["-blockdev", json.dumps(_volume_backend(entry, node)),
+    return [*_secret_args(entry, node, directory), "-blockdev", json.dumps(_volume_backend(entry, node)),
             "-device", _keyval(_volume_device(entry, node, device_id))]
+
+
+def rbd_root_args(entry: dict, directory, node: str, bootindex: bool) -> list[str]:
+    """A guest's root disk on an rbd boot volume: block node ``node`` and its device."""
+    device = "virtio-blk-pci,drive=" + node + (",bootindex=0" if bootindex else "")
+    return [*_secret_args(entry, node, directory), "-blockdev", json.dumps(_volume_backend(entry, node)),
+            "-device", device]
 
 
 def _nic_device(vif: dict, netdev: str, device_id: str | None) -> dict:
@@ -179,8 +222,36 @@ def _plug(qmp_path: str, backend: tuple[str, dict], device: dict, undo: tuple[st
 
 def plug_volume(qmp_path: str, entry: dict) -> None:
     node, device_id = volume_ids(entry)
-    _plug(qmp_path, ("blockdev-add", _volume_backend(entry, node)), _volume_device(entry, node, device_id),
-          ("blockdev-del", {"node-name": node}))
+    secret = None
+    if rbd.is_rbd(entry["connection_info"]):
+        try:
+            secret = rbd.secret_object(entry["connection_info"], _secret_id(node))
+        except ValueError as error:
+            raise DeviceError(str(error)) from error
+    if secret is None:
+        _plug(qmp_path, ("blockdev-add", _volume_backend(entry, node)), _volume_device(entry, node, device_id),
+              ("blockdev-del", {"node-name": node}))
+        return
+    with QMPSession(qmp_path) as session:
+        try:
+            session.execute("object-del", id=secret["id"])  # left by an earlier plug that failed midway
+        except QMPError:
+            pass
+        session.execute("object-add", **secret)
+    try:
+        _plug(qmp_path, ("blockdev-add", _volume_backend(entry, node)), _volume_device(entry, node, device_id),
+              ("blockdev-del", {"node-name": node}))
+    except BaseException:
+        _drop_secret(qmp_path, secret["id"])
+        raise
+
+
+def _drop_secret(qmp_path: str, sid: str) -> None:
+    with QMPSession(qmp_path) as session:
+        try:
+            session.execute("object-del", id=sid)
+        except QMPError:
+            pass
 
 
 def plug_nic(qmp_path: str, vif: dict) -> None:
@@ -223,6 +294,8 @@ def _unplug(qmp_path: str, device_id: str | None, backend: tuple[str, dict], tim
 def unplug_volume(qmp_path: str, entry: dict, timeout: float = UNPLUG_SECONDS) -> None:
     node, device_id = volume_ids(entry)
     _unplug(qmp_path, device_id, ("blockdev-del", {"node-name": node}), timeout)
+    if rbd.is_rbd(entry["connection_info"]):
+        _drop_secret(qmp_path, _secret_id(node))
 
 
 def unplug_nic(qmp_path: str, vif: dict, index: int, timeout: float = UNPLUG_SECONDS) -> None:

@@ -37,7 +37,7 @@ def settle(spec: InstanceSpec) -> InstanceSpec:
     settled: list[dict] = []
     for entry in spec.block_devices:
         try:
-            devices.volume_file(entry.get("connection_info") or {})
+            devices.check_volume(entry.get("connection_info") or {})
         except devices.DeviceError as error:
             raise disks.DiskError(str(error)) from error
         name = "/dev/vda" if devices.is_root(entry) else entry.get("device")
@@ -90,7 +90,7 @@ def attach(guest: Guest, connection_info: dict, device: str | None) -> str:
         raise DeviceBusy(uuid=guest.uuid, device=device)
     running = _running(guest, "attach_volume")
     try:
-        devices.volume_file(connection_info)
+        devices.check_volume(connection_info)
         entry = {"connection_info": connection_info, "device": device or devices.next_device(spec),
                  "boot_index": None, "slot": devices.free_slot(spec)}
         if running:

@@ -7,7 +7,8 @@ Each guest has a standard VGA card and a VNC server on a unix socket beside its 
 socket (``layout``), so every start (boot, resume, resize, rescue) keeps the console.
 Guests only get the taps the network driver made (checked before start) or no NIC at
 all; QEMU's user-mode networking is never used. A guest booted from a volume opens the
-volume's file as its root disk; attached volumes and NICs come from ``devices``.
+volume's file (or its Ceph RBD image) as its root disk; attached volumes and NICs come from
+``devices``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def tap_exists(devname: str) -> bool:
 def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, rescue: bool = False) -> list[str]:
     """The command line for ``spec``; the disks it names must exist (see the driver).
     ``rescue`` boots ``rescue.qcow2`` with the instance's own root disk second."""
-    root, root_format = root_disk(spec, paths)
+    boot = devices.boot_volume(spec)
+    on_rbd = boot is not None and devices.rbd.is_rbd(boot["connection_info"])
+    root, root_format = ("", "raw") if on_rbd else root_disk(spec, paths)
     direct = spec.image is not None and bool(spec.image.kernel_path) and not rescue  # -kernel takes bootindex 0
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
             "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
@@ -57,12 +60,20 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
             "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", f"unix:{paths.vnc}",
             "-chardev", f"file,id=console,path={paths.console},append=on", "-serial", "chardev:console",
             "-chardev", f"socket,id=qmp,path={paths.qmp},server=on,wait=off", "-mon", "chardev=qmp,mode=control",
-            "-pidfile", str(paths.pid), "-daemonize",
-            "-drive", f"file={paths.rescue_disk if rescue else root},if=none,id=root,"
-                      f"format={'qcow2' if rescue else root_format},cache=writeback,discard=unmap",
-            "-device", "virtio-blk-pci,drive=root" + ("" if direct else ",bootindex=0")]
-    if rescue:
-        line += ["-drive", f"file={root},if=virtio,format={root_format}"]
+            "-pidfile", str(paths.pid), "-daemonize"]
+    try:
+        if on_rbd and not rescue:
+            line += devices.rbd_root_args(boot, paths.dir, "root", bootindex=not direct)
+        else:
+            line += ["-drive", f"file={paths.rescue_disk if rescue else root},if=none,id=root,"
+                               f"format={'qcow2' if rescue else root_format},cache=writeback,discard=unmap",
+                     "-device", "virtio-blk-pci,drive=root" + ("" if direct else ",bootindex=0")]
+        if rescue and on_rbd:
+            line += devices.rbd_root_args(boot, paths.dir, "root-volume", bootindex=False)
+        elif rescue:
+            line += ["-drive", f"file={root},if=virtio,format={root_format}"]
+    except devices.DeviceError as error:
+        raise ProcessError(f"cannot boot from volume: {error}") from error
     if spec.ephemeral_gb:
         line += ["-drive", f"file={paths.eph0},if=virtio,format=qcow2"]
     if spec.swap_mb:
@@ -76,7 +87,7 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
             line += ["-initrd", image.ramdisk_path]
     try:
         for entry in devices.attached_volumes(spec):
-            line += devices.volume_args(entry)
+            line += devices.volume_args(entry, paths.dir)
     except devices.DeviceError as error:
         raise ProcessError(f"cannot attach a volume: {error}") from error
     if not spec.vifs:
@@ -114,6 +125,9 @@ def start(command: list[str], paths: InstancePaths, timeout: float = 60) -> int:
                                   timeout=timeout, cwd=paths.dir)
         except (OSError, subprocess.TimeoutExpired) as error:
             raise ProcessError(f"QEMU did not start: {error}") from error
+        finally:  # QEMU read its secrets (rbd keys) before it daemonized: no copy stays on disk
+            for secret in Path(paths.dir).glob("sec-*.key"):
+                secret.unlink(missing_ok=True)
     if done.returncode != 0:
         message = paths.err.read_text(errors="replace").strip().splitlines()
         raise ProcessError(f"QEMU exited with {done.returncode}: {message[-1] if message else 'no message'}")
