@@ -121,6 +121,9 @@ class NetworkConfig:
 class VolumeConfig:
     driver: str = "file"  # volume driver of the in-process agent: file (DATA_DIR/volumes) or fake
     file_format: str = "qcow2"  # how the file driver stores volumes: qcow2 or raw (both sparse)
+    target_helper: str = "none"  # file driver: none (hosts open the volume file) or tgtadm (iSCSI targets by tgtd; needs file_format raw)
+    target_ip_address: str = "127.0.0.1"  # address of the iSCSI portal tgtd listens on (target_helper tgtadm)
+    target_port: int = 3260  # TCP port of that portal, 1-65535
     agent: bool = True  # run a volume agent (cinder-volume) for this host inside the all-in-one process
     host: str = ""  # name the volume agent reports; empty: the machine's hostname
     backend_name: str = "file"  # the backend part of the volume host name (host@backend#pool)

@@ -110,6 +110,8 @@ def make_agent(config: Config, bus, host: str, image=None, objectstore=None):
     options = {"data_path": config.data_path}
     if volume.driver == "file":
         options["file_format"] = volume.file_format
+        options.update(target_helper=volume.target_helper, target_ip_address=volume.target_ip_address,
+                       target_port=volume.target_port)
     driver = make_driver(volume.driver, **options)
     fetch_image = None
     if image is None:

@@ -530,6 +530,11 @@ class QemuHypervisor(HypervisorDriver):
         with self._lock(uuid):
             hotplug.detach(guest, connection_info, device, self.detach_timeout)
 
+    def extend_volume(self, uuid: str, connection_info: dict, requested_size: int) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            hotplug.extend(guest, connection_info.get("serial"), requested_size)
+
     def attach_interface(self, uuid: str, vif: dict) -> None:
         guest = self._guest(uuid)
         with self._lock(uuid):

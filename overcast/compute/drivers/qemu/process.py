@@ -76,7 +76,7 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
             line += ["-initrd", image.ramdisk_path]
     try:
         for entry in devices.attached_volumes(spec):
-            line += devices.volume_args(entry)
+            line += devices.volume_args(entry, paths.dir)
     except devices.DeviceError as error:
         raise ProcessError(f"cannot attach a volume: {error}") from error
     if not spec.vifs:
