@@ -257,7 +257,9 @@ def throttle(entry: dict) -> dict | None:
 def set_throttle(session: QMPSession, entry: dict) -> None:
     limits = throttle(entry)
     if limits is not None:
-        session.execute("block_set_io_throttle", id=volume_ids(entry)[1], **limits)
+        # the block backend hangs off the virtio device inside the PCI proxy that has the id
+        session.execute("block_set_io_throttle", id=f"/machine/peripheral/{volume_ids(entry)[1]}/virtio-backend",
+                        **limits)
 
 
 def apply_throttles(qmp_path: str, spec: InstanceSpec) -> None:
