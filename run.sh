@@ -13,17 +13,19 @@ need_debian() {
   # qemu-system-x86 (the qemu compute driver); iproute2, dnsmasq-base and iptables (the
   # linux network driver; conntrack ends the connections a removed rule let in); iputils-ping (tests ping guests); novnc (the pages of the VNC
   # console proxy); what tools/build-test-guest.sh builds the test guest with
-  # (busybox-static, cpio, fdisk, dosfstools, mtools, syslinux)
+  # (busybox-static, cpio, fdisk, dosfstools, mtools, syslinux); tgt (iSCSI exports of volumes,
+  # volume.target_helper = tgtadm) and qemu-block-extra (QEMU's iSCSI initiator)
   local missing=() tool
   python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
     || missing+=(python3 python3-venv python3-pip)
   for tool in ip:iproute2 dnsmasq:dnsmasq-base iptables:iptables conntrack:conntrack ping:iputils-ping qemu-img:qemu-utils qemu-system-x86_64:qemu-system-x86 cpio:cpio sfdisk:fdisk \
-      mkfs.fat:dosfstools mcopy:mtools syslinux:syslinux; do
+      mkfs.fat:dosfstools mcopy:mtools syslinux:syslinux tgtd:tgt; do
     PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
   done
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
   [ -r /usr/lib/syslinux/mbr/mbr.bin ] || missing+=(syslinux-common)
   [ -r /usr/share/novnc/vnc_lite.html ] || missing+=(novnc)
+  dpkg-query -W -f='${Status}' qemu-block-extra 2>/dev/null | grep -q 'ok installed' || missing+=(qemu-block-extra)
   # for the tests only: chromium (the browser console test loads noVNC in it)
   [ "${1:-}" = test ] && ! command -v chromium >/dev/null && missing+=(chromium)
   # and a throw-away Ceph cluster (the rbd volume driver's tests, tools/ceph-one-node.sh);

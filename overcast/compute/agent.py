@@ -173,9 +173,12 @@ class ComputeAgent:
         return await asyncio.to_thread(self.driver.get_diagnostics, payload["uuid"])
 
     async def external_event(self, payload: dict) -> None:
-        """Events from the network and volume services (network-vif-plugged, ...). Nothing
-        waits on them yet: the network wiring (issue 5) adds its waiters here."""
+        """Events from the network and volume services (network-vif-plugged, ...).
+        ``volume-extended`` (tag: the volume id) tells the guest its volume grew; nothing
+        waits on the others yet."""
         log.info("event %s for %s (%s)", payload.get("name"), payload.get("uuid"), payload.get("status"))
+        if payload.get("name") == "volume-extended" and payload.get("tag"):
+            await agent_volumes.volume_extended(self, payload["uuid"], payload["tag"])
 
     async def remote_console(self, payload: dict) -> dict:
         return await asyncio.to_thread(self.driver.get_remote_console, payload["uuid"], payload["kind"])

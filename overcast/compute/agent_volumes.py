@@ -52,6 +52,21 @@ def handlers(agent) -> dict:
     return {"attach_volume": attach_volume, "detach_volume": detach_volume}
 
 
+async def volume_extended(agent, uuid: str, volume_id: str) -> None:
+    """Cinder extended an attached volume: its new size (asked of the volume service, as
+    Nova's compute manager reads the volume) goes to the driver, which tells the guest."""
+    async with agent._lock(uuid):
+        try:
+            found = await agent.bus.call(VOLUME_CONDUCTOR, "attachment_info", {"volume_id": volume_id,
+                                                                               "instance_uuid": uuid}, timeout=30)
+            if not found:
+                return
+            await asyncio.to_thread(agent.driver.extend_volume, uuid, found["connection_info"],
+                                    int(found["size"]) << 30)
+        except Exception as error:  # the volume is extended; the guest sees it at its next start
+            log.warning("telling %s that volume %s grew failed: %s", uuid, volume_id, error)
+
+
 # -- boot from volume (in the build operation's worker thread) ------------------------------
 
 

@@ -35,7 +35,12 @@ class Conductor:
                 "host_instances": self.host_instances, "build_instances": self.build_instances,
                 "unshelve_instance": self.unshelve_instance, "instance_update": self.instance_update,
                 "upload_image": self.upload_image, "download_image": self.download_image,
-                "set_migration_status": self.set_migration_status}
+                "set_migration_status": self.set_migration_status, "external_events": self.external_events}
+
+    async def external_events(self, payload: dict) -> None:
+        """Events from the other services (the volume service's ``volume-extended``), as
+        they would reach ``POST /os-server-external-events``."""
+        await self.compute.lifecycle.external_events(payload["events"])
 
     # -- hosts -----------------------------------------------------------------------
 

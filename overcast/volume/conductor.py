@@ -11,12 +11,13 @@ import logging
 from overcast.common.api.context import RequestContext
 from overcast.common.db import utcnow
 from overcast.common.errors import NotFound
-from overcast.volume.models import Backup, Snapshot, Volume
+from overcast.volume.models import Attachment, Backup, Snapshot, Volume
 from overcast.volume.service import messages
 from overcast.volume.service.groups import Groups, GroupSnapshots
 from overcast.volume.service.hosts import VOLUME
 
 TOPIC = "volume-conductor"
+COMPUTE_CONDUCTOR = "compute-conductor"
 log = logging.getLogger("overcast.volume.conductor")
 VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host")
 SNAPSHOT_COLUMNS = ("status", "progress", "error", "size")
@@ -41,7 +42,8 @@ class Conductor:
                 "snapshot_update": self.snapshot_update, "backup_update": self.backup_update, "attachment_update": self.attachment_update,
                 "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete,
                 "attachment_roll_detaching": self.attachment_roll_detaching,
-                "boot_volume": self.boot_volume, "unfinished": self.unfinished}
+                "boot_volume": self.boot_volume, "unfinished": self.unfinished,
+                "attachment_info": self.attachment_info}
 
     async def register_backend(self, payload: dict) -> dict:
         await asyncio.to_thread(self.volume.hosts.register, payload["host"], VOLUME, payload.get("zone"),
@@ -49,7 +51,26 @@ class Conductor:
         return {"registered": payload["host"]}
 
     async def volume_update(self, payload: dict) -> None:
-        await asyncio.to_thread(self._apply, Volume, VOLUME_COLUMNS, payload)
+        servers = await asyncio.to_thread(self._apply, Volume, VOLUME_COLUMNS, payload)
+        if servers:  # an attached volume grew: Nova's side is told, as Cinder posts the event to Nova
+            events = [{"name": "volume-extended", "server_uuid": uuid, "tag": payload["id"]} for uuid in servers]
+            await self.volume.bus.cast(COMPUTE_CONDUCTOR, "external_events", {"events": events})
+
+    async def attachment_info(self, payload: dict) -> dict | None:
+        """The volume's size (GiB) and its connection info on the server, for a compute
+        agent told that it grew; None when it is not attached there."""
+        def find() -> dict | None:
+            from sqlalchemy import select
+
+            with self.db.session() as session:
+                volume = session.get(Volume, payload["volume_id"])
+                row = session.scalar(select(Attachment).where(Attachment.volume_id == payload["volume_id"],
+                                                              Attachment.instance_uuid == payload["instance_uuid"]))
+                if volume is None or row is None or not row.connection_info:
+                    return None
+                return {"size": volume.size, "connection_info": row.connection_info}
+
+        return await asyncio.to_thread(find)
 
     async def backup_update(self, payload: dict) -> None:
         await asyncio.to_thread(self._apply, Backup, BACKUP_COLUMNS, payload)
@@ -111,11 +132,12 @@ class Conductor:
                             for v in volumes],
                 "snapshots": [{"id": s.id, "status": s.status} for s in snapshots]}
 
-    def _apply(self, model, columns, payload: dict) -> None:
+    def _apply(self, model, columns, payload: dict) -> list[str]:
+        """Write the report; the servers to tell when an attached volume finished growing."""
         with self.db.session() as session:
             row = session.get(model, payload["id"])
             if row is None:
-                return
+                return []
             before = row.status
             if payload.get("deleted"):
                 session.delete(row)
@@ -132,6 +154,12 @@ class Conductor:
                 Groups.settle(session, row.group_id)
             elif model is Snapshot and row.group_snapshot_id:
                 GroupSnapshots.settle(session, row.group_snapshot_id)
+            if model is Volume and before == "extending" and row.status == "in-use":
+                from sqlalchemy import select
+
+                return [uuid for uuid in session.scalars(select(Attachment.instance_uuid).where(
+                    Attachment.volume_id == row.id, Attachment.attach_status == "attached")) if uuid]
+            return []
 
     def _message(self, session, model, row, before: str, values: dict) -> None:
         """A user message for the project when the agent reports a failure."""

@@ -127,6 +127,9 @@ class VolumeConfig:
     rbd_keyring: str = ""  # rbd driver: keyring file with that user's key; empty: the one ceph.conf names
     rbd_flatten_volume_from_snapshot: bool = False  # rbd driver: volumes from snapshots are full copies, not clones
     rbd_max_clone_depth: int = 5  # rbd driver: clones of clones deeper than this are flattened (0-100)
+    target_helper: str = "none"  # file driver: none (hosts open the volume file) or tgtadm (iSCSI targets by tgtd; needs file_format raw)
+    target_ip_address: str = "127.0.0.1"  # address of the iSCSI portal tgtd listens on (target_helper tgtadm)
+    target_port: int = 3260  # TCP port of that portal, 1-65535
     agent: bool = True  # run a volume agent (cinder-volume) for this host inside the all-in-one process
     host: str = ""  # name the volume agent reports; empty: the machine's hostname
     backend_name: str = "file"  # the backend part of the volume host name (host@backend#pool)

@@ -389,6 +389,13 @@ class HypervisorDriver(ABC):
         afterwards (QEMU lets it run until it has released the disk). supports_attach_volume."""
         self._unsupported("supports_attach_volume")
 
+    def extend_volume(self, uuid: str, connection_info: dict, requested_size: int) -> None:
+        """The attached volume ``connection_info["serial"]`` now holds ``requested_size``
+        bytes (Cinder extended it; Nova's ``volume-extended`` event): a running guest is
+        told, so its disk shows the new size. Not attached: no-op. Raises
+        HypervisorError when the hypervisor refuses. Fast. supports_attach_volume."""
+        self._unsupported("supports_attach_volume")
+
     def attach_interface(self, uuid: str, vif: dict) -> None:
         """Hot-plug a NIC for a VIF the network driver already plugged. Raises DeviceBusy
         if the port is attached already. About a second. supports_attach_interface."""

@@ -382,6 +382,14 @@ class FakeHypervisor(HypervisorDriver):
                 if (serial is not None and info.get("serial") == serial) or (serial is None and dev == device):
                     del inst.volumes[dev]
 
+    def extend_volume(self, uuid: str, connection_info: dict, requested_size: int) -> None:
+        self._require("supports_attach_volume")
+        with self._lock:
+            inst = self._get(uuid)
+            for info in inst.volumes.values():
+                if info.get("serial") == connection_info.get("serial"):
+                    info["size"] = int(requested_size)
+
     def attach_interface(self, uuid: str, vif: dict) -> None:
         self._require("supports_attach_interface")
         with self._lock:

@@ -172,6 +172,8 @@ async def initialize_connection(req, service, row, args):
     info = await service.bus.call(topic_for(row.host), "initialize_connection",
                                   {"id": row.id, "connector": connector, "mode": "ro" if row.readonly else "rw"},
                                   timeout=60)
+    qos = await _thread(service.qos.for_volume, row)
+    info = {**info, "data": {**(info.get("data") or {}), "qos_specs": qos}}
     return reply({"connection_info": info})
 
 

@@ -11,7 +11,15 @@ Every file is written under a temp name (``.tmp-*``) in the same directory and r
 into place once complete, so a crash or failure never leaves a half-made volume;
 ``init_host`` sweeps temp files left by a crash. Connection info names the file and its
 format: the QEMU driver opens it directly (the volume must be on a filesystem the
-connecting host sees).
+connecting host sees). With ``target_helper = "tgtadm"`` a connected volume is exported
+instead as an iSCSI target by tgtd (``targets``), so a host that cannot read this one's
+files attaches it over the network; tgt serves a file's bytes as the disk, so volumes are
+then raw files.
+
+Extending: raw files are grown by ``truncate`` (safe while a guest has them open); a
+qcow2 file that a running QEMU on this host holds (its image lock refuses ``qemu-img
+resize``) is left for that QEMU to grow, which it does when the hypervisor is told of the
+new size (``block_resize``, as Nova's libvirt driver does for file-based volumes).
 """
 
 from __future__ import annotations
@@ -26,11 +34,13 @@ from pathlib import Path
 
 from .base import BackendStats, Capabilities, ImageSource, ImageWritten, VolumeDriver
 from .errors import SnapshotNotFound, VolumeDriverError, VolumeExists, VolumeNotFound
+from .targets import TgtTargets
 
 # Glance disk formats -> qemu-img format names
 QEMU_FORMATS = {"raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx",
                 "iso": "raw", "ami": "raw", "img": "raw"}
 FORMATS = ("qcow2", "raw")
+TARGET_HELPERS = ("none", "tgtadm")
 GiB = 1 << 30
 
 
@@ -52,12 +62,22 @@ class FileVolumeDriver(VolumeDriver):
                                 supports_extend=True, supports_multiattach=False, thin_provisioning=True,
                                 supports_manage=True)
 
-    def __init__(self, data_path, file_format: str = "qcow2", qemu_img: str = "qemu-img"):
+    def __init__(self, data_path, file_format: str = "qcow2", qemu_img: str = "qemu-img",
+                 target_helper: str = "none", target_ip_address: str = "127.0.0.1", target_port: int = 3260):
         if file_format not in FORMATS:
             raise ValueError(f"file volume format must be one of {', '.join(FORMATS)}, not {file_format!r}")
+        if target_helper not in TARGET_HELPERS:
+            raise ValueError(f"volume target helper must be one of {', '.join(TARGET_HELPERS)}, not "
+                             f"{target_helper!r}")
+        if target_helper == "tgtadm" and file_format != "raw":
+            raise ValueError("the tgtadm target helper exports raw files: set volume.file_format = raw")
         self.root = Path(data_path) / "volumes"
         self.format = file_format
         self.qemu_img = qemu_img
+        self.targets = TgtTargets(Path(data_path) / "volume-targets", target_ip_address, target_port) \
+            if target_helper == "tgtadm" else None
+        if self.targets is not None:
+            self.storage_protocol = "iSCSI"
         self._lock = threading.Lock()
 
     # -- backend ---------------------------------------------------------------------
@@ -68,6 +88,9 @@ class FileVolumeDriver(VolumeDriver):
             raise VolumeDriverError(what="init_host", reason=f"{self.qemu_img} is not installed (qemu-utils)")
         for leftover in self.root.glob(".tmp-*"):
             leftover.unlink(missing_ok=True)
+        if self.targets is not None:  # tgtd keeps no targets across its restarts
+            self.targets.ensure_daemon()
+            self.targets.restore()
 
     def stats(self) -> BackendStats:
         usage = shutil.disk_usage(self.root)
@@ -75,7 +98,7 @@ class FileVolumeDriver(VolumeDriver):
         for path in self.root.glob("volume-*"):
             allocated += self._virtual_size(path) // GiB if path.suffix == ".qcow2" else path.stat().st_size // GiB
         return BackendStats(total_gb=round(usage.total / GiB, 2), free_gb=round(usage.free / GiB, 2),
-                            allocated_gb=allocated, volume_backend_name="file", storage_protocol="file")
+                            allocated_gb=allocated, volume_backend_name="file", storage_protocol=self.storage_protocol)
 
     def list_volumes(self) -> list[str]:
         return sorted(path.stem.removeprefix("volume-") for path in self.root.glob("volume-*"))
@@ -135,7 +158,10 @@ class FileVolumeDriver(VolumeDriver):
 
     def _grow(self, path: Path, size_gb: int) -> None:
         fmt = path.suffix.lstrip(".") if path.suffix in (".qcow2", ".raw") else self.format
-        if self._virtual_size(path, fmt) < size_gb * GiB:
+        if fmt == "raw":  # no image lock to take: a guest may hold the file open
+            if path.stat().st_size < size_gb * GiB:
+                os.truncate(path, size_gb * GiB)
+        elif self._virtual_size(path, fmt) < size_gb * GiB:
             _run(f"resizing {path.name}", self.qemu_img, "resize", "-q", "-f", fmt, str(path), f"{size_gb}G")
 
     def _convert(self, what: str, source: Path, source_format: str, target: Path, target_format: str) -> None:
@@ -155,6 +181,8 @@ class FileVolumeDriver(VolumeDriver):
         self._make(volume_id, build)
 
     def delete_volume(self, volume_id: str) -> None:
+        if self.targets is not None:
+            self.targets.unexport(volume_id)
         for fmt in FORMATS:
             (self.root / f"volume-{volume_id}.{fmt}").unlink(missing_ok=True)
 
@@ -163,7 +191,15 @@ class FileVolumeDriver(VolumeDriver):
         fmt = path.suffix.lstrip(".")
         if self._virtual_size(path, fmt) > new_size_gb * GiB:
             raise VolumeDriverError(what=f"extending volume {volume_id}", reason="volumes do not shrink")
-        self._grow(path, new_size_gb)
+        try:
+            self._grow(path, new_size_gb)
+        except VolumeDriverError as error:
+            if fmt != "qcow2" or not any(word in str(error) for word in ("lock", "another process")):
+                raise
+            # a QEMU on this host has the file open: it grows it when told (block_resize)
+            return
+        if self.targets is not None:
+            self.targets.refresh(volume_id)
 
     def _copy_from(self, volume_id: str, source: Path, source_format: str, size_gb: int, what: str) -> None:
         def build(temp: Path) -> None:
@@ -314,5 +350,19 @@ class FileVolumeDriver(VolumeDriver):
 
     def initialize_connection(self, volume_id: str, connector: dict, mode: str = "rw") -> dict:
         path = self._existing(volume_id)
-        return {"driver_volume_type": "file", "serial": volume_id,
-                "data": {"path": str(path), "format": path.suffix.lstrip("."), "access_mode": mode}}
+        if self.targets is None:
+            return {"driver_volume_type": "file", "serial": volume_id,
+                    "data": {"path": str(path), "format": path.suffix.lstrip("."), "access_mode": mode}}
+        if path.suffix != ".raw":
+            raise VolumeDriverError(what=f"exporting volume {volume_id}", reason="the tgtadm target helper exports "
+                                                                                 "raw files only")
+        with self._lock:
+            properties = self.targets.export(volume_id, str(path))
+        return {"driver_volume_type": "iscsi", "serial": volume_id,
+                "data": {**properties, "encrypted": False, "access_mode": mode}}
+
+    def terminate_connection(self, volume_id: str, connector: dict | None) -> None:
+        """With tgtadm the export goes (one connection per volume: no multiattach)."""
+        if self.targets is not None:
+            with self._lock:
+                self.targets.unexport(volume_id)

@@ -110,6 +110,8 @@ def make_agent(config: Config, bus, host: str, image=None, objectstore=None):
     options = {"data_path": config.data_path}
     if volume.driver == "file":
         options["file_format"] = volume.file_format
+        options.update(target_helper=volume.target_helper, target_ip_address=volume.target_ip_address,
+                       target_port=volume.target_port)
     elif volume.driver == "rbd":
         options.update(pool=volume.rbd_pool, ceph_conf=volume.rbd_ceph_conf, user=volume.rbd_user,
                        keyring=volume.rbd_keyring, flatten_volume_from_snapshot=volume.rbd_flatten_volume_from_snapshot,

@@ -102,7 +102,9 @@ class Attachments:
         info = await self.service.bus.call(topic_for(volume.host), "initialize_connection",
                                            {"id": volume.id, "connector": connector, "mode": row.attach_mode},
                                            timeout=CONNECT_TIMEOUT)
-        info = {**info, "attachment_id": row.id, "volume_id": volume.id, "serial": volume.id}
+        qos = await asyncio.to_thread(self.service.qos.for_volume, volume)
+        info = {**info, "data": {**(info.get("data") or {}), "qos_specs": qos}, "attachment_id": row.id,
+                "volume_id": volume.id, "serial": volume.id}
         return await asyncio.to_thread(self._connected, attachment_id, connector, info)
 
     def _connected(self, attachment_id: str, connector: dict, info: dict) -> Attachment:

@@ -1,6 +1,8 @@
 """QoS specs: named sets of limits (``consumer`` front-end, back-end or both) that volume
-types point at. Nothing enforces them yet: the file driver has no throttles and the fake
-hypervisor no I/O; they are kept and shown as Cinder keeps them."""
+types point at. Specs a front end consumes (``front-end``, ``both``) reach the hypervisor
+in the connection info as ``data.qos_specs``, as Cinder sends them (the ``*_per_gb`` keys
+turned into limits for the volume's size); the qemu driver throttles the device with
+them. No backend here consumes ``back-end`` specs: they are kept and shown."""
 
 from __future__ import annotations
 
@@ -12,6 +14,26 @@ from overcast.volume import errors
 from overcast.volume.models import QosSpec, VolumeType
 
 CONSUMERS = ("front-end", "back-end", "both")
+FRONT_END = ("front-end", "both")
+PER_GB = ("read_iops_sec", "read_bytes_sec", "write_iops_sec", "write_bytes_sec", "total_iops_sec", "total_bytes_sec")
+
+
+def connection_specs(qos: QosSpec | None, size_gb: int) -> dict | None:
+    """The ``qos_specs`` of a connection to a volume of ``size_gb`` whose type has ``qos``:
+    None unless a front end consumes them; ``<limit>_per_gb`` becomes ``<limit>`` (times the
+    size, at least ``<limit>_per_gb_min``), as Cinder's volume manager computes it."""
+    if qos is None or qos.consumer not in FRONT_END:
+        return None
+    specs = dict(qos.specs or {})
+    for option in PER_GB:
+        per_gb = specs.pop(f"{option}_per_gb", None)
+        minimum = specs.pop(f"{option}_per_gb_min", 0)
+        if per_gb is not None:
+            try:
+                specs[option] = str(max(int(minimum), int(per_gb) * int(size_gb)))
+            except (TypeError, ValueError):
+                raise errors.InvalidInput(f"QoS spec {option}_per_gb must be an integer, not {per_gb!r}.") from None
+    return specs
 
 
 class QosNotFound(errors.NotFound):
@@ -22,6 +44,15 @@ class QosNotFound(errors.NotFound):
 class Qos:
     def __init__(self, db):
         self.db = db
+
+    def for_volume(self, volume) -> dict | None:
+        """The connection's ``qos_specs`` for ``volume`` (a Volume row), or None."""
+        if not volume.volume_type_id:
+            return None
+        with self.db.session() as session:
+            vtype = session.get(VolumeType, volume.volume_type_id)
+            qos = session.get(QosSpec, vtype.qos_specs_id) if vtype is not None and vtype.qos_specs_id else None
+            return connection_specs(qos, volume.size)
 
     def get(self, qos_id: str, session=None) -> QosSpec:
         row = self.db.first(select(QosSpec).where(QosSpec.id == qos_id), session)

@@ -149,3 +149,31 @@ def test_volumes_of_a_new_server_marked_delete_on_termination_go_with_it(qemu_cl
             break
         time.sleep(0.5)
     assert not made & {v["ID"] for v in cli.run("volume", "list")}, "delete_on_termination volumes are left"
+
+
+def test_a_qcow2_volume_extended_while_attached_grows_in_the_guest(qemu_cloud, qcli, guest_image, tmp_path):
+    """3.42 on a `file` qcow2 volume a running QEMU holds: the volume agent cannot resize
+    the locked file, QEMU grows it on `block_resize` when told (`volume-extended`)."""
+    from guestscripts import WATCH_VDB
+
+    cli, (image, flavor) = qcli, guest_image
+    volume = cli.run("volume", "create", "--size", "1", random_name("vol"))
+    wait_volume(cli, volume["id"], "available")
+    script = tmp_path / "watch.sh"
+    script.write_text(WATCH_VDB)
+    name = random_name("vm")
+    cli.run("server", "create", "--nic", "none", "--flavor", flavor["id"], "--image", image["id"], "--config-drive",
+            "true", "--user-data", str(script), "--wait", name)
+    try:
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY")
+        cli.ok("server", "add", "volume", name, volume["id"])
+        wait_volume(cli, volume["id"], "in-use")
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-UD VDB-SIZE 2097152")
+        cli.ok("--os-volume-api-version", "3.42", "volume", "set", "--size", "3", volume["id"])
+        assert wait_volume(cli, volume["id"], "in-use")["size"] == 3
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-UD VDB-SIZE 6291456")
+        cli.ok("server", "remove", "volume", name, volume["id"])
+        wait_volume(cli, volume["id"], "available")
+    finally:
+        cli.raw("server", "delete", "--wait", name)
+        cli.raw("volume", "delete", volume["id"])

@@ -76,3 +76,26 @@ def test_encryption_type_marks_volumes_encrypted(admin, api):
         == 202
     assert root.get(f"/types/{vtype['id']}/encryption").json() == {}
     root.delete(f"/types/{vtype['id']}")
+
+
+def test_front_end_qos_specs_reach_the_connection_info(admin, api):
+    root = api(admin)
+    specs = {"name": random_name("qos"), "consumer": "both", "total_bytes_sec": "1048576",
+             "read_iops_sec_per_gb": "30", "read_iops_sec_per_gb_min": "100"}
+    qos = root.post("/qos-specs", json={"qos_specs": specs}).json()["qos_specs"]
+    vtype = root.post("/types", json={"volume_type": {"name": random_name("type")}}).json()["volume_type"]
+    root.get(f"/qos-specs/{qos['id']}/associate", params={"vol_type_id": vtype["id"]})
+    connector = {"connector": {"host": "h1", "initiator": "iqn.1993-08.org.debian:01:h1"}}
+    small = root.create(volume_type=vtype["name"], size=1)
+    large = root.create(volume_type=vtype["name"], size=10)
+    for volume, iops in ((small, "100"), (large, "300")):  # per GB, at least the minimum
+        root.wait(volume["id"], "available")
+        info = root.post(f"/volumes/{volume['id']}/action", json={"os-initialize_connection": connector})
+        assert info.status_code == 200, info.text
+        assert info.json()["connection_info"]["data"]["qos_specs"] == {"total_bytes_sec": "1048576",
+                                                                       "read_iops_sec": iops}
+    root.put(f"/qos-specs/{qos['id']}", json={"qos_specs": {"consumer": "back-end"}})
+    info = root.post(f"/volumes/{small['id']}/action", json={"os-initialize_connection": connector}).json()
+    assert info["connection_info"]["data"]["qos_specs"] is None
+    for volume in (small, large):
+        root.delete(f"/volumes/{volume['id']}")

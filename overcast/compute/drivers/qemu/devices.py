@@ -16,8 +16,16 @@ netdev ``net-<hash>`` and device ``nic-<hash>``; the hash is of the volume or po
 the names are short (block node names must stay under 32 characters) and stable.
 Plugging is all or nothing: a failed ``device_add`` deletes the backend it added.
 Unplugging waits for the guest to let go (``DEVICE_DELETED``) before the backend goes.
-Ceph RBD volumes (``rbd``) are opened by QEMU's rbd driver, with their key in a secret
-object ``sec-<hash>`` (see ``rbd``).
+
+Volumes come as ``file`` (QEMU opens the path), ``iscsi`` (QEMU's own initiator, libiscsi,
+logs in to the target: nothing on the host is involved) or ``rbd`` connection info (QEMU's
+rbd driver; see ``rbd``). An iSCSI volume's CHAP password or an rbd volume's Ceph key
+reaches QEMU as a ``secret`` object (``sec-<hash>``): from a file of mode 0600 in the
+instance directory on the command line (removed once QEMU has read it), in a QMP
+``object-add`` when hot-plugged; never on a command line or in a log. QoS specs in the
+connection info (``data.qos_specs``, Cinder's keys) become the device's I/O throttle
+(``block_set_io_throttle``, shown by ``query-block``), set when it is plugged and after
+QEMU starts.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import hashlib
 import json
 import os
 import time
+from pathlib import Path
 
 from ..base import InstanceSpec
 from . import rbd
@@ -63,7 +72,7 @@ def volume_file(connection_info: dict) -> tuple[str, str]:
     """(path, qemu format) of a ``file`` volume; DeviceError for what QEMU cannot open here."""
     kind = connection_info.get("driver_volume_type")
     if kind != "file":
-        raise DeviceError(f"volumes of type {kind!r} cannot be attached by the qemu driver (only file)")
+        raise DeviceError(f"volumes of type {kind!r} cannot be opened as a file by the qemu driver")
     data = connection_info.get("data") or {}
     path, fmt = data.get("path") or "", data.get("format") or "raw"
     if fmt not in ("qcow2", "raw"):
@@ -73,16 +82,61 @@ def volume_file(connection_info: dict) -> tuple[str, str]:
     return path, fmt
 
 
+def iscsi_target(connection_info: dict) -> dict:
+    """The ``iscsi`` blockdev options of an iSCSI volume (no secret yet); DeviceError when
+    the connection info lacks what QEMU's initiator needs."""
+    data = connection_info.get("data") or {}
+    portal, iqn, lun = data.get("target_portal"), data.get("target_iqn"), data.get("target_lun")
+    if not portal or not iqn or lun is None:
+        raise DeviceError("iSCSI connection info needs target_portal, target_iqn and target_lun")
+    options = {"driver": "iscsi", "transport": "tcp", "portal": str(portal), "target": str(iqn), "lun": int(lun)}
+    method = str(data.get("auth_method") or "").upper()
+    if method not in ("", "NONE", "CHAP"):
+        raise DeviceError(f"iSCSI auth method {data.get('auth_method')!r} is not CHAP")
+    if method == "CHAP":
+        if not data.get("auth_username") or not data.get("auth_password"):
+            raise DeviceError("iSCSI CHAP needs auth_username and auth_password")
+        options["user"] = str(data["auth_username"])
+    return options
+
+
 def check_volume(connection_info: dict) -> None:
-    """DeviceError if QEMU cannot open this volume here (a file volume's file is missing,
-    an rbd volume's key is not on this host)."""
-    if rbd.is_rbd(connection_info):
+    """DeviceError unless the qemu driver can open this volume on this host."""
+    kind = connection_info.get("driver_volume_type")
+    if kind == "iscsi":
+        iscsi_target(connection_info)
+    elif kind == "file":
+        volume_file(connection_info)
+    elif rbd.is_rbd(connection_info):
         try:
-            rbd.check(connection_info)
+            rbd.check(connection_info)  # its key is on this host
         except ValueError as error:
             raise DeviceError(str(error)) from error
-        return
-    volume_file(connection_info)
+    else:
+        raise DeviceError(f"volumes of type {kind!r} cannot be attached by the qemu driver (only file, iscsi and rbd)")
+
+
+def chap_password(entry: dict) -> str | None:
+    info = entry["connection_info"]
+    if info.get("driver_volume_type") != "iscsi":
+        return None
+    data = info.get("data") or {}
+    return data.get("auth_password") if str(data.get("auth_method") or "").upper() == "CHAP" else None
+
+
+def volume_secret(entry: dict) -> dict | None:
+    """The ``secret`` object's data and format a volume needs (an iSCSI CHAP password, an
+    rbd volume's Ceph key), or None."""
+    password = chap_password(entry)
+    if password is not None:
+        return {"data": password, "format": "raw"}
+    if rbd.is_rbd(entry["connection_info"]):
+        try:
+            key = rbd.find_key(entry["connection_info"])
+        except ValueError as error:
+            raise DeviceError(str(error)) from error
+        return {"data": key, "format": "base64"} if key else None
+    return None
 
 
 # -- names -------------------------------------------------------------------------------
@@ -92,6 +146,10 @@ def volume_ids(entry: dict) -> tuple[str, str]:
     """(block node name, device id) of an attached volume."""
     tag = _tag(str(entry["connection_info"].get("serial") or entry.get("device")))
     return f"vol-{tag}", f"disk-{tag}"
+
+
+def secret_id(entry: dict) -> str:
+    return secret_for(volume_ids(entry)[0])
 
 
 def nic_ids(vif: dict, index: int) -> tuple[str, str | None]:
@@ -130,17 +188,24 @@ def free_slot(spec: InstanceSpec) -> int:
 # -- the command line ------------------------------------------------------------------------
 
 
-def _secret_id(node: str) -> str:
-    return rbd.secret_id(node.partition("-")[2] or node)
+def secret_for(node: str) -> str:
+    """The secret object of block node ``node`` (``vol-<hash>`` -> ``sec-<hash>``)."""
+    return "sec-" + (node.partition("-")[2] or node)
 
 
 def _volume_backend(entry: dict, node: str) -> dict:
-    if rbd.is_rbd(entry["connection_info"]):
+    info = entry["connection_info"]
+    if info.get("driver_volume_type") == "iscsi":
+        target = iscsi_target(info)
+        if "user" in target:
+            target["password-secret"] = secret_for(node)
+        return {"driver": "raw", "node-name": node, "file": target}
+    if rbd.is_rbd(info):
         try:
-            return rbd.block_node(entry["connection_info"], node, _secret_id(node))
+            return rbd.block_node(info, node, secret_for(node))
         except ValueError as error:
             raise DeviceError(str(error)) from error
-    path, fmt = volume_file(entry["connection_info"])
+    path, fmt = volume_file(info)
     return {"driver": fmt, "node-name": node, "discard": "unmap",
             "file": {"driver": "file", "filename": path}}
 
@@ -162,21 +227,86 @@ def _keyval(options: dict) -> str:
 
 
 def _secret_args(entry: dict, node: str, directory) -> list[str]:
-    if not rbd.is_rbd(entry["connection_info"]):
+    """``-object secret`` reading the volume's secret from a file of mode 0600 in
+    ``directory`` (the instance directory; process.start removes it once QEMU has read it)."""
+    secret = volume_secret(entry)
+    if secret is None:
         return []
     if directory is None:
-        raise DeviceError("an rbd volume needs the instance directory for its key")
-    try:
-        return rbd.secret_args(entry["connection_info"], _secret_id(node), directory)
-    except ValueError as error:
-        raise DeviceError(str(error)) from error
+        raise DeviceError("a volume with a secret (CHAP, Ceph key) needs the instance directory")
+    sid = secret_for(node)
+    path = Path(directory) / f"{sid}.key"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(secret["data"])
+    return ["-object", f"secret,id={sid},file={path},format={secret['format']}"]
 
 
 def volume_args(entry: dict, directory=None) -> list[str]:
-    """The volume's command line; an rbd volume's key is written into ``directory``."""
+    """The volume's command line, its secret (if any) written into ``directory``."""
     node, device_id = volume_ids(entry)
     return [*_secret_args(entry, node, directory), "-blockdev", json.dumps(_volume_backend(entry, node)),
             "-device", _keyval(_volume_device(entry, node, device_id))]
+
+
+def forget_secret(entry: dict, directory) -> None:
+    (Path(directory) / f"{secret_id(entry)}.key").unlink(missing_ok=True)
+
+
+# -- QoS: Cinder's front-end keys -> block_set_io_throttle arguments ----------------------------
+
+#: Cinder/Nova key -> block_set_io_throttle argument (QEMU's names)
+THROTTLE_KEYS = {
+    "total_bytes_sec": "bps", "read_bytes_sec": "bps_rd", "write_bytes_sec": "bps_wr",
+    "total_iops_sec": "iops", "read_iops_sec": "iops_rd", "write_iops_sec": "iops_wr",
+    "total_bytes_sec_max": "bps_max", "read_bytes_sec_max": "bps_rd_max", "write_bytes_sec_max": "bps_wr_max",
+    "total_iops_sec_max": "iops_max", "read_iops_sec_max": "iops_rd_max", "write_iops_sec_max": "iops_wr_max",
+    "total_bytes_sec_max_length": "bps_max_length", "read_bytes_sec_max_length": "bps_rd_max_length",
+    "write_bytes_sec_max_length": "bps_wr_max_length", "total_iops_sec_max_length": "iops_max_length",
+    "read_iops_sec_max_length": "iops_rd_max_length", "write_iops_sec_max_length": "iops_wr_max_length",
+    "size_iops_sec": "iops_size",
+}
+#: block_set_io_throttle requires these six (0: no limit)
+THROTTLE_REQUIRED = ("bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr")
+
+
+def throttle(entry: dict) -> dict | None:
+    """block_set_io_throttle arguments (without the device) for the entry's QoS specs, or
+    None when it has none the qemu driver applies. Unknown keys are ignored, as Nova's
+    libvirt driver ignores them; a value that is not a whole number is a DeviceError."""
+    specs = (entry["connection_info"].get("data") or {}).get("qos_specs") or {}
+    limits = {}
+    for key, value in specs.items():
+        if key in THROTTLE_KEYS:
+            try:
+                limits[THROTTLE_KEYS[key]] = int(value)
+            except (TypeError, ValueError):
+                raise DeviceError(f"QoS spec {key} must be a whole number, not {value!r}") from None
+    if not any(limits.values()):
+        return None
+    for total, read, write in (("bps", "bps_rd", "bps_wr"), ("iops", "iops_rd", "iops_wr")):
+        if limits.get(total) and (limits.get(read) or limits.get(write)):
+            raise DeviceError(f"QoS specs cannot limit both total and read/write {'bytes' if total == 'bps' else 'iops'}"
+                              " per second")
+    return {**{key: 0 for key in THROTTLE_REQUIRED}, **limits}
+
+
+def set_throttle(session: QMPSession, entry: dict) -> None:
+    limits = throttle(entry)
+    if limits is not None:
+        # the block backend hangs off the virtio device inside the PCI proxy that has the id
+        session.execute("block_set_io_throttle", id=f"/machine/peripheral/{volume_ids(entry)[1]}/virtio-backend",
+                        **limits)
+
+
+def apply_throttles(qmp_path: str, spec: InstanceSpec) -> None:
+    """After QEMU started: each attached volume's QoS limits."""
+    entries = [entry for entry in attached_volumes(spec) if throttle(entry) is not None]
+    if entries:
+        with QMPSession(qmp_path) as session:
+            for entry in entries:
+                set_throttle(session, entry)
 
 
 def rbd_root_args(entry: dict, directory, node: str, bootindex: bool) -> list[str]:
@@ -221,37 +351,39 @@ def _plug(qmp_path: str, backend: tuple[str, dict], device: dict, undo: tuple[st
 
 
 def plug_volume(qmp_path: str, entry: dict) -> None:
+    """secret (iSCSI CHAP), blockdev-add, device_add, throttle: all of it or nothing."""
     node, device_id = volume_ids(entry)
-    secret = None
-    if rbd.is_rbd(entry["connection_info"]):
-        try:
-            secret = rbd.secret_object(entry["connection_info"], _secret_id(node))
-        except ValueError as error:
-            raise DeviceError(str(error)) from error
-    if secret is None:
-        _plug(qmp_path, ("blockdev-add", _volume_backend(entry, node)), _volume_device(entry, node, device_id),
-              ("blockdev-del", {"node-name": node}))
-        return
+    throttle(entry)  # a bad QoS value fails before anything is plugged
+    secret = volume_secret(entry)
     with QMPSession(qmp_path) as session:
+        undo: list[tuple[str, dict]] = []
         try:
-            session.execute("object-del", id=secret["id"])  # left by an earlier plug that failed midway
+            if secret is not None:
+                try:
+                    session.execute("object-del", id=secret_id(entry))  # left by an earlier plug that failed midway
+                except QMPError:
+                    pass
+                session.execute("object-add", **{"qom-type": "secret", "id": secret_id(entry), **secret})
+                undo.append(("object-del", {"id": secret_id(entry)}))
+            session.execute("blockdev-add", **_volume_backend(entry, node))
+            undo.append(("blockdev-del", {"node-name": node}))
+            session.execute("device_add", **_volume_device(entry, node, device_id))
+            undo.append(("device_del", {"id": device_id}))
+            set_throttle(session, entry)
         except QMPError:
-            pass
-        session.execute("object-add", **secret)
-    try:
-        _plug(qmp_path, ("blockdev-add", _volume_backend(entry, node)), _volume_device(entry, node, device_id),
-              ("blockdev-del", {"node-name": node}))
-    except BaseException:
-        _drop_secret(qmp_path, secret["id"])
-        raise
+            for command, arguments in reversed(undo):
+                try:
+                    session.execute(command, **arguments)
+                except QMPError:
+                    pass
+            raise
 
 
-def _drop_secret(qmp_path: str, sid: str) -> None:
+def resize_volume(qmp_path: str, entry: dict, size: int) -> None:
+    """Tell QEMU (and so the guest) that the volume now holds ``size`` bytes: a qcow2
+    file is grown by QEMU itself, a raw file or an iSCSI LUN must be that large already."""
     with QMPSession(qmp_path) as session:
-        try:
-            session.execute("object-del", id=sid)
-        except QMPError:
-            pass
+        session.execute("block_resize", **{"node-name": volume_ids(entry)[0], "size": int(size)})
 
 
 def plug_nic(qmp_path: str, vif: dict) -> None:
@@ -294,8 +426,13 @@ def _unplug(qmp_path: str, device_id: str | None, backend: tuple[str, dict], tim
 def unplug_volume(qmp_path: str, entry: dict, timeout: float = UNPLUG_SECONDS) -> None:
     node, device_id = volume_ids(entry)
     _unplug(qmp_path, device_id, ("blockdev-del", {"node-name": node}), timeout)
-    if rbd.is_rbd(entry["connection_info"]):
-        _drop_secret(qmp_path, _secret_id(node))
+    if chap_password(entry) is not None or rbd.is_rbd(entry["connection_info"]):
+        with QMPSession(qmp_path) as session:
+            try:
+                session.execute("object-del", id=secret_id(entry))
+            except QMPError as error:
+                if not _gone(error):
+                    raise
 
 
 def unplug_nic(qmp_path: str, vif: dict, index: int, timeout: float = UNPLUG_SECONDS) -> None:

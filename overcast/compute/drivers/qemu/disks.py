@@ -183,6 +183,15 @@ def create_overlay(base: Path, base_format: str, virtual_size: int, target: Path
     return size
 
 
+def grow(path, fmt: str, size_bytes: int) -> None:
+    """Grow a qcow2 or raw file no QEMU holds to ``size_bytes`` (never shrinks)."""
+    if fmt == "raw":
+        if os.path.getsize(path) < size_bytes:
+            os.truncate(path, size_bytes)
+    elif int(info(Path(path))["virtual-size"]) < size_bytes:
+        qemu_img("resize", "-q", "-f", fmt, str(path), str(size_bytes))
+
+
 def create_blank(target: Path, size_bytes: int) -> None:
     """An empty qcow2 disk (ephemeral or swap; the guest formats it)."""
     qemu_img("create", "-q", "-f", "qcow2", str(target), str(size_bytes))

@@ -27,7 +27,7 @@ from ..live_signals import LiveSignals
 from . import cold, devices, disks, host, hotplug, live, process, resize, suspend
 from .guest import Guest
 from .rebuild import rebuild_in_place
-from .layout import InstancePaths, run_dir_for, spec_to_json
+from .layout import InstancePaths, run_dir_for, write_spec
 from .qmp import QMPError
 
 MiB = 1 << 20
@@ -173,9 +173,7 @@ class QemuHypervisor(HypervisorDriver):
 
             write_config_drive(spec, paths.config)
         guest.start(spec)
-        tmp = paths.spec.with_suffix(".tmp")
-        tmp.write_text(spec_to_json(spec))
-        os.replace(tmp, paths.spec)
+        write_spec(paths.spec, spec)
 
     def _with_kernel(self, spec: InstanceSpec, strict: bool = True) -> InstanceSpec:
         """``spec`` with its image in this host's cache and, for an AMI, the cached kernel
@@ -529,6 +527,11 @@ class QemuHypervisor(HypervisorDriver):
         guest = self._guest(uuid)
         with self._lock(uuid):
             hotplug.detach(guest, connection_info, device, self.detach_timeout)
+
+    def extend_volume(self, uuid: str, connection_info: dict, requested_size: int) -> None:
+        guest = self._guest(uuid)
+        with self._lock(uuid):
+            hotplug.extend(guest, connection_info.get("serial"), requested_size)
 
     def attach_interface(self, uuid: str, vif: dict) -> None:
         guest = self._guest(uuid)

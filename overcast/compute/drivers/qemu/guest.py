@@ -9,6 +9,7 @@ when QEMU does not answer; never SIGKILL first.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import time
@@ -17,9 +18,11 @@ from overcast.compute import power_state as ps
 
 from ..base import InstanceSpec
 from ..errors import HypervisorError
-from . import process, suspend
+from . import devices, process, suspend
 from .layout import InstancePaths, spec_from_json
 from .qmp import QMPError, QMPSession
+
+log = logging.getLogger("overcast.compute.qemu")
 
 QUIT_SECONDS = 10.0
 #: QMP query-status -> power state (anything else: NOSTATE)
@@ -80,6 +83,15 @@ class Guest:
         else:
             self.paths.saved.unlink(missing_ok=True)
             process.start(command, self.paths)
+        self.throttle(spec)
+
+    def throttle(self, spec: InstanceSpec) -> None:
+        """The attached volumes' QoS limits, once QEMU runs; a limit QEMU refuses is logged
+        (attach checked them: the guest is not stopped for it)."""
+        try:
+            devices.apply_throttles(str(self.paths.qmp), spec)
+        except (devices.DeviceError, QMPError) as error:
+            log.warning("QoS limits of %s not applied: %s", self.uuid, error)
 
     def quit(self) -> None:
         """Stop QEMU now: QMP quit, then SIGTERM, then SIGKILL, each only if needed."""

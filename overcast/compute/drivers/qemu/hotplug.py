@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 
 from overcast.compute import power_state as ps
 
@@ -21,14 +20,12 @@ from ..base import InstanceSpec
 from ..errors import DeviceBusy, HypervisorError, InstanceInvalidState
 from . import devices, disks
 from .guest import Guest
-from .layout import spec_to_json
-from .qmp import QMPError
+from .layout import write_spec
+from .qmp import QMPError, QMPSession
 
 
 def save_spec(guest: Guest, spec: InstanceSpec) -> None:
-    tmp = guest.paths.spec.with_suffix(".tmp")
-    tmp.write_text(spec_to_json(spec))
-    os.replace(tmp, guest.paths.spec)
+    write_spec(guest.paths.spec, spec)
 
 
 def settle(spec: InstanceSpec) -> InstanceSpec:
@@ -37,7 +34,10 @@ def settle(spec: InstanceSpec) -> InstanceSpec:
     settled: list[dict] = []
     for entry in spec.block_devices:
         try:
-            devices.check_volume(entry.get("connection_info") or {})
+            info = entry.get("connection_info") or {}
+            if devices.is_root(entry) and info.get("driver_volume_type") == "iscsi":
+                raise devices.DeviceError("booting from an iSCSI volume is not done yet")
+            devices.check_volume(info)
         except devices.DeviceError as error:
             raise disks.DiskError(str(error)) from error
         name = "/dev/vda" if devices.is_root(entry) else entry.get("device")
@@ -119,6 +119,30 @@ def detach(guest: Guest, connection_info: dict, device: str | None, timeout: flo
         except (devices.DeviceError, QMPError) as error:
             raise _failed(guest, "detaching the volume failed", error) from error
     save_spec(guest, dataclasses.replace(spec, block_devices=[e for e in spec.block_devices if e is not entry]))
+    devices.forget_secret(entry, guest.paths.dir)
+
+
+def extend(guest: Guest, volume_id: str, size: int) -> None:
+    """The attached volume ``volume_id`` now holds ``size`` bytes: a running guest is told
+    (QMP ``block_resize``; the guest's virtio disk sees the new capacity at once). A
+    stopped guest sees it when it starts; a qcow2 file the volume service could not grow
+    while QEMU held it is grown here. Not attached: nothing to do."""
+    spec = guest.spec()
+    entry = next((e for e in spec.block_devices if e["connection_info"].get("serial") == volume_id), None)
+    if entry is None:
+        return
+    running = guest.pid() is not None
+    try:
+        if running and devices.is_root(entry):
+            with QMPSession(str(guest.paths.qmp)) as session:
+                session.execute("block_resize", device="root", size=int(size))
+        elif running:
+            devices.resize_volume(str(guest.paths.qmp), entry, size)
+        elif entry["connection_info"].get("driver_volume_type") == "file":
+            path, fmt = devices.volume_file(entry["connection_info"])
+            disks.grow(path, fmt, size)
+    except (devices.DeviceError, QMPError, disks.DiskError) as error:
+        raise _failed(guest, "extending the volume failed", error) from error
 
 
 # -- NICs -----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,17 @@ def spec_to_json(spec: InstanceSpec) -> str:
     if spec.user_data is not None:
         data["user_data"] = base64.b64encode(spec.user_data).decode()
     return json.dumps(data, indent=1, sort_keys=True)
+
+
+def write_spec(path: Path, spec: InstanceSpec) -> None:
+    """``spec`` into ``path`` atomically, readable by its owner only: the volumes' connection
+    info in it may hold an iSCSI CHAP password."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(spec_to_json(spec))
+    os.replace(tmp, path)
 
 
 def spec_from_json(text: str) -> InstanceSpec:

@@ -85,6 +85,7 @@ def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: 
     command = process.argv(binary, accel, spec, paths) + ["-incoming", f"unix:{stream}"]
     paths.saved.unlink(missing_ok=True)
     process.start(command, paths)
+    guest.throttle(spec)
     exports = {}
     with QMPSession(str(paths.qmp), timeout=10) as session:
         session.execute("nbd-server-start", addr={"type": "unix", "data": {"path": nbd}})

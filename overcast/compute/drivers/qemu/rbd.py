@@ -18,7 +18,6 @@ Nothing is copied for a move: every host opens the same image (shared storage).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 ETC = Path("/etc/ceph")
@@ -84,10 +83,6 @@ def check(connection_info: dict) -> None:
     find_key(connection_info)
 
 
-def secret_id(tag: str) -> str:
-    return f"sec-{tag}"
-
-
 def block_node(connection_info: dict, node: str, sid: str | None) -> dict:
     """The ``blockdev-add`` options: raw over rbd, the key named by the secret object."""
     data = _data(connection_info)
@@ -106,30 +101,3 @@ def block_node(connection_info: dict, node: str, sid: str | None) -> dict:
     if data.get("access_mode") == "ro":
         node_options["read-only"] = True
     return node_options
-
-
-def write_secret(directory: Path, sid: str, key: str) -> Path:
-    """The key in a file only its owner reads, for ``-object secret,file=``."""
-    path = Path(directory) / f"{sid}.key"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, key.encode())
-    finally:
-        os.close(fd)
-    return path
-
-
-def secret_args(connection_info: dict, sid: str, directory: Path) -> list[str]:
-    """``-object secret`` for a command line (empty without cephx)."""
-    key = find_key(connection_info)
-    if not key:
-        return []
-    path = write_secret(directory, sid, key)
-    return ["-object", f"secret,id={sid},file={path},format=base64"]
-
-
-def secret_object(connection_info: dict, sid: str) -> dict | None:
-    """QMP ``object-add`` arguments for a hot-plug (None without cephx)."""
-    key = find_key(connection_info)
-    return {"qom-type": "secret", "id": sid, "data": key, "format": "base64"} if key else None

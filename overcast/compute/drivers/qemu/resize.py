@@ -15,7 +15,7 @@ import shutil
 from ..base import InstanceSpec
 from . import disks
 from .guest import Guest
-from .layout import spec_from_json, spec_to_json
+from .layout import spec_from_json, write_spec
 
 GiB = 1 << 30
 
@@ -31,12 +31,6 @@ def old_spec(guest: Guest) -> InstanceSpec | None:
         return None
 
 
-def _write_spec(path, spec: InstanceSpec) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(spec_to_json(spec))
-    os.replace(tmp, path)
-
-
 def keep_and_grow(guest: Guest, old: InstanceSpec, new: InstanceSpec, power_state: int) -> None:
     """The guest is stopped: set the old disks and spec aside, grow the disks, write the
     new spec. Undoes itself on failure."""
@@ -45,7 +39,7 @@ def keep_and_grow(guest: Guest, old: InstanceSpec, new: InstanceSpec, power_stat
         shutil.copyfile(paths.disk, paths.old_disk)
     if paths.eph0.exists():
         shutil.copyfile(paths.eph0, paths.old_eph0)
-    shutil.copyfile(paths.spec, paths.old_spec)
+    shutil.copy(paths.spec, paths.old_spec)  # its mode too: owner only
     paths.resize_marker.write_text(json.dumps({"power_state": power_state}))
     try:
         if new.root_gb > old.root_gb and paths.disk.exists():
@@ -58,7 +52,7 @@ def keep_and_grow(guest: Guest, old: InstanceSpec, new: InstanceSpec, power_stat
             paths.swap.unlink(missing_ok=True)
             if new.swap_mb:
                 disks.create_blank(paths.swap, new.swap_mb << 20)
-        _write_spec(paths.spec, new)
+        write_spec(paths.spec, new)
     except Exception:
         restore(guest)
         raise

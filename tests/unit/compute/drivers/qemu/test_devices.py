@@ -73,3 +73,50 @@ def test_a_missing_boot_volume_stops_the_start(tmp_path):
             "boot_index": 0}
     with pytest.raises(process.ProcessError, match="boot from volume"):
         process.argv("qemu-system-x86_64", "tcg", spec(image=None, block_devices=[root]), paths)
+
+
+def iscsi_volume(serial: str, **data) -> dict:
+    base = {"target_portal": "127.0.0.1:3260", "target_iqn": f"iqn.2010-10.org.openstack:volume-{serial}",
+            "target_lun": 1, "auth_method": "CHAP", "auth_username": "user20", "auth_password": "s3cret-pass"}
+    return {"connection_info": {"driver_volume_type": "iscsi", "serial": serial, "data": {**base, **data}},
+            "device": "/dev/vdb"}
+
+
+def test_an_iscsi_volume_opens_with_qemus_initiator_and_its_secret_in_a_private_file(tmp_path):
+    entry = iscsi_volume("v1")
+    line = devices.volume_args(entry, tmp_path)
+    assert "s3cret-pass" not in " ".join(line)
+    secret = tmp_path / f"{devices.secret_id(entry)}.key"
+    assert secret.read_text() == "s3cret-pass" and secret.stat().st_mode & 0o777 == 0o600
+    assert line[:2] == ["-object", f"secret,id={devices.secret_id(entry)},file={secret},format=raw"]
+    import json
+
+    backend = json.loads(line[line.index("-blockdev") + 1])
+    assert backend["driver"] == "raw" and backend["file"] == {
+        "driver": "iscsi", "transport": "tcp", "portal": "127.0.0.1:3260", "lun": 1, "user": "user20",
+        "target": "iqn.2010-10.org.openstack:volume-v1", "password-secret": devices.secret_id(entry)}
+    devices.forget_secret(entry, tmp_path)
+    assert not secret.exists()
+
+
+def test_iscsi_connection_info_without_a_target_or_chap_password_is_refused():
+    with pytest.raises(devices.DeviceError):
+        devices.check_volume(iscsi_volume("v", target_iqn=None)["connection_info"])
+    with pytest.raises(devices.DeviceError):
+        devices.check_volume(iscsi_volume("v", auth_password="")["connection_info"])
+    with pytest.raises(devices.DeviceError):
+        devices.check_volume({"driver_volume_type": "nfs", "data": {}})
+    devices.check_volume(iscsi_volume("v", auth_method=None)["connection_info"])
+
+
+def test_qos_specs_become_block_set_io_throttle_arguments():
+    entry = iscsi_volume("v", qos_specs={"total_bytes_sec": "1048576", "read_iops_sec": 50,
+                                         "write_iops_sec_max": "80", "unknown_key": "1"})
+    assert devices.throttle(entry) == {"bps": 1048576, "bps_rd": 0, "bps_wr": 0, "iops": 0, "iops_rd": 50,
+                                       "iops_wr": 0, "iops_wr_max": 80}
+    assert devices.throttle(iscsi_volume("v")) is None
+    assert devices.throttle(iscsi_volume("v", qos_specs=None)) is None
+    with pytest.raises(devices.DeviceError):
+        devices.throttle(iscsi_volume("v", qos_specs={"total_bytes_sec": "fast"}))
+    with pytest.raises(devices.DeviceError):  # QEMU refuses total together with read/write
+        devices.throttle(iscsi_volume("v", qos_specs={"total_iops_sec": 10, "read_iops_sec": 5}))
