@@ -24,6 +24,7 @@ only; over ``tcp`` the move fails and leaves nothing here).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -33,6 +34,7 @@ from . import disks, remote
 from .guest import Guest
 
 GiB = 1 << 30
+log = logging.getLogger("overcast.compute.qemu")
 FILES = ("disk", "eph0", "console")
 
 
@@ -92,6 +94,8 @@ def pulled_copy(data: dict, uuid: str, reader: remote.PeerReader | None) -> Copy
             remote.pull(reader, data["host"], uuid, name, sums[name], target)
         except remote.TransferError as error:
             raise disks.DiskError(str(error)) from error
+        log.info("pulled %s of %s from %s over the bus (%d bytes, SHA-256 checked)", name, uuid, data["host"],
+                 sums[name]["size"])
         return None
 
     return copy

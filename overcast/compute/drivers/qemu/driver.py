@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import threading
@@ -32,6 +33,7 @@ from .layout import InstancePaths, run_dir_for, spec_to_json
 from .qmp import QMPError
 
 MiB = 1 << 20
+log = logging.getLogger("overcast.compute.qemu")
 CONSOLE_TAIL = 1 << 20  # bytes of the console log served at most
 
 
@@ -517,6 +519,7 @@ class QemuHypervisor(HypervisorDriver):
                     except Exception:  # noqa: BLE001 (a log is not worth failing the move for)
                         incoming.pop("source", None)
                 (guest.paths.dir / "incoming.json").write_text(json.dumps(incoming))
+                log.info("live migration of %s: waiting on %s, disks on %s", spec.uuid, data["uri"], data.get("nbd"))
                 hotplug.save_spec(guest, spec)
                 return data
             except Exception as error:
