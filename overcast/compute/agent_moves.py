@@ -156,4 +156,5 @@ def handlers(agent) -> dict:
             "pre_live_migration": threaded(pre_live_migration),
             "post_live_migration_at_destination": threaded(post_live_migration),
             "rollback_live_migration_at_destination": threaded(rollback_live_migration),
-            "read_migration_file": read_file, "live_migration_abort": abort, "live_migration_force_complete": force_complete}
+            "read_migration_file": read_file,
+            "live_migration_abort": abort, "live_migration_force_complete": force_complete}
