@@ -46,11 +46,12 @@ def instance_spec(data: dict) -> InstanceSpec:
 
 class ComputeAgent:
     def __init__(self, bus, driver: HypervisorDriver, host: str, zone: str = "nova", ratios: dict | None = None,
-                 power_sync_interval: float = 0):
+                 power_sync_interval: float = 0, host_ip: str = "127.0.0.1"):
         self.bus = bus
         self.power_sync_interval = power_sync_interval  # seconds between power-state syncs; 0: none
         self.driver = driver
         self.host = host
+        self.host_ip = host_ip  # compute.my_ip: os-hypervisors host_ip, os-migrations dest_host
         self.zone = zone
         self.ratios = ratios or {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -86,7 +87,8 @@ class ComputeAgent:
     async def report(self) -> dict:
         res = await asyncio.to_thread(self.driver.host_resources)
         return {"hypervisor_hostname": res.hypervisor_hostname, "hypervisor_type": res.hypervisor_type,
-                "hypervisor_version": res.hypervisor_version, "vcpus": res.vcpus, "memory_mb": res.memory_mb,
+                "hypervisor_version": res.hypervisor_version, "host_ip": self.host_ip, "vcpus": res.vcpus,
+                "memory_mb": res.memory_mb,
                 "local_gb": res.local_gb, "running_vms": res.running_vms, "cpu_info": res.cpu_info,
                 "capabilities": self.driver.capabilities.as_dict(), **self.ratios}
 

@@ -137,6 +137,13 @@ def handlers(agent) -> dict:
     def rollback_live_migration(payload):
         agent.driver.rollback_live_migration_at_destination(payload["uuid"])
 
+    async def read_file(payload):  # no lock: the move being served holds it
+        import base64
+
+        data = await asyncio.to_thread(agent.driver.read_migration_file, payload["uuid"], payload["name"],
+                                       int(payload.get("offset", 0)), int(payload.get("length", 0)))
+        return {"data": base64.b64encode(data).decode()}
+
     async def abort(payload):  # no lock: live_migrate holds it while it runs
         agent.live_aborts.add(payload["uuid"])
         await asyncio.to_thread(agent.driver.live_migration_abort, payload["uuid"])
@@ -149,4 +156,5 @@ def handlers(agent) -> dict:
             "pre_live_migration": threaded(pre_live_migration),
             "post_live_migration_at_destination": threaded(post_live_migration),
             "rollback_live_migration_at_destination": threaded(rollback_live_migration),
+            "read_migration_file": read_file,
             "live_migration_abort": abort, "live_migration_force_complete": force_complete}

@@ -180,3 +180,118 @@ def _attempt(source, spec, dest, data):
     except Exception as error:  # noqa: BLE001 (the test checks what it was)
         return error
     return None
+
+
+# -- the same moves with the transport forced to tcp (as between two machines) ------------------
+
+
+class Peers:
+    """The bus between the two hosts' agents, reduced to a direct call: each reads the
+    other's files through ``read_migration_file``; every piece read is counted."""
+
+    def __init__(self, drivers):
+        self.by_host = {driver.host: driver for driver in drivers}
+        self.reads: list[tuple[str, str]] = []
+        self.corrupt = False
+
+    def __call__(self, host, uuid, name, offset, length):
+        self.reads.append((host, name))
+        piece = self.by_host[host].read_migration_file(uuid, name, offset, length)
+        if self.corrupt and name == "disk" and offset == 0 and piece:
+            piece = bytes([piece[0] ^ 1]) + piece[1:]
+        return piece
+
+
+@pytest.fixture
+def tcp_hosts(tmp_path, guest_dir):
+    from overcast.compute.drivers.qemu import QemuHypervisor
+
+    made = []
+    for n in (1, 2):
+        driver = QemuHypervisor(state_dir=tmp_path / f"host{n}", accel="tcg", soft_reboot_timeout=20,
+                                my_ip="127.0.0.1", migration_transport="tcp", live_migration_ports=(49152, 49215))
+        driver.init_host(f"host-{n}")
+        made.append(driver)
+    peers = Peers(made)
+    for driver in made:
+        driver.peer_reader = peers
+    yield made + [peers]
+    for driver in made:
+        for uuid in driver.list_instances():
+            driver.destroy(uuid)
+    assert not _qemu_processes(str(tmp_path))
+    for n, driver in enumerate(made, 1):
+        assert list((tmp_path / f"host{n}" / "instances").iterdir()) == []
+        assert list(driver.run_dir.iterdir()) == []
+        driver.run_dir.rmdir()
+
+
+def test_cold_migration_over_tcp_pulls_the_disks_and_checks_them(tcp_hosts, guest_dir):
+    source, dest, peers = tcp_hosts
+    spec = spec_of(guest_dir, ephemeral_gb=1)
+    source.spawn(spec)
+    testguest.wait_for(lambda: source.get_console_output(spec.uuid), "OVERCAST-READY")
+    data = source.migrate_disk_and_power_off(spec.uuid, dest.host)
+    assert set(data["sums"]) == {"disk", "eph0", "console"} and data["host"] == source.host
+    # no path of the source is read: the files must come through the peer reader
+    dest.finish_migration(spec, {**data, "files": {name: "/nonexistent" for name in data["files"]}}, power_on=True)
+    assert {name for host, name in peers.reads if host == source.host} == {"disk", "eph0", "console"}
+    text = testguest.wait_for(lambda: dest.get_console_output(spec.uuid), "OVERCAST-BOOTCOUNT 2")
+    assert text.count("OVERCAST-INIT-START") == 2
+    source.confirm_migration(spec.uuid)
+    assert source.list_instances() == []
+
+
+def test_a_corrupted_pull_leaves_nothing_on_the_destination(tcp_hosts, guest_dir):
+    source, dest, peers = tcp_hosts
+    spec = spec_of(guest_dir, config_drive=False)
+    source.spawn(spec)
+    data = source.migrate_disk_and_power_off(spec.uuid, dest.host)
+    peers.corrupt = True
+    with pytest.raises(HypervisorError, match="checksum"):
+        dest.finish_migration(spec, data, power_on=True)
+    assert dest.list_instances() == [] and not list((dest.state_dir / "instances").iterdir())
+    source.finish_revert_migration(spec.uuid, power_on=True)
+    assert source.get_info(spec.uuid).power_state == ps.RUNNING
+
+
+def test_live_migration_over_tcp_listens_on_my_ip_and_uses_no_unix_socket(tcp_hosts, guest_dir, monkeypatch):
+    from overcast.compute.drivers.qemu import live
+
+    source, dest, peers = tcp_hosts
+    sent = []
+    execute = live.QMPSession.execute
+
+    def spy(self, command, **arguments):
+        sent.append((command, arguments))
+        return execute(self, command, **arguments)
+
+    monkeypatch.setattr(live.QMPSession, "execute", spy)
+    spec = spec_of(guest_dir, user_data=TICKER)
+    source.spawn(spec)
+    testguest.wait_for(lambda: source.get_console_output(spec.uuid), "OVERCAST-UD tick-2")
+    data = dest.pre_live_migration(spec, False, source.live_migration_source_data(spec.uuid))
+    assert data["transport"] == "tcp" and data["uri"].startswith("tcp:127.0.0.1:")
+    ports = [int(data["uri"].rsplit(":", 1)[1]), int(data["nbd"].rsplit(":", 1)[1])]
+    assert all(49152 <= port <= 49215 for port in ports) and ports[0] != ports[1]
+    assert data["nbd"].startswith("127.0.0.1:") and all(len(name) > 32 for name in data["exports"].values())
+    pid = int((dest.state_dir / "instances" / spec.uuid / "qemu.pid").read_text())
+    cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    assert cmdline[cmdline.index(b"-incoming") + 1] == b"defer"
+    assert not [p for p in dest.run_dir.iterdir() if p.suffix in (".mig", ".nbd")]
+    source.live_migration(spec.uuid, dest.host, data)
+    migrates = [args for command, args in sent if command == "migrate"]
+    mirrors = [args["target"] for command, args in sent if command == "drive-mirror"]
+    assert migrates == [{"uri": data["uri"]}] and mirrors and all(t.startswith("nbd://127.0.0.1:") for t in mirrors)
+    dest.post_live_migration_at_destination(spec.uuid, False)
+    last = last_tick(source.get_console_output(spec.uuid))
+    source.destroy(spec.uuid)
+    text = testguest.wait_for(lambda: dest.get_console_output(spec.uuid), f"OVERCAST-UD tick-{last + 2}")
+    assert text.count("OVERCAST-INIT-START") == 1  # the same boot; its console pulled from the source
+    assert "OVERCAST-UD tick-1\n" in text.replace("\r", "")
+    assert dest.get_info(spec.uuid).power_state == ps.RUNNING
+    import socket as sockets
+
+    for port in ports:  # the listeners are gone
+        with sockets.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0

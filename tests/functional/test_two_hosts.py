@@ -12,8 +12,12 @@ One journey (TCG guests boot in 10-20 s each, so the guests are reused across st
 a guest on each host on one tenant network, the one on B getting its DHCP lease and
 metadata from the controller across VXLAN, the two reaching each other; the guest on A
 live-migrated to B (same boot, same address, still reachable); then cold-migrated back
-to A and confirmed (same disk: its boot counter goes on). At the end every namespace,
-link, chain and process of the test is gone (counted)."""
+to A and confirmed (same disk: its boot counter goes on). Host B's compute agent has
+``compute.migration_transport = tcp`` and each host's ``compute.my_ip`` is its underlay
+address, so the moves go as between two machines: the live migration over TCP across the
+underlay (B's QEMU listening on B's address, no unix socket), the cold migration back by
+A pulling the disk from B's agent over the bus. At the end every namespace, link, chain
+and process of the test is gone (counted)."""
 
 from __future__ import annotations
 
@@ -198,14 +202,15 @@ def two_hosts(tmp_path_factory):
                "OVERCAST_COMPUTE_HOST": f"a-{tag}", "OVERCAST_NETWORK_HOST": f"a-{tag}",
                "OVERCAST_NETWORK_LINUX_PREFIX": f"w{tag}", "OVERCAST_NETWORK_BRIDGE_MAPPINGS": f"public:brw{tag}",
                "OVERCAST_NETWORK_PUBLIC_CIDR": "", "OVERCAST_NETWORK_DEFAULT_SUBNETPOOL": "",
-               "OVERCAST_NETWORK_LOCAL_IP": a_ip}
+               "OVERCAST_NETWORK_LOCAL_IP": a_ip, "OVERCAST_COMPUTE_MY_IP": a_ip}
         data_a.mkdir()
         cloud = CloudProcess(data_a / "data", env=env).start(timeout=90)
         cloud.guest = guest
         hosts = TwoHosts(cloud, netns, a_ip, b_ip, tag)
         bus_b = f"amqp://guest:guest@{a_ip}:{relay.port}/{vhost}"
         secret = (data_a / "data" / "network" / "metadata_secret").read_text().strip()
-        b_env = {**shared, "OVERCAST_NETWORK_LOCAL_IP": b_ip, "OVERCAST_NETWORK_LINUX_PREFIX": f"x{tag}",
+        b_env = {**shared, "OVERCAST_NETWORK_LOCAL_IP": b_ip, "OVERCAST_COMPUTE_MY_IP": b_ip,
+                 "OVERCAST_COMPUTE_MIGRATION_TRANSPORT": "tcp", "OVERCAST_NETWORK_LINUX_PREFIX": f"x{tag}",
                  "OVERCAST_NETWORK_BRIDGE_MAPPINGS": f"public:brx{tag}", "OVERCAST_NETWORK_METADATA_SECRET": secret}
         agents.append(start_agent("network", hosts, data_b, bus_b, "--l2-only", "--driver", "linux", env=b_env))
         agents.append(start_agent("compute", hosts, data_b, bus_b, "--driver", "qemu", env=b_env))
@@ -290,6 +295,8 @@ def test_guests_on_two_hosts_share_a_network_and_move_between_the_hosts(two_host
     bridge_agents = lambda: {a["Host"]: a["Alive"] for a in cli.run("network", "agent", "list",  # noqa: E731
                                                                     "--agent-type", "linux-bridge")}
     wait_until(lambda: bridge_agents() == {hosts.a: True, hosts.b: True}, 90, "both bridge agents alive")
+    host_ips = {h["Hypervisor Hostname"]: h["Host IP"] for h in cli.run("hypervisor", "list")}
+    assert (host_ips[hosts.a], host_ips[hosts.b]) == (hosts.a_ip, hosts.b_ip)  # compute.my_ip
     shown_b = cli.run("network", "agent", "list", "--host", hosts.b)
     assert sorted(a["Agent Type"] for a in shown_b) == ["Linux bridge agent"]  # --l2-only: no DHCP, L3, metadata
 
@@ -336,6 +343,11 @@ def test_guests_on_two_hosts_share_a_network_and_move_between_the_hosts(two_host
     moved = cli.run("server", "migration", "list", "--server", "a")
     assert [(m["Type"], m["Status"]) for m in moved] == [("live-migration", "completed")]
     assert (moved[0]["Source Compute"], moved[0]["Dest Compute"]) == (hosts.a, hosts.b)
+    assert moved[0]["Dest Host"] == hosts.b_ip
+    incoming = [cmd for _, cmd in processes(a["id"]) if cmd.startswith("qemu-system")]
+    assert len(incoming) == 1 and "-incoming defer" in incoming[0], incoming  # it came over TCP
+    log_b = (hosts.cloud.data_dir.parent.parent / "agent-compute-b.log").read_text(errors="replace")
+    assert f"live migration of {a['id']}: waiting on tcp:{hosts.b_ip}:" in log_b
     wait_until(lambda: http_from_dhcp(hosts, net["id"], a_ip) == pages["a"], 30, "A reachable on B across VXLAN")
     fetched = int(re.findall(r"OVERCAST-UD FETCH (\d+) ", console(cli, "b"))[-1])
     wait_until(lambda: re.search(rf"OVERCAST-UD FETCH {fetched + 2} {pages['a']}", console(cli, "b")), 30,
@@ -356,6 +368,9 @@ def test_guests_on_two_hosts_share_a_network_and_move_between_the_hosts(two_host
     moved = cli.run("server", "migration", "list", "--server", "a")
     assert sorted((m["Type"], m["Status"]) for m in moved) == [("live-migration", "completed"),
                                                                         ("migration", "confirmed")]
+    assert {m["Type"]: m["Dest Host"] for m in moved} == {"live-migration": hosts.b_ip, "migration": hosts.a_ip}
+    log_a = "".join(path.read_text(errors="replace") for path in hosts.cloud.data_dir.parent.glob("overcast-*.log"))
+    assert f"pulled disk of {a['id']} from {hosts.b} over the bus" in log_a  # not read by path
     wait_until(lambda: http_from_dhcp(hosts, net["id"], a_ip) == pages["a"], 30, "A reachable on A again")
     wait_until(lambda: last_fetch(cli, "b") == pages["a"], 30, "B fetching A's page across VXLAN again")
 

@@ -85,6 +85,9 @@ class ComputeConfig:
     qemu_accel: str = "auto"  # qemu driver: auto (KVM if a test boot works, else TCG), kvm or tcg
     qemu_state_dir: str = ""  # qemu driver: image cache and instance disks; empty: DATA_DIR/compute/qemu
     qemu_soft_reboot_seconds: int = 60  # qemu driver: wait for an ACPI shutdown before a hard reset, 0-3600
+    my_ip: str = ""  # the address other hosts reach this compute host on (live migration, os-hypervisors host_ip, os-migrations dest_host); empty: 127.0.0.1 with a memory or loopback bus, else the local address that routes to the bus host
+    migration_transport: str = "auto"  # qemu driver: how guests move to another host: local (files by path, unix sockets: one machine or a shared filesystem), tcp (disks pulled over the bus, live migration over TCP to my_ip), auto (local when both hosts are on one machine)
+    live_migration_ports: str = "49152-49215"  # qemu driver: TCP ports (first-last, 1024-65535) a destination listens on for a live migration over tcp
     console_token_ttl: int = 600  # seconds a remote console URL (its one-time token) stays usable, 10-86400
     novncproxy_base_url: str = ""  # the noVNC page console URLs point at; empty: PUBLIC_URL/vnc/vnc_lite.html
     novnc_dir: str = "/usr/share/novnc"  # noVNC's files (Debian package novnc), served under /vnc
@@ -94,6 +97,17 @@ class ComputeConfig:
         import socket
 
         return self.host or socket.gethostname()
+
+    def port_range(self) -> tuple[int, int]:
+        """``live_migration_ports`` as (first, last); ValueError when it is not one."""
+        first, _, last = self.live_migration_ports.partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError:
+            raise ValueError(f"{self.live_migration_ports!r} is not FIRST-LAST") from None
+        if not 1024 <= low <= high <= 65535:
+            raise ValueError(f"{self.live_migration_ports!r} is not within 1024-65535, first <= last")
+        return low, high
 
     def extra_fake_hosts(self) -> list[str]:
         """The extra fake hosts ``fake_hosts`` asks for: HOST-2 ... HOST-N (none for 1)."""
@@ -294,5 +308,22 @@ def _check_ranges(config: Config) -> None:
             ipaddress.ip_address(config.network.local_ip)
         except ValueError:
             raise ConfigError(f"[network] local_ip: {config.network.local_ip!r} is not an IP address") from None
+    _check_migration(config.compute)
     if config.compute.qemu_accel not in ("auto", "kvm", "tcg"):
         raise ConfigError(f"[compute] qemu_accel: {config.compute.qemu_accel!r} is not auto, kvm or tcg")
+
+
+def _check_migration(compute: ComputeConfig) -> None:
+    import ipaddress
+
+    if compute.my_ip:
+        try:
+            ipaddress.ip_address(compute.my_ip)
+        except ValueError:
+            raise ConfigError(f"[compute] my_ip: {compute.my_ip!r} is not an IP address") from None
+    if compute.migration_transport not in ("auto", "local", "tcp"):
+        raise ConfigError(f"[compute] migration_transport: {compute.migration_transport!r} is not auto, local or tcp")
+    try:
+        compute.port_range()
+    except ValueError as error:
+        raise ConfigError(f"[compute] live_migration_ports: {error}") from None

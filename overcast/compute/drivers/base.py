@@ -329,6 +329,13 @@ class HypervisorDriver(ABC):
         kept. supports_migrate."""
         self._unsupported("supports_migrate")
 
+    def read_migration_file(self, uuid: str, name: str, offset: int, length: int) -> bytes:
+        """Source of a move between machines: up to ``length`` bytes from ``offset`` of the
+        file ``name`` a destination pulls (named in the migrate data this driver gave;
+        empty past the end). Raises InstanceNotFound, or the driver's error for a file it
+        is not handing over. Takes no instance lock (the move holds it). Fast."""
+        self._unsupported("supports_migrate")
+
     def live_migration_source_data(self, uuid: str) -> dict:
         """Source, before ``pre_live_migration``: what the destination's driver must know
         of the guest that the spec does not say (QEMU: the PCI slots of hot-plugged

@@ -141,8 +141,11 @@ def make_agent(config: Config, bus, host: str, driver: str | None = None):
 
     if driver is None and config.compute.driver == "auto":
         driver_choice.choose(config)
+    from overcast.compute.my_ip import my_ip
+
     compute = config.compute
     driver = driver or compute.driver
+    host_ip = my_ip(compute.my_ip, config.bus.url)
     options = {}
     if driver == "fake":
         options = {"vcpus": compute.fake_vcpus, "memory_mb": compute.fake_memory_mb, "local_gb": compute.fake_local_gb,
@@ -151,13 +154,16 @@ def make_agent(config: Config, bus, host: str, driver: str | None = None):
     elif driver == "qemu":
         import asyncio
 
-        from overcast.compute.drivers.qemu.fetch import BusImageFetcher
+        from overcast.compute.drivers.qemu.fetch import BusImageFetcher, BusPeerReader
 
+        loop = asyncio.get_running_loop()
         options = {"state_dir": compute.qemu_state_dir or str(config.data_path / "compute" / "qemu"),
                    "accel": compute.qemu_accel, "soft_reboot_timeout": compute.qemu_soft_reboot_seconds,
-                   "image_fetcher": BusImageFetcher(bus, asyncio.get_running_loop())}
+                   "image_fetcher": BusImageFetcher(bus, loop), "peer_reader": BusPeerReader(bus, loop),
+                   "my_ip": host_ip, "migration_transport": compute.migration_transport,
+                   "live_migration_ports": compute.port_range()}
     ratios = {"cpu_allocation_ratio": compute.cpu_allocation_ratio, "ram_allocation_ratio": compute.ram_allocation_ratio,
               "disk_allocation_ratio": compute.disk_allocation_ratio,
               "reserved_host_memory_mb": compute.reserved_host_memory_mb}
     return ComputeAgent(bus, make_driver(driver, **options), host, compute.availability_zone, ratios,
-                        power_sync_interval=compute.sync_power_state_interval)
+                        power_sync_interval=compute.sync_power_state_interval, host_ip=host_ip)

@@ -2,11 +2,13 @@
 guest's disks over, the destination builds the guest from copies of them.
 
 ``hand_over`` (source) marks the instance ``migrated.json`` (the destination host and
-the power state to go back to) and returns the migrate data: where each file is. Today
-the transport is ``local``: the destination reads the source's files by path, which
-works for two state directories on one machine (or a shared filesystem). A copy between
-machines would add another transport (an HTTP or ssh URL per file in ``files``) and
-change nothing else: the destination only ever copies from ``files``.
+the power state to go back to) and returns the migrate data: where each file is, its
+size and SHA-256, and the source's host, machine id and transport setting (``remote``).
+The destination picks the transport (``remote.decide``): ``local`` reads the source's
+files by path (two state directories on one machine, or a shared filesystem); ``tcp``
+pulls them from the source agent in pieces over the bus and checks each against its
+size and digest (``remote.pull``). Either way ``take_over`` only sees a ``copy(name,
+target)``.
 
 ``take_over`` (destination) copies the root overlay and the ephemeral disk, points the
 overlay at the image in this host's own cache (the base image is fetched here like for
@@ -15,20 +17,24 @@ right because both caches hold the same image bytes, and grows the disks to the 
 new) flavor as a resize does. Swap is made blank (Nova does not copy it either), the
 config drive is written again from the spec, and the console log comes along. When the
 image cannot be had any more (deleted from the image service), the overlay is flattened
-from the source's chain instead, which needs the source's cache readable (one machine).
+from the source's chain instead, which needs the source's cache readable (``local``
+only; over ``tcp`` the move fails and leaves nothing here).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
+from typing import Callable
 
 from ..base import InstanceSpec
-from . import disks
+from . import disks, remote
 from .guest import Guest
 
 GiB = 1 << 30
+log = logging.getLogger("overcast.compute.qemu")
 FILES = ("disk", "eph0", "console")
 
 
@@ -36,28 +42,63 @@ def pending(guest: Guest) -> bool:
     return (guest.paths.dir / "migrated.json").exists()
 
 
-def hand_over(guest: Guest, dest_host: str, power_state: int) -> dict:
-    """The guest is stopped: mark it moved and say where its files are."""
+def hand_over(guest: Guest, dest_host: str, power_state: int, offer: dict) -> dict:
+    """The guest is stopped: mark it moved and say where its files are (and what they
+    hold, for a copy over the network); ``offer`` is ``remote.offer`` of this host."""
     (guest.paths.dir / "migrated.json").write_text(json.dumps({"dest": dest_host, "power_state": power_state}))
-    files = {name: str(getattr(guest.paths, name)) for name in FILES if getattr(guest.paths, name).exists()}
-    return {"transport": "local", "files": files, "power_state": power_state}
+    paths = {name: getattr(guest.paths, name) for name in FILES if getattr(guest.paths, name).exists()}
+    return {"transport": "local", "files": {name: str(path) for name, path in paths.items()},
+            "sums": remote.file_sums(paths), "power_state": power_state, **offer}
+
+
+def readable(guest: Guest, name: str) -> Path:
+    """Source: the file ``name`` a destination may pull: the disks only while a cold
+    migration is pending, the console log always (live migration carries it too)."""
+    if name not in FILES or (name != "console" and not pending(guest)):
+        raise disks.DiskError(f"{name} of {guest.uuid} is not being handed over")
+    return getattr(guest.paths, name)
 
 
 def forget(guest: Guest) -> None:
     (guest.paths.dir / "migrated.json").unlink(missing_ok=True)
 
 
-def _fetch(data: dict, name: str, target: Path) -> Path | None:
-    """Copy the source's file ``name`` to ``target``; the source's path, or None without one."""
-    if data.get("transport", "local") != "local":
-        raise disks.DiskError(f"migrate data transport {data.get('transport')!r} is not supported")
-    source = (data.get("files") or {}).get(name)
-    if not source:
+#: ``copy(name, target)``: the source's file ``name`` copied to ``target``; its path at
+#: the source (None when it has no such file)
+Copy = Callable[[str, Path], "Path | None"]
+
+
+def local_copy(data: dict) -> Copy:
+    def copy(name: str, target: Path) -> Path | None:
+        source = (data.get("files") or {}).get(name)
+        if not source:
+            return None
+        if not Path(source).is_file():
+            raise disks.DiskError(f"the source's {name} ({source}) cannot be read from this host")
+        shutil.copyfile(source, target)
+        return Path(source)
+
+    return copy
+
+
+def pulled_copy(data: dict, uuid: str, reader: remote.PeerReader | None) -> Copy:
+    """Files pulled from the source agent, checked against the sums it sent."""
+    if reader is None:
+        raise disks.DiskError("this host cannot pull files from another host (no peer reader)")
+    sums = data.get("sums") or {}
+
+    def copy(name: str, target: Path) -> Path | None:
+        if name not in sums:
+            return None
+        try:
+            remote.pull(reader, data["host"], uuid, name, sums[name], target)
+        except remote.TransferError as error:
+            raise disks.DiskError(str(error)) from error
+        log.info("pulled %s of %s from %s over the bus (%d bytes, SHA-256 checked)", name, uuid, data["host"],
+                 sums[name]["size"])
         return None
-    if not Path(source).is_file():
-        raise disks.DiskError(f"the source's {name} ({source}) cannot be read from this host")
-    shutil.copyfile(source, target)
-    return Path(source)
+
+    return copy
 
 
 def _grow(path: Path, size: int) -> None:
@@ -65,11 +106,11 @@ def _grow(path: Path, size: int) -> None:
         disks.qemu_img("resize", "-q", str(path), str(size))
 
 
-def take_over(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, data: dict) -> None:
+def take_over(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, copy: Copy, local: bool) -> None:
     """Build the instance directory for ``spec`` from the source's files (see above)."""
     paths = guest.paths
-    source_disk = _fetch(data, "disk", paths.disk)
-    if source_disk is not None:
+    source_disk = copy("disk", paths.disk)
+    if paths.disk.exists():
         backing = disks.info(paths.disk).get("backing-filename")
         if backing:
             try:
@@ -78,12 +119,16 @@ def take_over(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, data: 
                 base = None
             if base is not None:
                 disks.qemu_img("rebase", "-u", "-b", str(base.resolve()), "-F", base_format, str(paths.disk))
+            elif not local or source_disk is None:
+                raise disks.DiskError("the image this disk stands on cannot be had here, and the source's "
+                                      "copy of it is on another machine")
             else:  # no image to stand on here: a standalone copy of the source's whole chain
                 paths.disk.unlink()
                 disks.qemu_img("convert", "-O", "qcow2", str(source_disk), str(paths.disk))
         if spec.root_gb:
             _grow(paths.disk, spec.root_gb * GiB)
-    if _fetch(data, "eph0", paths.eph0) is not None:
+    copy("eph0", paths.eph0)
+    if paths.eph0.exists():
         if spec.ephemeral_gb:
             _grow(paths.eph0, spec.ephemeral_gb * GiB)
     elif spec.ephemeral_gb:
@@ -94,4 +139,4 @@ def take_over(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, data: 
         from .configdrive import write_config_drive
 
         write_config_drive(spec, paths.config)
-    _fetch(data, "console", paths.console)
+    copy("console", paths.console)

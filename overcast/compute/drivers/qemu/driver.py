@@ -12,6 +12,8 @@ while its directory holds ``spec.json``; it runs while its QEMU process does.
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import os
 import shutil
 import threading
@@ -24,13 +26,14 @@ from ..base import (Capabilities, HostResources, HypervisorDriver, ImageRef, Ins
 from ..errors import (DriverCapabilityError, HypervisorError, InstanceBuildFailed, InstanceExists,
                       InstanceInvalidState, InstanceNotFound, InstanceRebootFailed, ResizeError)
 from ..live_signals import LiveSignals
-from . import cold, devices, disks, host, hotplug, live, process, resize, suspend
+from . import cold, devices, disks, host, hotplug, live, process, remote, resize, suspend
 from .guest import Guest
 from .rebuild import rebuild_in_place
 from .layout import InstancePaths, run_dir_for, write_spec
 from .qmp import QMPError
 
 MiB = 1 << 20
+log = logging.getLogger("overcast.compute.qemu")
 CONSOLE_TAIL = 1 << 20  # bytes of the console log served at most
 
 
@@ -51,9 +54,13 @@ class QemuHypervisor(HypervisorDriver):
     def __init__(self, *, state_dir: str | Path | None = None, accel: str = "auto",
                  binary: str = "qemu-system-x86_64", image_fetcher: disks.ImageFetcher | None = None,
                  soft_reboot_timeout: float = 60.0, detach_timeout: float = devices.UNPLUG_SECONDS,
-                 live_migration: live.Settings | None = None):
+                 live_migration: live.Settings | None = None, my_ip: str = "127.0.0.1",
+                 migration_transport: str = "auto", live_migration_ports: tuple[int, int] = (49152, 49215),
+                 peer_reader: remote.PeerReader | None = None):
         if accel not in ("auto", "kvm", "tcg"):
             raise ValueError(f"accel must be auto, kvm or tcg, not {accel!r}")
+        if migration_transport not in remote.TRANSPORTS:
+            raise ValueError(f"migration_transport must be one of {remote.TRANSPORTS}, not {migration_transport!r}")
         self.state_dir = Path(state_dir or "~/.local/share/overcast/qemu").expanduser().resolve()
         self.wanted_accel = accel
         self.binary = binary
@@ -61,6 +68,11 @@ class QemuHypervisor(HypervisorDriver):
         self.detach_timeout = detach_timeout
         self.live_settings = live_migration or live.Settings()
         self.live = LiveSignals()
+        self.my_ip = my_ip  # where other hosts reach this one (live migration over tcp)
+        self.migration_transport = migration_transport
+        self.live_migration_ports = live_migration_ports
+        self.peer_reader = peer_reader  # files of another host's instances (cold migration over tcp)
+        self.machine = ""
         self.images = disks.ImageCache(self.state_dir / "images", image_fetcher)
         self.run_dir = run_dir_for(self.state_dir)
         self.host = ""
@@ -103,6 +115,7 @@ class QemuHypervisor(HypervisorDriver):
         self.accel, self.accel_reason = host.choose_accel(self.wanted_accel, self.binary, self.state_dir,
                                                           self.version)
         self._totals = host.totals(self.state_dir)
+        self.machine = remote.machine_id(self.state_dir)
         for directory in (self.state_dir / "instances").iterdir():
             guest = self._guest(directory.name, must_exist=False)
             if not guest.paths.spec.exists():  # a spawn that never finished: nothing of it may stay
@@ -427,14 +440,36 @@ class QemuHypervisor(HypervisorDriver):
                     ps.RUNNING, ps.SHUTDOWN, ps.CRASHED):
                 raise self._invalid(uuid, state, "migrate")
             guest.stop(self.soft_reboot_timeout)
-            return cold.hand_over(guest, dest_host, state)
+            return cold.hand_over(guest, dest_host, state, self._offer())
+
+    def _offer(self) -> dict:
+        return remote.offer(self.state_dir, self.host, self.migration_transport)
+
+    def _transport(self, data: dict | None) -> str:
+        """``local`` or ``tcp`` for a move whose other end sent ``data`` (``remote.decide``)."""
+        data = data or {}
+        same = data.get("machine", self.machine) == self.machine  # no machine id: an older, local peer
+        return remote.decide(self.migration_transport, data.get("preference"), same)
+
+    def read_migration_file(self, uuid: str, name: str, offset: int, length: int) -> bytes:
+        """Source of a move over tcp: a piece of the file ``name`` (``disk``, ``eph0``:
+        only while a cold migration hands them over; ``console``) the destination pulls.
+        No instance lock: the move holds it while the destination reads."""
+        guest = self._guest(uuid)
+        try:
+            return remote.read_piece(cold.readable(guest, name), offset, length)
+        except FileNotFoundError:
+            return b""
 
     def finish_migration(self, spec: InstanceSpec, migrate_data: dict, power_on: bool) -> None:
         with self._lock(spec.uuid):
             guest = self._new_dir(spec)
             try:
                 spec = self._with_kernel(hotplug.settle(spec), strict=False)
-                cold.take_over(self.images, guest, spec, migrate_data)
+                local = self._transport(migrate_data) == "local"
+                copy = (cold.local_copy(migrate_data) if local
+                        else cold.pulled_copy(migrate_data, spec.uuid, self.peer_reader))
+                cold.take_over(self.images, guest, spec, copy, local)
                 hotplug.save_spec(guest, spec)
                 if power_on:
                     guest.start(spec)
@@ -464,15 +499,25 @@ class QemuHypervisor(HypervisorDriver):
     def live_migration_source_data(self, uuid: str) -> dict:
         guest = self._guest(uuid)
         with self._lock(uuid):
-            return live.source_data(guest)
+            return {**live.source_data(guest), **self._offer()}
 
     def pre_live_migration(self, spec: InstanceSpec, paused: bool, source_data: dict | None = None) -> dict:
         with self._lock(spec.uuid):
             guest = self._new_dir(spec)
             try:
                 spec = self._with_kernel(live.matched(spec, source_data), strict=False)
-                data = live.prepare(self.images, guest, spec, self.binary, self.accel)
-                (guest.paths.dir / "incoming.json").write_text("{}")
+                tcp = self._transport(source_data) == "tcp"
+                listen = (self.my_ip, self.live_migration_ports) if tcp else None
+                data = live.prepare(self.images, guest, spec, self.binary, self.accel, listen)
+                incoming = {"transport": "tcp" if tcp else "local"}
+                if tcp and self.peer_reader is not None and (source_data or {}).get("host"):
+                    try:  # the source's console so far, before this QEMU writes any
+                        incoming.update(source=source_data["host"], console=remote.append_from(
+                            self.peer_reader, source_data["host"], spec.uuid, "console", 0, guest.paths.console))
+                    except Exception:  # noqa: BLE001 (a log is not worth failing the move for)
+                        incoming.pop("source", None)
+                (guest.paths.dir / "incoming.json").write_text(json.dumps(incoming))
+                log.info("live migration of %s: waiting on %s, disks on %s", spec.uuid, data["uri"], data.get("nbd"))
                 hotplug.save_spec(guest, spec)
                 return data
             except Exception as error:
@@ -504,7 +549,21 @@ class QemuHypervisor(HypervisorDriver):
                 live.finish_incoming(guest, paused)
             except (QMPError, live.LiveMigrationError) as error:
                 raise self._fail(uuid, error, "the migrated guest did not start here: ") from error
+            self._console_rest(guest)
             (guest.paths.dir / "incoming.json").unlink(missing_ok=True)
+
+    def _console_rest(self, guest: Guest) -> None:
+        """Over tcp: what the source's console got since ``pre_live_migration`` pulled it."""
+        try:
+            incoming = json.loads((guest.paths.dir / "incoming.json").read_text() or "{}")
+        except (OSError, ValueError):
+            return
+        if incoming.get("source") and self.peer_reader is not None:
+            try:
+                remote.append_from(self.peer_reader, incoming["source"], guest.uuid, "console",
+                                   int(incoming.get("console", 0)), guest.paths.console)
+            except Exception:  # noqa: BLE001 (a log is not worth failing the move for)
+                pass
 
     def rollback_live_migration_at_destination(self, uuid: str) -> None:
         try:

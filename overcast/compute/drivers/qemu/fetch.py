@@ -1,8 +1,10 @@
-"""Images for the cache, fetched from the image service through the conductor.
+"""Images for the cache, fetched from the image service through the conductor, and
+files of another host's instances, fetched from its compute agent.
 
 The agent has no database and no credentials; it asks the conductor (``download_image``)
 for the image in pieces over the same bus it reports on, so a remote compute host works
-the same way as the all-in-one process.
+the same way as the all-in-one process. A cold migration between machines pulls the
+source's disks the same way from the source agent (``read_migration_file``).
 """
 
 from __future__ import annotations
@@ -47,3 +49,18 @@ class BusImageFetcher:
             raise RuntimeError(f"image {image_id}: got {offset} bytes of {known['size']}")
         return {key: known.get(key) for key in ("checksum", "os_hash_algo", "os_hash_value", "disk_format",
                                                 "properties")}
+
+
+class BusPeerReader:
+    """``reader(host, uuid, name, offset, length) -> bytes`` (``remote.PeerReader``): a
+    bus call to ``compute.<host>``; called from a worker thread while ``loop`` runs the bus."""
+
+    def __init__(self, bus, loop: asyncio.AbstractEventLoop, timeout: float = 120):
+        self.bus = bus
+        self.loop = loop
+        self.timeout = timeout
+
+    def __call__(self, host: str, uuid: str, name: str, offset: int, length: int) -> bytes:
+        call = self.bus.call(f"compute.{host}", "read_migration_file",
+                             {"uuid": uuid, "name": name, "offset": offset, "length": length}, timeout=self.timeout)
+        return base64.b64decode(asyncio.run_coroutine_threadsafe(call, self.loop).result()["data"])

@@ -19,26 +19,42 @@ server's host). ``abort`` cancels the migration and the mirrors, ``force`` pause
 guest (Nova's libvirt driver does the same) so no page is dirtied again and it converges,
 and lifts the bandwidth limit (``Settings``) for the rest of the copy.
 
-Addresses are unix sockets, as both QEMUs run on this machine when two state directories
-are two hosts; between machines the same QMP calls take ``tcp:HOST:PORT`` for
-``-incoming``/``migrate`` and an inet address for the NBD server (not written yet).
+Addresses: unix sockets when both QEMUs run on one machine (transport ``local``, see
+``remote.decide``). Between machines (``tcp``) the destination's QEMU starts with
+``-incoming defer`` and listens with ``migrate-incoming tcp:MY_IP:PORT``, its NBD server
+on ``MY_IP:PORT'`` (two free ports of ``live_migration_ports``, tried in turn), only for
+the migration: the NBD server stops once the guest runs here (or goes with QEMU on a
+rollback), the migration listener closes when the stream has come. What is exposed: both
+listen on ``my_ip`` only and take as many connections as there are disks to mirror (the
+source's), export names are random per migration (but NBD lists them to whoever
+connects); nothing is encrypted or authenticated (as Nova's default ``tcp`` scheme), so
+whoever reaches ``my_ip`` on those ports during the copy could read the disks being
+copied or make the migration fail (then the destination is rolled back). Keep the hosts'
+``my_ip`` on a private network. Over ``tcp`` the console log does not come by path: the
+destination pulls the source's log when it gets ready and the rest after the switch
+(``remote.append_from``), so lines printed right after the switch may come before the
+source's last ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
+import secrets
+import threading
 import time
 
 from ..base import InstanceSpec
 from ..errors import MigrationCancelled
 from ..live_signals import Signals
-from . import disks, process
+from . import disks, process, remote
 from .guest import Guest
 from .qmp import QMPError, QMPSession
 
 GiB = 1 << 30
 LOCAL_DISKS = ("disk", "eph0", "swap")
 POLL = 0.1
+_PORTS = threading.Lock()  # one destination at a time picks its ports
 
 
 class LiveMigrationError(Exception):
@@ -67,8 +83,10 @@ def matched(spec: InstanceSpec, data: dict | None) -> InstanceSpec:
     return dataclasses.replace(spec, vifs=vifs, block_devices=list(data.get("block_devices") or spec.block_devices))
 
 
-def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: str, accel: str) -> dict:
-    """Destination: disks, QEMU waiting for the stream, the NBD exports; the migrate data."""
+def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: str, accel: str,
+            listen: tuple[str, tuple[int, int]] | None = None) -> dict:
+    """Destination: disks, QEMU waiting for the stream, the NBD exports; the migrate data.
+    ``listen``: (my_ip, (first port, last port)) for ``tcp``, None for unix sockets."""
     paths = guest.paths
     if spec.image is not None and not any(str(e.get("boot_index")) == "0" for e in spec.block_devices):
         base, base_format, virtual_size = images.get(spec.image)
@@ -82,19 +100,64 @@ def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: 
 
         write_config_drive(spec, paths.config)
     stream, nbd = _sockets(guest)
-    command = process.argv(binary, accel, spec, paths) + ["-incoming", f"unix:{stream}"]
+    incoming = f"unix:{stream}" if listen is None else "defer"
+    command = process.argv(binary, accel, spec, paths) + ["-incoming", incoming]
     paths.saved.unlink(missing_ok=True)
     process.start(command, paths)
     guest.throttle(spec)
     exports = {}
     with QMPSession(str(paths.qmp), timeout=10) as session:
-        session.execute("nbd-server-start", addr={"type": "unix", "data": {"path": nbd}})
-        for name, node in _local_nodes(session, guest).items():
-            session.execute("block-export-add", type="nbd", id=f"export-{name}", writable=True, name=name,
+        nodes = _local_nodes(session, guest)
+        if listen is None:
+            session.execute("nbd-server-start", addr={"type": "unix", "data": {"path": nbd}})
+            data = {"transport": "unix", "uri": f"unix:{stream}", "nbd": nbd, "console": str(paths.console)}
+        else:
+            data = {"transport": "tcp", **_listen_tcp(session, listen[0], listen[1], len(nodes))}
+        for name, node in nodes.items():
+            export = name if listen is None else f"{name}-{secrets.token_hex(16)}"
+            session.execute("block-export-add", type="nbd", id=f"export-{name}", writable=True, name=export,
                             **{"node-name": node})
-            exports[name] = name
-    return {"transport": "unix", "uri": f"unix:{stream}", "nbd": nbd, "exports": exports,
-            "console": str(paths.console)}
+            exports[name] = export
+    return {**data, "exports": exports}
+
+
+def _listen_tcp(session: QMPSession, ip: str, ports: tuple[int, int], disks_count: int) -> dict:
+    """The migration listener and the NBD server on two free ports of ``ports`` at ``ip``."""
+    first, last = ports
+    candidates = list(range(first, last + 1))
+    start = random.randrange(len(candidates))  # concurrent clouds on one machine collide less
+    candidates = candidates[start:] + candidates[:start]
+    found: dict = {}
+    with _PORTS:
+        for port in candidates:
+            if not _free(ip, port):
+                continue
+            try:
+                if "uri" not in found:
+                    uri = f"tcp:{remote.listen_address(ip, port)}"
+                    session.execute("migrate-incoming", uri=uri)
+                    found["uri"] = uri
+                elif disks_count:
+                    session.execute("nbd-server-start", addr={"type": "inet", "data": {"host": ip, "port": str(port)}},
+                                    **{"max-connections": disks_count})
+                    found["nbd"] = remote.listen_address(ip, port)
+                if "uri" in found and ("nbd" in found or not disks_count):
+                    return found
+            except QMPError:
+                continue  # taken meanwhile by someone else: the next one
+    raise LiveMigrationError(f"no free port in {first}-{last} on {ip} for the live migration")
+
+
+def _free(ip: str, port: int) -> bool:
+    import socket
+
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((ip, port))
+        except OSError:
+            return False
+    return True
 
 
 def _local_nodes(session: QMPSession, guest: Guest) -> dict[str, str]:
@@ -180,8 +243,8 @@ def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings) -> N
     """Source: copy disks and memory to the destination ``data`` names; return once the
     guest runs there (the source QEMU is left paused for ``destroy``). Raises
     MigrationCancelled (aborted) or LiveMigrationError; either way the guest runs here."""
-    if data.get("transport") != "unix" or not data.get("uri"):
-        raise LiveMigrationError(f"migrate data {sorted(data)} names no unix socket to migrate to")
+    if data.get("transport") not in ("unix", "tcp") or not data.get("uri"):
+        raise LiveMigrationError(f"migrate data {sorted(data)} names nowhere to migrate to")
     forced = False
     with QMPSession(str(guest.paths.qmp), timeout=30) as session:
         was_running = session.execute("query-status")["status"] == "running"
@@ -190,7 +253,10 @@ def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings) -> N
             for name, device in _devices(session, guest).items():
                 if name not in (data.get("exports") or {}):
                     raise LiveMigrationError(f"the destination has no disk {name}")
-                target = f"nbd+unix:///{data['exports'][name]}?socket={data['nbd']}"
+                if data["transport"] == "tcp":
+                    target = f"nbd://{data['nbd']}/{data['exports'][name]}"
+                else:
+                    target = f"nbd+unix:///{data['exports'][name]}?socket={data['nbd']}"
                 options = {"job-id": f"mirror-{device}", "speed": speed} if speed else {"job-id": f"mirror-{device}"}
                 session.execute("drive-mirror", device=device, target=target, format="raw", sync="top",
                                 mode="existing", **options)
