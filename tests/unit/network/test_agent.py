@@ -58,6 +58,13 @@ class Source:
     def dhcp_choice(self, network_id, host):
         return network_id not in self.not_served
 
+    def l3_choice(self, router_id, host):
+        return router_id not in self.not_served
+
+    def agent_sync(self, host):
+        return {"networks": [n["id"] for n in self.nets if n["id"] not in self.not_served],
+                "routers": [r["id"] for r in self.rtrs if r["id"] not in self.not_served]}
+
     def port_status(self, port_id, status):
         self.up.append((port_id, status))
         self.port(port_id)["status"] = status
