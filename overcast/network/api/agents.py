@@ -8,6 +8,7 @@ an empty list, not 403)."""
 from __future__ import annotations
 
 from starlette.datastructures import QueryParams
+from starlette.responses import Response
 
 from overcast.common.api import Route, reply
 from overcast.network.api import listing
@@ -42,6 +43,12 @@ def _agent_of(req) -> dict:
     return agent
 
 
+def _added():
+    """What Neutron answers a POST binding a network or router: 201 and a JSON ``null``
+    (openstacksdk parses the body of it)."""
+    return Response("null", status_code=201, media_type="application/json")
+
+
 def _id_in_body(req, name: str) -> str:
     body = req.json()
     value = body.get(name) if isinstance(body, dict) else None
@@ -61,7 +68,7 @@ def dhcp_networks(req):
 def add_dhcp_network(req):
     network_id = _id_in_body(req, "network_id")
     req.state.network.agent_scheduler.add_network(_agent_of(req)["id"], network_id)
-    return reply(None, status=201)
+    return _added()
 
 
 def remove_dhcp_network(req):
@@ -80,7 +87,7 @@ def l3_routers(req):
 def add_l3_router(req):
     router_id = _id_in_body(req, "router_id")
     req.state.network.agent_scheduler.add_router(_agent_of(req)["id"], router_id)
-    return reply(None, status=201)
+    return _added()
 
 
 def remove_l3_router(req):
