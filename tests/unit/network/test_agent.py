@@ -252,6 +252,25 @@ def test_network_removed_from_this_dhcp_agent_is_not_served(world):
     assert driver.list_dhcp() == [net["id"]]
 
 
+def test_a_router_scheduled_elsewhere_is_dropped_and_not_resynced(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": None}
+    source.rtrs.append(router)
+    source.add_port(network_id=net["id"], device_owner="network:router_interface", device_id=router["id"],
+                    fixed_ips=fixed(sub, "10.0.0.1"))
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert driver.list_routers() == [router["id"]]
+    source.not_served.update({router["id"], net["id"]})  # both scheduled to another host's agents
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert driver.list_routers() == []
+    asyncio.run(agent.resync())
+    assert driver.list_routers() == [] and driver.list_dhcp() == [] and driver.list_metadata() == []
+    source.not_served.clear()  # moved back here: the re-sync takes both again
+    asyncio.run(agent.resync())
+    assert driver.list_routers() == [router["id"]] and driver.list_dhcp() == [net["id"]]
+
+
 def test_each_host_keeps_its_own_dhcp_port(world):
     source, driver, agent = world
     net, sub = source.network()
