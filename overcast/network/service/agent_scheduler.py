@@ -177,7 +177,8 @@ class AgentScheduler:
 
     def network_agent_ids(self, network_id: str) -> set[str]:
         with self.db.session() as session:
-            return set(session.scalars(select(DhcpAgentChoice.agent_id).where(DhcpAgentChoice.network_id == network_id)))
+            return set(session.scalars(select(DhcpAgentChoice.agent_id).where(
+                DhcpAgentChoice.network_id == network_id)))
 
     def agent_router_ids(self, agent_id: str) -> set[str]:
         with self.db.session() as session:

@@ -93,7 +93,8 @@ def test_admin_add_and_remove_with_neutrons_errors(network):
     net = dhcp_network(network)
     (holder,) = hosts_of(network, net)
     other = "b" if holder == "a" else "a"
-    sched, holder_id, other_id = network.agent_scheduler, agent_id(network, holder, DHCP), agent_id(network, other, DHCP)
+    sched = network.agent_scheduler
+    holder_id, other_id = agent_id(network, holder, DHCP), agent_id(network, other, DHCP)
     with pytest.raises(errors.NetworkHostedByDHCPAgent):
         sched.add_network(holder_id, net)
     with pytest.raises(errors.NetworkNotHostedByDhcpAgent):
