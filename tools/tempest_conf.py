@@ -88,7 +88,7 @@ TEMPLATE: dict[str, dict[str, str]] = {
                           "subnet_allocation,extra_dhcp_opt,allowed-address-pairs,binding,port-security,"
                           "ip-substring-filtering,net-mtu,ext-gw-mode,extraroute,extraroute-atomic,agent,"
                           "service-type,stateful-security-group,availability_zone,network-ip-availability,"
-                          "dhcp_agent_scheduler",
+                          "dhcp_agent_scheduler,l3_agent_scheduler",
         "ipv6": "true", "ipv6_subnet_attributes": "true", "port_security": "true", "floating_ips": "true",
     },
     # the file driver's pools report vendor "overcast" and protocol "file"

@@ -15,8 +15,12 @@ has one. Such an agent asks the source for the other hosts' endpoints (the live 
 ``tunneling_ip``) at start and every ``PEERS_INTERVAL`` seconds, and hands them to the
 driver when they change: a host that comes is flooded to within that time, one whose
 agent stopped beating is dropped once it counts as down.
-In the all-in-one cloud this agent serves DHCP, routers and metadata for every network;
-with several hosts each agent does (scheduling is for later).
+It serves DHCP and metadata only for the networks scheduled to its DHCP agent and runs
+only the routers scheduled to its L3 agent (``service/agent_scheduler.py``): at start it
+asks for them (``agent_sync``, which also schedules what is unscheduled), and on each
+network or router event it asks whether the network or router is still its own, dropping
+it (namespace, dnsmasq, proxy, its DHCP port) when not. In the all-in-one cloud its one
+DHCP and L3 agent get everything.
 """
 
 from __future__ import annotations
@@ -190,10 +194,11 @@ class NetworkAgent:
         self._serve_dhcp(network, subnets, self.source.ports(network_id=[network_id]))
         self._metadata(network, subnets)
 
-    def _serve_dhcp(self, network: dict, subnets: list[dict], ports: list[dict]) -> None:
+    def _serve_dhcp(self, network: dict, subnets: list[dict], ports: list[dict], hosted: bool | None = None) -> None:
         if not self.driver.capabilities.supports_dhcp:
             return
-        hosted = self.source.dhcp_choice(network["id"], self.host)
+        if hosted is None:
+            hosted = self.source.dhcp_choice(network["id"], self.host)
         if self._dhcp_port(network, subnets if hosted else [], ports):
             ports = self.source.ports(network_id=[network["id"]])
         if not hosted:
@@ -266,7 +271,7 @@ class NetworkAgent:
         if self.ports_only:  # routers run on other hosts
             return
         router = next(iter(self.source.routers(id=[router_id])), None)
-        if router is None:
+        if router is None or not self.source.l3_choice(router_id, self.host):  # gone, or another agent's
             self.driver.remove_router(router_id)
             return
         ports = self.source.ports(device_id=[router_id])
@@ -312,9 +317,9 @@ class NetworkAgent:
         self._filters.update((port_filter.port_id, port_filter) for port_filter in changed)
 
     async def resync(self) -> None:
-        """Make the host match the database: plug this host's ports, serve every network's
-        DHCP and metadata, run every router (an L2 agent: the ports only); remove what the
-        database no longer has."""
+        """Make the host match the database: plug this host's ports, serve the DHCP and
+        metadata of the networks scheduled here, run the routers scheduled here (an L2
+        agent: the ports only); remove what the database no longer has or gave elsewhere."""
         await self._run(self._resync)
 
     def _resync(self) -> None:
@@ -332,14 +337,15 @@ class NetworkAgent:
         self._filter(None)
         if self.ports_only:
             return
+        hosted = self.source.agent_sync(self.host)  # what is scheduled here
         if self.driver.capabilities.supports_dhcp:
             for network_id in set(self.driver.list_dhcp()) - set(networks):
                 self.driver.remove_dhcp(network_id)
         for network in networks.values():
-            self._try(self._serve_dhcp, network, subnets, ports)
+            self._try(self._serve_dhcp, network, subnets, ports, network["id"] in hosted["networks"])
             self._try(self._metadata, network, subnets)
         if self.driver.capabilities.supports_routers:
-            routers = self.source.routers()
+            routers = [router for router in self.source.routers() if router["id"] in hosted["routers"]]
             for router_id in set(self.driver.list_routers()) - {router["id"] for router in routers}:
                 self.driver.remove_router(router_id)
             floating = self.source.floatingips()

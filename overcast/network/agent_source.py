@@ -12,7 +12,8 @@ import asyncio
 TOPIC = "network-source"
 TIMEOUT = 30.0
 METHODS = ("networks", "subnets", "ports", "port", "security_groups", "routers", "floatingips", "dhcp_choice",
-           "tunnel_peers", "port_status", "bind_port", "create_port", "update_port", "delete_port")
+           "l3_choice", "agent_sync", "tunnel_peers", "port_status", "bind_port", "create_port", "update_port",
+           "delete_port")
 
 
 async def serve(bus, source) -> None:
@@ -56,6 +57,8 @@ class BusSource:
     routers = _remote("routers")
     floatingips = _remote("floatingips")
     dhcp_choice = _remote("dhcp_choice")
+    l3_choice = _remote("l3_choice")
+    agent_sync = _remote("agent_sync")
     tunnel_peers = _remote("tunnel_peers")
     port_status = _remote("port_status")
     bind_port = _remote("bind_port")

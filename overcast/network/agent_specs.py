@@ -65,8 +65,17 @@ class ServiceSource:
         return [{**fip, "port_forwardings": forwardings.get(fip["id"], [])} for fip in found]
 
     def dhcp_choice(self, network_id: str, host: str) -> bool:
-        """Whether this host's DHCP agent should serve the network (an admin may say no)."""
-        return self.service.network_agents.dhcp_choice(network_id, host)
+        """Whether the network is scheduled to this host's DHCP agent."""
+        return self.service.agent_scheduler.dhcp_hosted(network_id, host)
+
+    def l3_choice(self, router_id: str, host: str) -> bool:
+        """Whether the router is scheduled to this host's L3 agent."""
+        return self.service.agent_scheduler.l3_hosted(router_id, host)
+
+    def agent_sync(self, host: str) -> dict:
+        """The agent of ``host`` starts: it counts as alive, what is unscheduled is scheduled,
+        and the answer holds the ids of the ``networks`` and ``routers`` it hosts."""
+        return self.service.agent_scheduler.agent_sync(host)
 
     def tunnel_peers(self, host: str) -> list[str]:
         """The tunnel endpoints of the other hosts' live network agents."""

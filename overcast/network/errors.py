@@ -331,5 +331,17 @@ class NetworkNotHostedByDhcpAgent(errors.Conflict):
     message = "The network {network_id} is not hosted by the DHCP agent {agent_id}."
 
 
-class InvalidDHCPAgent(errors.BadRequest):
+class InvalidDHCPAgent(AgentNotFound):
     message = "Agent {id} is not a valid DHCP Agent or has been disabled"
+
+
+class InvalidL3Agent(AgentNotFound):
+    message = "Agent {id} is not a L3 Agent or has been disabled"
+
+
+class RouterHostedByL3Agent(errors.Conflict):
+    message = "The router {router_id} has been already hosted by the L3 Agent {agent_id}."
+
+
+class RouterNotHostedByL3Agent(errors.Conflict):
+    message = "The router {router_id} is not hosted by L3 agent {agent_id}."

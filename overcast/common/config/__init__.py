@@ -126,6 +126,10 @@ class NetworkConfig:
     metadata_secret: str = ""  # signs what the metadata proxies forward; empty: made once in DATA_DIR/network/metadata_secret
     host: str = ""  # name the network agents report; empty: the machine's hostname
     availability_zone: str = "nova"  # zone of this host's network agents
+    dhcp_agents_per_network: int = 1  # DHCP agents scheduled to serve each network with a DHCP-enabled subnet, 1-64
+    allow_automatic_dhcp_failover: bool = True  # move the networks of a DHCP agent dead for agent_failover_seconds to live ones (Neutron's default: on)
+    allow_automatic_l3agent_failover: bool = False  # move the routers of an L3 agent dead for agent_failover_seconds to a live one (Neutron's default: off)
+    agent_failover_seconds: int = 120  # seconds without a heartbeat before an agent's networks and routers may move (twice the 60 s after which it is down, as Neutron's 2 x agent_down_time), 15-86400
     public_cidr: str = "172.24.4.0/24"  # range of the external network 'public' made at start ("" for none)
     default_subnetpool: str = "10.128.0.0/16"  # prefix of the default pool auto-allocated networks use ("" for none)
     default_prefixlen: int = 26  # size of each auto-allocated project subnet, 8-30
@@ -291,6 +295,8 @@ def _check_ranges(config: Config) -> None:
         ("compute", "console_token_ttl", 10, 86400),
         ("network", "default_prefixlen", 8, 30),
         ("network", "vxlan_port", 1, 65535),
+        ("network", "dhcp_agents_per_network", 1, 64),
+        ("network", "agent_failover_seconds", 15, 86400),
         ("volume", "quota_volumes", -1, 2**31),
         ("volume", "quota_snapshots", -1, 2**31),
         ("volume", "quota_gigabytes", -1, 2**31),

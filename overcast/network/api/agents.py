@@ -8,6 +8,7 @@ an empty list, not 403)."""
 from __future__ import annotations
 
 from starlette.datastructures import QueryParams
+from starlette.responses import Response
 
 from overcast.common.api import Route, reply
 from overcast.network.api import listing
@@ -35,69 +36,85 @@ def list_agents(req):
     return RESOURCE.list(req)
 
 
-def _hosting(req, kind: str) -> bool:
+def _agent_of(req) -> dict:
     agent = RESOURCE.logic(req).get(req.context, req.params["id"])
     if not req.allowed(target(agent)):
         raise AgentNotFound(id=req.params["id"])
-    return agent["agent_type"] == kind
+    return agent
+
+
+def _added():
+    """What Neutron answers a POST binding a network or router: 201 and a JSON ``null``
+    (openstacksdk parses the body of it)."""
+    return Response("null", status_code=201, media_type="application/json")
+
+
+def _id_in_body(req, name: str) -> str:
+    body = req.json()
+    value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, str):
+        raise HTTPBadRequest(f"Failed to parse request. Required attribute '{name}' not specified")
+    return value
 
 
 def dhcp_networks(req):
-    """The networks a DHCP agent serves: by default every network with a DHCP-enabled
-    subnet, less those an admin removed, plus those an admin added."""
-    _hosting(req, "DHCP agent")
-    served = req.state.network.network_agents.dhcp_network_ids(req.params["id"])
+    """The networks scheduled to a DHCP agent."""
+    agent = _agent_of(req)
+    served = req.state.network.agent_scheduler.agent_network_ids(agent["id"])
     found = [item for item in req.state.network.networks.list(req.context, {}) if item["id"] in served]
     return reply({"networks": found})
 
 
 def add_dhcp_network(req):
-    body = req.json()
-    network_id = (body or {}).get("network_id") if isinstance(body, dict) else None
-    if not isinstance(network_id, str):
-        raise HTTPBadRequest("Failed to parse request. Required attribute 'network_id' not specified")
-    agent = RESOURCE.logic(req).get(req.context, req.params["id"])
-    if not req.allowed(target(agent)):
-        raise AgentNotFound(id=req.params["id"])
-    req.state.network.network_agents.set_dhcp_network(agent["id"], network_id, hosted=True)
-    return reply(None, status=201)
+    network_id = _id_in_body(req, "network_id")
+    req.state.network.agent_scheduler.add_network(_agent_of(req)["id"], network_id)
+    return _added()
 
 
 def remove_dhcp_network(req):
-    agent = RESOURCE.logic(req).get(req.context, req.params["id"])
-    if not req.allowed(target(agent)):
-        raise AgentNotFound(id=req.params["id"])
-    req.state.network.network_agents.set_dhcp_network(agent["id"], req.params["network_id"], hosted=False)
+    req.state.network.agent_scheduler.remove_network(_agent_of(req)["id"], req.params["network_id"])
     return reply(None, status=204)
 
 
 def l3_routers(req):
-    """The routers an L3 agent runs: all of them (each L3 agent runs every router)."""
-    serving = _hosting(req, "L3 agent")
-    return reply({"routers": req.state.network.routers.list(req.context, {}) if serving else []})
+    """The routers scheduled to an L3 agent."""
+    agent = _agent_of(req)
+    running = req.state.network.agent_scheduler.agent_router_ids(agent["id"])
+    return reply({"routers": [item for item in req.state.network.routers.list(req.context, {})
+                              if item["id"] in running]})
 
 
-def _agents_of(req, kind: str) -> list[dict]:
-    agents = [agent for agent in RESOURCE.logic(req).list(req.context, {}) if agent["agent_type"] == kind]
+def add_l3_router(req):
+    router_id = _id_in_body(req, "router_id")
+    req.state.network.agent_scheduler.add_router(_agent_of(req)["id"], router_id)
+    return _added()
+
+
+def remove_l3_router(req):
+    req.state.network.agent_scheduler.remove_router(_agent_of(req)["id"], req.params["router_id"])
+    return reply(None, status=204)
+
+
+def _agents_of(req, ids: set[str]) -> list[dict]:
+    agents = [agent for agent in RESOURCE.logic(req).list(req.context, {}) if agent["id"] in ids]
     return [RESOURCE.render(req, agent) for agent in agents if req.allowed(target(agent))]
 
 
 def network_dhcp_agents(req):
-    """The DHCP agents serving a network (all of them, once it has a DHCP-enabled subnet)."""
+    """The DHCP agents a network is scheduled to."""
     network_id = req.params["network_id"]
     network = req.state.network.networks.get(req.context, network_id)  # 404 for a network the caller cannot see
     if not req.allowed(target(network)):
         raise PolicyNotAuthorized(rule="get_dhcp-agents")
-    serving = req.state.network.network_agents.dhcp_agent_ids(network_id)
-    return reply({"agents": [agent for agent in _agents_of(req, "DHCP agent") if agent["id"] in serving]})
+    return reply({"agents": _agents_of(req, req.state.network.agent_scheduler.network_agent_ids(network_id))})
 
 
 def router_l3_agents(req):
-    """The L3 agents running a router (all of them)."""
+    """The L3 agent a router is scheduled to."""
     router = req.state.network.routers.get(req.context, req.params["router_id"])  # 404 for an unknown router
     if not req.allowed(target(router)):
         raise PolicyNotAuthorized(rule="get_l3-agents")
-    return reply({"agents": _agents_of(req, "L3 agent")})
+    return reply({"agents": _agents_of(req, req.state.network.agent_scheduler.router_agent_ids(router["id"]))})
 
 
 def availability_zones(req):
@@ -135,6 +152,8 @@ ROUTES = [
     Route("POST", "/v2.0/agents/{id}/dhcp-networks", add_dhcp_network, "create_dhcp-network"),
     Route("DELETE", "/v2.0/agents/{id}/dhcp-networks/{network_id}", remove_dhcp_network, "delete_dhcp-network"),
     Route("GET", "/v2.0/agents/{id}/l3-routers", l3_routers, "get_l3-routers"),
+    Route("POST", "/v2.0/agents/{id}/l3-routers", add_l3_router, "create_l3-router"),
+    Route("DELETE", "/v2.0/agents/{id}/l3-routers/{router_id}", remove_l3_router, "delete_l3-router"),
     Route("GET", "/v2.0/networks/{network_id}/dhcp-agents", network_dhcp_agents, "get_dhcp-agents"),
     Route("GET", "/v2.0/routers/{router_id}/l3-agents", router_l3_agents, "get_l3-agents"),
     Route("GET", "/v2.0/availability_zones", availability_zones, "get_availability_zone"),

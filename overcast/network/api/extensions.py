@@ -27,6 +27,7 @@ EXTENSIONS = [
     ("floating-ip-port-forwarding-description", "Floating IP Port Forwarding description",
      "Add description field to port forwarding of floating IPs"),
     ("ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering"),
+    ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("network-ip-availability", "Network IP Availability", "Provides IP availability data for each network."),
     ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),

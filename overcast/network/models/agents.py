@@ -25,8 +25,10 @@ class NetworkAgentRow(Base):
 
 
 class DhcpAgentChoice(Base):
-    """An admin's word on whether a DHCP agent serves a network (``dhcp_agent_scheduler``).
-    Without a row an agent serves every network with a DHCP-enabled subnet."""
+    """A network scheduled to a DHCP agent (Neutron's ``networkdhcpagentbindings``):
+    the scheduler's choice or an admin's (``dhcp_agent_scheduler``). An agent serves
+    DHCP and metadata only for the networks it has a row for. ``hosted`` is always true
+    now (false rows, an admin's removal under the old every-agent rule, went in 0017)."""
 
     __tablename__ = "network_dhcp_agent_choices"
     network_id: Mapped[str] = mapped_column(String(36), ForeignKey("network_networks.id", ondelete="CASCADE"),
@@ -34,3 +36,14 @@ class DhcpAgentChoice(Base):
     agent_id: Mapped[str] = mapped_column(String(36), ForeignKey("network_agents.id", ondelete="CASCADE"),
                                           primary_key=True, index=True)
     hosted: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RouterAgentBinding(Base):
+    """The one L3 agent a router runs on (Neutron's ``routerl3agentbindings`` for legacy
+    routers: the router id is the key, so a router is never bound twice)."""
+
+    __tablename__ = "network_router_l3_agent_bindings"
+    router_id: Mapped[str] = mapped_column(String(36), ForeignKey("network_routers.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(36), ForeignKey("network_agents.id", ondelete="CASCADE"),
+                                          index=True)

@@ -8,9 +8,13 @@ apply (ports bound, routers, security groups) go to the network agents through
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from overcast.common.config import Config
 from overcast.common.db import Database
 from overcast.network.service.agent_api import AgentApi
+from overcast.network.service.agent_scheduler import AgentScheduler
 from overcast.network.service.auto_allocate import AutoAllocate
 from overcast.network.service.floating_ips import FloatingIPs, PortForwardings
 from overcast.network.service.ip_availability import IpAvailability
@@ -25,13 +29,16 @@ from overcast.network.service.subnetpools import SubnetPools
 from overcast.network.service.subnets import Subnets
 from overcast.network.service.tags import Tags
 
+log = logging.getLogger("overcast.network")
+
 
 class NetworkService:
     def __init__(self, config: Config, db: Database, bus=None):
         self.config = config
         self.db = db
         self.bus = bus
-        self.agents = AgentApi(bus)
+        self.agent_scheduler = AgentScheduler(self)  # which DHCP/L3 agent hosts which network/router
+        self.agents = AgentApi(bus, schedule_router=self.agent_scheduler.schedule_router)
         self.quotas = Quotas(db)
         self.ipam = Ipam(db)
         self.networks = Networks(self)
@@ -82,6 +89,7 @@ class NetworkService:
         from overcast.network.agent_specs import ServiceSource
 
         await self.agents.start()
+        self._failover = asyncio.create_task(self._failover_forever())
         if self.bus is not None:  # agents on other hosts read and write through this
             await agent_source.serve(self.bus, ServiceSource(self))
         if self.config.network.agent:
@@ -90,6 +98,15 @@ class NetworkService:
             self.agent = make_agent(self.config, self.bus, ServiceSource(self))
             await self.agent.start()
         await self._start_fake_host_agents(ServiceSource(self))
+
+    async def _failover_forever(self) -> None:
+        """Every half ``agent_failover_seconds``, move what dead agents hold (``agent_scheduler``)."""
+        while True:
+            await asyncio.sleep(self.config.network.agent_failover_seconds / 2)
+            try:
+                await asyncio.to_thread(self.agent_scheduler.failover)
+            except Exception:  # the database is away: the next round tries again
+                log.exception("network agent failover failed")
 
     async def _start_fake_host_agents(self, source) -> None:
         """``[compute] fake_hosts``: each extra fake compute host gets a port-plugging agent
@@ -105,6 +122,10 @@ class NetworkService:
             self.fake_host_agents.append(agent)
 
     async def stop(self) -> None:
+        failover = getattr(self, "_failover", None)
+        if failover is not None:
+            failover.cancel()
+            await asyncio.gather(failover, return_exceptions=True)
         for agent in getattr(self, "fake_host_agents", []):
             await agent.stop()
         if self.agent is not None:

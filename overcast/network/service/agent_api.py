@@ -16,8 +16,9 @@ TOPIC = "network"
 
 
 class AgentApi:
-    def __init__(self, bus):
+    def __init__(self, bus, schedule_router=None):
         self.bus = bus
+        self.schedule_router = schedule_router  # binds an unbound router to an L3 agent before agents hear of it
         self.loop: asyncio.AbstractEventLoop | None = None
         self.sent: list[tuple[str, dict]] = []  # the last messages, for tests and debugging
 
@@ -54,7 +55,14 @@ class AgentApi:
     def network_deleted(self, network_id: str) -> None:
         self.send("network_delete", {"network_id": network_id})
 
-    def router_changed(self, router_id: str) -> None:
+    def router_changed(self, router_id: str, schedule: bool = True) -> None:
+        """A router changed: bind it to an L3 agent first if it has none (``schedule``;
+        not after an admin's or the failover's own binding change)."""
+        if schedule and self.schedule_router is not None:
+            try:
+                self.schedule_router(router_id)
+            except Exception:  # the agents' next sync binds it
+                log.exception("could not schedule router %s", router_id)
         self.send("router_update", {"router_id": router_id})
 
     def router_deleted(self, router_id: str) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from overcast.common.db import utcnow
 from overcast.common.heartbeats import DOWN_AFTER, ServiceRecord
 from overcast.network import errors
-from overcast.network.models import DhcpAgentChoice, FloatingIP, Network, NetworkAgentRow, Port, Router, Subnet
+from overcast.network.models import DhcpAgentChoice, FloatingIP, NetworkAgentRow, Port, RouterAgentBinding, Subnet
 
 KINDS = {  # binary -> (agent_type, topic, has an availability zone)
     "neutron-dhcp-agent": ("DHCP agent", "dhcp_agent", True),
@@ -40,7 +40,7 @@ class NetworkAgents:
     def _beats(self, session) -> list[ServiceRecord]:
         return list(session.scalars(select(ServiceRecord).where(ServiceRecord.binary.in_(list(KINDS)))))
 
-    def _register(self) -> None:
+    def register(self) -> None:
         """Give every agent seen in the heartbeats its row."""
         with self.db.session() as session:
             known = set(session.execute(select(NetworkAgentRow.binary, NetworkAgentRow.host)).all())
@@ -52,18 +52,26 @@ class NetworkAgents:
             except IntegrityError:  # another request registered it first
                 pass
 
-    def _configurations(self, session, binary: str, beat: ServiceRecord | None) -> dict:
+    def _configurations(self, session, row: NetworkAgentRow, beat: ServiceRecord | None) -> dict:
+        """What Neutron's agents report, counted over what is scheduled to this one."""
         def count(model, *where) -> int:
             return session.scalar(select(func.count()).select_from(model).where(*where))
 
+        binary = row.binary
         if binary == "neutron-dhcp-agent":
+            networks = select(DhcpAgentChoice.network_id).where(DhcpAgentChoice.agent_id == row.id)
             return {"dhcp_driver": "overcast", "dhcp_lease_duration": 86400, "log_agent_heartbeats": False,
-                    "networks": count(Network), "subnets": count(Subnet, Subnet.enable_dhcp.is_(True)),
-                    "ports": count(Port)}
+                    "networks": count(DhcpAgentChoice, DhcpAgentChoice.agent_id == row.id),
+                    "subnets": count(Subnet, Subnet.enable_dhcp.is_(True), Subnet.network_id.in_(networks)),
+                    "ports": count(Port, Port.network_id.in_(networks))}
         if binary == "neutron-l3-agent":
-            return {"agent_mode": "legacy", "routers": count(Router), "floating_ips": count(FloatingIP),
-                    "interfaces": count(Port, Port.device_owner == "network:router_interface"),
-                    "ex_gw_ports": count(Port, Port.device_owner == "network:router_gateway"),
+            routers = select(RouterAgentBinding.router_id).where(RouterAgentBinding.agent_id == row.id)
+            return {"agent_mode": "legacy", "routers": count(RouterAgentBinding, RouterAgentBinding.agent_id == row.id),
+                    "floating_ips": count(FloatingIP, FloatingIP.router_id.in_(routers)),
+                    "interfaces": count(Port, Port.device_owner == "network:router_interface",
+                                        Port.device_id.in_(routers)),
+                    "ex_gw_ports": count(Port, Port.device_owner == "network:router_gateway",
+                                         Port.device_id.in_(routers)),
                     "gateway_external_network_id": "", "handle_internal_only_routers": True,
                     "log_agent_heartbeats": False}
         if binary == "neutron-metadata-agent":
@@ -82,12 +90,12 @@ class NetworkAgents:
                 "admin_state_up": row.admin_state_up, "description": row.description,
                 "alive": bool(seen and (now - seen).total_seconds() < DOWN_AFTER),
                 "availability_zone": self.zone if zoned else None,
-                "configurations": self._configurations(session, row.binary, beat),
+                "configurations": self._configurations(session, row, beat),
                 "created_at": stamp(row.created_at), "started_at": stamp(beat.created_at if beat else row.created_at),
                 "heartbeat_timestamp": stamp(seen), "resources_synced": None}
 
     def list(self, ctx, filters: dict) -> list[dict]:
-        self._register()
+        self.register()
         now = utcnow()
         with self.db.session() as session:
             beats = {(beat.binary, beat.host): beat for beat in self._beats(session)}
@@ -134,62 +142,6 @@ class NetworkAgents:
                          if (now - beat.last_seen).total_seconds() < DOWN_AFTER}
         own = endpoints.pop(host, None)
         return sorted({ip for ip in endpoints.values() if ip and ip != own})
-
-    # -- which DHCP agent serves which network (dhcp_agent_scheduler) --------------------------
-
-    def _dhcp_served(self, session, agent_id: str, network_ids: list[str]) -> set[str]:
-        """Of ``network_ids``, those the DHCP agent serves: the ones with a DHCP-enabled
-        subnet unless an admin removed them, and the ones an admin added."""
-        with_dhcp = set(session.scalars(select(Subnet.network_id).where(
-            Subnet.network_id.in_(network_ids), Subnet.enable_dhcp.is_(True))))
-        choices = dict(session.execute(select(DhcpAgentChoice.network_id, DhcpAgentChoice.hosted).where(
-            DhcpAgentChoice.agent_id == agent_id, DhcpAgentChoice.network_id.in_(network_ids))).all())
-        return {network_id for network_id in network_ids if choices.get(network_id, network_id in with_dhcp)}
-
-    def dhcp_network_ids(self, agent_id: str) -> set[str]:
-        with self.db.session() as session:
-            row = session.get(NetworkAgentRow, agent_id)
-            if row is None:
-                raise errors.AgentNotFound(id=agent_id)
-            if row.binary != "neutron-dhcp-agent":
-                return set()
-            return self._dhcp_served(session, agent_id, list(session.scalars(select(Network.id))))
-
-    def dhcp_agent_ids(self, network_id: str) -> set[str]:
-        with self.db.session() as session:
-            agents = session.scalars(select(NetworkAgentRow.id).where(NetworkAgentRow.binary == "neutron-dhcp-agent"))
-            return {agent_id for agent_id in agents if self._dhcp_served(session, agent_id, [network_id])}
-
-    def dhcp_choice(self, network_id: str, host: str) -> bool:
-        """Whether the DHCP agent of ``host`` should serve the network (True without a choice)."""
-        with self.db.session() as session:
-            hosted = session.scalar(select(DhcpAgentChoice.hosted).join(
-                NetworkAgentRow, NetworkAgentRow.id == DhcpAgentChoice.agent_id).where(
-                DhcpAgentChoice.network_id == network_id, NetworkAgentRow.host == host,
-                NetworkAgentRow.binary == "neutron-dhcp-agent"))
-            return True if hosted is None else hosted
-
-    def set_dhcp_network(self, agent_id: str, network_id: str, hosted: bool) -> None:
-        """Add (``hosted``) or remove a network from a DHCP agent; 409 if it already is/is not."""
-        with self.db.session() as session:
-            row = session.get(NetworkAgentRow, agent_id)
-            if row is None:
-                raise errors.AgentNotFound(id=agent_id)
-            if row.binary != "neutron-dhcp-agent" or (hosted and not row.admin_state_up):
-                raise errors.InvalidDHCPAgent(id=agent_id)
-            if session.get(Network, network_id) is None:
-                raise errors.NetworkNotFound(id=network_id)
-            served = bool(self._dhcp_served(session, agent_id, [network_id]))
-            if hosted and served:
-                raise errors.NetworkHostedByDHCPAgent(network_id=network_id, agent_id=agent_id)
-            if not hosted and not served:
-                raise errors.NetworkNotHostedByDhcpAgent(network_id=network_id, agent_id=agent_id)
-            choice = session.get(DhcpAgentChoice, (network_id, agent_id))
-            if choice is None:
-                session.add(DhcpAgentChoice(network_id=network_id, agent_id=agent_id, hosted=hosted))
-            else:
-                choice.hosted = hosted
-        self.service.agents.network_changed(network_id)
 
     def zones(self) -> list[dict]:
         """Availability zones: the zones of the DHCP agents (resource ``network``) and of

@@ -125,6 +125,8 @@ class Ports:
                 return self._dicts(session, rows)
 
         result = retrying(work)
+        self.service.agent_scheduler.schedule_networks(  # as Neutron schedules on port_create_end
+            port["network_id"] for port in result if port.get("device_owner") != "network:dhcp")
         for port in result:
             self.service.agents.port_changed(port)
         return result

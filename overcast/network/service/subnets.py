@@ -97,7 +97,9 @@ class Subnets:
             for project_id in {row.project_id for row, _ in pairs}:
                 self.quotas.check(session, project_id, "subnet")
             result = self._dicts(session, pairs)
-        for network_id in {row.network_id for row, _ in pairs}:
+        network_ids = {row.network_id for row, _ in pairs}
+        self.service.agent_scheduler.schedule_networks(network_ids)  # DHCP agents before they hear of it
+        for network_id in network_ids:
             self.service.agents.network_changed(network_id)
         return result
 
@@ -172,7 +174,9 @@ class Subnets:
             bump(row)
             session.flush()
             result = self._dicts(session, [(row, session.get(Network, row.network_id))])[0]
-        self.service.agents.network_changed(row.network_id)
+        if result.get("enable_dhcp"):
+            self.service.agent_scheduler.schedule_networks([result["network_id"]])
+        self.service.agents.network_changed(result["network_id"])
         return result
 
     def delete(self, ctx, subnet_id: str) -> None:

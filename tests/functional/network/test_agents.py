@@ -142,7 +142,8 @@ def test_dhcp_agent_scheduler_add_and_remove(admin):
         gone = admin.network.delete(f"{path}/{network.id}", raise_exc=False)
         assert gone.status_code == 409 and gone.json()["NeutronError"]["type"] == "NetworkNotHostedByDhcpAgent"
         admin.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.78.0.0/24")
-        assert not hosted()  # the admin's removal holds for new subnets too
+        assert hosted()  # a new DHCP subnet schedules its network, as Neutron's subnet_create_end
+        assert admin.network.delete(f"{path}/{network.id}").status_code == 204
         time.sleep(0.5)
         assert not list(admin.network.ports(network_id=network.id, device_owner="network:dhcp"))
         admin.network.post(path, json={"network_id": network.id})
@@ -153,6 +154,6 @@ def test_dhcp_agent_scheduler_add_and_remove(admin):
         l3 = next(a for a in wait_for_agents(admin) if a.agent_type == "L3 agent")
         wrong = admin.network.post(f"/agents/{l3.id}/dhcp-networks", json={"network_id": network.id},
                                    raise_exc=False)
-        assert wrong.status_code == 400 and wrong.json()["NeutronError"]["type"] == "InvalidDHCPAgent"
+        assert wrong.status_code == 404 and wrong.json()["NeutronError"]["type"] == "InvalidDHCPAgent"
     finally:
         admin.network.delete_network(network)

@@ -58,6 +58,13 @@ class Source:
     def dhcp_choice(self, network_id, host):
         return network_id not in self.not_served
 
+    def l3_choice(self, router_id, host):
+        return router_id not in self.not_served
+
+    def agent_sync(self, host):
+        return {"networks": [n["id"] for n in self.nets if n["id"] not in self.not_served],
+                "routers": [r["id"] for r in self.rtrs if r["id"] not in self.not_served]}
+
     def port_status(self, port_id, status):
         self.up.append((port_id, status))
         self.port(port_id)["status"] = status
@@ -243,6 +250,25 @@ def test_network_removed_from_this_dhcp_agent_is_not_served(world):
     source.not_served.clear()
     asyncio.run(agent.on_network_update({"network_id": net["id"]}))
     assert driver.list_dhcp() == [net["id"]]
+
+
+def test_a_router_scheduled_elsewhere_is_dropped_and_not_resynced(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    router = {"id": new_id(), "admin_state_up": True, "routes": [], "external_gateway_info": None}
+    source.rtrs.append(router)
+    source.add_port(network_id=net["id"], device_owner="network:router_interface", device_id=router["id"],
+                    fixed_ips=fixed(sub, "10.0.0.1"))
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert driver.list_routers() == [router["id"]]
+    source.not_served.update({router["id"], net["id"]})  # both scheduled to another host's agents
+    asyncio.run(agent.on_router_update({"router_id": router["id"]}))
+    assert driver.list_routers() == []
+    asyncio.run(agent.resync())
+    assert driver.list_routers() == [] and driver.list_dhcp() == [] and driver.list_metadata() == []
+    source.not_served.clear()  # moved back here: the re-sync takes both again
+    asyncio.run(agent.resync())
+    assert driver.list_routers() == [router["id"]] and driver.list_dhcp() == [net["id"]]
 
 
 def test_each_host_keeps_its_own_dhcp_port(world):
