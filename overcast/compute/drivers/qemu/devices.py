@@ -26,6 +26,7 @@ import os
 import time
 
 from ..base import InstanceSpec
+from . import secrets
 from .qmp import QMPError, QMPSession
 
 FIRST_SLOT, LAST_SLOT = 0x10, 0x1F
@@ -117,8 +118,14 @@ def free_slot(spec: InstanceSpec) -> int:
 
 def _volume_backend(entry: dict, node: str) -> dict:
     path, fmt = volume_file(entry["connection_info"])
-    return {"driver": fmt, "node-name": node, "discard": "unmap",
-            "file": {"driver": "file", "filename": path}}
+    backend = {"driver": fmt, "node-name": node, "discard": "unmap",
+               "file": {"driver": "file", "filename": path}}
+    data = entry["connection_info"].get("data") or {}
+    if data.get("encrypted"):
+        if fmt != "qcow2" or not secrets.sealed(entry):
+            raise DeviceError("the volume is encrypted and its key was not given to this host")
+        backend["encrypt"] = {"format": "luks", "key-secret": secrets.secret_id(node)}
+    return backend
 
 
 def _volume_device(entry: dict, node: str, device_id: str) -> dict:
@@ -139,7 +146,8 @@ def _keyval(options: dict) -> str:
 
 def volume_args(entry: dict) -> list[str]:
     node, device_id = volume_ids(entry)
-    return ["-blockdev", json.dumps(_volume_backend(entry, node)),
+    secret = secrets.volume_object(entry, node)
+    return [*(secrets.object_arg(secret) if secret else []), "-blockdev", json.dumps(_volume_backend(entry, node)),
             "-device", _keyval(_volume_device(entry, node, device_id))]
 
 
@@ -177,8 +185,38 @@ def _plug(qmp_path: str, backend: tuple[str, dict], device: dict, undo: tuple[st
             raise
 
 
-def plug_volume(qmp_path: str, entry: dict) -> None:
+def plug_volume(qmp_path: str, entry: dict, instance_dir=None) -> None:
     node, device_id = volume_ids(entry)
+    secret = secrets.volume_object(entry, node)
+    if secret is not None:
+        with QMPSession(qmp_path) as session:
+            try:
+                session.execute("object-add", **secrets.master_object(instance_dir))
+            except QMPError as error:
+                if "already" not in str(error).lower() and "duplicate" not in str(error).lower():
+                    raise
+            try:
+                session.execute("object-add", **secret)
+            except QMPError as error:
+                if "already" not in str(error).lower() and "duplicate" not in str(error).lower():
+                    raise
+    try:
+        _plug_volume(qmp_path, entry, node, device_id)
+    except QMPError:
+        if secret is not None:
+            _drop_secret(qmp_path, node)
+        raise
+
+
+def _drop_secret(qmp_path: str, node: str) -> None:
+    try:
+        with QMPSession(qmp_path) as session:
+            session.execute("object-del", id=secrets.secret_id(node))
+    except QMPError:
+        pass
+
+
+def _plug_volume(qmp_path: str, entry: dict, node: str, device_id: str) -> None:
     _plug(qmp_path, ("blockdev-add", _volume_backend(entry, node)), _volume_device(entry, node, device_id),
           ("blockdev-del", {"node-name": node}))
 
@@ -223,6 +261,8 @@ def _unplug(qmp_path: str, device_id: str | None, backend: tuple[str, dict], tim
 def unplug_volume(qmp_path: str, entry: dict, timeout: float = UNPLUG_SECONDS) -> None:
     node, device_id = volume_ids(entry)
     _unplug(qmp_path, device_id, ("blockdev-del", {"node-name": node}), timeout)
+    if secrets.sealed(entry):
+        _drop_secret(qmp_path, node)
 
 
 def unplug_nic(qmp_path: str, vif: dict, index: int, timeout: float = UNPLUG_SECONDS) -> None:
