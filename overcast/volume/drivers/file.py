@@ -41,10 +41,15 @@ GiB = 1 << 30
 
 
 def _run(what: str, *argv: str) -> str:
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise VolumeDriverError(what=what, reason=str(error)) from None
+    for _attempt in range(3):
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise VolumeDriverError(what=what, reason=str(error)) from None
+        # LUKS key-slot set-up times PBKDF2 on this thread's CPU clock, which a busy host
+        # can defeat now and then; trying again is safe (nothing was published)
+        if done.returncode == 0 or "Unable to get accurate CPU usage" not in done.stderr:
+            break
     if done.returncode != 0:
         reason = (done.stderr or done.stdout).strip().splitlines()
         raise VolumeDriverError(what=what, reason=reason[-1] if reason else f"{argv[0]} exited {done.returncode}")
