@@ -27,6 +27,10 @@ def handlers(agent) -> dict:
                                             {"attachment_id": attachment_id,
                                              "connector": {"host": agent.host, "mountpoint": payload.get("device")}},
                                             timeout=120)
+                if (info.get("data") or {}).get("encrypted"):  # the key, for a server of the volume's project
+                    key = await agent.bus.call(VOLUME_CONDUCTOR, "attachment_encryption",
+                                               {"attachment_id": attachment_id, "instance_uuid": uuid}, timeout=30)
+                    info = {**info, "data": {**info["data"], "encryption": key}}
                 device = await asyncio.to_thread(agent.driver.attach_volume, uuid, info, payload.get("device"))
             except Exception as error:  # the volume goes back to available; the server is untouched
                 log.warning("attaching volume (attachment %s) to %s failed: %s", attachment_id, uuid, error)

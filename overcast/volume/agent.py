@@ -138,28 +138,54 @@ class VolumeAgent:
 
     # -- volumes -------------------------------------------------------------------------
 
+    async def _encryption(self, payload: dict, volume_id: str) -> dict:
+        """``{"encryption": Encryption}`` for the driver when the volume is encrypted (its
+        key asked of the conductor, never logged), else ``{}``."""
+        if not payload.get("encrypted"):
+            return {}
+        from overcast.volume.drivers.luks import Encryption
+
+        if not self.driver.capabilities.supports_encryption:
+            raise RuntimeError(f"the {self.driver.name} volume driver cannot encrypt volumes")
+        found = await self.bus.call(CONDUCTOR, "volume_encryption", {"id": volume_id}, timeout=30)
+        if not found:
+            raise RuntimeError(f"no key for encrypted volume {volume_id}")
+        return {"encryption": Encryption(passphrase=found["passphrase"].encode(), cipher=found["cipher"],
+                                         key_size=found["key_size"])}
+
+    async def _keyed(self, kind: str, ident: str, payload: dict, volume_id: str, failed: str) -> dict | None:
+        """The driver's encryption argument, or None after reporting the failure."""
+        try:
+            return await self._encryption(payload, volume_id)
+        except Exception as error:  # no key: the volume cannot be written
+            await self._report(kind, ident, {"status": failed, "error": str(error) or type(error).__name__})
+            return None
+
     async def create_volume(self, payload: dict) -> None:
         volume_id, size, source = payload["id"], payload["size"], payload.get("source") or {"kind": "blank"}
         async with self._lock(volume_id):
+            enc = await self._keyed("volume_update", volume_id, payload, volume_id, "error")
+            if enc is None:
+                return
             kind = source["kind"]
             if kind == "snapshot":
                 def work():
-                    self.driver.create_volume_from_snapshot(volume_id, source["id"], size)
+                    self.driver.create_volume_from_snapshot(volume_id, source["id"], size, **enc)
             elif kind == "volume":
                 def work():
-                    self.driver.create_cloned_volume(volume_id, source["id"], size)
+                    self.driver.create_cloned_volume(volume_id, source["id"], size, **enc)
             elif kind == "image" and self.image is None and self.fetch_image is not None:
                 def work():
-                    self._from_fetched_image(volume_id, size, source["id"])
+                    self._from_fetched_image(volume_id, size, source["id"], enc)
             elif kind == "image":
                 def work():
-                    self.driver.create_volume_from_image(volume_id, size, self._image_source(source["id"]))
+                    self.driver.create_volume_from_image(volume_id, size, self._image_source(source["id"]), **enc)
             else:
                 def work():
-                    self.driver.create_volume(volume_id, size)
+                    self.driver.create_volume(volume_id, size, **enc)
             await self._run("volume_update", volume_id, work, {"status": "available", "error": None}, "error")
 
-    def _from_fetched_image(self, volume_id: str, size: int, image_id: str) -> None:
+    def _from_fetched_image(self, volume_id: str, size: int, image_id: str, enc: dict | None = None) -> None:
         """Stage the image here (through the controller, over the bus), then copy it in."""
         fd, staged = tempfile.mkstemp(prefix=".image-", dir=self.scratch)
         os.close(fd)
@@ -167,7 +193,7 @@ class VolumeAgent:
             known = self.fetch_image(image_id, Path(staged))
             source = ImageSource(id=image_id, disk_format=known.get("disk_format") or "raw",
                                  size=os.path.getsize(staged), path=staged)
-            self.driver.create_volume_from_image(volume_id, size, source)
+            self.driver.create_volume_from_image(volume_id, size, source, **(enc or {}))
         finally:
             Path(staged).unlink(missing_ok=True)
 
@@ -199,7 +225,10 @@ class VolumeAgent:
     async def extend_volume(self, payload: dict) -> None:
         volume_id, size = payload["id"], payload["size"]
         async with self._lock(volume_id):
-            await self._run("volume_update", volume_id, lambda: self.driver.extend_volume(volume_id, size),
+            enc = await self._keyed("volume_update", volume_id, payload, volume_id, "error_extending")
+            if enc is None:
+                return
+            await self._run("volume_update", volume_id, lambda: self.driver.extend_volume(volume_id, size, **enc),
                             {"status": payload.get("status_after", "available"), "size": size, "error": None},
                             "error_extending")
 
@@ -208,8 +237,11 @@ class VolumeAgent:
     async def create_snapshot(self, payload: dict) -> None:
         snapshot_id, volume_id = payload["id"], payload["volume_id"]
         async with self._lock(volume_id):
+            enc = await self._keyed("snapshot_update", snapshot_id, payload, volume_id, "error")
+            if enc is None:
+                return
             await self._run("snapshot_update", snapshot_id,
-                            lambda: self.driver.create_snapshot(snapshot_id, volume_id),
+                            lambda: self.driver.create_snapshot(snapshot_id, volume_id, **enc),
                             {"status": "available", "progress": "100%"}, "error")
 
     async def delete_snapshot(self, payload: dict) -> None:

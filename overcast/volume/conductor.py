@@ -43,7 +43,19 @@ class Conductor:
                 "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete,
                 "attachment_roll_detaching": self.attachment_roll_detaching,
                 "boot_volume": self.boot_volume, "unfinished": self.unfinished,
-                "attachment_info": self.attachment_info}
+                "attachment_info": self.attachment_info,
+                "volume_encryption": self.volume_encryption, "attachment_encryption": self.attachment_encryption}
+
+    # -- keys of encrypted volumes (never logged) ---------------------------------------
+
+    async def volume_encryption(self, payload: dict) -> dict | None:
+        """For the volume agent writing the volume: its passphrase, cipher and key size."""
+        return await asyncio.to_thread(self.volume.keys.for_volume, payload["id"])
+
+    async def attachment_encryption(self, payload: dict) -> dict | None:
+        """For the compute agent attaching the volume to the server the attachment names."""
+        return await asyncio.to_thread(self.volume.keys.for_attachment, payload["attachment_id"],
+                                       payload["instance_uuid"])
 
     async def register_backend(self, payload: dict) -> dict:
         await asyncio.to_thread(self.volume.hosts.register, payload["host"], VOLUME, payload.get("zone"),
@@ -134,12 +146,15 @@ class Conductor:
 
     def _apply(self, model, columns, payload: dict) -> list[str]:
         """Write the report; the servers to tell when an attached volume finished growing."""
+        forget = None
         with self.db.session() as session:
             row = session.get(model, payload["id"])
             if row is None:
                 return []
             before = row.status
             if payload.get("deleted"):
+                if model is Volume:
+                    forget = row.encryption_key_id
                 session.delete(row)
             else:
                 for key, value in payload.get("values", {}).items():
@@ -154,12 +169,14 @@ class Conductor:
                 Groups.settle(session, row.group_id)
             elif model is Snapshot and row.group_snapshot_id:
                 GroupSnapshots.settle(session, row.group_snapshot_id)
+            servers = []
             if model is Volume and before == "extending" and row.status == "in-use":
                 from sqlalchemy import select
 
-                return [uuid for uuid in session.scalars(select(Attachment.instance_uuid).where(
+                servers = [uuid for uuid in session.scalars(select(Attachment.instance_uuid).where(
                     Attachment.volume_id == row.id, Attachment.attach_status == "attached")) if uuid]
-            return []
+        self.volume.keys.forget(forget)  # a deleted volume's key (its snapshots went first)
+        return servers
 
     def _message(self, session, model, row, before: str, values: dict) -> None:
         """A user message for the project when the agent reports a failure."""

@@ -45,6 +45,7 @@ class Volume(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     group_id: Mapped[str | None] = mapped_column(String(36), index=True)  # a generic volume group (3.13)
+    encryption_key_id: Mapped[str | None] = mapped_column(String(36))  # its key in the key manager
 
 
 class Attachment(Base):
@@ -84,6 +85,7 @@ class Snapshot(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     group_snapshot_id: Mapped[str | None] = mapped_column(String(36), index=True)  # made by a group snapshot
+    encryption_key_id: Mapped[str | None] = mapped_column(String(36))  # its volume's key, by reference
 
 
 class VolumeType(Base):

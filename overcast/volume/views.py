@@ -69,6 +69,8 @@ def volume(base: str, row, version: Microversion, attachments: list, type_names:
         body["cluster_name"] = None
     if version.at_least("3.63"):
         body["volume_type_id"] = row.volume_type_id
+    if version.at_least("3.64"):
+        body["encryption_key_id"] = row.encryption_key_id
     if version.at_least("3.65"):
         body["consumes_quota"] = True
     return body

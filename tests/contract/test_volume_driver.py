@@ -294,3 +294,62 @@ class TestRbdVolumeDriver(VolumeDriverContract):
 def test_unknown_driver_suggests_the_alias():
     with pytest.raises(UnknownVolumeDriver, match="file"):
         make_driver("fiel")
+
+
+# -- LUKS volumes (the file driver) ------------------------------------------------------------
+
+
+def _info(path) -> dict:
+    return json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], capture_output=True,
+                                     text=True, check=True).stdout)
+
+
+def _plain(path, encryption, tmp_path) -> bytes:
+    from overcast.volume.drivers.luks import open_args, secret_object
+
+    out = tmp_path / f"plain-{uuid.uuid4().hex}.raw"
+    with secret_object(path.parent, encryption) as secret:
+        subprocess.run(["qemu-img", "convert", "-U", *secret, *open_args(path, "qcow2", encryption), "-O", "raw",
+                        str(out)], check=True, capture_output=True)
+    try:
+        with open(out, "rb") as handle:
+            return handle.read(len(MARK))
+    finally:
+        out.unlink()
+
+
+@pytest.mark.parametrize("file_format", ["qcow2", "raw"])
+def test_file_driver_makes_luks_volumes_snapshots_and_clones(tmp_path, file_format):
+    from overcast.volume.drivers.luks import Encryption
+
+    driver = FileVolumeDriver(tmp_path, file_format=file_format)
+    driver.init_host("test")
+    secret = Encryption(passphrase=b"00" * 32)
+    image = tmp_path / "image.raw"
+    image.write_bytes(MARK + b"\0" * (1 << 20))
+    volume, snap, clone, restored = new_id(), new_id(), new_id(), new_id()
+    driver.create_volume_from_image(volume, 1, ImageSource(id=new_id(), disk_format="raw",
+                                                           size=image.stat().st_size, path=str(image)), secret)
+    path = driver.root / f"volume-{volume}.qcow2"
+    info = _info(path)
+    assert info["encrypted"] is True and info["format-specific"]["data"]["encrypt"]["format"] == "luks"
+    assert info["format-specific"]["data"]["encrypt"]["cipher-alg"] == "aes-128"  # 256-bit XTS key
+    assert MARK not in path.read_bytes()
+    assert _plain(path, secret, tmp_path) == MARK
+    assert driver.initialize_connection(volume, {"host": "h"})["data"]["encrypted"] is True
+    driver.extend_volume(volume, 2, secret)
+    assert _info(path)["virtual-size"] == 2 * GiB
+    driver.create_snapshot(snap, volume, secret)
+    driver.create_cloned_volume(clone, volume, 2, secret)
+    driver.create_volume_from_snapshot(restored, snap, 3, secret)
+    for made in (driver.root / f"snapshot-{snap}.qcow2", driver.root / f"volume-{clone}.qcow2",
+                 driver.root / f"volume-{restored}.qcow2"):
+        assert _info(made)["encrypted"] is True and MARK not in made.read_bytes()
+        assert _plain(made, secret, tmp_path) == MARK
+    blank = new_id()
+    driver.create_volume(blank, 1, secret)
+    assert _info(driver.root / f"volume-{blank}.qcow2")["encrypted"] is True
+    assert not list(driver.root.glob(".tmp-*"))  # no passphrase file is left
+    with pytest.raises(VolumeDriverError):
+        driver.create_cloned_volume(new_id(), volume, 2, Encryption(passphrase=b"11" * 32))
+    assert not list(driver.root.glob(".tmp-*"))

@@ -9,4 +9,5 @@ def load_all() -> None:
     import overcast.image.models  # noqa: F401
     import overcast.network.models  # noqa: F401
     import overcast.objectstore.models  # noqa: F401
+    import overcast.volume.key_manager.models  # noqa: F401
     import overcast.volume.models  # noqa: F401

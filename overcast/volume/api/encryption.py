@@ -1,5 +1,6 @@
 """/v3/{project_id}/types/{type_id}/encryption: encryption types (admin). Kept and shown;
-volumes of an encrypted type say ``encrypted: true`` (no key manager yet)."""
+volumes of an encrypted type are LUKS volumes with a key in the key manager
+(``overcast.volume.service.encryption``) and say ``encrypted: true``."""
 
 from __future__ import annotations
 

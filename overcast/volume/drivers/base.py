@@ -46,6 +46,8 @@ class Capabilities:
     supports_multiattach: bool = False   # one volume connected to several hosts at once
     thin_provisioning: bool = False      # sizes are promises, not allocations
     supports_manage: bool = False        # manageable_*, manage_existing*, unmanage*
+    # the ``encryption`` argument of create/extend/clone/snapshot/from-image (LUKS volumes)
+    supports_encryption: bool = False
 
     def as_dict(self) -> dict[str, bool]:
         return dataclasses.asdict(self)

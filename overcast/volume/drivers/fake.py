@@ -20,7 +20,7 @@ class FakeVolumeDriver(VolumeDriver):
     storage_protocol = "fake"
     capabilities = Capabilities(supports_snapshot=True, supports_clone=True, supports_image=True,
                                 supports_extend=True, supports_multiattach=True, thin_provisioning=True,
-                                supports_manage=True)
+                                supports_manage=True, supports_encryption=True)
 
     def __init__(self, total_gb: int = 1000, fail_create_on: set[str] | None = None, fail_size_gb: int = 0,
                  data_path=None):
@@ -46,13 +46,13 @@ class FakeVolumeDriver(VolumeDriver):
         with self._lock:
             return sorted(self.volumes)
 
-    def _new(self, volume_id: str, size_gb: int, data: str) -> None:
+    def _new(self, volume_id: str, size_gb: int, data: str, encryption=None) -> None:
         if volume_id in self.fail_create_on or (self.fail_size_gb and size_gb == self.fail_size_gb):
             raise VolumeDriverError(what=f"volume {volume_id}", reason="injected failure")
         with self._lock:
             if volume_id in self.volumes:
                 raise VolumeExists(volume_id=volume_id)
-            self.volumes[volume_id] = {"size": size_gb, "data": data}
+            self.volumes[volume_id] = {"size": size_gb, "data": data, "encrypted": encryption is not None}
 
     def _get(self, volume_id: str) -> dict:
         try:
@@ -60,30 +60,30 @@ class FakeVolumeDriver(VolumeDriver):
         except KeyError:
             raise VolumeNotFound(volume_id=volume_id) from None
 
-    def create_volume(self, volume_id: str, size_gb: int) -> None:
-        self._new(volume_id, size_gb, "")
+    def create_volume(self, volume_id: str, size_gb: int, encryption=None) -> None:
+        self._new(volume_id, size_gb, "", encryption)
 
     def delete_volume(self, volume_id: str) -> None:
         with self._lock:
             self.volumes.pop(volume_id, None)
             self.connections.pop(volume_id, None)
 
-    def extend_volume(self, volume_id: str, new_size_gb: int) -> None:
+    def extend_volume(self, volume_id: str, new_size_gb: int, encryption=None) -> None:
         with self._lock:
             volume = self._get(volume_id)
             if new_size_gb < volume["size"]:
                 raise VolumeDriverError(what=f"volume {volume_id}", reason="volumes do not shrink")
             volume["size"] = new_size_gb
 
-    def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int) -> None:
+    def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int, encryption=None) -> None:
         with self._lock:
             data = self._get(source_id)["data"]
-        self._new(volume_id, size_gb, data)
+        self._new(volume_id, size_gb, data, encryption)
 
-    def create_volume_from_image(self, volume_id: str, size_gb: int, image: ImageSource) -> None:
+    def create_volume_from_image(self, volume_id: str, size_gb: int, image: ImageSource, encryption=None) -> None:
         if image.size > size_gb << 30:
             raise VolumeDriverError(what=f"volume {volume_id}", reason="the image is larger than the volume")
-        self._new(volume_id, size_gb, f"image:{image.id}")
+        self._new(volume_id, size_gb, f"image:{image.id}", encryption)
 
     def copy_volume_to_image(self, volume_id: str, disk_format: str, path: str) -> ImageWritten:
         with self._lock:
@@ -92,7 +92,7 @@ class FakeVolumeDriver(VolumeDriver):
             handle.write(data)
         return ImageWritten(disk_format=disk_format, size=len(data))
 
-    def create_snapshot(self, snapshot_id: str, volume_id: str) -> None:
+    def create_snapshot(self, snapshot_id: str, volume_id: str, encryption=None) -> None:
         with self._lock:
             volume = self._get(volume_id)
             self.snapshots[snapshot_id] = {"volume_id": volume_id, "size": volume["size"], "data": volume["data"]}
@@ -101,12 +101,12 @@ class FakeVolumeDriver(VolumeDriver):
         with self._lock:
             self.snapshots.pop(snapshot_id, None)
 
-    def create_volume_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int) -> None:
+    def create_volume_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int, encryption=None) -> None:
         with self._lock:
             if snapshot_id not in self.snapshots:
                 raise SnapshotNotFound(snapshot_id=snapshot_id)
             data = self.snapshots[snapshot_id]["data"]
-        self._new(volume_id, size_gb, data)
+        self._new(volume_id, size_gb, data, encryption)
 
     def manageable_volumes(self, managed: set[str]) -> list[dict]:
         with self._lock:
@@ -159,10 +159,12 @@ class FakeVolumeDriver(VolumeDriver):
 
     def initialize_connection(self, volume_id: str, connector: dict, mode: str = "rw") -> dict:
         with self._lock:
-            self._get(volume_id)
+            encrypted = self._get(volume_id).get("encrypted")
             self.connections.setdefault(volume_id, set()).add((connector or {}).get("host", ""))
-        return {"driver_volume_type": "fake", "serial": volume_id,
-                "data": {"volume_id": volume_id, "access_mode": mode}}
+        data = {"volume_id": volume_id, "access_mode": mode}
+        if encrypted:
+            data["encrypted"] = True
+        return {"driver_volume_type": "fake", "serial": volume_id, "data": data}
 
     def terminate_connection(self, volume_id: str, connector: dict | None) -> None:
         with self._lock:

@@ -20,6 +20,11 @@ Extending: raw files are grown by ``truncate`` (safe while a guest has them open
 qcow2 file that a running QEMU on this host holds (its image lock refuses ``qemu-img
 resize``) is left for that QEMU to grow, which it does when the hypervisor is told of the
 new size (``block_resize``, as Nova's libvirt driver does for file-based volumes).
+
+Encrypted volumes (``encryption``, an :class:`~.luks.Encryption`) are qcow2 files with
+LUKS encryption whatever ``file_format`` says; their snapshots and copies are encrypted
+with the same passphrase (Cinder gives a clone a copy of its source's key), images are
+written into them through the encryption. The connection info says ``encrypted``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 from .base import BackendStats, Capabilities, ImageSource, ImageWritten, VolumeDriver
 from .errors import SnapshotNotFound, VolumeDriverError, VolumeExists, VolumeNotFound
 from .targets import TgtTargets
+from .luks import Encryption, open_args, secret_object
 
 # Glance disk formats -> qemu-img format names
 QEMU_FORMATS = {"raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx",
@@ -45,10 +51,15 @@ GiB = 1 << 30
 
 
 def _run(what: str, *argv: str) -> str:
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise VolumeDriverError(what=what, reason=str(error)) from None
+    for _attempt in range(3):
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise VolumeDriverError(what=what, reason=str(error)) from None
+        # LUKS key-slot set-up times PBKDF2 on this thread's CPU clock, which a busy host
+        # can defeat now and then; trying again is safe (nothing was published)
+        if done.returncode == 0 or "Unable to get accurate CPU usage" not in done.stderr:
+            break
     if done.returncode != 0:
         reason = (done.stderr or done.stdout).strip().splitlines()
         raise VolumeDriverError(what=what, reason=reason[-1] if reason else f"{argv[0]} exited {done.returncode}")
@@ -60,7 +71,7 @@ class FileVolumeDriver(VolumeDriver):
     storage_protocol = "file"
     capabilities = Capabilities(supports_snapshot=True, supports_clone=True, supports_image=True,
                                 supports_extend=True, supports_multiattach=False, thin_provisioning=True,
-                                supports_manage=True)
+                                supports_manage=True, supports_encryption=True)
 
     def __init__(self, data_path, file_format: str = "qcow2", qemu_img: str = "qemu-img",
                  target_helper: str = "none", target_ip_address: str = "127.0.0.1", target_port: int = 3260):
@@ -137,11 +148,11 @@ class FileVolumeDriver(VolumeDriver):
         finally:
             os.close(dir_fd)
 
-    def _make(self, volume_id: str, build) -> None:
+    def _make(self, volume_id: str, build, encrypted: bool = False) -> None:
         """Run ``build(temp_path)`` and publish it as the volume; on failure nothing stays."""
         if self._volume_path(volume_id) is not None:
             raise VolumeExists(volume_id=volume_id)
-        final = self.root / f"volume-{volume_id}.{self.format}"
+        final = self.root / f"volume-{volume_id}.{'qcow2' if encrypted else self.format}"
         temp = self._temp(f"volume-{volume_id}")
         try:
             build(temp)
@@ -156,29 +167,43 @@ class FileVolumeDriver(VolumeDriver):
             argv += ["-f", fmt]
         return int(json.loads(_run(f"reading {path.name}", *argv, str(path)))["virtual-size"])
 
-    def _grow(self, path: Path, size_gb: int) -> None:
-        fmt = path.suffix.lstrip(".") if path.suffix in (".qcow2", ".raw") else self.format
-        if fmt == "raw":  # no image lock to take: a guest may hold the file open
+    def _grow(self, path: Path, size_gb: int, encryption: Encryption | None = None, fmt: str | None = None) -> None:
+        fmt = fmt or (path.suffix.lstrip(".") if path.suffix in (".qcow2", ".raw") else self.format)
+        if fmt == "raw" and encryption is None:  # no image lock to take: a guest may hold the file open
             if path.stat().st_size < size_gb * GiB:
                 os.truncate(path, size_gb * GiB)
         elif self._virtual_size(path, fmt) < size_gb * GiB:
-            _run(f"resizing {path.name}", self.qemu_img, "resize", "-q", "-f", fmt, str(path), f"{size_gb}G")
+            with secret_object(self.root, encryption) as secret:
+                _run(f"resizing {path.name}", self.qemu_img, "resize", "-q", *secret,
+                     *open_args(path, fmt, encryption), f"{size_gb}G")
 
-    def _convert(self, what: str, source: Path, source_format: str, target: Path, target_format: str) -> None:
-        _run(what, self.qemu_img, "convert", "-U", "-q", "-f", source_format, "-O", target_format,
-             str(source), str(target))
+    def _convert(self, what: str, source: Path, source_format: str, target: Path, target_format: str,
+                 source_encryption: Encryption | None = None, encryption: Encryption | None = None) -> None:
+        """Copy ``source`` into a new ``target``; with ``encryption`` the target is an
+        encrypted qcow2 (``source_encryption`` opens an encrypted source)."""
+        secret_of = encryption or source_encryption
+        with secret_object(self.root, secret_of) as secret:
+            target_args = ["-O", target_format]
+            if encryption is not None:
+                target_args = ["-O", "qcow2", "-o", encryption.create_options()]
+            _run(what, self.qemu_img, "convert", "-U", "-q", *secret,
+                 *open_args(source, source_format, source_encryption), *target_args, str(target))
 
     # -- volumes -------------------------------------------------------------------------
 
-    def create_volume(self, volume_id: str, size_gb: int) -> None:
+    def create_volume(self, volume_id: str, size_gb: int, encryption: Encryption | None = None) -> None:
         def build(temp: Path) -> None:
-            if self.format == "raw":
+            if encryption is not None:
+                with secret_object(self.root, encryption) as secret:
+                    _run(f"creating volume {volume_id}", self.qemu_img, "create", "-q", *secret, "-f", "qcow2",
+                         "-o", encryption.create_options(), str(temp), f"{size_gb}G")
+            elif self.format == "raw":
                 os.truncate(temp, size_gb * GiB)
             else:
                 _run(f"creating volume {volume_id}", self.qemu_img, "create", "-q", "-f", "qcow2", str(temp),
                      f"{size_gb}G")
 
-        self._make(volume_id, build)
+        self._make(volume_id, build, encrypted=encryption is not None)
 
     def delete_volume(self, volume_id: str) -> None:
         if self.targets is not None:
@@ -186,13 +211,13 @@ class FileVolumeDriver(VolumeDriver):
         for fmt in FORMATS:
             (self.root / f"volume-{volume_id}.{fmt}").unlink(missing_ok=True)
 
-    def extend_volume(self, volume_id: str, new_size_gb: int) -> None:
+    def extend_volume(self, volume_id: str, new_size_gb: int, encryption: Encryption | None = None) -> None:
         path = self._existing(volume_id)
         fmt = path.suffix.lstrip(".")
         if self._virtual_size(path, fmt) > new_size_gb * GiB:
             raise VolumeDriverError(what=f"extending volume {volume_id}", reason="volumes do not shrink")
         try:
-            self._grow(path, new_size_gb)
+            self._grow(path, new_size_gb, encryption)
         except VolumeDriverError as error:
             if fmt != "qcow2" or not any(word in str(error) for word in ("lock", "another process")):
                 raise
@@ -201,33 +226,40 @@ class FileVolumeDriver(VolumeDriver):
         if self.targets is not None:
             self.targets.refresh(volume_id)
 
-    def _copy_from(self, volume_id: str, source: Path, source_format: str, size_gb: int, what: str) -> None:
+    def _copy_from(self, volume_id: str, source: Path, source_format: str, size_gb: int, what: str,
+                   source_encryption: Encryption | None = None, encryption: Encryption | None = None) -> None:
+        fmt = "qcow2" if encryption is not None else self.format
+
         def build(temp: Path) -> None:
-            self._convert(what, source, source_format, temp, self.format)
-            if self._virtual_size(temp, self.format) > size_gb * GiB:
+            self._convert(what, source, source_format, temp, fmt, source_encryption, encryption)
+            if self._virtual_size(temp, fmt) > size_gb * GiB:
                 raise VolumeDriverError(what=what, reason=f"the source is larger than {size_gb} GiB")
-            self._grow(temp, size_gb)
+            self._grow(temp, size_gb, encryption, fmt)
 
-        self._make(volume_id, build)
+        self._make(volume_id, build, encrypted=encryption is not None)
 
-    def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int) -> None:
+    def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int,
+                             encryption: Encryption | None = None) -> None:
         source = self._existing(source_id)
-        self._copy_from(volume_id, source, source.suffix.lstrip("."), size_gb, f"cloning volume {source_id}")
+        self._copy_from(volume_id, source, source.suffix.lstrip("."), size_gb, f"cloning volume {source_id}",
+                        encryption, encryption)
 
-    def create_volume_from_image(self, volume_id: str, size_gb: int, image: ImageSource) -> None:
+    def create_volume_from_image(self, volume_id: str, size_gb: int, image: ImageSource,
+                                 encryption: Encryption | None = None) -> None:
         fmt = QEMU_FORMATS.get(image.disk_format)
         if fmt is None:
             raise VolumeDriverError(what=f"image {image.id}", reason=f"disk format {image.disk_format} is not "
                                                                    "supported")
         if image.path:
-            self._copy_from(volume_id, Path(image.path), fmt, size_gb, f"copying image {image.id}")
+            self._copy_from(volume_id, Path(image.path), fmt, size_gb, f"copying image {image.id}",
+                            encryption=encryption)
             return
         staged = self._temp(f"image-{image.id}")
         try:
             with open(staged, "wb") as handle:
                 for chunk in image.chunks():
                     handle.write(chunk)
-            self._copy_from(volume_id, staged, fmt, size_gb, f"copying image {image.id}")
+            self._copy_from(volume_id, staged, fmt, size_gb, f"copying image {image.id}", encryption=encryption)
         finally:
             staged.unlink(missing_ok=True)
 
@@ -246,12 +278,13 @@ class FileVolumeDriver(VolumeDriver):
 
     # -- snapshots -----------------------------------------------------------------------
 
-    def create_snapshot(self, snapshot_id: str, volume_id: str) -> None:
+    def create_snapshot(self, snapshot_id: str, volume_id: str, encryption: Encryption | None = None) -> None:
         source = self._existing(volume_id)
         final = self._snapshot_path(snapshot_id)
         temp = self._temp(f"snapshot-{snapshot_id}")
         try:
-            self._convert(f"snapshotting volume {volume_id}", source, source.suffix.lstrip("."), temp, "qcow2")
+            self._convert(f"snapshotting volume {volume_id}", source, source.suffix.lstrip("."), temp, "qcow2",
+                          encryption, encryption)
             self._publish(temp, final)
         except BaseException:
             temp.unlink(missing_ok=True)
@@ -260,11 +293,13 @@ class FileVolumeDriver(VolumeDriver):
     def delete_snapshot(self, snapshot_id: str) -> None:
         self._snapshot_path(snapshot_id).unlink(missing_ok=True)
 
-    def create_volume_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int) -> None:
+    def create_volume_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int,
+                                    encryption: Encryption | None = None) -> None:
         source = self._snapshot_path(snapshot_id)
         if not source.exists():
             raise SnapshotNotFound(snapshot_id=snapshot_id)
-        self._copy_from(volume_id, source, "qcow2", size_gb, f"copying snapshot {snapshot_id}")
+        self._copy_from(volume_id, source, "qcow2", size_gb, f"copying snapshot {snapshot_id}", encryption,
+                        encryption)
 
     # -- manage and unmanage: any file in the volume directory, by its name -------------------
 
@@ -351,8 +386,10 @@ class FileVolumeDriver(VolumeDriver):
     def initialize_connection(self, volume_id: str, connector: dict, mode: str = "rw") -> dict:
         path = self._existing(volume_id)
         if self.targets is None:
-            return {"driver_volume_type": "file", "serial": volume_id,
-                    "data": {"path": str(path), "format": path.suffix.lstrip("."), "access_mode": mode}}
+            data = {"path": str(path), "format": path.suffix.lstrip("."), "access_mode": mode}
+            if path.suffix == ".qcow2" and self._encrypted(path):
+                data["encrypted"] = True
+            return {"driver_volume_type": "file", "serial": volume_id, "data": data}
         if path.suffix != ".raw":
             raise VolumeDriverError(what=f"exporting volume {volume_id}", reason="the tgtadm target helper exports "
                                                                                  "raw files only")
@@ -360,6 +397,11 @@ class FileVolumeDriver(VolumeDriver):
             properties = self.targets.export(volume_id, str(path))
         return {"driver_volume_type": "iscsi", "serial": volume_id,
                 "data": {**properties, "encrypted": False, "access_mode": mode}}
+
+    def _encrypted(self, path: Path) -> bool:
+        info = json.loads(_run(f"reading {path.name}", self.qemu_img, "info", "-U", "--output=json", "-f", "qcow2",
+                               str(path)))
+        return bool(info.get("encrypted"))
 
     def terminate_connection(self, volume_id: str, connector: dict | None) -> None:
         """With tgtadm the export goes (one connection per volume: no multiattach)."""

@@ -16,6 +16,8 @@ from overcast.volume.service.actions import Actions
 from overcast.volume.service.attachments import Attachments
 from overcast.volume.service.backups import Backups
 from overcast.volume.service.boot import BootVolumes
+from overcast.volume.service.encryption import VolumeKeys
+from overcast.volume.key_manager import LocalKeyManager
 from overcast.volume.service.group_types import GroupTypes
 from overcast.volume.service.groups import Groups, GroupSnapshots
 from overcast.volume.service.hosts import SCHEDULER, Hosts
@@ -30,7 +32,7 @@ from overcast.volume.service.volumes import Volumes
 
 
 class VolumeService:
-    def __init__(self, config: Config, db: Database, bus=None, image=None, objectstore=None):
+    def __init__(self, config: Config, db: Database, bus=None, image=None, objectstore=None, key_manager=None):
         self.config = config
         self.db = db
         self.bus = bus
@@ -39,6 +41,7 @@ class VolumeService:
         self.host = config.volume.host or socket.gethostname()
         self.default_zone = config.volume.availability_zone
         self.types = Types(db, config.volume.default_type)
+        self.keys = VolumeKeys(db, key_manager or LocalKeyManager.for_config(config, db))
         self.quotas = Quotas(db, config)
         self.hosts = Hosts(db, self.default_zone)
         self.volumes = Volumes(self)

@@ -48,7 +48,10 @@ class Actions:
                                       gigabytes=new_size - volume.size, volume_size=new_size)
             back_to = volume.status
             volume.status, volume.updated_at = "extending", utcnow()
-            return topic_for(volume.host), {"id": volume.id, "size": new_size, "status_after": back_to}
+            payload = {"id": volume.id, "size": new_size, "status_after": back_to}
+            if volume.encryption_key_id:
+                payload["encrypted"] = True
+            return topic_for(volume.host), payload
 
     def set_bootable(self, ctx, volume_id: str, bootable: bool) -> None:
         with self.db.session() as session:
@@ -135,6 +138,8 @@ class Actions:
             raise errors.InvalidInput("The image service is not available.")
         with self.db.session() as session:
             volume = self._volume(ctx, volume_id, session)
+            if volume.encryption_key_id:
+                raise errors.InvalidVolume("Uploading an encrypted volume to an image is not supported here yet.")
             force = str(fields.get("force", False)).lower() in ("true", "1", "yes")
             allowed = ("available", "in-use") if force else ("available",)
             if volume.status not in allowed:

@@ -72,9 +72,12 @@ class Snapshots:
             row = Snapshot(id=str(uuid.uuid4()), volume_id=volume.id, project_id=ctx.project_id,
                            user_id=ctx.user_id, name=name, description=description, size=volume.size,
                            status="creating", progress="0%", meta=dict(metadata or {}), created_at=utcnow(),
-                           updated_at=None)
+                           updated_at=None, encryption_key_id=volume.encryption_key_id)
             session.add(row)
-            return row, (topic_for(volume.host), {"id": row.id, "volume_id": volume.id})
+            payload = {"id": row.id, "volume_id": volume.id}
+            if volume.encryption_key_id:
+                payload["encrypted"] = True
+            return row, (topic_for(volume.host), payload)
 
     def update(self, ctx, snapshot_id: str, fields: dict) -> Snapshot:
         with self.db.session() as session:

@@ -201,6 +201,10 @@ class Volumes:
                         self.service.hosts.pick(zone, specs=vtype.extra_specs))
             except errors.NoValidBackend as failure:
                 error = failure.text
+            parent_key = snapshot.encryption_key_id if snapshot is not None else \
+                (source.encryption_key_id if source is not None else None)
+            parent_encrypted = parent is not None and bool(self.service.types.encrypted([parent.volume_type_id]))
+            key_id = self.service.keys.key_for_new_volume(ctx, vtype.encryption, parent_key, parent_encrypted)
             row = Volume(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
                          name=fields.get("name"), description=fields.get("description"), size=size,
                          status="creating" if host else "error", availability_zone=zone or self.service.default_zone,
@@ -208,7 +212,7 @@ class Volumes:
                          image_id=image.id if image is not None else None, image_metadata=image_meta,
                          bootable=image is not None or bool(parent is not None and parent.bootable),
                          multiattach=multiattach, meta=dict(fields.get("metadata") or {}), error=error,
-                         group_id=group_id or None,
+                         group_id=group_id or None, encryption_key_id=key_id,
                          created_at=utcnow(), updated_at=utcnow())
             if parent is not None and parent.image_metadata and image_meta is None:
                 row.image_metadata = dict(parent.image_metadata)
@@ -226,7 +230,10 @@ class Volumes:
             source_spec = {"kind": "volume", "id": source.id}
         elif image is not None:
             source_spec = {"kind": "image", "id": image.id}
-        return row, (topic_for(host), {"id": row.id, "size": size, "source": source_spec})
+        payload = {"id": row.id, "size": size, "source": source_spec}
+        if key_id:
+            payload["encrypted"] = True
+        return row, (topic_for(host), payload)
 
     # -- change ----------------------------------------------------------------------
 
@@ -291,6 +298,7 @@ class Volumes:
                 for snap in snapshots:
                     session.delete(snap)
                 session.delete(row)
+                self.service.keys.forget(row.encryption_key_id)
                 return None
             row.status, row.updated_at = "deleting", utcnow()
             for snap in snapshots:

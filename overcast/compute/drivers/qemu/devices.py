@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 from ..base import InstanceSpec
-from . import rbd
+from . import rbd, secrets
 from .qmp import QMPError, QMPSession
 
 FIRST_SLOT, LAST_SLOT = 0x10, 0x1F
@@ -206,8 +206,13 @@ def _volume_backend(entry: dict, node: str) -> dict:
         except ValueError as error:
             raise DeviceError(str(error)) from error
     path, fmt = volume_file(info)
-    return {"driver": fmt, "node-name": node, "discard": "unmap",
-            "file": {"driver": "file", "filename": path}}
+    backend = {"driver": fmt, "node-name": node, "discard": "unmap",
+               "file": {"driver": "file", "filename": path}}
+    if (info.get("data") or {}).get("encrypted"):  # LUKS: the sealed key object (see secrets)
+        if fmt != "qcow2" or not secrets.sealed(entry):
+            raise DeviceError("the volume is encrypted and its key was not given to this host")
+        backend["encrypt"] = {"format": "luks", "key-secret": secrets.secret_id(node)}
+    return backend
 
 
 def _volume_device(entry: dict, node: str, device_id: str) -> dict:
@@ -246,7 +251,9 @@ def _secret_args(entry: dict, node: str, directory) -> list[str]:
 def volume_args(entry: dict, directory=None) -> list[str]:
     """The volume's command line, its secret (if any) written into ``directory``."""
     node, device_id = volume_ids(entry)
-    return [*_secret_args(entry, node, directory), "-blockdev", json.dumps(_volume_backend(entry, node)),
+    sealed = secrets.volume_object(entry, node)
+    return [*_secret_args(entry, node, directory), *(secrets.object_arg(sealed) if sealed else []),
+            "-blockdev", json.dumps(_volume_backend(entry, node)),
             "-device", _keyval(_volume_device(entry, node, device_id))]
 
 
@@ -350,11 +357,13 @@ def _plug(qmp_path: str, backend: tuple[str, dict], device: dict, undo: tuple[st
             raise
 
 
-def plug_volume(qmp_path: str, entry: dict) -> None:
-    """secret (iSCSI CHAP), blockdev-add, device_add, throttle: all of it or nothing."""
+def plug_volume(qmp_path: str, entry: dict, instance_dir=None) -> None:
+    """secret (iSCSI CHAP, Ceph key, a LUKS volume's sealed key), blockdev-add, device_add,
+    throttle: all of it or nothing."""
     node, device_id = volume_ids(entry)
     throttle(entry)  # a bad QoS value fails before anything is plugged
     secret = volume_secret(entry)
+    sealed = secrets.volume_object(entry, node)
     with QMPSession(qmp_path) as session:
         undo: list[tuple[str, dict]] = []
         try:
@@ -365,6 +374,14 @@ def plug_volume(qmp_path: str, entry: dict) -> None:
                     pass
                 session.execute("object-add", **{"qom-type": "secret", "id": secret_id(entry), **secret})
                 undo.append(("object-del", {"id": secret_id(entry)}))
+            if sealed is not None:
+                for obj in (secrets.master_object(instance_dir), sealed):  # the master key stays for the guest's life
+                    try:
+                        session.execute("object-add", **obj)
+                    except QMPError as error:
+                        if "already" not in str(error).lower() and "duplicate" not in str(error).lower():
+                            raise
+                undo.append(("object-del", {"id": sealed["id"]}))
             session.execute("blockdev-add", **_volume_backend(entry, node))
             undo.append(("blockdev-del", {"node-name": node}))
             session.execute("device_add", **_volume_device(entry, node, device_id))
@@ -426,10 +443,12 @@ def _unplug(qmp_path: str, device_id: str | None, backend: tuple[str, dict], tim
 def unplug_volume(qmp_path: str, entry: dict, timeout: float = UNPLUG_SECONDS) -> None:
     node, device_id = volume_ids(entry)
     _unplug(qmp_path, device_id, ("blockdev-del", {"node-name": node}), timeout)
-    if chap_password(entry) is not None or rbd.is_rbd(entry["connection_info"]):
+    ids = [secret_id(entry)] if chap_password(entry) is not None or rbd.is_rbd(entry["connection_info"]) else []
+    ids += [secrets.secret_id(node)] if secrets.sealed(entry) else []
+    for sid in ids:
         with QMPSession(qmp_path) as session:
             try:
-                session.execute("object-del", id=secret_id(entry))
+                session.execute("object-del", id=sid)
             except QMPError as error:
                 if not _gone(error):
                     raise

@@ -18,7 +18,7 @@ from overcast.compute import power_state as ps
 
 from ..base import InstanceSpec
 from ..errors import DeviceBusy, HypervisorError, InstanceInvalidState
-from . import devices, disks
+from . import devices, disks, secrets
 from .guest import Guest
 from .layout import write_spec
 from .qmp import QMPError, QMPSession
@@ -89,12 +89,13 @@ def attach(guest: Guest, connection_info: dict, device: str | None) -> str:
     if device is not None and device in devices.used_devices(spec):
         raise DeviceBusy(uuid=guest.uuid, device=device)
     running = _running(guest, "attach_volume")
+    connection_info = secrets.seal(guest.paths.dir, connection_info)  # no plaintext key in spec.json
     try:
         devices.check_volume(connection_info)
         entry = {"connection_info": connection_info, "device": device or devices.next_device(spec),
                  "boot_index": None, "slot": devices.free_slot(spec)}
         if running:
-            devices.plug_volume(str(guest.paths.qmp), entry)
+            devices.plug_volume(str(guest.paths.qmp), entry, guest.paths.dir)
     except (devices.DeviceError, QMPError) as error:
         raise _failed(guest, "attaching the volume failed", error) from error
     save_spec(guest, dataclasses.replace(spec, block_devices=[*spec.block_devices, entry]))

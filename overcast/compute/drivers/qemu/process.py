@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from ..base import InstanceSpec
-from . import devices
+from . import devices, secrets
 from .layout import InstancePaths
 
 KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
@@ -86,6 +86,8 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
         if image.ramdisk_path:
             line += ["-initrd", image.ramdisk_path]
     try:
+        if any(secrets.sealed(entry) for entry in devices.attached_volumes(spec)):
+            line += secrets.object_arg(secrets.master_object(paths.dir))
         for entry in devices.attached_volumes(spec):
             line += devices.volume_args(entry, paths.dir)
     except devices.DeviceError as error:
@@ -102,6 +104,8 @@ def root_disk(spec: InstanceSpec, paths: InstancePaths) -> tuple[str, str]:
     entry = devices.boot_volume(spec)
     if entry is None:
         return str(paths.disk), "qcow2"
+    if (entry["connection_info"].get("data") or {}).get("encrypted"):
+        raise ProcessError("cannot boot from volume: booting from an encrypted volume is not supported yet")
     try:
         return devices.volume_file(entry["connection_info"])
     except devices.DeviceError as error:

@@ -1,0 +1,86 @@
+"""Encrypted volumes' keys: made with the volume, copied for clones, shared by reference
+with snapshots (as Cinder does), deleted with the volume, and handed out only to the
+volume agent doing the volume's work and to the compute host attaching it to a server of
+the volume's project. Keys live in the key manager; only their ids are in volume rows."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from overcast.common.api.context import RequestContext
+from overcast.common.errors import NotFound
+from overcast.volume import errors
+from overcast.volume.key_manager.base import passphrase
+from overcast.volume.models import Attachment, Volume, VolumeType
+
+log = logging.getLogger("overcast.volume.encryption")
+ADMIN = RequestContext(user_id="cinder", roles=["admin"])
+
+
+class VolumeKeys:
+    def __init__(self, db, key_manager):
+        self.db = db
+        self.keys = key_manager
+
+    def key_for_new_volume(self, ctx, encryption: dict | None, parent_key_id: str | None,
+                           parent_encrypted: bool) -> str | None:
+        """The key id of a volume about to be written: a fresh key for an encrypted type, a
+        copy of the source's for a clone or a volume from a snapshot (Cinder's
+        ``clone_encryption_key``). A copy between encrypted and plain types is refused."""
+        if parent_encrypted != bool(encryption) and (parent_key_id is not None or parent_encrypted):
+            raise errors.InvalidInput("Creating a volume from an encrypted source needs an encrypted volume type, "
+                                      "and from a plain source a plain one.")
+        if not encryption:
+            return None
+        if parent_key_id is not None:
+            return self.keys.copy(ctx, parent_key_id)
+        return self.keys.create_key(ctx, "AES", int(encryption.get("key_size") or 256))
+
+    def forget(self, key_id: str | None) -> None:
+        """Delete a key that no volume needs any more (gone already: fine)."""
+        if key_id is None:
+            return
+        try:
+            self.keys.delete(ADMIN, key_id)
+        except NotFound:
+            pass
+
+    def _describe(self, session, volume: Volume) -> dict:
+        vtype = session.get(VolumeType, volume.volume_type_id) if volume.volume_type_id else None
+        spec = (vtype.encryption if vtype is not None else None) or {}
+        material = self.keys.get(RequestContext(user_id="cinder", project_id=volume.project_id),
+                                 volume.encryption_key_id)
+        return {"passphrase": passphrase(material).decode(), "cipher": spec.get("cipher") or "aes-xts-plain64",
+                "key_size": int(spec.get("key_size") or 256), "provider": spec.get("provider") or "luks"}
+
+    def for_volume(self, volume_id: str) -> dict | None:
+        """What the volume agent needs to write an encrypted volume, or None."""
+        with self.db.session() as session:
+            volume = session.get(Volume, volume_id)
+            if volume is None or volume.encryption_key_id is None:
+                return None
+            return self._describe(session, volume)
+
+    def for_attachment(self, attachment_id: str, instance_uuid: str) -> dict | None:
+        """What a compute host needs to open the volume of an attachment to the server
+        ``instance_uuid``: the key is read in the volume's project, and only for a
+        server that attachment names (404 otherwise)."""
+        with self.db.session() as session:
+            attachment = session.scalar(select(Attachment).where(Attachment.id == attachment_id))
+            if attachment is None or attachment.instance_uuid != instance_uuid:
+                raise errors.AttachmentNotFound(attachment_id)
+            volume = session.get(Volume, attachment.volume_id)
+            if volume is None or volume.encryption_key_id is None:
+                return None
+            return self._describe(session, volume)
+
+
+def metadata(volume: Volume, encryption: dict | None) -> dict:
+    """``GET /volumes/{id}/encryption`` (os-volume-encryption-metadata), Cinder's shape."""
+    if not encryption:
+        return {"encryption_key_id": None}
+    return {"encryption_key_id": volume.encryption_key_id, "control_location": encryption.get("control_location"),
+            "cipher": encryption.get("cipher"), "key_size": encryption.get("key_size"),
+            "provider": encryption.get("provider")}
