@@ -110,3 +110,31 @@ class Cli:
 @pytest.fixture(scope="session")
 def cli(cloud):
     return Cli(cloud)
+
+
+def make_vhost() -> str:
+    """A fresh RabbitMQ vhost (guest may use it), so no other cloud on the broker shares its
+    queues; skips without RabbitMQ, fails in CI."""
+    import shutil
+
+    ctl = shutil.which("rabbitmqctl")
+    vhost = f"overcast-{uuid.uuid4().hex[:8]}"
+    if ctl is None or subprocess.run([ctl, "add_vhost", vhost], capture_output=True, timeout=60).returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail("RabbitMQ (rabbitmqctl) is not usable in CI")
+        pytest.skip("RabbitMQ not available")
+    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                   capture_output=True, timeout=60)
+    return vhost
+
+
+def drop_vhost(vhost: str) -> None:
+    subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def amqp_url():
+    """The URL of a fresh RabbitMQ vhost (``make_vhost``), deleted after the test."""
+    vhost = make_vhost()
+    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    drop_vhost(vhost)

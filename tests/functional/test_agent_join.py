@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 
 import httpx
 import pytest
@@ -24,19 +22,6 @@ from conftest import FAST_HASH, connect
 pytestmark = [pytest.mark.rabbitmq]
 
 
-@pytest.fixture
-def amqp_url():
-    """A fresh RabbitMQ vhost, so no other cloud on this broker shares its queues."""
-    ctl = shutil.which("rabbitmqctl")
-    vhost = f"overcast-{uuid.uuid4().hex[:8]}"
-    if ctl is None or subprocess.run([ctl, "add_vhost", vhost], capture_output=True, timeout=60).returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail("RabbitMQ (rabbitmqctl) is not usable in CI")
-        pytest.skip("RabbitMQ not available")
-    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True, timeout=60)
-    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    subprocess.run([ctl, "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
 def start_agent(tmp_path, amqp_url: str, host: str) -> subprocess.Popen:

@@ -8,12 +8,10 @@ is off)."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
@@ -24,19 +22,6 @@ pytestmark = [pytest.mark.rabbitmq]
 OTHER = "node-s"
 
 
-@pytest.fixture
-def amqp_url():
-    """A fresh RabbitMQ vhost, so no other cloud on this broker shares its queues."""
-    ctl = shutil.which("rabbitmqctl")
-    vhost = f"overcast-{uuid.uuid4().hex[:8]}"
-    if ctl is None or subprocess.run([ctl, "add_vhost", vhost], capture_output=True, timeout=60).returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail("RabbitMQ (rabbitmqctl) is not usable in CI")
-        pytest.skip("RabbitMQ not available")
-    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True, timeout=60)
-    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    subprocess.run([ctl, "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
 def wait_for(check, timeout: float, what: str):

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -38,7 +37,7 @@ from pathlib import Path
 import pytest
 
 from cloudproc import CloudProcess
-from conftest import FAST_HASH, Cli, random_name
+from conftest import FAST_HASH, Cli, drop_vhost, make_vhost, random_name
 import testguest
 from qemuguests import after_last_boot
 from contract.test_linux_network_driver import missing, namespaces, own_links
@@ -123,17 +122,6 @@ class Relay:
         for sock in self.sockets:
             sock.close()
 
-
-def make_vhost() -> str:
-    ctl = shutil.which("rabbitmqctl")
-    vhost = f"overcast-{uuid.uuid4().hex[:8]}"
-    if ctl is None or subprocess.run([ctl, "add_vhost", vhost], capture_output=True, timeout=60).returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail("RabbitMQ (rabbitmqctl) is not usable in CI")
-        pytest.skip("RabbitMQ not available")
-    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True, timeout=60)
-    return vhost
 
 
 class TwoHosts:
@@ -239,7 +227,7 @@ def two_hosts(tmp_path_factory):
         sh("ip", "link", "del", f"brw{tag}", check=False)
         sh("ip", "link", "del", outer, check=False)
         sh("ip", "netns", "delete", netns, check=False)
-        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
+        drop_vhost(vhost)
     assert not leftover, f"qemu processes left behind: {leftover}"
     assert [cmd for _, cmd in processes(str(root)) if "overcast" in cmd or "dnsmasq" in cmd] == []
     # other tests on the machine make and remove their own links and namespaces meanwhile: count ours
