@@ -28,13 +28,12 @@ need_debian() {
   dpkg-query -W -f='${Status}' qemu-block-extra 2>/dev/null | grep -q 'ok installed' || missing+=(qemu-block-extra)
   # for the tests only: chromium (the browser console test loads noVNC in it)
   [ "${1:-}" = test ] && ! command -v chromium >/dev/null && missing+=(chromium)
-  # and a throw-away Ceph cluster (the rbd volume driver's tests, tools/ceph-one-node.sh);
-  # qemu-block-extra has QEMU's rbd block driver
+  # and a throw-away Ceph cluster (the rbd volume driver's tests, tools/ceph-one-node.sh;
+  # qemu-block-extra, above, has QEMU's rbd block driver)
   if [ "${1:-}" = test ]; then
     for tool in ceph-mon:ceph-mon ceph-osd:ceph-osd ceph-mgr:ceph-mgr rbd:ceph-common; do
       PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
     done
-    dpkg-query -W -f='${Status}' qemu-block-extra 2>/dev/null | grep -q 'ok installed' || missing+=(qemu-block-extra)
   fi
   [ ${#missing[@]} -eq 0 ] && return
   if ! command -v apt-get >/dev/null; then
