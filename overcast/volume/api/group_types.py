@@ -5,21 +5,11 @@ from __future__ import annotations
 from overcast.common.api import reply
 from overcast.volume import errors
 from overcast.volume.api import common
+from overcast.volume.api.types import check_specs, one_spec
 from overcast.volume.service.group_types import SORT_KEYS
 from overcast.volume.views_groups import group_type as view
 
 VERSION = "3.11"
-
-
-def _specs(specs) -> dict:
-    if not isinstance(specs, dict):
-        raise errors.InvalidInput("group_specs must be an object")
-    for key, value in specs.items():
-        if not isinstance(key, str) or not key or len(key) > 255:
-            raise errors.InvalidInput(f"Invalid group spec key {key!r}")
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or len(str(value)) > 255:
-            raise errors.InvalidInput(f"Invalid group spec value for {key}")
-    return {key: str(value) for key, value in specs.items()}
 
 
 def _name(value) -> str:
@@ -38,7 +28,7 @@ def create(req):
         raise errors.InvalidInput("Invalid description")
     public = common.boolean(fields.get("is_public", True), "is_public")
     row = req.state.volume.group_types.create(_name(fields.get("name")), description, public,
-                                              _specs(fields.get("group_specs") or {}))
+                                              check_specs(fields.get("group_specs") or {}, "group"))
     return reply({"group_type": view(row, True)}, status=202)
 
 
@@ -107,7 +97,7 @@ def create_specs(req):
     body = req.json()
     if not isinstance(body, dict) or "group_specs" not in body:
         raise errors.InvalidInput("Missing required element 'group_specs' in request body.")
-    specs = _specs(body["group_specs"])
+    specs = check_specs(body["group_specs"], "group")
     req.state.volume.group_types.set_specs(req.params["group_type_id"], specs)
     return reply({"group_specs": specs}, status=202)
 
@@ -125,14 +115,7 @@ def show_spec(req):
 def update_spec(req):
     common.gate(req, VERSION)
     req.authorize()
-    body = req.json()
-    key = req.params["key"]
-    if not isinstance(body, dict) or len(body) != 1:
-        raise errors.InvalidInput("Request body contains too many items." if isinstance(body, dict) and body
-                                  else "Malformed request body")
-    if key not in body:
-        raise errors.InvalidInput("Request body and URI mismatch")
-    specs = _specs(body)
+    specs = one_spec(req, "group")
     req.state.volume.group_types.set_specs(req.params["group_type_id"], specs)
     return reply(specs)
 

@@ -7,15 +7,28 @@ from overcast.volume import errors, views
 from overcast.volume.api import common
 
 
-def _check_specs(specs) -> dict:
+def check_specs(specs, kind: str = "extra") -> dict:
+    """A type's ``extra_specs`` (a group type's ``group_specs`` with ``kind="group"``): string
+    keys and scalar values of at most 255 characters, kept as strings; 400 otherwise."""
     if not isinstance(specs, dict):
-        raise errors.InvalidInput("extra_specs must be an object")
+        raise errors.InvalidInput(f"{kind}_specs must be an object")
     for key, value in specs.items():
         if not isinstance(key, str) or not key or len(key) > 255:
-            raise errors.InvalidInput(f"Invalid extra spec key {key!r}")
+            raise errors.InvalidInput(f"Invalid {kind} spec key {key!r}")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)) or len(str(value)) > 255:
-            raise errors.InvalidInput(f"Invalid extra spec value for {key}")
+            raise errors.InvalidInput(f"Invalid {kind} spec value for {key}")
     return {key: str(value) for key, value in specs.items()}
+
+
+def one_spec(req, kind: str = "extra") -> dict:
+    """The body of ``PUT .../<key>``: exactly that one key, checked as ``check_specs``."""
+    body = req.json()
+    if not isinstance(body, dict) or len(body) != 1:
+        raise errors.InvalidInput("Request body contains too many items." if isinstance(body, dict) and body
+                                  else "Malformed request body")
+    if req.params["key"] not in body:
+        raise errors.InvalidInput("Request body and URI mismatch")
+    return check_specs(body, kind)
 
 
 def create(req):
@@ -30,7 +43,7 @@ def create(req):
         raise errors.InvalidInput("Invalid description")
     public = common.boolean(fields.get("os-volume-type-access:is_public", fields.get("is_public", True)),
                             "is_public")
-    row = req.state.volume.types.create(name.strip(), description, public, _check_specs(fields.get("extra_specs", {})))
+    row = req.state.volume.types.create(name.strip(), description, public, check_specs(fields.get("extra_specs", {})))
     return reply({"volume_type": views.volume_type(row, True, "create")})
 
 
@@ -95,7 +108,7 @@ def create_specs(req):
     body = req.json()
     if not isinstance(body, dict) or "extra_specs" not in body:
         raise errors.InvalidInput("Missing required element 'extra_specs' in request body.")
-    specs = _check_specs(body["extra_specs"])
+    specs = check_specs(body["extra_specs"])
     req.state.volume.types.set_specs(req.params["type_id"], specs)
     return reply({"extra_specs": specs})
 
@@ -111,14 +124,7 @@ def show_spec(req):
 
 def update_spec(req):
     req.authorize()
-    body = req.json()
-    key = req.params["key"]
-    if not isinstance(body, dict) or len(body) != 1:
-        raise errors.InvalidInput("Request body contains too many items." if isinstance(body, dict) and body
-                                  else "Malformed request body")
-    if key not in body:
-        raise errors.InvalidInput("Request body and URI mismatch")
-    specs = _check_specs(body)
+    specs = one_spec(req)
     req.state.volume.types.set_specs(req.params["type_id"], specs)
     return reply(specs)
 
