@@ -30,6 +30,7 @@ import logging
 
 from overcast.common import heartbeats
 from overcast.network import agent_specs as specs
+from overcast.network.agent_ports import PortCache
 from overcast.network.drivers import NetworkDriver
 from overcast.network.errors import NetworkNotFound
 
@@ -58,6 +59,7 @@ class NetworkAgent:
         self._tasks: list[asyncio.Task] = []
         self._dhcp_asked: dict[str, tuple] = {}  # network id -> the DHCP port change last asked for
         self._filters: dict = {}  # port id -> the PortFilter last set on it (unchanged ones are not set again)
+        self._ports = PortCache()  # what port events keep up to date between reads (agent_ports.py)
         self._peers: list[str] | None = None  # the tunnel peers last given to the driver (None: not yet)
 
     # -- start and stop ------------------------------------------------------------
@@ -124,6 +126,7 @@ class NetworkAgent:
 
     def _plug(self, port_id: str) -> dict:
         port = self.source.port(port_id)
+        self._ports.put(port)  # its event may come after this call
         network = next(iter(self.source.networks(id=[port["network_id"]])), None)
         if network is None:
             raise NetworkNotFound(id=port["network_id"])
@@ -160,12 +163,16 @@ class NetworkAgent:
         await self._run(self._router_changed, payload["router_id"])
 
     async def on_security_groups_update(self, payload: dict) -> None:
-        await self._run(self._filter, None)
+        await self._run(self._filter, None, True)
 
     # -- the work (worker threads, under the lock) ---------------------------------------
 
     def _port_changed(self, port_id: str, network_id: str | None) -> None:
         port = next(iter(self.source.ports(id=[port_id])), None)
+        if port is None:
+            self._ports.drop(port_id)
+        else:
+            self._ports.put(port)
         if port_id in self.driver.list_ports():
             self._filters.pop(port_id, None)  # unplugged, or plugged again below: its filter is set anew
             if port is None or port.get("binding:host_id") not in (self.host, ""):
@@ -176,22 +183,26 @@ class NetworkAgent:
                     self.driver.plug_port(specs.port_spec(port, network))  # MAC/MTU/IPs brought up to date
         network_id = port["network_id"] if port else network_id
         if network_id:
-            self._network_changed(network_id)
+            self._network_changed(network_id, reread=False)
         if port and port.get("device_owner", "").startswith("network:router") and port.get("device_id"):
             self._router_changed(port["device_id"])
         self._filter(None)
 
-    def _network_changed(self, network_id: str) -> None:
+    def _network_changed(self, network_id: str, reread: bool = True) -> None:
+        """The network's DHCP and metadata brought up to date; its ports read whole again
+        unless ``reread`` is false and they are known (a port event: that port was read)."""
         if self.ports_only:  # DHCP and metadata are other hosts' work
             return
         network = next(iter(self.source.networks(id=[network_id])), None)
         if network is None:
+            self._ports.forget(network_id)
             self._dhcp_asked.pop(network_id, None)
             self.driver.remove_dhcp(network_id)
             self.driver.stop_metadata(network_id)
             return
         subnets = self.source.subnets(network_id=[network_id])
-        self._serve_dhcp(network, subnets, self.source.ports(network_id=[network_id]))
+        ports = None if reread else self._ports.of_network(network_id)
+        self._serve_dhcp(network, subnets, self._network_ports(network_id) if ports is None else ports)
         self._metadata(network, subnets)
 
     def _serve_dhcp(self, network: dict, subnets: list[dict], ports: list[dict], hosted: bool | None = None) -> None:
@@ -200,7 +211,7 @@ class NetworkAgent:
         if hosted is None:
             hosted = self.source.dhcp_choice(network["id"], self.host)
         if self._dhcp_port(network, subnets if hosted else [], ports):
-            ports = self.source.ports(network_id=[network["id"]])
+            ports = self._network_ports(network["id"])
         if not hosted:
             self.driver.remove_dhcp(network["id"])
             return
@@ -209,6 +220,13 @@ class NetworkAgent:
         if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \
                 and next(p for p in ports if p["id"] == spec.dhcp_port.id).get("status") != "ACTIVE":
             self.source.port_status(spec.dhcp_port.id, "ACTIVE")
+            self._ports.set_status(spec.dhcp_port.id, "ACTIVE")
+
+    def _network_ports(self, network_id: str) -> list[dict]:
+        """The network's ports read whole, and kept for the port events to come."""
+        ports = self.source.ports(network_id=[network_id])
+        self._ports.fill(ports, [network_id])
+        return ports
 
     def _dhcp_port(self, network: dict, subnets: list[dict], ports: list[dict]) -> bool:
         """Give the network the DHCP port its DHCP-enabled subnets need (Neutron's DHCP
@@ -289,10 +307,12 @@ class NetworkAgent:
             if status.get(leg.port_id) != "ACTIVE":
                 self._quietly(self.source.port_status, leg.port_id, "ACTIVE")
 
-    def _filter(self, port_ids: list[str] | None) -> None:
+    def _filter(self, port_ids: list[str] | None, reread: bool = False) -> None:
         """Set the filters of the given plugged ports (None: all of them, but only those
         whose filter differs from the one this agent last set: a port event or a rule of
-        one group must not rewrite the filters of every port on the host)."""
+        one group must not rewrite the filters of every port on the host). The ports (for
+        the groups' members) are the ones the events kept, read whole again on ``reread``
+        (a security group change: rare, and a member may have come without a port event)."""
         if not self.driver.capabilities.supports_security_groups:
             return
         plugged = set(self.driver.list_ports())
@@ -301,7 +321,10 @@ class NetworkAgent:
         wanted = plugged if port_ids is None else plugged & set(port_ids)
         if not wanted:
             return
-        ports = self.source.ports()
+        ports = None if reread else self._ports.all()
+        if ports is None:
+            ports = self.source.ports()
+            self._ports.fill(ports)
         groups = {group["id"]: group for group in self.source.security_groups()}
         members = specs.group_members(ports)
         changed = []
@@ -326,6 +349,7 @@ class NetworkAgent:
         self._filters.clear()  # every filter is set again from the database
         networks = {network["id"]: network for network in self.source.networks()}
         subnets, ports = self.source.subnets(), self.source.ports()
+        self._ports.fill(ports)
         local = [port for port in ports if port.get("binding:host_id") == self.host
                  and not port.get("device_owner", "").startswith("network:") and port["network_id"] in networks]
         for port_id in set(self.driver.list_ports()) - {port["id"] for port in local}:

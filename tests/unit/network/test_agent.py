@@ -408,3 +408,29 @@ def test_an_l2_agent_plugs_and_filters_its_ports_and_nothing_else():
     asyncio.run(agent.on_router_update({"router_id": router["id"]}))
     assert [rule.protocol for rule in driver.filters[vm["id"]].rules] == ["icmp"]
     assert driver.list_dhcp() == [] and driver.list_routers() == []
+
+
+def test_a_port_event_reads_that_port_only_and_dhcp_follows_it(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    for last in range(10, 60):
+        source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, f"10.0.0.{last}"),
+                        **{"binding:host_id": "elsewhere"})
+    asyncio.run(agent.resync())
+    reads = []
+    listing = source.ports
+    source.ports = lambda **filters: reads.append(sorted(filters)) or [dict(p) for p in listing(**filters)]
+    new = source.add_port(network_id=net["id"], device_owner="compute:nova", fixed_ips=fixed(sub, "10.0.0.99"),
+                          security_groups=[], **{"binding:host_id": "elsewhere"})
+    asyncio.run(agent.on_port_update({"port_id": new["id"], "host": "elsewhere"}))
+    assert driver.dhcp[net["id"]]["hosts"][new["mac_address"]] == ["10.0.0.99"]
+    assert len(driver.dhcp[net["id"]]["hosts"]) == 51
+    new["fixed_ips"] = fixed(sub, "10.0.0.98")  # the service's row changed; the agent's copy did not
+    asyncio.run(agent.on_port_update({"port_id": new["id"], "host": "elsewhere"}))
+    assert driver.dhcp[net["id"]]["hosts"][new["mac_address"]] == ["10.0.0.98"]
+    source.prts.remove(new)
+    asyncio.run(agent.on_port_delete({"port_id": new["id"], "network_id": net["id"]}))
+    assert new["mac_address"] not in driver.dhcp[net["id"]]["hosts"]
+    assert reads == [["id"], ["id"], ["id"]]  # never the network's 50 other ports, nor the cloud's
+    asyncio.run(agent.on_network_update({"network_id": net["id"]}))  # a network event reads it whole
+    assert reads[-1] == ["network_id"] and len(driver.dhcp[net["id"]]["hosts"]) == 50
