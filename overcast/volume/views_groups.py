@@ -33,6 +33,19 @@ def group(row, version: Microversion, volume_ids: list[str] | None = None) -> di
     return body
 
 
+def consistency_group(row) -> dict:
+    """A group as the consistency group API shows it (Cinder's ``consistencygroup`` view)."""
+    return {"id": row.id, "status": row.status, "availability_zone": row.availability_zone,
+            "created_at": when(row.created_at), "name": row.name, "description": row.description,
+            "volume_types": list(row.volume_type_ids or [])}
+
+
+def cgsnapshot(row) -> dict:
+    """A group snapshot as the cgsnapshot API shows it."""
+    return {"id": row.id, "consistencygroup_id": row.group_id, "status": row.status,
+            "created_at": when(row.created_at), "name": row.name, "description": row.description}
+
+
 def group_snapshot_summary(row) -> dict:
     return {"id": row.id, "name": row.name, "group_type_id": row.group_type_id}
 
