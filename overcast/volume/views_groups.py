@@ -69,3 +69,19 @@ def message(base: str, row, text: str) -> dict:
     if row.resource_uuid:
         body["resource_uuid"] = row.resource_uuid
     return body
+
+
+def cluster(row: dict, detail: bool, replication: bool) -> dict:
+    """Cinder's cluster view: name, binary, state, status; with ``detail`` the members'
+    counts and times; with ``replication`` (3.26) its replication fields."""
+    body = {"name": row["name"], "binary": row["binary"], "state": "up" if row["is_up"] else "down",
+            "status": "disabled" if row["disabled"] else "enabled"}
+    if replication:
+        body["replication_status"] = "disabled"
+    if detail:
+        body.update(num_hosts=row["num_hosts"], num_down_hosts=row["num_down_hosts"],
+                    last_heartbeat=when(row["last_heartbeat"]), created_at=when(row["created_at"]),
+                    updated_at=when(row["updated_at"]), disabled_reason=row["disabled_reason"])
+        if replication:
+            body.update(frozen=False, active_backend_id=None)
+    return body

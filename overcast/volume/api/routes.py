@@ -4,9 +4,9 @@ the ones not served yet answer 501 through ``not_implemented``."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.volume.api import (admin, admin_hosts, attachments, backups, consistencygroups, encryption, group_types,
-                                 groups, manage, messages, qos, quotas, snapshots, transfers, types, versions,
-                                 volume_actions, volumes)
+from overcast.volume.api import (admin, admin_hosts, attachments, backups, clusters, consistencygroups, encryption,
+                                 group_types, groups, manage, messages, qos, quotas, snapshots, transfers, types,
+                                 versions, volume_actions, volumes)
 
 V3 = "/v3/{project_id}"
 V = V3 + "/volumes/{volume_id}"
@@ -172,10 +172,10 @@ ROUTES = [
     Route("GET", V3 + "/messages", messages.list_messages, "message:get_all"),
     Route("GET", V3 + "/messages/{message_id}", messages.show, "message:get"),
     Route("DELETE", V3 + "/messages/{message_id}", messages.delete, "message:delete"),
-    Route("GET", V3 + "/clusters", messages.list_clusters, "clusters:get_all"),
-    Route("GET", V3 + "/clusters/detail", messages.list_clusters, "clusters:get_all"),
-    Route("GET", V3 + "/clusters/{name}", messages.show_cluster, "clusters:get"),
-    Route("PUT", V3 + "/clusters/{name}", messages.update_cluster, "clusters:update"),  # {name}: enable, disable
+    Route("GET", V3 + "/clusters", clusters.list_clusters, "clusters:get_all"),
+    Route("GET", V3 + "/clusters/detail", clusters.list_detail, "clusters:get_all"),
+    Route("GET", V3 + "/clusters/{name}", clusters.show, "clusters:get"),
+    Route("PUT", V3 + "/clusters/{name}", clusters.update, "clusters:update"),  # {name}: enable, disable
     # manage and unmanage (3.8+ for the lists)
     Route("GET", V3 + "/manageable_volumes", manage.list_volumes, "volume_extension:list_manageable"),
     Route("GET", V3 + "/manageable_volumes/detail", manage.list_volumes_detail, "volume_extension:list_manageable"),

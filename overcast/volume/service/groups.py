@@ -19,7 +19,7 @@ from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Attachment, Group, GroupSnapshot, Snapshot, Volume
 from overcast.volume.service.group_types import CGSNAPSHOT_TYPE
-from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.hosts import queue_of
 from overcast.volume.service.paging import page
 
 GROUP_STATUSES = ("creating", "available", "deleting", "error", "error_deleting", "updating", "in-use")
@@ -240,7 +240,7 @@ class Groups:
                     session.delete(volume)
                     continue
                 volume.status, volume.updated_at = "deleting", utcnow()
-                casts.append((topic_for(volume.host), {"id": volume.id, "snapshots": []}))
+                casts.append((queue_of(volume), {"id": volume.id, "snapshots": []}))
             if casts:
                 group.status, group.updated_at = "deleting", utcnow()
             else:
@@ -323,7 +323,7 @@ class GroupSnapshots:
                                 status="creating", progress="0%", meta={}, created_at=utcnow(),
                                 group_snapshot_id=row.id)
                 session.add(snap)
-                casts.append((topic_for(volume.host), {"id": snap.id, "volume_id": volume.id}))
+                casts.append((queue_of(volume), {"id": snap.id, "volume_id": volume.id}))
             return row, casts
 
     def delete(self, ctx, group_snapshot_id: str) -> list[tuple]:
@@ -342,7 +342,7 @@ class GroupSnapshots:
                     session.delete(snap)
                     continue
                 snap.status, snap.updated_at = "deleting", utcnow()
-                casts.append((topic_for(volume.host), {"id": snap.id, "volume_id": snap.volume_id}))
+                casts.append((queue_of(volume), {"id": snap.id, "volume_id": snap.volume_id}))
             if casts:
                 row.status, row.updated_at = "deleting", utcnow()
             else:
