@@ -9,7 +9,6 @@ import asyncio
 
 from overcast.common.api import reply
 from overcast.common.errors import BadRequest
-from overcast.volume import errors
 from overcast.volume import views_groups as views
 from overcast.volume.api import common
 from overcast.volume.service.groups import GS_SORT_KEYS, SORT_KEYS
@@ -60,7 +59,13 @@ async def create_from_src(req):
     return reply({CG: views.group_summary(row)}, status=202)
 
 
-def _list(req, detail: bool):
+def _detail(req) -> bool:
+    """One handler serves a list and its ``/detail``."""
+    return req.raw.url.path.rstrip("/").endswith("/detail")
+
+
+def list_groups(req):
+    detail = _detail(req)
     req.authorize({"project_id": req.context.project_id})
     page = common.paging(req, SORT_KEYS)
     filters = common.filters(req, ("name", "status", "availability_zone", "project_id"))
@@ -72,14 +77,6 @@ def _list(req, detail: bool):
     if link:
         body["consistencygroup_links"] = link
     return reply(body)
-
-
-def list_groups(req):
-    return _list(req, detail=False)
-
-
-def list_detail(req):
-    return _list(req, detail=True)
 
 
 def show(req):
@@ -143,7 +140,8 @@ async def create_snapshot(req):
     return reply({CGSNAP: {"id": row.id, "name": row.name}}, status=202)
 
 
-def _list_snapshots(req, detail: bool):
+def list_snapshots(req):
+    detail = _detail(req)
     req.authorize({"project_id": req.context.project_id})
     page = common.paging(req, GS_SORT_KEYS)
     filters = common.filters(req, ("name", "status", "consistencygroup_id", "project_id"))
@@ -153,14 +151,6 @@ def _list_snapshots(req, detail: bool):
                                                  page["offset"], common.all_projects(req))
     return reply({"cgsnapshots": [views.cgsnapshot(row) if detail else {"id": row.id, "name": row.name}
                                   for row in rows]})
-
-
-def list_snapshots(req):
-    return _list_snapshots(req, detail=False)
-
-
-def list_snapshots_detail(req):
-    return _list_snapshots(req, detail=True)
 
 
 def show_snapshot(req):

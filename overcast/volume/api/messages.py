@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from overcast.common.api import reply
-from overcast.volume import errors
 from overcast.volume.api import common
 from overcast.volume.service.messages import FILTERS, SORT_KEYS, user_message
 from overcast.volume.views_groups import message as view

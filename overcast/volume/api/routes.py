@@ -155,7 +155,7 @@ ROUTES = [
     Route("POST", GS + "/action", groups.snapshot_action, "group:reset_group_snapshot_status"),
     # consistency groups and cgsnapshots (Cinder's older API, on generic groups)
     Route("GET", V3 + "/consistencygroups", consistencygroups.list_groups, "group:get_all"),
-    Route("GET", V3 + "/consistencygroups/detail", consistencygroups.list_detail, "group:get_all"),
+    Route("GET", V3 + "/consistencygroups/detail", consistencygroups.list_groups, "group:get_all"),
     Route("POST", V3 + "/consistencygroups", consistencygroups.create, "group:create"),
     Route("POST", V3 + "/consistencygroups/create_from_src", consistencygroups.create_from_src, "group:create"),
     Route("GET", CG, consistencygroups.show, "group:get"),
@@ -163,8 +163,7 @@ ROUTES = [
     Route("PUT", CG + "/update", consistencygroups.update, "group:update"),
     Route("POST", CG + "/delete", consistencygroups.delete, "group:delete"),
     Route("GET", V3 + "/cgsnapshots", consistencygroups.list_snapshots, "group:get_all_group_snapshots"),
-    Route("GET", V3 + "/cgsnapshots/detail", consistencygroups.list_snapshots_detail,
-          "group:get_all_group_snapshots"),
+    Route("GET", V3 + "/cgsnapshots/detail", consistencygroups.list_snapshots, "group:get_all_group_snapshots"),
     Route("POST", V3 + "/cgsnapshots", consistencygroups.create_snapshot, "group:create_group_snapshot"),
     Route("GET", CGS, consistencygroups.show_snapshot, "group:get_group_snapshot"),
     Route("DELETE", CGS, consistencygroups.delete_snapshot, "group:delete_group_snapshot"),

@@ -142,7 +142,8 @@ def test_bad_requests_answer_as_cinder(admin, api):
          "volume_types must be provided to create consistency group x."),
         ("/consistencygroups/create_from_src", {"consistencygroup-from-src": {"name": "x"}},
          "Either 'cgsnapshot_id' or 'source_cgid' must be provided to create consistency group x from source."),
-        ("/consistencygroups/create_from_src", {"consistencygroup-from-src": {"cgsnapshot_id": "a", "source_cgid": "b"}},
+        ("/consistencygroups/create_from_src",
+         {"consistencygroup-from-src": {"cgsnapshot_id": "a", "source_cgid": "b"}},
          "Cannot provide both 'cgsnapshot_id' and 'source_cgid' to create consistency group None from source."),
         ("/cgsnapshots", {"cgsnapshot": {"name": "x"}}, "'consistencygroup_id' must be specified"),
         ("/consistencygroups", {"group": {}}, "Invalid input received: Missing required element 'consistencygroup' "
