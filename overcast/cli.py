@@ -130,9 +130,15 @@ async def _run_agent(config, kind: str) -> int:
 
         agent = make_agent(config, bus, host)
     elif kind == "volume":
+        from overcast.volume.agent import ClusterNotSupported
         from overcast.volume.service import make_agent
 
-        agent = make_agent(config, bus, host)
+        try:
+            agent = make_agent(config, bus, host)
+        except ClusterNotSupported as refused:
+            print(f"overcast agent volume: {refused}", file=sys.stderr, flush=True)
+            await bus.stop()
+            return 2
     else:
         from overcast.network.agent import make_agent
         from overcast.network.agent_source import BusSource

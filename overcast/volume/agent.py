@@ -3,6 +3,12 @@ the volume driver. It holds no database connection: it reports each result to th
 conductor (``volume_update``/``snapshot_update``), so the same code runs in the all-in-one
 process (memory bus) and as ``overcast agent volume`` elsewhere.
 
+With ``cluster`` (Cinder's active-active ``cluster`` option) the agent also serves the
+cluster's topic ``volume.<cluster>@<backend>``: one queue all members consume, so work for a
+clustered volume goes to whichever member is live, and what a member that died had not
+acknowledged is delivered again to another. Only a driver whose volumes every host sees
+(``active_active``: rbd) may be clustered.
+
 One operation per volume at a time (a lock per id); driver calls run in threads. A
 driver failure leaves the volume ``error`` (``error_deleting``, ``error_extending``) with
 the driver's message in ``error``; the driver already removed what it had made.
@@ -26,12 +32,22 @@ CHUNK = 1 << 20
 log = logging.getLogger("overcast.volume.agent")
 
 
+class ClusterNotSupported(ValueError):
+    """``volume.cluster`` set for a driver whose volumes only its own host sees."""
+
+
 class VolumeAgent:
     def __init__(self, bus, driver: VolumeDriver, host: str, backend: str = "file", zone: str = "nova",
-                 image=None, scratch: Path | None = None, objectstore=None, fetch_image=None):
+                 image=None, scratch: Path | None = None, objectstore=None, fetch_image=None, cluster: str = ""):
+        if cluster and not driver.active_active:
+            raise ClusterNotSupported(
+                f"Active-Active configuration is not currently supported by driver {type(driver).__name__}: "
+                f"volume.cluster = {cluster!r} needs a backend every host of the cluster shares (the rbd driver), "
+                f"not the {driver.name} driver's local volumes.")
         self.bus = bus
         self.driver = driver
         self.host = f"{host}@{backend}"
+        self.cluster = f"{cluster}@{backend}" if cluster else None
         self.backend = backend
         self.zone = zone
         self.image = image  # the image service's Python interface (in-process), for image data
@@ -46,10 +62,12 @@ class VolumeAgent:
     def topic(self) -> str:
         return f"volume.{self.host}"
 
+    def _registration(self, capabilities: dict) -> dict:
+        return {"host": self.host, "zone": self.zone, "capabilities": capabilities, "cluster": self.cluster}
+
     async def start(self) -> None:
         await asyncio.to_thread(self.driver.init_host, self.host)
-        await self.bus.call(CONDUCTOR, "register_backend", {"host": self.host, "zone": self.zone,
-                                                            "capabilities": await self.capabilities()}, timeout=30)
+        await self.bus.call(CONDUCTOR, "register_backend", self._registration(await self.capabilities()), timeout=30)
         await self.reconcile()
         extra = {}
         if self.objectstore is not None:
@@ -60,12 +78,15 @@ class VolumeAgent:
             from overcast.volume import agent_manage
 
             extra.update(agent_manage.handlers(self))
-        await self.bus.serve(self.topic, {**extra,
+        handlers = {**extra,
             "create_volume": self.create_volume, "delete_volume": self.delete_volume,
             "extend_volume": self.extend_volume, "create_snapshot": self.create_snapshot,
             "delete_snapshot": self.delete_snapshot, "copy_volume_to_image": self.copy_volume_to_image,
             "initialize_connection": self.initialize_connection,
-            "terminate_connection": self.terminate_connection})
+            "terminate_connection": self.terminate_connection}
+        await self.bus.serve(self.topic, handlers)
+        if self.cluster:
+            await self.bus.serve(f"volume.{self.cluster}", handlers)
         self._tasks.append(asyncio.create_task(heartbeats.report_forever(self.bus, "cinder-volume", self.host,
                                                                          "cinder-volume")))
         self._tasks.append(asyncio.create_task(self._report_forever()))
@@ -114,8 +135,7 @@ class VolumeAgent:
         while True:
             await asyncio.sleep(REPORT_INTERVAL)
             try:
-                await self.bus.cast(CONDUCTOR, "register_backend", {"host": self.host, "zone": self.zone,
-                                                                    "capabilities": await self.capabilities()})
+                await self.bus.cast(CONDUCTOR, "register_backend", self._registration(await self.capabilities()))
             except Exception:  # the broker may be restarting; the next report tries again
                 log.warning("capacity report from %s not sent", self.host, exc_info=True)
 

@@ -59,7 +59,7 @@ class Conductor:
 
     async def register_backend(self, payload: dict) -> dict:
         await asyncio.to_thread(self.volume.hosts.register, payload["host"], VOLUME, payload.get("zone"),
-                                payload.get("capabilities"))
+                                payload.get("capabilities"), payload.get("cluster"))
         return {"registered": payload["host"]}
 
     async def volume_update(self, payload: dict) -> None:

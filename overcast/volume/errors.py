@@ -136,6 +136,13 @@ class InvalidGroupType(BadRequest):
         super().__init__(f"Invalid group type: {reason}")
 
 
+class CgsnapshotTypeReserved(BadRequest):
+    def __init__(self, type_id: str, what: str = "group"):
+        text = ("Migrated group can only be operated by CG APIs." if what == "group" else
+                "Migrated group snapshots can only be operated by CG snapshot APIs.")
+        super().__init__(f"Group_type {type_id} is reserved for migrating CGs to groups. {text}")
+
+
 class GroupNotFound(NotFound):
     def __init__(self, group_id: str):
         super().__init__(f"Group {group_id} could not be found.")

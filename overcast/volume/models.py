@@ -30,6 +30,8 @@ class Volume(Base):
     migration_status: Mapped[str | None] = mapped_column(String(32))
     availability_zone: Mapped[str] = mapped_column(String(255), default="nova")
     host: Mapped[str | None] = mapped_column(String(255))  # host@backend#pool, once scheduled
+    # cluster@backend#pool when its host serves a cluster: work goes to any live member
+    cluster_name: Mapped[str | None] = mapped_column(String(255))
     volume_type_id: Mapped[str | None] = mapped_column(String(36))
     snapshot_id: Mapped[str | None] = mapped_column(String(36))
     source_volid: Mapped[str | None] = mapped_column(String(36))
@@ -182,6 +184,20 @@ class ServiceRow(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(255))
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
     capabilities: Mapped[dict] = mapped_column(JSON, default=dict)
+    cluster_name: Mapped[str | None] = mapped_column(String(255))  # cluster@backend when clustered
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+class ClusterRow(Base):
+    """A cluster of cinder-volume services (Cinder's active-active ``cluster`` option),
+    made when its first member registers; an admin may disable it, with a reason."""
+
+    __tablename__ = "volume_clusters"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)  # cluster@backend
+    binary: Mapped[str] = mapped_column(String(64), primary_key=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
 

@@ -66,7 +66,7 @@ def volume(base: str, row, version: Microversion, attachments: list, type_names:
         body["service_uuid"] = None
         body["shared_targets"] = False
     if version.at_least("3.61") and is_admin:
-        body["cluster_name"] = None
+        body["cluster_name"] = row.cluster_name
     if version.at_least("3.63"):
         body["volume_type_id"] = row.volume_type_id
     if version.at_least("3.64"):

@@ -33,6 +33,19 @@ def group(row, version: Microversion, volume_ids: list[str] | None = None) -> di
     return body
 
 
+def consistency_group(row) -> dict:
+    """A group as the consistency group API shows it (Cinder's ``consistencygroup`` view)."""
+    return {"id": row.id, "status": row.status, "availability_zone": row.availability_zone,
+            "created_at": when(row.created_at), "name": row.name, "description": row.description,
+            "volume_types": list(row.volume_type_ids or [])}
+
+
+def cgsnapshot(row) -> dict:
+    """A group snapshot as the cgsnapshot API shows it."""
+    return {"id": row.id, "consistencygroup_id": row.group_id, "status": row.status,
+            "created_at": when(row.created_at), "name": row.name, "description": row.description}
+
+
 def group_snapshot_summary(row) -> dict:
     return {"id": row.id, "name": row.name, "group_type_id": row.group_type_id}
 
@@ -55,4 +68,20 @@ def message(base: str, row, text: str) -> dict:
         body["resource_type"] = row.resource_type
     if row.resource_uuid:
         body["resource_uuid"] = row.resource_uuid
+    return body
+
+
+def cluster(row: dict, detail: bool, replication: bool) -> dict:
+    """Cinder's cluster view: name, binary, state, status; with ``detail`` the members'
+    counts and times; with ``replication`` (3.26) its replication fields."""
+    body = {"name": row["name"], "binary": row["binary"], "state": "up" if row["is_up"] else "down",
+            "status": "disabled" if row["disabled"] else "enabled"}
+    if replication:
+        body["replication_status"] = "disabled"
+    if detail:
+        body.update(num_hosts=row["num_hosts"], num_down_hosts=row["num_down_hosts"],
+                    last_heartbeat=when(row["last_heartbeat"]), created_at=when(row["created_at"]),
+                    updated_at=when(row["updated_at"]), disabled_reason=row["disabled_reason"])
+        if replication:
+            body.update(frozen=False, active_backend_id=None)
     return body

@@ -152,6 +152,7 @@ class VolumeConfig:
     host: str = ""  # name the volume agent reports; empty: the machine's hostname
     backend_name: str = "file"  # the backend part of the volume host name (host@backend#pool)
     availability_zone: str = "nova"  # zone of this host's volume agent
+    cluster: str = ""  # Cinder's active-active cluster this host's volume agent serves (cluster@backend); empty: none; needs a shared backend (rbd)
     default_type: str = "__DEFAULT__"  # volume type of volumes created without one (made on first start)
     default_group_type: str = "default_group_type"  # group type GET /group_types/default names (made on first start; empty: none)
     quota_volumes: int = 10  # volumes one project may hold by default, -1 for no limit

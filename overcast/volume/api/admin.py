@@ -50,7 +50,7 @@ def list_services(req):
         if req.version.at_least("3.49") and service["binary"] == "cinder-volume":
             body["backend_state"] = "up" if service["state"] == "up" else "down"
         if req.version.at_least("3.7"):
-            body["cluster"] = None
+            body["cluster"] = service["cluster"]
         services.append(body)
     return reply({"services": services})
 

@@ -13,6 +13,17 @@ from overcast.volume import views_groups as views
 GROUPS, SNAPSHOTS = "3.13", "3.14"
 
 
+def _not_cg(req, type_id: str, what: str = "group") -> None:
+    """Groups of ``default_cgsnapshot_type`` belong to the consistency group API (400 here)."""
+    req.state.volume.group_types.check_not_cgsnapshot_type(type_id, what)
+
+
+def _without_cgs(req, rows: list) -> list:
+    """List answers leave them out, as Cinder's do."""
+    reserved = req.state.volume.group_types.cgsnapshot_type_id()
+    return [row for row in rows if row.group_type_id != reserved]
+
+
 def _fields(req, key: str) -> dict:
     fields = common.body_dict(req, key)
     common.check_name(fields)
@@ -33,8 +44,8 @@ def _list(req, detail: bool):
     page = common.paging(req, SORT_KEYS)
     filters = common.filters(req, ("name", "status", "availability_zone", "group_type_id", "project_id"))
     service = req.state.volume.groups
-    rows = service.list(req.context, filters, page["sort"], page["limit"], page["marker"], page["offset"],
-                        common.all_projects(req))
+    rows = _without_cgs(req, service.list(req.context, filters, page["sort"], page["limit"], page["marker"],
+                                          page["offset"], common.all_projects(req)))
     if not detail:
         return reply({"groups": [views.group_summary(row) for row in rows]})
     members = service.volume_ids(r.id for r in rows) if _with_volumes(req) else {}
@@ -58,6 +69,7 @@ def show(req):
     service = req.state.volume.groups
     row = service.get(req.context, req.params["group_id"])
     req.authorize({"project_id": row.project_id})
+    _not_cg(req, row.group_type_id)
     members = service.volume_ids([row.id]) if _with_volumes(req) else {}
     return reply({"group": views.group(row, req.version, members.get(row.id))})
 
@@ -71,6 +83,7 @@ def update(req):
     service = req.state.volume.groups
     row = service.get(req.context, req.params["group_id"])
     req.authorize({"project_id": row.project_id})
+    _not_cg(req, row.group_type_id)
     service.update(req.context, row.id, fields)
     return reply(None, status=202)
 
@@ -88,6 +101,7 @@ async def action(req):
     row = await asyncio.to_thread(service.groups.get, req.context, req.params["group_id"])
     if name == "delete":
         req.authorize({"project_id": row.project_id}, "group:delete")
+        _not_cg(req, row.group_type_id)
         delete_volumes = common.boolean(args.get("delete-volumes", False), "delete-volumes")
         casts = await asyncio.to_thread(service.groups.delete, req.context, row.id, delete_volumes)
         await service.send_all("delete_volume", casts)
@@ -132,6 +146,7 @@ async def create_snapshot(req):
     service = req.state.volume
     group = await asyncio.to_thread(service.groups.get, req.context, fields["group_id"])
     req.authorize({"project_id": group.project_id})
+    _not_cg(req, group.group_type_id, "group snapshot")
     row, casts = await asyncio.to_thread(service.group_snapshots.create, req.context, group.id, fields.get("name"),
                                          fields.get("description"))
     await service.send_all("create_snapshot", casts)
@@ -143,8 +158,8 @@ def _list_snapshots(req, detail: bool):
     req.authorize({"project_id": req.context.project_id})
     page = common.paging(req, GS_SORT_KEYS)
     filters = common.filters(req, ("name", "status", "group_id", "project_id"))
-    rows = req.state.volume.group_snapshots.list(req.context, filters, page["sort"], page["limit"], page["marker"],
-                                                 page["offset"], common.all_projects(req))
+    rows = _without_cgs(req, req.state.volume.group_snapshots.list(
+        req.context, filters, page["sort"], page["limit"], page["marker"], page["offset"], common.all_projects(req)))
     if detail:
         return reply({"group_snapshots": [views.group_snapshot(row, req.version) for row in rows]})
     return reply({"group_snapshots": [{"id": row.id, "name": row.name} for row in rows]})
@@ -162,6 +177,7 @@ def show_snapshot(req):
     common.gate(req, SNAPSHOTS)
     row = req.state.volume.group_snapshots.get(req.context, req.params["group_snapshot_id"])
     req.authorize({"project_id": row.project_id})
+    _not_cg(req, row.group_type_id, "group snapshot")
     return reply({"group_snapshot": views.group_snapshot(row, req.version)})
 
 
@@ -170,6 +186,7 @@ async def delete_snapshot(req):
     service = req.state.volume
     row = await asyncio.to_thread(service.group_snapshots.get, req.context, req.params["group_snapshot_id"])
     req.authorize({"project_id": row.project_id})
+    _not_cg(req, row.group_type_id, "group snapshot")
     casts = await asyncio.to_thread(service.group_snapshots.delete, req.context, row.id)
     await service.send_all("delete_snapshot", casts)
     return reply(None, status=202)

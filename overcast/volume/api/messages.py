@@ -1,9 +1,8 @@
-"""/v3/{project_id}/messages (3.3+): user messages; and /clusters (3.7+)."""
+"""/v3/{project_id}/messages (3.3+): user messages."""
 
 from __future__ import annotations
 
 from overcast.common.api import reply
-from overcast.volume import errors
 from overcast.volume.api import common
 from overcast.volume.service.messages import FILTERS, SORT_KEYS, user_message
 from overcast.volume.views_groups import message as view
@@ -39,34 +38,3 @@ def delete(req):
     req.authorize({"project_id": row.project_id})
     service.delete(req.context, row.id)
     return reply(None, status=204)
-
-
-# -- clusters -------------------------------------------------------------------------
-# This cloud's volume agents are not clustered (Cinder's ``cluster`` option unset), so
-# Cinder's answers are an empty list and "not found" for every cluster name.
-
-
-def list_clusters(req):
-    common.gate(req, "3.7")
-    req.authorize()
-    return reply({"clusters": []})
-
-
-def show_cluster(req):
-    common.gate(req, "3.7")
-    req.authorize()
-    raise errors.ClusterNotFound(req.params["name"])
-
-
-def update_cluster(req):
-    common.gate(req, "3.7")
-    req.authorize()
-    if req.params["name"] not in ("enable", "disable"):
-        raise errors.NotFound("The resource could not be found.")
-    body = req.json()
-    if not isinstance(body, dict) or not body.get("name"):
-        raise errors.InvalidInput("Missing required element 'name' in request body.")
-    reason = body.get("disabled_reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 255):
-        raise errors.InvalidInput("Disabled reason contains invalid characters or is too long")
-    raise errors.ClusterNotFound(body["name"])

@@ -4,8 +4,9 @@ the ones not served yet answer 501 through ``not_implemented``."""
 from __future__ import annotations
 
 from overcast.common.api import Route, not_implemented
-from overcast.volume.api import (admin, admin_hosts, attachments, backups, encryption, group_types, groups, manage,
-                                 messages, qos, quotas, snapshots, transfers, types, versions, volume_actions, volumes)
+from overcast.volume.api import (admin, admin_hosts, attachments, backups, clusters, consistencygroups, encryption,
+                                 group_types, groups, manage, messages, qos, quotas, snapshots, transfers, types,
+                                 versions, volume_actions, volumes)
 
 V3 = "/v3/{project_id}"
 V = V3 + "/volumes/{volume_id}"
@@ -17,6 +18,8 @@ B = V3 + "/backups/{backup_id}"
 G = V3 + "/groups/{group_id}"
 GT = V3 + "/group_types/{group_type_id}"
 GS = V3 + "/group_snapshots/{group_snapshot_id}"
+CG = V3 + "/consistencygroups/{group_id}"
+CGS = V3 + "/cgsnapshots/{cgsnapshot_id}"
 
 ROUTES = [
     Route("GET", "/", versions.versions, auth=False),
@@ -150,14 +153,28 @@ ROUTES = [
     Route("GET", GS, groups.show_snapshot, "group:get_group_snapshot"),
     Route("DELETE", GS, groups.delete_snapshot, "group:delete_group_snapshot"),
     Route("POST", GS + "/action", groups.snapshot_action, "group:reset_group_snapshot_status"),
+    # consistency groups and cgsnapshots (Cinder's older API, on generic groups)
+    Route("GET", V3 + "/consistencygroups", consistencygroups.list_groups, "group:get_all"),
+    Route("GET", V3 + "/consistencygroups/detail", consistencygroups.list_groups, "group:get_all"),
+    Route("POST", V3 + "/consistencygroups", consistencygroups.create, "group:create"),
+    Route("POST", V3 + "/consistencygroups/create_from_src", consistencygroups.create_from_src, "group:create"),
+    Route("GET", CG, consistencygroups.show, "group:get"),
+    Route("PUT", CG, consistencygroups.update, "group:update"),
+    Route("PUT", CG + "/update", consistencygroups.update, "group:update"),
+    Route("POST", CG + "/delete", consistencygroups.delete, "group:delete"),
+    Route("GET", V3 + "/cgsnapshots", consistencygroups.list_snapshots, "group:get_all_group_snapshots"),
+    Route("GET", V3 + "/cgsnapshots/detail", consistencygroups.list_snapshots, "group:get_all_group_snapshots"),
+    Route("POST", V3 + "/cgsnapshots", consistencygroups.create_snapshot, "group:create_group_snapshot"),
+    Route("GET", CGS, consistencygroups.show_snapshot, "group:get_group_snapshot"),
+    Route("DELETE", CGS, consistencygroups.delete_snapshot, "group:delete_group_snapshot"),
     # user messages (3.3+), clusters (3.7+)
     Route("GET", V3 + "/messages", messages.list_messages, "message:get_all"),
     Route("GET", V3 + "/messages/{message_id}", messages.show, "message:get"),
     Route("DELETE", V3 + "/messages/{message_id}", messages.delete, "message:delete"),
-    Route("GET", V3 + "/clusters", messages.list_clusters, "clusters:get_all"),
-    Route("GET", V3 + "/clusters/detail", messages.list_clusters, "clusters:get_all"),
-    Route("GET", V3 + "/clusters/{name}", messages.show_cluster, "clusters:get"),
-    Route("PUT", V3 + "/clusters/{name}", messages.update_cluster, "clusters:update"),  # {name}: enable, disable
+    Route("GET", V3 + "/clusters", clusters.list_clusters, "clusters:get_all"),
+    Route("GET", V3 + "/clusters/detail", clusters.list_detail, "clusters:get_all"),
+    Route("GET", V3 + "/clusters/{name}", clusters.show, "clusters:get"),
+    Route("PUT", V3 + "/clusters/{name}", clusters.update, "clusters:update"),  # {name}: enable, disable
     # manage and unmanage (3.8+ for the lists)
     Route("GET", V3 + "/manageable_volumes", manage.list_volumes, "volume_extension:list_manageable"),
     Route("GET", V3 + "/manageable_volumes/detail", manage.list_volumes_detail, "volume_extension:list_manageable"),
@@ -168,9 +185,8 @@ ROUTES = [
           "snapshot_extension:list_manageable"),
     Route("POST", V3 + "/manageable_snapshots", manage.manage_snapshot, "snapshot_extension:snapshot_manage"),
     Route("POST", V3 + "/os-snapshot-manage", manage.manage_snapshot, "snapshot_extension:snapshot_manage"),
-    # not served yet: consistency groups (groups replace them), workers, default types, ...
+    # not served yet: workers, default types, ...
     *[Route(method, V3 + path, not_implemented) for method, path in (
-        ("GET", "/consistencygroups"), ("POST", "/consistencygroups"), ("GET", "/cgsnapshots"),
         ("POST", "/workers/cleanup"),
         ("GET", "/resource_filters"), ("GET", "/default-types"), ("GET", "/default-types/{target_id}"),
         ("PUT", "/default-types/{target_id}"), ("DELETE", "/default-types/{target_id}"),

@@ -167,9 +167,9 @@ async def initialize_connection(req, service, row, args):
         raise errors.InvalidInput("Must specify 'connector'")
     if row.host is None or row.status in ("creating", "error", "deleting"):
         raise errors.InvalidVolume(f"Volume {row.id} status must be available or in-use to connect.")
-    from overcast.volume.service.hosts import topic_for
+    from overcast.volume.service.hosts import queue_of
 
-    info = await service.bus.call(topic_for(row.host), "initialize_connection",
+    info = await service.bus.call(queue_of(row), "initialize_connection",
                                   {"id": row.id, "connector": connector, "mode": "ro" if row.readonly else "rw"},
                                   timeout=60)
     qos = await _thread(service.qos.for_volume, row)
@@ -182,9 +182,9 @@ async def terminate_connection(req, service, row, args):
     if not isinstance(connector, dict):
         raise errors.InvalidInput("Must specify 'connector'")
     if row.host:
-        from overcast.volume.service.hosts import topic_for
+        from overcast.volume.service.hosts import queue_of
 
-        await service.bus.cast(topic_for(row.host), "terminate_connection", {"id": row.id, "connector": connector})
+        await service.bus.cast(queue_of(row), "terminate_connection", {"id": row.id, "connector": connector})
     return reply(None, status=202)
 
 

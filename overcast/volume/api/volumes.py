@@ -33,7 +33,8 @@ async def create(req):
     if not isinstance(body, dict) or not isinstance(body.get("volume"), dict):
         raise errors.InvalidInput("Missing required element 'volume' in request body.")
     fields = dict(body["volume"])
-    for old, new in (("display_name", "name"), ("display_description", "description")):
+    for old, new in (("display_name", "name"), ("display_description", "description"),
+                     ("consistencygroup_id", "group_id")):
         if old in fields and new not in fields:
             fields[new] = fields.pop(old)
     common.check_name(fields)

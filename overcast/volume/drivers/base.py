@@ -92,6 +92,9 @@ class VolumeDriver(ABC):
     name = "base"
     storage_protocol = "file"
     capabilities = Capabilities()
+    # Cinder's SUPPORTS_ACTIVE_ACTIVE: every host sees the same volumes (a shared backend), so
+    # agents of one ``volume.cluster`` may each serve any of them
+    active_active = False
 
     def _unsupported(self, capability: str):
         raise VolumeDriverCapabilityError(driver=self.name, capability=capability)

@@ -58,6 +58,7 @@ class RbdVolumeDriver(VolumeDriver):
     capabilities = Capabilities(supports_snapshot=True, supports_clone=True, supports_image=True,
                                 supports_extend=True, supports_multiattach=False, thin_provisioning=True,
                                 supports_manage=True)
+    active_active = True  # one Ceph pool seen by every host
 
     def __init__(self, data_path=None, pool: str = "volumes", ceph_conf: str = "/etc/ceph/ceph.conf",
                  user: str = "admin", keyring: str = "", cluster_name: str = "ceph",

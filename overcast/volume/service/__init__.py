@@ -16,6 +16,7 @@ from overcast.volume.service.actions import Actions
 from overcast.volume.service.attachments import Attachments
 from overcast.volume.service.backups import Backups
 from overcast.volume.service.boot import BootVolumes
+from overcast.volume.service.clusters import Clusters
 from overcast.volume.service.encryption import VolumeKeys
 from overcast.volume.key_manager import LocalKeyManager
 from overcast.volume.service.group_types import GroupTypes
@@ -44,6 +45,7 @@ class VolumeService:
         self.keys = VolumeKeys(db, key_manager or LocalKeyManager.for_config(config, db))
         self.quotas = Quotas(db, config)
         self.hosts = Hosts(db, self.default_zone)
+        self.clusters = Clusters(db, self.hosts)
         self.volumes = Volumes(self)
         self.snapshots = Snapshots(self)
         self.actions = Actions(self)
@@ -126,4 +128,5 @@ def make_agent(config: Config, bus, host: str, image=None, objectstore=None):
 
         fetch_image = BusImageFetcher(bus, asyncio.get_running_loop())
     return VolumeAgent(bus, driver, host, volume.backend_name, volume.availability_zone, image=image,
-                       scratch=config.data_path, objectstore=objectstore, fetch_image=fetch_image)
+                       scratch=config.data_path, objectstore=objectstore, fetch_image=fetch_image,
+                       cluster=volume.cluster)

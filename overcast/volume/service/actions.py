@@ -6,7 +6,7 @@ from __future__ import annotations
 from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import VolumeType
-from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.hosts import queue_of
 
 STATUSES = ("creating", "available", "deleting", "error", "error_deleting", "error_managing", "managing",
             "attaching", "in-use", "detaching", "maintenance", "reserved", "restoring-backup", "error_restoring",
@@ -51,7 +51,7 @@ class Actions:
             payload = {"id": volume.id, "size": new_size, "status_after": back_to}
             if volume.encryption_key_id:
                 payload["encrypted"] = True
-            return topic_for(volume.host), payload
+            return queue_of(volume), payload
 
     def set_bootable(self, ctx, volume_id: str, bootable: bool) -> None:
         with self.db.session() as session:
@@ -159,7 +159,7 @@ class Actions:
                     "container_format": image_fields["container_format"], "disk_format": disk_format,
                     "image_name": image_fields["name"], "visibility": image_fields["visibility"],
                     "protected": image_fields["protected"]}
-            cast = (topic_for(volume.host), {"id": volume.id, "image_id": image.id, "disk_format": disk_format,
+            cast = (queue_of(volume), {"id": volume.id, "image_id": image.id, "disk_format": disk_format,
                                              "status_after": status_after, "project_id": ctx.project_id,
                                              "user_id": ctx.user_id, "roles": list(ctx.roles)})
             return body, cast

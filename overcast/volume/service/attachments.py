@@ -17,7 +17,7 @@ from sqlalchemy import select
 from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Attachment, Volume
-from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.hosts import queue_of
 
 CONNECT_TIMEOUT = 60.0
 
@@ -99,7 +99,7 @@ class Attachments:
         if volume.host is None or volume.status in ("error", "creating", "deleting"):
             raise errors.InvalidVolume(f"Volume {volume.id} status must be available to connect, but the current "
                                        f"status is {volume.status}.")
-        info = await self.service.bus.call(topic_for(volume.host), "initialize_connection",
+        info = await self.service.bus.call(queue_of(volume), "initialize_connection",
                                            {"id": volume.id, "connector": connector, "mode": row.attach_mode},
                                            timeout=CONNECT_TIMEOUT)
         qos = await asyncio.to_thread(self.service.qos.for_volume, volume)
@@ -151,7 +151,7 @@ class Attachments:
             volume.status, volume.attach_status = "reserved", "detached"
         volume.updated_at = utcnow()
         if volume.host and row.connector:
-            return topic_for(volume.host), {"id": volume.id, "connector": row.connector}
+            return queue_of(volume), {"id": volume.id, "connector": row.connector}
         return None
 
     def detach_instance(self, ctx, volume_id: str, instance_uuid: str | None,

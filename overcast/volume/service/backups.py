@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Backup, Volume
-from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.hosts import queue_of, topic_for
 
 DEFAULT_CONTAINER = "volumebackups"
 SERVICE_NAME = "cinder.backup.drivers.swift"  # what export_record names (clients check the prefix)
@@ -128,7 +128,7 @@ class Backups:
                     "volume_meta": dict(volume.meta or {})}
             if parent is not None:
                 cast["parent"] = location(parent)
-            return row, (topic_for(volume.host), cast)
+            return row, (queue_of(volume), cast)
 
     def update(self, ctx, backup_id: str, fields: dict) -> Backup:
         with self.db.session() as session:
@@ -154,7 +154,8 @@ class Backups:
             row.status, row.updated_at = "deleting", utcnow()
             shared = session.scalar(select(func.count()).select_from(Backup)
                                     .where(Backup.object_prefix == row.object_prefix, Backup.id != row.id))
-            return topic_for(host), {"id": row.id, **location(row), "keep_data": bool(shared)}
+            queue = queue_of(volume) if volume is not None and volume.host else topic_for(host)
+            return queue, {"id": row.id, **location(row), "keep_data": bool(shared)}
 
     def restore(self, ctx, backup_id: str, volume_id: str | None, name: str | None) -> tuple[dict, tuple]:
         with self.db.session() as session:
@@ -182,7 +183,7 @@ class Backups:
             volume.status, volume.updated_at = "restoring-backup", utcnow()
             backup.status, backup.updated_at = "restoring", utcnow()
             answer = {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name or ""}
-            return answer, (topic_for(volume.host), {"id": backup.id, "volume_id": volume.id, "size": volume.size,
+            return answer, (queue_of(volume), {"id": backup.id, "volume_id": volume.id, "size": volume.size,
                                                      "new": new, **location(backup)})
 
     def reset_status(self, ctx, backup_id: str, status: str) -> None:

@@ -1,4 +1,6 @@
-"""Group types (3.11): name, description, public or not, group specs; the default one."""
+"""Group types (3.11): name, description, public or not, group specs; the default one, and
+Cinder's ``default_cgsnapshot_type`` that consistency groups are made with (its groups and
+group snapshots are served by the consistency group API only)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from overcast.volume import errors
 from overcast.volume.models import Group, GroupType
 
 DEFAULT_DESCRIPTION = "Default group type"
+CGSNAPSHOT_TYPE = "default_cgsnapshot_type"
+CGSNAPSHOT_SPECS = {"consistent_group_snapshot_enabled": "<is> True"}
 SORT_KEYS = {"name": GroupType.name, "id": GroupType.id, "created_at": GroupType.created_at,
              "description": GroupType.description, "is_public": GroupType.is_public}
 
@@ -21,12 +25,25 @@ class GroupTypes:
         self.default_name = default_name
 
     def ensure_default(self) -> None:
-        if not self.default_name:
-            return
+        """The configured default group type and the cgsnapshot type, made once."""
+        wanted = [(CGSNAPSHOT_TYPE, "Default group type for migrating cgsnapshot", CGSNAPSHOT_SPECS)]
+        if self.default_name:
+            wanted.append((self.default_name, DEFAULT_DESCRIPTION, {}))
         with self.db.session() as session:
-            if session.scalar(select(GroupType).where(GroupType.name == self.default_name)) is None:
-                session.add(GroupType(id=str(uuid.uuid4()), name=self.default_name, description=DEFAULT_DESCRIPTION,
-                                      is_public=True, group_specs={}))
+            for name, description, specs in wanted:
+                if session.scalar(select(GroupType).where(GroupType.name == name)) is None:
+                    session.add(GroupType(id=str(uuid.uuid4()), name=name, description=description, is_public=True,
+                                          group_specs=dict(specs)))
+
+    def cgsnapshot_type_id(self) -> str | None:
+        """The id of ``default_cgsnapshot_type`` (None once an admin deleted it)."""
+        with self.db.session() as session:
+            return session.scalar(select(GroupType.id).where(GroupType.name == CGSNAPSHOT_TYPE))
+
+    def check_not_cgsnapshot_type(self, type_id: str | None, what: str = "group") -> None:
+        """The groups and group snapshots APIs refuse what the consistency group API owns."""
+        if type_id is not None and type_id == self.cgsnapshot_type_id():
+            raise errors.CgsnapshotTypeReserved(type_id, what)
 
     def default(self) -> GroupType:
         """The configured default group type; 404 as Cinder when there is none."""

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Attachment, Group, GroupSnapshot, Snapshot, Volume
-from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.group_types import CGSNAPSHOT_TYPE
+from overcast.volume.service.hosts import queue_of
 from overcast.volume.service.paging import page
 
 GROUP_STATUSES = ("creating", "available", "deleting", "error", "error_deleting", "updating", "in-use")
@@ -87,14 +88,24 @@ class Groups:
         if 0 <= limit <= used:
             raise errors.QuotaOverLimit(f"Maximum number of groups allowed ({limit}) exceeded")
 
-    def create(self, ctx, fields: dict) -> Group:
+    def create(self, ctx, fields: dict, consistency_group: bool = False) -> Group:
+        """A group of ``fields["group_type"]``; with ``consistency_group`` (the CG API) one of
+        ``default_cgsnapshot_type``, which the groups API may not use."""
         type_ref, type_refs = fields.get("group_type"), fields.get("volume_types")
-        if not type_ref:
+        if not type_ref and not consistency_group:
             raise errors.InvalidInput("group_type must be provided to create group.")
         if not type_refs or not isinstance(type_refs, list):
             raise errors.InvalidInput("volume_types must be provided to create group.")
         with self.db.session() as session:
+            if consistency_group:
+                type_id = self.service.group_types.cgsnapshot_type_id()
+                if type_id is None:
+                    raise errors.InvalidInput(f"Group type {CGSNAPSHOT_TYPE} not found. Rerun migration script to "
+                                              f"create the default cgsnapshot type.")
+                type_ref = type_id
             group_type = self.service.group_types.resolve(ctx, type_ref, session)
+            if not consistency_group:
+                self.service.group_types.check_not_cgsnapshot_type(group_type.id)
             volume_types = [self.service.types.resolve(ctx, ref, session).id for ref in type_refs]
             zone = fields.get("availability_zone") or self.service.default_zone
             if zone not in self.service.hosts.zone_names():
@@ -117,9 +128,10 @@ class Groups:
                                       f"are {', '.join(group.volume_type_ids or [])}).")
         return group
 
-    def create_from_source(self, ctx, fields: dict) -> tuple[Group, list[tuple]]:
+    def create_from_source(self, ctx, fields: dict, consistency_group: bool = False) -> tuple[Group, list[tuple]]:
         """A new group with one volume per volume of ``source_group_id`` or per snapshot
-        of ``group_snapshot_id``; (group, the volume casts)."""
+        of ``group_snapshot_id``; (group, the volume casts). Only the CG API
+        (``consistency_group``) copies groups of ``default_cgsnapshot_type``."""
         snapshot_id, source_id = fields.get("group_snapshot_id"), fields.get("source_group_id")
         if snapshot_id and source_id:
             raise errors.InvalidInput("Cannot specify both group_snapshot and source_group.")
@@ -140,6 +152,8 @@ class Groups:
                     raise errors.InvalidGroup(f"Source group {source.id} status must be available.")
                 members = [("source_volid", v.id) for v in session.scalars(
                     select(Volume).where(Volume.group_id == source.id).order_by(Volume.created_at))]
+            if not consistency_group:
+                self.service.group_types.check_not_cgsnapshot_type(source.group_type_id)
             self._check_quota(session, ctx.project_id)
             row = Group(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id, name=fields.get("name"),
                         description=fields.get("description"), status="creating" if members else "available",
@@ -226,7 +240,7 @@ class Groups:
                     session.delete(volume)
                     continue
                 volume.status, volume.updated_at = "deleting", utcnow()
-                casts.append((topic_for(volume.host), {"id": volume.id, "snapshots": []}))
+                casts.append((queue_of(volume), {"id": volume.id, "snapshots": []}))
             if casts:
                 group.status, group.updated_at = "deleting", utcnow()
             else:
@@ -309,7 +323,7 @@ class GroupSnapshots:
                                 status="creating", progress="0%", meta={}, created_at=utcnow(),
                                 group_snapshot_id=row.id)
                 session.add(snap)
-                casts.append((topic_for(volume.host), {"id": snap.id, "volume_id": volume.id}))
+                casts.append((queue_of(volume), {"id": snap.id, "volume_id": volume.id}))
             return row, casts
 
     def delete(self, ctx, group_snapshot_id: str) -> list[tuple]:
@@ -328,7 +342,7 @@ class GroupSnapshots:
                     session.delete(snap)
                     continue
                 snap.status, snap.updated_at = "deleting", utcnow()
-                casts.append((topic_for(volume.host), {"id": snap.id, "volume_id": snap.volume_id}))
+                casts.append((queue_of(volume), {"id": snap.id, "volume_id": snap.volume_id}))
             if casts:
                 row.status, row.updated_at = "deleting", utcnow()
             else:

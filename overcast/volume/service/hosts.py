@@ -8,7 +8,7 @@ from sqlalchemy import select
 from overcast.common.db import utcnow
 from overcast.common.heartbeats import DOWN_AFTER, ServiceRecord
 from overcast.volume import errors
-from overcast.volume.models import ServiceRow, Snapshot, Volume
+from overcast.volume.models import ClusterRow, ServiceRow, Snapshot, Volume
 
 SCHEDULER = "cinder-scheduler"
 VOLUME = "cinder-volume"
@@ -17,6 +17,12 @@ VOLUME = "cinder-volume"
 def topic_for(volume_host: str) -> str:
     """The agent topic of a volume's host ``host@backend#pool``."""
     return "volume." + volume_host.split("#", 1)[0]
+
+
+def queue_of(volume) -> str:
+    """Where work on ``volume`` goes, as Cinder's ``service_topic_queue``: its cluster's
+    topic (any live member takes it) when it has one, else its host's."""
+    return topic_for(volume.cluster_name or volume.host)
 
 
 MATCHED_SPECS = ("volume_backend_name", "storage_protocol", "vendor_name")
@@ -54,17 +60,23 @@ class Hosts:
         self.db = db
         self.default_zone = default_zone
 
-    def register(self, host: str, binary: str, zone: str | None = None, capabilities: dict | None = None) -> None:
+    def register(self, host: str, binary: str, zone: str | None = None, capabilities: dict | None = None,
+                 cluster: str | None = None) -> None:
+        """Record a service (again); ``cluster`` (cluster@backend) makes its cluster's row
+        the first time a member names it."""
         with self.db.session() as session:
             row = session.get(ServiceRow, (host, binary))
             if row is None:
                 session.add(ServiceRow(host=host, binary=binary, zone=zone or self.default_zone,
-                                       capabilities=capabilities or {}))
+                                       capabilities=capabilities or {}, cluster_name=cluster))
             else:
                 row.zone = zone or row.zone
                 if capabilities is not None:
                     row.capabilities = capabilities
+                row.cluster_name = cluster
                 row.updated_at = utcnow()
+            if cluster and session.get(ClusterRow, (cluster, binary)) is None:
+                session.add(ClusterRow(name=cluster, binary=binary, created_at=utcnow()))
 
     def _seen(self, session) -> dict[tuple[str, str], object]:
         rows = session.execute(select(ServiceRecord.binary, ServiceRecord.host, ServiceRecord.last_seen)
@@ -82,6 +94,8 @@ class Hosts:
             if zone:
                 query = query.where(ServiceRow.zone == zone)
             seen = self._seen(session)
+            disabled_clusters = {(c.name, c.binary) for c in session.scalars(select(ClusterRow)
+                                                                             .where(ClusterRow.disabled.is_(True)))}
             result = []
             for row in session.scalars(query):
                 last = seen.get((row.binary, row.host))
@@ -89,7 +103,8 @@ class Hosts:
                 result.append({"binary": row.binary, "host": row.host, "zone": row.zone, "disabled": row.disabled,
                                "disabled_reason": row.disabled_reason, "frozen": row.frozen,
                                "updated_at": last or row.updated_at or row.created_at, "state": "up" if up else "down",
-                               "capabilities": row.capabilities})
+                               "capabilities": row.capabilities, "cluster": row.cluster_name,
+                               "cluster_disabled": (row.cluster_name, row.binary) in disabled_clusters})
             return result
 
     def set_disabled(self, host: str, binary: str, disabled: bool, reason: str | None) -> dict:
@@ -120,12 +135,22 @@ class Hosts:
         whose capabilities match the volume type's ``specs`` (see :func:`satisfies`), with
         the most free space. Raises NoValidBackend."""
         candidates = [s for s in self.list(binary=VOLUME) if s["state"] == "up" and not s["disabled"]
-                      and (zone is None or s["zone"] == zone) and s["host"] not in exclude
+                      and not s["cluster_disabled"] and (zone is None or s["zone"] == zone) and s["host"] not in exclude
                       and satisfies(s["capabilities"], specs or {})]
         if not candidates:
             raise errors.NoValidBackend()
         best = max(candidates, key=lambda s: s["capabilities"].get("free_gb", 0))
         return f"{best['host']}#{best['capabilities'].get('pool', best['host'].partition('@')[2] or 'pool')}"
+
+    def cluster_of(self, volume_host: str) -> str | None:
+        """``cluster@backend#pool`` of the service a new volume on ``volume_host`` goes to
+        (Cinder appends the pool to the cluster name as to the host), None unclustered."""
+        service_host, _, pool = volume_host.partition("#")
+        with self.db.session() as session:
+            service = session.get(ServiceRow, (service_host, VOLUME))
+        if service is None or not service.cluster_name:
+            return None
+        return f"{service.cluster_name}#{pool}" if pool else service.cluster_name
 
     def usage(self, host: str) -> dict:
         """Volumes and snapshots on a cinder-volume host (os-hosts show). Raises ServiceNotFound."""

@@ -17,7 +17,7 @@ from overcast.common.db import utcnow
 from overcast.common.errors import NotFound, ServiceUnavailable
 from overcast.volume import errors
 from overcast.volume.models import Attachment, ServiceRow, Snapshot, Volume
-from overcast.volume.service.hosts import VOLUME, topic_for
+from overcast.volume.service.hosts import VOLUME, queue_of, topic_for
 
 SORT_KEYS = ("reference", "size")
 UNMANAGEABLE = ("available", "error", "error_managing")
@@ -117,7 +117,7 @@ class Manage:
                 session.delete(row)
                 return None
             row.status, row.updated_at = "unmanaging", utcnow()
-            return topic_for(row.host), {"id": row.id}
+            return queue_of(row), {"id": row.id}
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -138,7 +138,7 @@ class Manage:
                            size=volume.size, status="managing", progress="0%", meta=dict(fields.get("metadata") or {}),
                            created_at=utcnow(), updated_at=None)
             session.add(row)
-            return row, (topic_for(volume.host), {"id": row.id, "volume_id": volume.id, "ref": ref})
+            return row, (queue_of(volume), {"id": row.id, "volume_id": volume.id, "ref": ref})
 
     def begin_unmanage_snapshot(self, ctx, snapshot_id: str) -> tuple | None:
         with self.db.session() as session:
@@ -151,4 +151,4 @@ class Manage:
                 session.delete(row)
                 return None
             row.status, row.updated_at = "unmanaging", utcnow()
-            return topic_for(volume.host), {"id": row.id, "volume_id": volume.id}
+            return queue_of(volume), {"id": row.id, "volume_id": volume.id}

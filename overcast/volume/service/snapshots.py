@@ -9,7 +9,7 @@ from sqlalchemy import select
 from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Snapshot, Volume, VolumeType
-from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.hosts import queue_of
 from overcast.volume.service.paging import page
 
 SORT_KEYS = {"created_at": Snapshot.created_at, "updated_at": Snapshot.updated_at, "name": Snapshot.name,
@@ -77,7 +77,7 @@ class Snapshots:
             payload = {"id": row.id, "volume_id": volume.id}
             if volume.encryption_key_id:
                 payload["encrypted"] = True
-            return row, (topic_for(volume.host), payload)
+            return row, (queue_of(volume), payload)
 
     def update(self, ctx, snapshot_id: str, fields: dict) -> Snapshot:
         with self.db.session() as session:
@@ -120,7 +120,7 @@ class Snapshots:
                 session.delete(row)
                 return None
             row.status, row.updated_at = "deleting", utcnow()
-            return topic_for(volume.host), {"id": row.id, "volume_id": row.volume_id}
+            return queue_of(volume), {"id": row.id, "volume_id": row.volume_id}
 
     def reset_status(self, ctx, snapshot_id: str, status: str, progress: str | None = None) -> None:
         if status not in STATUSES:

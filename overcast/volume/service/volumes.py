@@ -14,7 +14,7 @@ from overcast.common.db import utcnow
 from overcast.volume import errors
 from overcast.volume.models import Attachment, Snapshot, Volume
 from overcast.volume.service import messages
-from overcast.volume.service.hosts import topic_for
+from overcast.volume.service.hosts import queue_of
 from overcast.volume.service.paging import page
 
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
@@ -213,6 +213,8 @@ class Volumes:
                          bootable=image is not None or bool(parent is not None and parent.bootable),
                          multiattach=multiattach, meta=dict(fields.get("metadata") or {}), error=error,
                          group_id=group_id or None, encryption_key_id=key_id,
+                         cluster_name=(parent.cluster_name if parent is not None and parent.host else
+                                       self.service.hosts.cluster_of(host) if host else None),
                          created_at=utcnow(), updated_at=utcnow())
             if parent is not None and parent.image_metadata and image_meta is None:
                 row.image_metadata = dict(parent.image_metadata)
@@ -233,7 +235,7 @@ class Volumes:
         payload = {"id": row.id, "size": size, "source": source_spec}
         if key_id:
             payload["encrypted"] = True
-        return row, (topic_for(host), payload)
+        return row, (queue_of(row), payload)
 
     # -- change ----------------------------------------------------------------------
 
@@ -303,4 +305,4 @@ class Volumes:
             row.status, row.updated_at = "deleting", utcnow()
             for snap in snapshots:
                 snap.status, snap.updated_at = "deleting", utcnow()
-            return topic_for(row.host), {"id": row.id, "snapshots": [s.id for s in snapshots]}
+            return queue_of(row), {"id": row.id, "snapshots": [s.id for s in snapshots]}
