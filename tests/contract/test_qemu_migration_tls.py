@@ -60,8 +60,8 @@ def sent(monkeypatch):
     return got
 
 
-def _ticking(host, guest_dir, **changes):
-    spec = spec_of(guest_dir, user_data=TICKER, **changes)
+def _ticking(host, guest_dir):
+    spec = spec_of(guest_dir, user_data=TICKER)
     host.spawn(spec)
     testguest.wait_for(lambda: host.get_console_output(spec.uuid), "OVERCAST-UD tick-2")
     return spec
@@ -112,7 +112,7 @@ def test_live_migration_in_tls_keeps_the_guest_running_and_no_plain_client_gets_
 
 def test_a_live_migration_in_tls_to_a_host_without_certificates_fails_cleanly(tmp_path, guest_dir, certs):
     with two_hosts(tmp_path, _tls(certs / "host1"), _tls(tmp_path / "none"), peers=True) as (source, dest, _):
-        spec = _ticking(source, guest_dir, config_drive=False)
+        spec = _ticking(source, guest_dir)
         with pytest.raises(HypervisorError, match="lacks ca-cert.pem"):
             dest.pre_live_migration(spec, False, source.live_migration_source_data(spec.uuid))
         assert dest.list_instances() == [] and not list((dest.state_dir / "instances").iterdir())

@@ -150,7 +150,8 @@ def make_agent(config: Config, bus, host: str, driver: str | None = None):
     if driver == "fake":
         options = {"vcpus": compute.fake_vcpus, "memory_mb": compute.fake_memory_mb, "local_gb": compute.fake_local_gb,
                    "snapshot_seconds": compute.fake_snapshot_seconds,
-                   "live_migration_seconds": compute.fake_live_migration_seconds}
+                   "live_migration_seconds": compute.fake_live_migration_seconds,
+                   "post_copy": compute.live_migration_permit_post_copy}
     elif driver == "qemu":
         import asyncio
 

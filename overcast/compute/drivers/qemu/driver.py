@@ -517,7 +517,8 @@ class QemuHypervisor(HypervisorDriver):
                     except Exception:  # noqa: BLE001 (a log is not worth failing the move for)
                         incoming.pop("source", None)
                 (guest.paths.dir / "incoming.json").write_text(json.dumps(incoming))
-                log.info("live migration of %s: waiting on %s, disks on %s", spec.uuid, data["uri"], data.get("nbd"))
+                log.info("live migration of %s: waiting on %s, disks on %s%s", spec.uuid, data["uri"], data.get("nbd"),
+                         " (TLS)" if data.get("tls") else "")
                 hotplug.save_spec(guest, spec)
                 return data
             except Exception as error:
