@@ -27,13 +27,29 @@ the migration: the NBD server stops once the guest runs here (or goes with QEMU 
 rollback), the migration listener closes when the stream has come. What is exposed: both
 listen on ``my_ip`` only and take as many connections as there are disks to mirror (the
 source's), export names are random per migration (but NBD lists them to whoever
-connects); nothing is encrypted or authenticated (as Nova's default ``tcp`` scheme), so
-whoever reaches ``my_ip`` on those ports during the copy could read the disks being
-copied or make the migration fail (then the destination is rolled back). Keep the hosts'
-``my_ip`` on a private network. Over ``tcp`` the console log does not come by path: the
+connects). Without TLS nothing is encrypted or authenticated (as Nova's default ``tcp``
+scheme), so whoever reaches ``my_ip`` on those ports during the copy could read the disks
+being copied or make the migration fail (then the destination is rolled back): keep the
+hosts' ``my_ip`` on a private network. With ``Settings.tls`` on both hosts (``tls``) each
+QEMU gets a ``tls-creds-x509`` object for the host's certificates: the destination's
+(``server``) for ``migrate-incoming`` and the NBD server, the source's (``client``) for
+``migrate`` (with ``tls-hostname``, the destination's address) and for the mirrors, whose
+targets are then NBD nodes made with ``blockdev-add`` (``tls-creds``) and mirrored into
+with ``blockdev-mirror``; both ends verify the other against the CA. A host without the
+certificates fails the migration before anything is copied; TLS on one end only fails it
+too (never a copy in the clear). Over ``tcp`` the console log does not come by path: the
 destination pulls the source's log when it gets ready and the rest after the switch
 (``remote.append_from``), so lines printed right after the switch may come before the
 source's last ones.
+
+Post-copy (``Settings.post_copy`` on both hosts): ``postcopy-ram`` is on in both QEMUs,
+and force-complete switches to post-copy (``migrate-start-postcopy``) instead of pausing
+the guest, as Nova's libvirt driver does with ``live_migration_permit_post_copy``. Only
+memory goes post-copy: the memory migration starts once every mirror is ready (Nova's
+rule: switch only when memory is the last part), and the switch still stops at
+``pre-switchover``, where the mirrors complete. From ``postcopy-active`` on the guest runs
+at the destination: the migration can no longer be aborted or rolled back (a failure
+then loses the guest, as with libvirt), and ``on_post_copy`` tells the caller.
 """
 
 from __future__ import annotations
@@ -48,14 +64,12 @@ from typing import Callable
 from ..base import InstanceSpec
 from ..errors import MigrationCancelled
 from ..live_signals import Signals
-from . import disks, process, remote, tls
+from . import disks, mirrors, process, remote, tls
 from .guest import Guest
 from .qmp import QMPError, QMPSession
 
 GiB = 1 << 30
-LOCAL_DISKS = ("disk", "eph0", "swap")
 POLL = 0.1
-TARGET = "mirror-target-"  # node names of the NBD targets of TLS mirrors
 _PORTS = threading.Lock()  # one destination at a time picks its ports
 
 
@@ -123,7 +137,7 @@ def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: 
     guest.throttle(spec)
     exports = {}
     with QMPSession(str(paths.qmp), timeout=10) as session:
-        nodes = _local_nodes(session, guest)
+        nodes = {name: disk[1] for name, disk in mirrors.local_disks(session, guest).items()}
         if settings.post_copy:
             session.execute("migrate-set-capabilities", capabilities=[{"capability": "postcopy-ram", "state": True}])
         creds = {}
@@ -184,19 +198,6 @@ def _free(ip: str, port: int) -> bool:
     return True
 
 
-def _local_nodes(session: QMPSession, guest: Guest) -> dict[str, str]:
-    """This guest's own disk files (not volumes, not the config drive): file name -> the
-    device (``device``) and node name."""
-    wanted = {getattr(guest.paths, name).name for name in LOCAL_DISKS}
-    found = {}
-    for block in session.execute("query-block") or []:
-        inserted = block.get("inserted") or {}
-        name = str(inserted.get("file", "")).rsplit("/", 1)[-1]
-        if name in wanted and not inserted.get("ro"):
-            found[name] = inserted["node-name"]
-    return found
-
-
 def finish_incoming(guest: Guest, paused: bool) -> None:
     """Destination, after the switch: the NBD server goes, the guest runs (or stays paused)."""
     with QMPSession(str(guest.paths.qmp), timeout=10) as session:
@@ -229,39 +230,6 @@ def cleanup(guest: Guest) -> None:
         _unlink(path)
 
 
-def _devices(session: QMPSession, guest: Guest) -> dict[str, str]:
-    """Source: file name -> block device name for each local disk."""
-    wanted = {getattr(guest.paths, name).name for name in LOCAL_DISKS}
-    found = {}
-    for block in session.execute("query-block") or []:
-        inserted = block.get("inserted") or {}
-        name = str(inserted.get("file", "")).rsplit("/", 1)[-1]
-        if name in wanted and not inserted.get("ro"):
-            found[name] = block["device"]
-    return found
-
-
-def _jobs(session: QMPSession) -> list[dict]:
-    return [job for job in session.execute("query-block-jobs") or [] if job["device"].startswith("mirror-")]
-
-
-def _cancel_mirrors(session: QMPSession, timeout: float = 60) -> None:
-    for job in _jobs(session):
-        try:
-            session.execute("block-job-cancel", device=job["device"], force=True)
-        except QMPError:
-            pass
-    deadline = time.monotonic() + timeout
-    while _jobs(session) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for node in session.execute("query-named-block-nodes") or []:  # TLS mirrors' NBD targets
-        if str(node.get("node-name", "")).startswith(TARGET):
-            try:
-                session.execute("blockdev-del", **{"node-name": node["node-name"]})
-            except QMPError:
-                pass
-
-
 def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings,
             on_post_copy: Callable[[], None] | None = None) -> None:
     """Source: copy disks and memory to the destination ``data`` names; return once the
@@ -279,12 +247,12 @@ def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings,
         try:
             creds = {"tls-creds": tls.add_creds(session, tls.check_dir(settings.tls_dir), "client")} if secure else {}
             speed = settings.bandwidth_mib << 20
-            for name, device in _devices(session, guest).items():
+            for name, (device, _) in mirrors.local_disks(session, guest).items():
                 if name not in (data.get("exports") or {}):
                     raise LiveMigrationError(f"the destination has no disk {name}")
-                _mirror(session, data, name, device, speed, creds)
+                mirrors.start(session, data, name, device, speed, creds)
             deadline = time.monotonic() + settings.timeout
-            while not all(job.get("ready") for job in _jobs(session)):
+            while not all(job.get("ready") for job in mirrors.jobs(session)):
                 _check(signals, deadline, guest)
                 _force(session, signals, was_running, state, post_copy, migrating=False)
                 time.sleep(POLL)
@@ -300,7 +268,7 @@ def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings,
             while True:
                 status = (session.execute("query-migrate") or {}).get("status")
                 if status == "pre-switchover":  # vCPUs stopped: finish the disks, then switch
-                    _cancel_mirrors(session)
+                    mirrors.cancel(session)
                     _append_console(guest, data)
                     session.execute("migrate-continue", state="pre-switchover")
                 elif status == "postcopy-active" and not state["post_copy"]:
@@ -333,27 +301,6 @@ def _secure(data: dict, settings: Settings) -> bool:
     return settings.tls
 
 
-def _mirror(session: QMPSession, data: dict, name: str, device: str, speed: int, creds: dict) -> None:
-    """A mirror of ``device`` into the destination's export of ``name``; in TLS, into an
-    NBD node with the client credentials that checks the destination's certificate."""
-    options = {"job-id": f"mirror-{device}", "speed": speed} if speed else {"job-id": f"mirror-{device}"}
-    export = data["exports"][name]
-    if creds:
-        host, port = remote.split_address(data["nbd"])
-        node = f"{TARGET}{device}"
-        session.execute("blockdev-add", driver="nbd", export=export, **{
-            "node-name": node, "server": {"type": "inet", "host": host, "port": port},
-            "tls-hostname": host, **creds})
-        session.execute("blockdev-mirror", device=device, target=node, sync="top", **options)
-        return
-    if data["transport"] == "tcp":
-        target = f"nbd://{data['nbd']}/{export}"
-    else:
-        target = f"nbd+unix:///{export}?socket={data['nbd']}"
-    session.execute("drive-mirror", device=device, target=target, format="raw", sync="top", mode="existing",
-                    **options)
-
-
 def _force(session: QMPSession, signals: Signals, was_running: bool, state: dict, post_copy: bool,
            migrating: bool) -> None:
     """Force-complete asked: with post-copy, lift the disks' limits and switch to post-copy
@@ -363,7 +310,7 @@ def _force(session: QMPSession, signals: Signals, was_running: bool, state: dict
     if not signals.force.is_set() or state["forced"]:
         return
     if post_copy:
-        for job in _jobs(session):
+        for job in mirrors.jobs(session):
             session.execute("block-job-set-speed", device=job["device"], speed=0)
         if migrating:
             session.execute("migrate-start-postcopy")
@@ -372,7 +319,7 @@ def _force(session: QMPSession, signals: Signals, was_running: bool, state: dict
     if was_running and session.execute("query-status")["status"] == "running":
         session.execute("stop")
     session.execute("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
-    for job in _jobs(session):
+    for job in mirrors.jobs(session):
         session.execute("block-job-set-speed", device=job["device"], speed=0)
     state["forced"] = True
 
@@ -401,7 +348,7 @@ def _undo(session: QMPSession, was_running: bool) -> None:
             break
         time.sleep(0.05)
     try:
-        _cancel_mirrors(session)
+        mirrors.cancel(session)
         if was_running and session.execute("query-status")["status"] != "running":
             session.execute("cont")
     except QMPError:
