@@ -201,6 +201,25 @@ def cmd_manage(args) -> int:
     return 0
 
 
+def cmd_tls(args) -> int:
+    """Certificates for live migration in TLS (``compute.tls_dir``) for a test or small cloud."""
+    from overcast.compute.drivers.qemu import tls
+
+    try:
+        if args.action == "ca":
+            print(f"CA in {tls.make_ca(args.dir)} (keep ca-key.pem; give hosts only ca-cert.pem)")
+        else:
+            if not args.ca or not args.ip:
+                print("overcast: tls host needs --ca and at least one --ip", file=sys.stderr)
+                return 2
+            made = tls.make_host(args.ca, args.dir, args.name or args.ip[0], args.ip)
+            print(f"certificates for {args.name or args.ip[0]} in {made}: set compute.tls_dir to it on that host")
+    except (tls.TLSError, OSError, ValueError) as error:
+        print(f"overcast: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from overcast import doctor
 
@@ -248,6 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     _common(manage)
     manage.add_argument("action", choices=["db-sync", "bootstrap", "rotate-keys"])
     manage.set_defaults(func=cmd_manage)
+    certs = commands.add_parser("tls", help="make a CA (tls ca DIR) or a host's live migration certificates "
+                                             "(tls host DIR --ca CA_DIR --name HOST --ip MY_IP)")
+    certs.add_argument("action", choices=["ca", "host"])
+    certs.add_argument("dir", help="the directory to write (compute.tls_dir of the host for `host`)")
+    certs.add_argument("--ca", help="host: the CA's directory (ca-cert.pem, ca-key.pem)")
+    certs.add_argument("--name", help="host: its name (default: its first --ip)")
+    certs.add_argument("--ip", action="append", help="host: an address other hosts reach it on (its compute.my_ip)")
+    certs.set_defaults(func=cmd_tls)
     doctor = commands.add_parser("doctor", help="what this host can do for real guests and networks")
     _common(doctor)
     doctor.set_defaults(func=cmd_doctor)

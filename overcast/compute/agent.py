@@ -57,6 +57,9 @@ class ComputeAgent:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task] = []
         self.live_aborts: set[str] = set()  # instances whose live migration was asked to stop (agent_moves)
+        signals = getattr(driver, "live", None)
+        if signals is not None:  # a switch to post-copy shows in the migration's status, as Nova's
+            signals.post_copy_listener = lambda uuid: agent_moves.post_copy(self, uuid)
 
     # -- start and stop ------------------------------------------------------------
 

@@ -9,7 +9,8 @@ confirm on the source; a live migration on the source (``pre_live_migration`` th
 copy goes). The destination's VIFs are plugged by the destination's network agent.
 
 A live migration's record goes ``queued`` (the API) -> ``preparing`` (the destination gets
-ready) -> ``running`` (the driver copies) -> ``completed``, ``failed`` or ``cancelled``.
+ready) -> ``running`` (the driver copies; ``running (post-copy)`` once a
+forced one switched to post-copy) -> ``completed``, ``failed`` or ``cancelled``.
 ``live_migration_abort`` and ``live_migration_force_complete`` reach the source agent while
 the operation holds the instance's lock, so they take no lock: an abort before the copy
 starts is noted and honoured once the destination is ready; during the copy the driver
@@ -70,6 +71,11 @@ def revert(agent, payload):
 def _migration_status(agent, uuid: str, status: str) -> None:
     """A call, not a cast: the status must land before the operation's final report."""
     agent.call_sync(CONDUCTOR, "set_migration_status", {"uuid": uuid, "status": status}, timeout=30)
+
+
+def post_copy(agent, uuid: str) -> None:
+    """The driver switched ``uuid``'s live migration to post-copy (Nova's status for it)."""
+    _migration_status(agent, uuid, "running (post-copy)")
 
 
 def live_migrate(agent, payload):

@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import socket
 import threading
-import uuid as uuidlib
 
 import pytest
 
 from overcast.compute import power_state as ps
-from overcast.compute.drivers import ImageRef, InstanceSpec
+from overcast.compute.drivers import InstanceSpec
 from overcast.compute.drivers.errors import HypervisorError, InstanceNotFound, MigrationCancelled
+from migrationhosts import TCP, TICKER, last_tick, spec_of, two_hosts
 import testguest
 
 pytestmark = pytest.mark.qemu
-TICKER = b"#!/bin/sh\nn=0; while true; do n=$((n+1)); echo tick-$n; sleep 1; done\n"
-
-
-def _qemu_processes(marker: str) -> list[int]:
-    from qemuguests import qemu_pids
-
-    return qemu_pids(marker)
 
 
 @pytest.fixture(scope="module")
@@ -36,34 +29,8 @@ def guest_dir():
 
 @pytest.fixture
 def hosts(tmp_path, guest_dir):
-    from overcast.compute.drivers.qemu import QemuHypervisor
-
-    made = []
-    for n in (1, 2):
-        driver = QemuHypervisor(state_dir=tmp_path / f"host{n}", accel="tcg", soft_reboot_timeout=20)
-        driver.init_host(f"host-{n}")
-        made.append(driver)
-    yield made
-    for driver in made:
-        for uuid in driver.list_instances():
-            driver.destroy(uuid)
-    assert not _qemu_processes(str(tmp_path))
-    for n, driver in enumerate(made, 1):
-        assert list((tmp_path / f"host{n}" / "instances").iterdir()) == []
-        assert list(driver.run_dir.iterdir()) == []  # no QMP, VNC, NBD or migration socket left
-        driver.run_dir.rmdir()
-
-
-def spec_of(guest_dir, **changes) -> InstanceSpec:
-    uuid = str(uuidlib.uuid4())
-    values = dict(uuid=uuid, name=f"vm-{uuid[:8]}", vcpus=1, memory_mb=128, root_gb=1, config_drive=True,
-                  image=ImageRef(id="test-guest", path=str(guest_dir / "disk.qcow2"), virtual_size=64 << 20))
-    values.update(changes)
-    return InstanceSpec(**values)
-
-
-def last_tick(text: str) -> int:
-    return max(int(line.rsplit("-", 1)[1]) for line in text.splitlines() if "OVERCAST-UD tick-" in line)
+    with two_hosts(tmp_path) as made:
+        yield made
 
 
 def test_cold_migration_boots_the_same_disk_grown_to_the_new_flavor(hosts, guest_dir):
@@ -185,45 +152,10 @@ def _attempt(source, spec, dest, data):
 # -- the same moves with the transport forced to tcp (as between two machines) ------------------
 
 
-class Peers:
-    """The bus between the two hosts' agents, reduced to a direct call: each reads the
-    other's files through ``read_migration_file``; every piece read is counted."""
-
-    def __init__(self, drivers):
-        self.by_host = {driver.host: driver for driver in drivers}
-        self.reads: list[tuple[str, str]] = []
-        self.corrupt = False
-
-    def __call__(self, host, uuid, name, offset, length):
-        self.reads.append((host, name))
-        piece = self.by_host[host].read_migration_file(uuid, name, offset, length)
-        if self.corrupt and name == "disk" and offset == 0 and piece:
-            piece = bytes([piece[0] ^ 1]) + piece[1:]
-        return piece
-
-
 @pytest.fixture
 def tcp_hosts(tmp_path, guest_dir):
-    from overcast.compute.drivers.qemu import QemuHypervisor
-
-    made = []
-    for n in (1, 2):
-        driver = QemuHypervisor(state_dir=tmp_path / f"host{n}", accel="tcg", soft_reboot_timeout=20,
-                                my_ip="127.0.0.1", migration_transport="tcp", live_migration_ports=(49152, 49215))
-        driver.init_host(f"host-{n}")
-        made.append(driver)
-    peers = Peers(made)
-    for driver in made:
-        driver.peer_reader = peers
-    yield made + [peers]
-    for driver in made:
-        for uuid in driver.list_instances():
-            driver.destroy(uuid)
-    assert not _qemu_processes(str(tmp_path))
-    for n, driver in enumerate(made, 1):
-        assert list((tmp_path / f"host{n}" / "instances").iterdir()) == []
-        assert list(driver.run_dir.iterdir()) == []
-        driver.run_dir.rmdir()
+    with two_hosts(tmp_path, TCP, peers=True) as made:
+        yield made
 
 
 def test_cold_migration_over_tcp_pulls_the_disks_and_checks_them(tcp_hosts, guest_dir):

@@ -15,7 +15,8 @@ live-migrated to B (same boot, same address, still reachable); then cold-migrate
 to A and confirmed (same disk: its boot counter goes on). Host B's compute agent has
 ``compute.migration_transport = tcp`` and each host's ``compute.my_ip`` is its underlay
 address, so the moves go as between two machines: the live migration over TCP across the
-underlay (B's QEMU listening on B's address, no unix socket), the cold migration back by
+underlay (B's QEMU listening on B's address, no unix socket; in TLS, each host with
+certificates `overcast tls` made), the cold migration back by
 A pulling the disk from B's agent over the bus. At the end every namespace, link, chain
 and process of the test is gone (counted)."""
 
@@ -150,6 +151,16 @@ def wait_until(check, timeout: float, what: str, step: float = 0.5):
         time.sleep(step)
 
 
+def certificates(root: Path, addresses: dict[str, str]) -> dict[str, str]:
+    """A CA and each host's live migration certificates, made with `overcast tls`."""
+    tool = [sys.executable, "-m", "overcast", "tls"]
+    subprocess.run([*tool, "ca", str(root / "ca")], check=True, capture_output=True, timeout=60)
+    for name, address in addresses.items():
+        subprocess.run([*tool, "host", str(root / f"tls-{name}"), "--ca", str(root / "ca"), "--ip", address],
+                       check=True, capture_output=True, timeout=60)
+    return {name: str(root / f"tls-{name}") for name in addresses}
+
+
 @pytest.fixture(scope="module")
 def two_hosts(tmp_path_factory):
     reason = missing("qemu-system-x86_64", "bridge")
@@ -182,15 +193,17 @@ def two_hosts(tmp_path_factory):
         assert f"dev {outer}" in sh("ip", "route", "get", b_ip)  # the underlay is the test's own link
         assert f"dev {inner}" in sh("ip", "route", "get", a_ip, netns=netns)
         relay = Relay(a_ip, AMQP_PORT)
+        tls = certificates(root, {"a": a_ip, "b": b_ip})
         # the same on both hosts: TCG, so guests can move; a UDP port of its own, since the kernel takes
         # one VNI once per port in a namespace and other clouds on this machine number theirs from 1 too
-        shared = {"OVERCAST_COMPUTE_QEMU_ACCEL": "tcg", "OVERCAST_NETWORK_VXLAN_PORT": str(random.randint(20000, 60000))}
+        shared = {"OVERCAST_COMPUTE_QEMU_ACCEL": "tcg", "OVERCAST_NETWORK_VXLAN_PORT": str(random.randint(20000, 60000)),
+                  "OVERCAST_COMPUTE_LIVE_MIGRATION_TLS": "true"}
         env = {**FAST_HASH, **shared, "OVERCAST_BUS_URL": f"amqp://guest:guest@127.0.0.1:{AMQP_PORT}/{vhost}",
                "OVERCAST_COMPUTE_DRIVER": "qemu", "OVERCAST_NETWORK_DRIVER": "linux",
                "OVERCAST_COMPUTE_HOST": f"a-{tag}", "OVERCAST_NETWORK_HOST": f"a-{tag}",
                "OVERCAST_NETWORK_LINUX_PREFIX": f"w{tag}", "OVERCAST_NETWORK_BRIDGE_MAPPINGS": f"public:brw{tag}",
                "OVERCAST_NETWORK_PUBLIC_CIDR": "", "OVERCAST_NETWORK_DEFAULT_SUBNETPOOL": "",
-               "OVERCAST_NETWORK_LOCAL_IP": a_ip, "OVERCAST_COMPUTE_MY_IP": a_ip}
+               "OVERCAST_NETWORK_LOCAL_IP": a_ip, "OVERCAST_COMPUTE_MY_IP": a_ip, "OVERCAST_COMPUTE_TLS_DIR": tls["a"]}
         data_a.mkdir()
         cloud = CloudProcess(data_a / "data", env=env).start(timeout=90)
         cloud.guest = guest
@@ -198,7 +211,7 @@ def two_hosts(tmp_path_factory):
         bus_b = f"amqp://guest:guest@{a_ip}:{relay.port}/{vhost}"
         secret = (data_a / "data" / "network" / "metadata_secret").read_text().strip()
         b_env = {**shared, "OVERCAST_NETWORK_LOCAL_IP": b_ip, "OVERCAST_COMPUTE_MY_IP": b_ip,
-                 "OVERCAST_COMPUTE_MIGRATION_TRANSPORT": "tcp", "OVERCAST_NETWORK_LINUX_PREFIX": f"x{tag}",
+                 "OVERCAST_COMPUTE_MIGRATION_TRANSPORT": "tcp", "OVERCAST_COMPUTE_TLS_DIR": tls["b"], "OVERCAST_NETWORK_LINUX_PREFIX": f"x{tag}",
                  "OVERCAST_NETWORK_BRIDGE_MAPPINGS": f"public:brx{tag}", "OVERCAST_NETWORK_METADATA_SECRET": secret}
         agents.append(start_agent("network", hosts, data_b, bus_b, "--l2-only", "--driver", "linux", env=b_env))
         agents.append(start_agent("compute", hosts, data_b, bus_b, "--driver", "qemu", env=b_env))
@@ -335,7 +348,8 @@ def test_guests_on_two_hosts_share_a_network_and_move_between_the_hosts(two_host
     incoming = [cmd for _, cmd in processes(a["id"]) if cmd.startswith("qemu-system")]
     assert len(incoming) == 1 and "-incoming defer" in incoming[0], incoming  # it came over TCP
     log_b = (hosts.cloud.data_dir.parent.parent / "agent-compute-b.log").read_text(errors="replace")
-    assert f"live migration of {a['id']}: waiting on tcp:{hosts.b_ip}:" in log_b
+    assert re.search(rf"live migration of {a['id']}: waiting on tcp:{re.escape(hosts.b_ip)}:\d+, disks on "
+                     rf"{re.escape(hosts.b_ip)}:\d+ \(TLS\)", log_b), log_b[-3000:]  # both in TLS
     wait_until(lambda: http_from_dhcp(hosts, net["id"], a_ip) == pages["a"], 30, "A reachable on B across VXLAN")
     fetched = int(re.findall(r"OVERCAST-UD FETCH (\d+) ", console(cli, "b"))[-1])
     wait_until(lambda: re.search(rf"OVERCAST-UD FETCH {fetched + 2} {pages['a']}", console(cli, "b")), 30,

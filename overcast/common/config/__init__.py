@@ -88,6 +88,9 @@ class ComputeConfig:
     my_ip: str = ""  # the address other hosts reach this compute host on (live migration, os-hypervisors host_ip, os-migrations dest_host); empty: 127.0.0.1 with a memory or loopback bus, else the local address that routes to the bus host
     migration_transport: str = "auto"  # qemu driver: how guests move to another host: local (files by path, unix sockets: one machine or a shared filesystem), tcp (disks pulled over the bus, live migration over TCP to my_ip), auto (local when both hosts are on one machine)
     live_migration_ports: str = "49152-49215"  # qemu driver: TCP ports (first-last, 1024-65535) a destination listens on for a live migration over tcp
+    live_migration_tls: bool = False  # qemu driver: live migrations over tcp in TLS (stream and NBD disks), both hosts verified against a CA (Nova's live_migration_with_native_tls)
+    tls_dir: str = ""  # qemu driver: this host's migration certificates (ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem, client-key.pem); empty: DATA_DIR/compute/tls
+    live_migration_permit_post_copy: bool = False  # qemu driver: force-complete switches a live migration to post-copy instead of pausing the guest (both hosts must permit it)
     console_token_ttl: int = 600  # seconds a remote console URL (its one-time token) stays usable, 10-86400
     novncproxy_base_url: str = ""  # the noVNC page console URLs point at; empty: PUBLIC_URL/vnc/vnc_lite.html
     novnc_dir: str = "/usr/share/novnc"  # noVNC's files (Debian package novnc), served under /vnc

@@ -21,7 +21,7 @@ from overcast.common.errors import NotFound
 from overcast.compute import errors
 from overcast.compute import views_migrations as views
 from overcast.compute.api import checks
-from overcast.compute.service.migrations import MigrationQuery
+from overcast.compute.service.migrations import POST_COPY, MigrationQuery
 from overcast.compute.service.server_list import parse_time
 
 P = "os_compute_api:os-migrations:"
@@ -113,7 +113,7 @@ def _running(req, row, method: str, states: tuple, missing_404: bool):
     has no such one, 400 when its status is not one of ``states``."""
     migration_id = req.params["migration_id"]
     try:
-        found = req.state.compute.migrations.get_live_in_progress(row.uuid, migration_id)
+        found = req.state.compute.migrations.get_live_in_progress(row.uuid, migration_id, also=(POST_COPY,))
     except NotFound:
         message = f"Migration {migration_id} not found for instance {row.uuid}"
         raise (errors.ComputeNotFound(message) if missing_404 else errors.ComputeInvalid(message)) from None

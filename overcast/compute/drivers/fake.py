@@ -17,7 +17,9 @@ InstanceRebootFailed with the guest left as it was. ``capabilities=Capabilities(
 switches features off; their methods then raise DriverCapabilityError. Slowness on
 request, so the API's in-between states can be seen: ``snapshot_seconds`` (a snapshot
 takes that long) and ``live_migration_seconds`` (a live migration runs that long unless
-``live_migration_abort`` cancels it or ``live_migration_force_complete`` ends it).
+``live_migration_abort`` cancels it or ``live_migration_force_complete`` ends it; with
+``post_copy`` a forced one reports its switch to post-copy and runs on ``POST_COPY_SECONDS``
+more, deaf to abort, as a real post-copy phase is).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .live_signals import LiveSignals
 
 GiB = 1 << 30
 CONSOLE_KINDS = ("vnc", "spice", "serial")
+POST_COPY_SECONDS = 10.0  # how long a forced post-copy migration of the fake runs on after the switch
 
 
 @dataclass
@@ -66,10 +69,11 @@ class FakeHypervisor(HypervisorDriver):
     def __init__(self, *, vcpus: int = 16, memory_mb: int = 32768, local_gb: int = 500,
                  fail_spawn_on: set[str] | Callable[[InstanceSpec], bool] | None = None,
                  fail_reboot: bool = False, capabilities: Capabilities | None = None,
-                 snapshot_seconds: float = 0.0, live_migration_seconds: float = 0.0):
+                 snapshot_seconds: float = 0.0, live_migration_seconds: float = 0.0, post_copy: bool = False):
         self.total = (vcpus, memory_mb, local_gb)
         self.snapshot_seconds = snapshot_seconds  # a snapshot takes this long, as copying a real disk does
         self.live_migration_seconds = live_migration_seconds
+        self.post_copy = post_copy  # force-complete switches to post-copy (compute.live_migration_permit_post_copy)
         self.live = LiveSignals()
         self.fail_spawn_on = fail_spawn_on or set()
         self.fail_reboot = fail_reboot
@@ -307,6 +311,9 @@ class FakeHypervisor(HypervisorDriver):
                     raise MigrationCancelled(uuid=uuid)
             if signals.abort.is_set():
                 raise MigrationCancelled(uuid=uuid)
+            if signals.force.is_set() and self.post_copy:
+                self.live.report_post_copy(uuid)
+                time.sleep(POST_COPY_SECONDS)
         with self._lock:
             self._get(uuid).migrated_to = dest_host
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass
@@ -22,6 +23,14 @@ class LiveSignals:
     def __init__(self):
         self._running: dict[str, Signals] = {}
         self._guard = threading.Lock()
+        #: ``listener(uuid)``, set by the agent: a migration switched to post-copy (the
+        #: guest runs at the destination; it can no longer be aborted)
+        self.post_copy_listener: Callable[[str], None] | None = None
+
+    def report_post_copy(self, uuid: str) -> None:
+        """Called by the driver's ``live_migration`` when ``uuid`` switched to post-copy."""
+        if self.post_copy_listener is not None:
+            self.post_copy_listener(uuid)
 
     @contextlib.contextmanager
     def running(self, uuid: str):

@@ -150,18 +150,23 @@ def make_agent(config: Config, bus, host: str, driver: str | None = None):
     if driver == "fake":
         options = {"vcpus": compute.fake_vcpus, "memory_mb": compute.fake_memory_mb, "local_gb": compute.fake_local_gb,
                    "snapshot_seconds": compute.fake_snapshot_seconds,
-                   "live_migration_seconds": compute.fake_live_migration_seconds}
+                   "live_migration_seconds": compute.fake_live_migration_seconds,
+                   "post_copy": compute.live_migration_permit_post_copy}
     elif driver == "qemu":
         import asyncio
 
         from overcast.compute.drivers.qemu.fetch import BusImageFetcher, BusPeerReader
+        from overcast.compute.drivers.qemu import live
 
         loop = asyncio.get_running_loop()
         options = {"state_dir": compute.qemu_state_dir or str(config.data_path / "compute" / "qemu"),
                    "accel": compute.qemu_accel, "soft_reboot_timeout": compute.qemu_soft_reboot_seconds,
                    "image_fetcher": BusImageFetcher(bus, loop), "peer_reader": BusPeerReader(bus, loop),
                    "my_ip": host_ip, "migration_transport": compute.migration_transport,
-                   "live_migration_ports": compute.port_range()}
+                   "live_migration_ports": compute.port_range(),
+                   "live_migration": live.Settings(tls=compute.live_migration_tls,
+                                                   tls_dir=compute.tls_dir or str(config.data_path / "compute" / "tls"),
+                                                   post_copy=compute.live_migration_permit_post_copy)}
     ratios = {"cpu_allocation_ratio": compute.cpu_allocation_ratio, "ram_allocation_ratio": compute.ram_allocation_ratio,
               "disk_allocation_ratio": compute.disk_allocation_ratio,
               "reserved_host_memory_mb": compute.reserved_host_memory_mb}

@@ -21,6 +21,7 @@ from overcast.compute.models import ComputeNode, Instance, Migration
 
 TYPES = ("migration", "resize", "live-migration", "evacuation")
 LIVE_IN_PROGRESS = ("queued", "preparing", "running", "post-migrating")
+POST_COPY = "running (post-copy)"  # Nova's: not listed as in progress, but abort/force say 400
 
 
 @dataclass
@@ -124,8 +125,9 @@ class Migrations:
                                         Migration.migration_type == "live-migration",
                                         Migration.status.in_(LIVE_IN_PROGRESS)).order_by(Migration.id)))
 
-    def get_live_in_progress(self, instance_uuid: str, migration_id: str) -> Migration:
-        """One in-progress live migration of the instance by id, else NotFound with Nova's reason."""
+    def get_live_in_progress(self, instance_uuid: str, migration_id: str, also: tuple = ()) -> Migration:
+        """One in-progress live migration of the instance by id (or in a status of ``also``),
+        else NotFound with Nova's reason."""
         with self.db.session() as session:
             row = None
             if migration_id.isdigit() and int(migration_id) < 1 << 63:
@@ -137,7 +139,7 @@ class Migrations:
         if row.migration_type != "live-migration":
             raise errors.ComputeNotFound(f"Migration {migration_id} for server {instance_uuid} is not "
                                          "live-migration.")
-        if row.status not in LIVE_IN_PROGRESS:
+        if row.status not in LIVE_IN_PROGRESS + tuple(also):
             raise errors.ComputeNotFound(f"Live migration {migration_id} for server {instance_uuid} is not in "
                                          "progress.")
         return row

@@ -103,3 +103,45 @@ def test_force_complete_finishes_it_now(slow_hosts, admin, server):
     assert moved["OS-EXT-SRV-ATTR:host"] != source and moved["OS-EXT-STS:power_state"] == 1
     assert [m["status"] for m in migrations(slow_hosts, admin, server.id)] == ["completed"]
     assert call(slow_hosts, admin, "POST", action, "2.22", json={"force_complete": None}).status_code == 409
+
+
+@pytest.fixture(scope="module")
+def post_copy_hosts(tmp_path_factory):
+    data = tmp_path_factory.mktemp("postcopy") / "data"
+    proc = CloudProcess(data, env={**FAST_HASH, "OVERCAST_COMPUTE_FAKE_HOSTS": "2",
+                                   "OVERCAST_COMPUTE_FAKE_LIVE_MIGRATION_SECONDS": "300",
+                                   "OVERCAST_COMPUTE_LIVE_MIGRATION_PERMIT_POST_COPY": "true",
+                                   "OVERCAST_COMPUTE_HOST": random_name("pc")}).start()
+    yield proc
+    assert proc.stop() == 0
+
+
+def test_force_complete_with_post_copy_shows_it_and_it_can_no_longer_be_stopped(post_copy_hosts):
+    """As Nova's libvirt driver: the migration is ``running (post-copy)`` (not listed as in
+    progress), abort and force-complete answer 400, and it completes."""
+    admin = connect(post_copy_hosts)
+    image = admin.image.create_image(name=random_name("img"), data=b"\0" * 1024, disk_format="raw",
+                                     container_format="bare", visibility="public")
+    server = admin.compute.wait_for_server(admin.compute.create_server(name=random_name("pc"), image_id=image.id,
+                                                                       flavor_id="42"), interval=0.1, wait=30)
+    source = _start(post_copy_hosts, admin, server.id)
+    mid = _running_migration(post_copy_hosts, admin, server.id)
+    url = f"/servers/{server.id}/migrations/{mid}"
+    assert call(post_copy_hosts, admin, "POST", f"{url}/action", "2.22", json={"force_complete": None}).status_code \
+        == 202
+    deadline = time.monotonic() + 10
+    while [m["status"] for m in migrations(post_copy_hosts, admin, server.id)] != ["running (post-copy)"]:
+        assert time.monotonic() < deadline, migrations(post_copy_hosts, admin, server.id)
+        time.sleep(0.05)
+    assert call(post_copy_hosts, admin, "GET", f"/servers/{server.id}/migrations", "2.23").json() == \
+        {"migrations": []}
+    aborted = call(post_copy_hosts, admin, "DELETE", url, "2.24")
+    assert aborted.status_code == 400 and "running (post-copy)" in aborted.json()["badRequest"]["message"]
+    forced = call(post_copy_hosts, admin, "POST", f"{url}/action", "2.22", json={"force_complete": None})
+    assert forced.status_code == 400
+    moved = wait_for(post_copy_hosts, admin, server.id, "ACTIVE")
+    assert moved["OS-EXT-SRV-ATTR:host"] != source
+    assert [m["status"] for m in migrations(post_copy_hosts, admin, server.id)] == ["completed"]
+    admin.compute.delete_server(server)
+    admin.compute.wait_for_delete(server, interval=0.1, wait=30)
+    admin.image.delete_image(image)

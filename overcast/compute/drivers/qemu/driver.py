@@ -26,7 +26,7 @@ from ..base import (Capabilities, HostResources, HypervisorDriver, ImageRef, Ins
 from ..errors import (DriverCapabilityError, HypervisorError, InstanceBuildFailed, InstanceExists,
                       InstanceInvalidState, InstanceNotFound, InstanceRebootFailed, ResizeError)
 from ..live_signals import LiveSignals
-from . import cold, devices, disks, host, hotplug, live, process, remote, resize, suspend
+from . import cold, devices, disks, host, hotplug, live, process, remote, resize, suspend, tls
 from .guest import Guest
 from .rebuild import rebuild_in_place
 from .layout import InstancePaths, run_dir_for, write_spec
@@ -508,7 +508,7 @@ class QemuHypervisor(HypervisorDriver):
                 spec = self._with_kernel(live.matched(spec, source_data), strict=False)
                 tcp = self._transport(source_data) == "tcp"
                 listen = (self.my_ip, self.live_migration_ports) if tcp else None
-                data = live.prepare(self.images, guest, spec, self.binary, self.accel, listen)
+                data = live.prepare(self.images, guest, spec, self.binary, self.accel, listen, self.live_settings)
                 incoming = {"transport": "tcp" if tcp else "local"}
                 if tcp and self.peer_reader is not None and (source_data or {}).get("host"):
                     try:  # the source's console so far, before this QEMU writes any
@@ -517,7 +517,8 @@ class QemuHypervisor(HypervisorDriver):
                     except Exception:  # noqa: BLE001 (a log is not worth failing the move for)
                         incoming.pop("source", None)
                 (guest.paths.dir / "incoming.json").write_text(json.dumps(incoming))
-                log.info("live migration of %s: waiting on %s, disks on %s", spec.uuid, data["uri"], data.get("nbd"))
+                log.info("live migration of %s: waiting on %s, disks on %s%s", spec.uuid, data["uri"], data.get("nbd"),
+                         " (TLS)" if data.get("tls") else "")
                 hotplug.save_spec(guest, spec)
                 return data
             except Exception as error:
@@ -532,8 +533,9 @@ class QemuHypervisor(HypervisorDriver):
             if state not in (ps.RUNNING, ps.PAUSED) or (guest.paths.dir / "incoming.json").exists():
                 raise self._invalid(uuid, state, "live_migration")
             try:
-                live.migrate(guest, migrate_data, signals, self.live_settings)
-            except (QMPError, live.LiveMigrationError) as error:
+                live.migrate(guest, migrate_data, signals, self.live_settings,
+                             on_post_copy=lambda: self.live.report_post_copy(uuid))
+            except (QMPError, live.LiveMigrationError, tls.TLSError) as error:
                 raise self._fail(uuid, error, "live migration failed: ") from error
 
     def live_migration_abort(self, uuid: str) -> None:

@@ -27,13 +27,29 @@ the migration: the NBD server stops once the guest runs here (or goes with QEMU 
 rollback), the migration listener closes when the stream has come. What is exposed: both
 listen on ``my_ip`` only and take as many connections as there are disks to mirror (the
 source's), export names are random per migration (but NBD lists them to whoever
-connects); nothing is encrypted or authenticated (as Nova's default ``tcp`` scheme), so
-whoever reaches ``my_ip`` on those ports during the copy could read the disks being
-copied or make the migration fail (then the destination is rolled back). Keep the hosts'
-``my_ip`` on a private network. Over ``tcp`` the console log does not come by path: the
+connects). Without TLS nothing is encrypted or authenticated (as Nova's default ``tcp``
+scheme), so whoever reaches ``my_ip`` on those ports during the copy could read the disks
+being copied or make the migration fail (then the destination is rolled back): keep the
+hosts' ``my_ip`` on a private network. With ``Settings.tls`` on both hosts (``tls``) each
+QEMU gets a ``tls-creds-x509`` object for the host's certificates: the destination's
+(``server``) for ``migrate-incoming`` and the NBD server, the source's (``client``) for
+``migrate`` (with ``tls-hostname``, the destination's address) and for the mirrors, whose
+targets are then NBD nodes made with ``blockdev-add`` (``tls-creds``) and mirrored into
+with ``blockdev-mirror``; both ends verify the other against the CA. A host without the
+certificates fails the migration before anything is copied; TLS on one end only fails it
+too (never a copy in the clear). Over ``tcp`` the console log does not come by path: the
 destination pulls the source's log when it gets ready and the rest after the switch
 (``remote.append_from``), so lines printed right after the switch may come before the
 source's last ones.
+
+Post-copy (``Settings.post_copy`` on both hosts): ``postcopy-ram`` is on in both QEMUs,
+and force-complete switches to post-copy (``migrate-start-postcopy``) instead of pausing
+the guest, as Nova's libvirt driver does with ``live_migration_permit_post_copy``. Only
+memory goes post-copy: the memory migration starts once every mirror is ready (Nova's
+rule: switch only when memory is the last part), and the switch still stops at
+``pre-switchover``, where the mirrors complete. From ``postcopy-active`` on the guest runs
+at the destination: the migration can no longer be aborted or rolled back (a failure
+then loses the guest, as with libvirt), and ``on_post_copy`` tells the caller.
 """
 
 from __future__ import annotations
@@ -43,22 +59,32 @@ import random
 import secrets
 import threading
 import time
+from typing import Callable
 
 from ..base import InstanceSpec
 from ..errors import MigrationCancelled
 from ..live_signals import Signals
-from . import disks, process, remote
+from . import disks, mirrors, process, remote, tls
 from .guest import Guest
 from .qmp import QMPError, QMPSession
 
 GiB = 1 << 30
-LOCAL_DISKS = ("disk", "eph0", "swap")
 POLL = 0.1
 _PORTS = threading.Lock()  # one destination at a time picks its ports
 
 
 class LiveMigrationError(Exception):
     """The copy failed; the guest still runs on the source."""
+
+
+@dataclasses.dataclass
+class Settings:
+    bandwidth_mib: int = 0  # MiB/s for memory and disks, 0: as fast as it goes
+    downtime_ms: int = 500  # the longest pause the switch may take
+    timeout: float = 3600.0  # seconds before the migration is given up
+    tls: bool = False  # over tcp: the stream and the NBD exports in TLS (``tls``), both ends verified
+    tls_dir: str = ""  # this host's certificates (``tls.FILES``)
+    post_copy: bool = False  # force-complete switches to post-copy (when both ends permit it)
 
 
 def _sockets(guest: Guest) -> tuple[str, str]:
@@ -84,9 +110,13 @@ def matched(spec: InstanceSpec, data: dict | None) -> InstanceSpec:
 
 
 def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: str, accel: str,
-            listen: tuple[str, tuple[int, int]] | None = None) -> dict:
+            listen: tuple[str, tuple[int, int]] | None = None, settings: Settings | None = None) -> dict:
     """Destination: disks, QEMU waiting for the stream, the NBD exports; the migrate data.
-    ``listen``: (my_ip, (first port, last port)) for ``tcp``, None for unix sockets."""
+    ``listen``: (my_ip, (first port, last port)) for ``tcp``, None for unix sockets;
+    ``settings``: TLS (over tcp) and post-copy."""
+    settings = settings or Settings()
+    secure = listen is not None and settings.tls
+    tls_dir = tls.check_dir(settings.tls_dir) if secure else ""
     paths = guest.paths
     if spec.image is not None and not any(str(e.get("boot_index")) == "0" for e in spec.block_devices):
         base, base_format, virtual_size = images.get(spec.image)
@@ -107,12 +137,19 @@ def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: 
     guest.throttle(spec)
     exports = {}
     with QMPSession(str(paths.qmp), timeout=10) as session:
-        nodes = _local_nodes(session, guest)
+        nodes = {name: disk[1] for name, disk in mirrors.local_disks(session, guest).items()}
+        if settings.post_copy:
+            session.execute("migrate-set-capabilities", capabilities=[{"capability": "postcopy-ram", "state": True}])
+        creds = {}
+        if secure:
+            creds = {"tls-creds": tls.add_creds(session, tls_dir, "server")}
+            session.execute("migrate-set-parameters", **creds)
         if listen is None:
             session.execute("nbd-server-start", addr={"type": "unix", "data": {"path": nbd}})
             data = {"transport": "unix", "uri": f"unix:{stream}", "nbd": nbd, "console": str(paths.console)}
         else:
-            data = {"transport": "tcp", **_listen_tcp(session, listen[0], listen[1], len(nodes))}
+            data = {"transport": "tcp", **_listen_tcp(session, listen[0], listen[1], len(nodes), creds)}
+        data.update(tls=secure, post_copy=settings.post_copy)
         for name, node in nodes.items():
             export = name if listen is None else f"{name}-{secrets.token_hex(16)}"
             session.execute("block-export-add", type="nbd", id=f"export-{name}", writable=True, name=export,
@@ -121,8 +158,9 @@ def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: 
     return {**data, "exports": exports}
 
 
-def _listen_tcp(session: QMPSession, ip: str, ports: tuple[int, int], disks_count: int) -> dict:
-    """The migration listener and the NBD server on two free ports of ``ports`` at ``ip``."""
+def _listen_tcp(session: QMPSession, ip: str, ports: tuple[int, int], disks_count: int, creds: dict) -> dict:
+    """The migration listener and the NBD server (with ``creds``: TLS) on two free ports
+    of ``ports`` at ``ip``."""
     first, last = ports
     candidates = list(range(first, last + 1))
     start = random.randrange(len(candidates))  # concurrent clouds on one machine collide less
@@ -139,7 +177,7 @@ def _listen_tcp(session: QMPSession, ip: str, ports: tuple[int, int], disks_coun
                     found["uri"] = uri
                 elif disks_count:
                     session.execute("nbd-server-start", addr={"type": "inet", "data": {"host": ip, "port": str(port)}},
-                                    **{"max-connections": disks_count})
+                                    **{"max-connections": disks_count}, **creds)
                     found["nbd"] = remote.listen_address(ip, port)
                 if "uri" in found and ("nbd" in found or not disks_count):
                     return found
@@ -158,19 +196,6 @@ def _free(ip: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _local_nodes(session: QMPSession, guest: Guest) -> dict[str, str]:
-    """This guest's own disk files (not volumes, not the config drive): file name -> the
-    device (``device``) and node name."""
-    wanted = {getattr(guest.paths, name).name for name in LOCAL_DISKS}
-    found = {}
-    for block in session.execute("query-block") or []:
-        inserted = block.get("inserted") or {}
-        name = str(inserted.get("file", "")).rsplit("/", 1)[-1]
-        if name in wanted and not inserted.get("ro"):
-            found[name] = inserted["node-name"]
-    return found
 
 
 def finish_incoming(guest: Guest, paused: bool) -> None:
@@ -205,101 +230,98 @@ def cleanup(guest: Guest) -> None:
         _unlink(path)
 
 
-def _devices(session: QMPSession, guest: Guest) -> dict[str, str]:
-    """Source: file name -> block device name for each local disk."""
-    wanted = {getattr(guest.paths, name).name for name in LOCAL_DISKS}
-    found = {}
-    for block in session.execute("query-block") or []:
-        inserted = block.get("inserted") or {}
-        name = str(inserted.get("file", "")).rsplit("/", 1)[-1]
-        if name in wanted and not inserted.get("ro"):
-            found[name] = block["device"]
-    return found
-
-
-def _jobs(session: QMPSession) -> list[dict]:
-    return [job for job in session.execute("query-block-jobs") or [] if job["device"].startswith("mirror-")]
-
-
-def _cancel_mirrors(session: QMPSession, timeout: float = 60) -> None:
-    for job in _jobs(session):
-        try:
-            session.execute("block-job-cancel", device=job["device"], force=True)
-        except QMPError:
-            pass
-    deadline = time.monotonic() + timeout
-    while _jobs(session) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-@dataclasses.dataclass
-class Settings:
-    bandwidth_mib: int = 0  # MiB/s for memory and disks, 0: as fast as it goes
-    downtime_ms: int = 500  # the longest pause the switch may take
-    timeout: float = 3600.0  # seconds before the migration is given up
-
-
-def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings) -> None:
+def migrate(guest: Guest, data: dict, signals: Signals, settings: Settings,
+            on_post_copy: Callable[[], None] | None = None) -> None:
     """Source: copy disks and memory to the destination ``data`` names; return once the
     guest runs there (the source QEMU is left paused for ``destroy``). Raises
-    MigrationCancelled (aborted) or LiveMigrationError; either way the guest runs here."""
+    MigrationCancelled (aborted) or LiveMigrationError; either way the guest runs here,
+    unless the failure came after the switch to post-copy (then it runs nowhere, as with
+    libvirt). ``on_post_copy`` is called once the guest has switched to post-copy."""
     if data.get("transport") not in ("unix", "tcp") or not data.get("uri"):
         raise LiveMigrationError(f"migrate data {sorted(data)} names nowhere to migrate to")
-    forced = False
+    secure = _secure(data, settings)
+    post_copy = settings.post_copy and bool(data.get("post_copy"))
+    state = {"forced": False, "post_copy": False}
     with QMPSession(str(guest.paths.qmp), timeout=30) as session:
         was_running = session.execute("query-status")["status"] == "running"
         try:
+            creds = {"tls-creds": tls.add_creds(session, tls.check_dir(settings.tls_dir), "client")} if secure else {}
             speed = settings.bandwidth_mib << 20
-            for name, device in _devices(session, guest).items():
+            for name, (device, _) in mirrors.local_disks(session, guest).items():
                 if name not in (data.get("exports") or {}):
                     raise LiveMigrationError(f"the destination has no disk {name}")
-                if data["transport"] == "tcp":
-                    target = f"nbd://{data['nbd']}/{data['exports'][name]}"
-                else:
-                    target = f"nbd+unix:///{data['exports'][name]}?socket={data['nbd']}"
-                options = {"job-id": f"mirror-{device}", "speed": speed} if speed else {"job-id": f"mirror-{device}"}
-                session.execute("drive-mirror", device=device, target=target, format="raw", sync="top",
-                                mode="existing", **options)
+                mirrors.start(session, data, name, device, speed, creds)
             deadline = time.monotonic() + settings.timeout
-            while not all(job.get("ready") for job in _jobs(session)):
+            while not all(job.get("ready") for job in mirrors.jobs(session)):
                 _check(signals, deadline, guest)
-                forced = forced or _force(session, signals, was_running)
+                _force(session, signals, was_running, state, post_copy, migrating=False)
                 time.sleep(POLL)
-            session.execute("migrate-set-capabilities",
-                            capabilities=[{"capability": "pause-before-switchover", "state": True}])
+            capabilities = [{"capability": "pause-before-switchover", "state": True},
+                            {"capability": "postcopy-ram", "state": post_copy}]
+            session.execute("migrate-set-capabilities", capabilities=capabilities)
+            host = remote.host_of(data["uri"]) if secure else ""
             session.execute("migrate-set-parameters", **{"max-bandwidth": speed or 1 << 40,
-                                                           "downtime-limit": settings.downtime_ms})
+                                                           "downtime-limit": settings.downtime_ms,
+                                                           "tls-creds": creds.get("tls-creds", ""),
+                                                           "tls-hostname": host})
             session.execute("migrate", uri=data["uri"])
             while True:
                 status = (session.execute("query-migrate") or {}).get("status")
                 if status == "pre-switchover":  # vCPUs stopped: finish the disks, then switch
-                    _cancel_mirrors(session)
+                    mirrors.cancel(session)
                     _append_console(guest, data)
                     session.execute("migrate-continue", state="pre-switchover")
+                elif status == "postcopy-active" and not state["post_copy"]:
+                    state["post_copy"] = True  # the guest runs at the destination from now on
+                    if on_post_copy is not None:
+                        on_post_copy()
                 elif status == "completed":
                     return
                 elif status in ("failed", "cancelled"):
                     error = (session.execute("query-migrate") or {}).get("error-desc", status)
                     raise LiveMigrationError(f"the migration {status}: {error}")
-                _check(signals, deadline, guest)
-                forced = forced or _force(session, signals, was_running)
+                if not state["post_copy"]:  # past the switch there is no going back
+                    _check(signals, deadline, guest)
+                _force(session, signals, was_running, state, post_copy, migrating=status == "active")
                 time.sleep(POLL)
         except BaseException:
-            _undo(session, was_running)
+            if not state["post_copy"]:
+                _undo(session, was_running)
             raise
 
 
-def _force(session: QMPSession, signals: Signals, was_running: bool) -> bool:
-    """Force-complete asked: pause the guest (nothing is dirtied again) and lift the
-    bandwidth limits, so the copy ends as soon as it can. True once done."""
-    if not signals.force.is_set():
+def _secure(data: dict, settings: Settings) -> bool:
+    """TLS for this move (tcp only); LiveMigrationError when the two ends disagree."""
+    if data["transport"] != "tcp":
         return False
+    if settings.tls and not data.get("tls"):
+        raise LiveMigrationError("live migration TLS is on here but the destination does not offer it")
+    if data.get("tls") and not settings.tls:
+        raise LiveMigrationError("the destination wants live migration TLS but it is off here")
+    return settings.tls
+
+
+def _force(session: QMPSession, signals: Signals, was_running: bool, state: dict, post_copy: bool,
+           migrating: bool) -> None:
+    """Force-complete asked: with post-copy, lift the disks' limits and switch to post-copy
+    once the memory copy runs (the mirrors are ready by then), as Nova's libvirt driver;
+    else pause the guest (nothing is dirtied again) and lift the bandwidth limits, so the
+    copy ends as soon as it can."""
+    if not signals.force.is_set() or state["forced"]:
+        return
+    if post_copy:
+        for job in mirrors.jobs(session):
+            session.execute("block-job-set-speed", device=job["device"], speed=0)
+        if migrating:
+            session.execute("migrate-start-postcopy")
+            state["forced"] = True
+        return
     if was_running and session.execute("query-status")["status"] == "running":
         session.execute("stop")
     session.execute("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
-    for job in _jobs(session):
+    for job in mirrors.jobs(session):
         session.execute("block-job-set-speed", device=job["device"], speed=0)
-    return True
+    state["forced"] = True
 
 
 def _check(signals: Signals, deadline: float, guest: Guest) -> None:
@@ -326,9 +348,15 @@ def _undo(session: QMPSession, was_running: bool) -> None:
             break
         time.sleep(0.05)
     try:
-        _cancel_mirrors(session)
+        mirrors.cancel(session)
         if was_running and session.execute("query-status")["status"] != "running":
             session.execute("cont")
+    except QMPError:
+        pass
+    try:  # a later suspend (a migration to a file) must not try TLS or post-copy
+        session.execute("migrate-set-capabilities", capabilities=[{"capability": "postcopy-ram", "state": False}])
+        session.execute("migrate-set-parameters", **{"tls-creds": "", "tls-hostname": ""})
+        tls.drop_creds(session)
     except QMPError:
         pass
 

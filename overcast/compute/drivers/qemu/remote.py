@@ -127,3 +127,14 @@ def read_piece(path: Path, offset: int, length: int) -> bytes:
 def listen_address(ip: str, port: int) -> str:
     """``ip:port`` with IPv6 addresses in brackets, as QEMU's URIs take them."""
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """``ip:port`` (IPv6 in brackets) as (ip, port): ``listen_address`` undone."""
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), port
+
+
+def host_of(uri: str) -> str:
+    """The address of a ``tcp:ip:port`` migration URI."""
+    return split_address(uri.partition(":")[2])[0]

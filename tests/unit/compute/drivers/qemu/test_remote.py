@@ -64,3 +64,10 @@ def test_sums_and_pieces_on_the_source(tmp_path):
     assert remote.file_sums({"disk": path}) == {"disk": {"size": 10, "sha256": hashlib.sha256(b"x" * 10).hexdigest()}}
     assert remote.read_piece(path, 8, 100) == b"xx" and remote.read_piece(path, 20, 5) == b""
     assert remote.listen_address("::1", 5) == "[::1]:5" and remote.listen_address("10.0.0.1", 5) == "10.0.0.1:5"
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:49152", "[fd00::1]:49153"])
+def test_split_address_undoes_listen_address(address):
+    host, port = remote.split_address(address)
+    assert remote.listen_address(host, int(port)) == address
+    assert remote.host_of(f"tcp:{address}") == host
