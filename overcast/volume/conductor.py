@@ -49,7 +49,10 @@ class Conductor:
     # -- keys of encrypted volumes (never logged) ---------------------------------------
 
     async def volume_encryption(self, payload: dict) -> dict | None:
-        """For the volume agent writing the volume: its passphrase, cipher and key size."""
+        """For the volume agent writing the volume (or reading a clone's source volume or
+        snapshot, ``kind``): its passphrase, cipher and key size."""
+        if payload.get("kind") == "snapshot":
+            return await asyncio.to_thread(self.volume.keys.for_snapshot, payload["id"])
         return await asyncio.to_thread(self.volume.keys.for_volume, payload["id"])
 
     async def attachment_encryption(self, payload: dict) -> dict | None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from overcast.common.db import utcnow
 from overcast.volume import errors
+from overcast.volume.key_manager.base import IMAGE_KEY
 from overcast.volume.models import Attachment, Snapshot, Volume
 from overcast.volume.service import messages
 from overcast.volume.service.hosts import topic_for
@@ -204,7 +205,11 @@ class Volumes:
             parent_key = snapshot.encryption_key_id if snapshot is not None else \
                 (source.encryption_key_id if source is not None else None)
             parent_encrypted = parent is not None and bool(self.service.types.encrypted([parent.volume_type_id]))
-            key_id = self.service.keys.key_for_new_volume(ctx, vtype.encryption, parent_key, parent_encrypted)
+            image_key = ((getattr(image, "properties", None) or {}).get(IMAGE_KEY) if image is not None else None)
+            if image_key:  # an encrypted volume's upload: its LUKS container opens with a copy of its key
+                parent_key, parent_encrypted = image_key, True
+            key_id = self.service.keys.key_for_new_volume(ctx, vtype.encryption, parent_key, parent_encrypted,
+                                                          copy=bool(image_key))
             row = Volume(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
                          name=fields.get("name"), description=fields.get("description"), size=size,
                          status="creating" if host else "error", availability_zone=zone or self.service.default_zone,
@@ -230,6 +235,8 @@ class Volumes:
             source_spec = {"kind": "volume", "id": source.id}
         elif image is not None:
             source_spec = {"kind": "image", "id": image.id}
+        if parent_key:
+            source_spec["encrypted"] = True
         payload = {"id": row.id, "size": size, "source": source_spec}
         if key_id:
             payload["encrypted"] = True
