@@ -71,6 +71,12 @@ class VolumeKeys:
                 return None
             return self._describe(session, volume)
 
+    def metadata(self, volume: Volume) -> dict:
+        """``GET /volumes/{id}/encryption`` of a volume the caller may see."""
+        with self.db.session() as session:
+            vtype = session.get(VolumeType, volume.volume_type_id) if volume.volume_type_id else None
+            return metadata(volume, vtype.encryption if vtype is not None else None)
+
     def for_snapshot(self, snapshot_id: str) -> dict | None:
         """What the volume agent needs to read an encrypted snapshot (its volume's key when
         it was taken), or None."""

@@ -22,6 +22,7 @@ DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_
 SORT_KEYS = {"created_at": Volume.created_at, "updated_at": Volume.updated_at, "name": Volume.name,
              "display_name": Volume.name, "size": Volume.size, "status": Volume.status, "id": Volume.id,
              "availability_zone": Volume.availability_zone, "bootable": Volume.bootable}
+LUKS_HEADER_ALLOWANCE = 16 * 1024 * 1024
 IMAGE_FIELDS = ("checksum", "container_format", "disk_format", "min_disk", "min_ram", "size")
 GiB = 1 << 30
 
@@ -167,7 +168,7 @@ class Volumes:
                 elif source is not None:
                     size = source.size
                 elif image is not None:
-                    size = max(-(-int(image.virtual_size or image.size or 0) // GiB), image.min_disk or 0, 1)
+                    size = max(_image_gb(image), image.min_disk or 0, 1)
                 else:
                     raise errors.InvalidInput("Invalid input for field/attribute size. Value: None. "
                                               "None is not of type 'integer', 'string'")
@@ -179,7 +180,7 @@ class Volumes:
                 raise errors.InvalidInput(f"Volume size '{size}'GB cannot be smaller than original volume size  "
                                           f"{source.size}GB. They must be >= original volume size.")
             if image is not None:
-                needed = max(-(-int(image.virtual_size or image.size or 0) // GiB), image.min_disk or 0)
+                needed = max(_image_gb(image), image.min_disk or 0)
                 if size < needed:
                     raise errors.InvalidInput(f"Size of specified image {needed}GB is larger than volume size "
                                               f"{size}GB.")
@@ -311,3 +312,12 @@ class Volumes:
             for snap in snapshots:
                 snap.status, snap.updated_at = "deleting", utcnow()
             return topic_for(row.host), {"id": row.id, "snapshots": [s.id for s in snapshots]}
+
+
+def _image_gb(image) -> int:
+    """The GiB a volume needs for an image's disk: an encrypted volume's upload is a LUKS
+    container whose header (qemu writes LUKS1: at most a few MiB) is not volume data."""
+    size = int(image.virtual_size or image.size or 0)
+    if (getattr(image, "properties", None) or {}).get(IMAGE_KEY):
+        size = max(size - LUKS_HEADER_ALLOWANCE, 0)
+    return -(-size // GiB)
