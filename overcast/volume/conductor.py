@@ -156,7 +156,7 @@ class Conductor:
                 return []
             before = row.status
             if payload.get("deleted"):
-                if model is Volume:
+                if model is Volume or model is Backup:  # (a snapshot's key is its volume's)
                     forget = row.encryption_key_id
                 session.delete(row)
             else:
@@ -178,7 +178,7 @@ class Conductor:
 
                 servers = [uuid for uuid in session.scalars(select(Attachment.instance_uuid).where(
                     Attachment.volume_id == row.id, Attachment.attach_status == "attached")) if uuid]
-        self.volume.keys.forget(forget)  # a deleted volume's key (its snapshots went first)
+        self.volume.keys.forget(forget)  # a deleted volume's or backup's key (a volume's snapshots went first)
         return servers
 
     def _message(self, session, model, row, before: str, values: dict) -> None:

@@ -207,10 +207,11 @@ class Volumes:
                 (source.encryption_key_id if source is not None else None)
             parent_encrypted = parent is not None and bool(self.service.types.encrypted([parent.volume_type_id]))
             image_key = ((getattr(image, "properties", None) or {}).get(IMAGE_KEY) if image is not None else None)
-            if image_key:  # an encrypted volume's upload: its LUKS container opens with a copy of its key
-                parent_key, parent_encrypted = image_key, True
+            copied = image_key or fields.get("backup_key")
+            if copied:  # an encrypted volume's upload or backup: its LUKS container opens with a copy of the key
+                parent_key, parent_encrypted = copied, True
             key_id = self.service.keys.key_for_new_volume(ctx, vtype.encryption, parent_key, parent_encrypted,
-                                                          copy=bool(image_key))
+                                                          copy=bool(copied))
             row = Volume(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
                          name=fields.get("name"), description=fields.get("description"), size=size,
                          status="creating" if host else "error", availability_zone=zone or self.service.default_zone,

@@ -174,3 +174,71 @@ def test_clones_and_volumes_from_snapshots_are_rekeyed(cloud, cli, admin, api, r
     cli.ok("volume", "delete", volume["id"])
     root.wait(volume["id"], "deleted", timeout=WAIT)
     assert _key_ids(cloud) == keys_before
+
+
+def _wait_backup(root, backup_id: str, status: str = "available") -> dict:
+    deadline = time.monotonic() + WAIT
+    while True:
+        got = root.get(f"/backups/{backup_id}")
+        if status == "deleted" and got.status_code == 404:
+            return {}
+        backup = got.json()["backup"]
+        if backup["status"] == status:
+            return backup
+        assert backup["status"] != "error", backup["fail_reason"]
+        assert time.monotonic() < deadline, f"backup {backup_id} is {backup['status']}"
+        time.sleep(0.5)
+
+
+def test_an_encrypted_volume_backs_up_its_ciphertext_and_restores_with_a_copy_of_the_key(
+        cloud, cli, admin, api, raw_image, luks_type, tmp_path):
+    image, data = raw_image
+    head = data[:20]
+    root, v364 = api(admin), api(admin, "3.64")
+    keys_before = _key_ids(cloud)
+    volume = cli.run("volume", "create", "--type", luks_type["id"], "--image", image.id, "--size", "1",
+                     random_name("vol"))
+    root.wait(volume["id"], "available", timeout=WAIT)
+    volume_key = _key_id(root, volume["id"])
+    made = cli.run("volume", "backup", "create", "--name", random_name("backup"), volume["id"])
+    backup = _wait_backup(v364, made["id"])
+    backup_key = backup["encryption_key_id"]
+    assert backup_key not in (None, volume_key) and backup_key in _key_ids(cloud)
+    chunks = [o.name for o in admin.object_store.objects("volumebackups", prefix=made["id"]) if "/chunk-" in o.name]
+    first = admin.object_store.download_object(sorted(chunks)[0], container="volumebackups")
+    assert first.startswith(b"LUKS") and head not in first  # the encrypted bytes are stored
+    root.wait(volume["id"], "available", timeout=WAIT)
+
+    restored = cli.run("volume", "backup", "restore", made["id"], random_name("restored"))
+    new_id = restored["volume_id"]
+    shown = root.wait(new_id, "available", timeout=WAIT)
+    _wait_backup(root, made["id"])
+    new_key = _key_id(root, new_id)
+    assert shown["encrypted"] is True and new_key not in (volume_key, backup_key)
+    assert _plain(_volume_file(cloud, new_id), "qcow2", _key(cloud, new_key), tmp_path, len(head)) == head
+
+    plain = root.create()
+    root.wait(plain["id"], "available", timeout=WAIT)
+    refused = root.post(f"/backups/{made['id']}/restore", json={"restore": {"volume_id": plain["id"]}})
+    assert refused.status_code == 400, refused.text
+    assert "encrypted" in refused.json()["badRequest"]["message"]
+    assert root.get(f"/volumes/{plain['id']}").json()["volume"]["status"] == "available"
+
+    target = root.create(volume_type=luks_type["id"])
+    root.wait(target["id"], "available", timeout=WAIT)
+    target_key = _key_id(root, target["id"])
+    got = root.post(f"/backups/{made['id']}/restore", json={"restore": {"volume_id": target["id"]}})
+    assert got.status_code == 202, got.text
+    root.wait(target["id"], "available", timeout=WAIT)
+    _wait_backup(root, made["id"])
+    replaced = _key_id(root, target["id"])
+    assert replaced not in (target_key, backup_key, volume_key) and target_key not in _key_ids(cloud)
+    assert _plain(_volume_file(cloud, target["id"]), "qcow2", _key(cloud, replaced), tmp_path, len(head)) == head
+
+    cli.ok("volume", "backup", "delete", made["id"])
+    _wait_backup(root, made["id"], "deleted")
+    assert backup_key not in _key_ids(cloud)  # gone with the backup
+    for gone in (new_id, plain["id"], target["id"], volume["id"]):
+        cli.ok("volume", "delete", gone)
+        root.wait(gone, "deleted", timeout=WAIT)
+    assert _key_ids(cloud) == keys_before
