@@ -78,6 +78,14 @@ def _wait_image(admin, image_id: str, timeout: float = WAIT):
         time.sleep(0.5)
 
 
+def _luks_volume(cli, root, luks_type, image) -> dict:
+    """An available 1 GiB LUKS volume made from ``image`` with the CLI."""
+    volume = cli.run("volume", "create", "--type", luks_type["id"], "--image", image.id, "--size", "1",
+                     random_name("vol"))
+    root.wait(volume["id"], "available", timeout=WAIT)
+    return volume
+
+
 @pytest.fixture(scope="module")
 def luks_type(cli):
     vtype = cli.run("volume", "type", "create", "--encryption-provider", "luks", "--encryption-cipher",
@@ -89,13 +97,8 @@ def luks_type(cli):
 
 def test_an_encrypted_volume_uploads_and_comes_back_with_copies_of_its_key(cloud, cli, admin, api, raw_image,
                                                                           luks_type, tmp_path):
-    image, data = raw_image
-    head = data[:20]
-    root = api(admin)
-    keys_before = _key_ids(cloud)
-    volume = cli.run("volume", "create", "--type", luks_type["id"], "--image", image.id, "--size", "1",
-                     random_name("vol"))
-    root.wait(volume["id"], "available", timeout=WAIT)
+    head, root, keys_before = raw_image[1][:20], api(admin), _key_ids(cloud)
+    volume = _luks_volume(cli, root, luks_type, raw_image[0])
     volume_key = _key_id(root, volume["id"])
 
     name = random_name("encimg")
@@ -137,13 +140,8 @@ def test_an_encrypted_volume_uploads_and_comes_back_with_copies_of_its_key(cloud
 
 
 def test_clones_and_volumes_from_snapshots_are_rekeyed(cloud, cli, admin, api, raw_image, luks_type, tmp_path):
-    image, data = raw_image
-    head = data[:20]
-    root = api(admin)
-    keys_before = _key_ids(cloud)
-    volume = cli.run("volume", "create", "--type", luks_type["id"], "--image", image.id, "--size", "1",
-                     random_name("vol"))
-    root.wait(volume["id"], "available", timeout=WAIT)
+    head, root, keys_before = raw_image[1][:20], api(admin), _key_ids(cloud)
+    volume = _luks_volume(cli, root, luks_type, raw_image[0])
     old = _key(cloud, _key_id(root, volume["id"]))
 
     clone = cli.run("volume", "create", "--source", volume["id"], random_name("clone"))
@@ -192,13 +190,8 @@ def _wait_backup(root, backup_id: str, status: str = "available") -> dict:
 
 def test_an_encrypted_volume_backs_up_its_ciphertext_and_restores_with_a_copy_of_the_key(
         cloud, cli, admin, api, raw_image, luks_type, tmp_path):
-    image, data = raw_image
-    head = data[:20]
-    root, v364 = api(admin), api(admin, "3.64")
-    keys_before = _key_ids(cloud)
-    volume = cli.run("volume", "create", "--type", luks_type["id"], "--image", image.id, "--size", "1",
-                     random_name("vol"))
-    root.wait(volume["id"], "available", timeout=WAIT)
+    head, root, v364, keys_before = raw_image[1][:20], api(admin), api(admin, "3.64"), _key_ids(cloud)
+    volume = _luks_volume(cli, root, luks_type, raw_image[0])
     volume_key = _key_id(root, volume["id"])
     made = cli.run("volume", "backup", "create", "--name", random_name("backup"), volume["id"])
     backup = _wait_backup(v364, made["id"])
