@@ -158,24 +158,28 @@ class VolumeAgent:
 
     # -- volumes -------------------------------------------------------------------------
 
-    async def _encryption(self, payload: dict, volume_id: str) -> dict:
-        """``{"encryption": Encryption}`` for the driver when the volume is encrypted (its
-        key asked of the conductor, never logged), else ``{}``."""
+    async def _encryption(self, payload: dict, volume_id: str, kind: str = "volume", name: str = "encryption") -> dict:
+        """``{name: Encryption}`` for the driver when the volume (or the snapshot, ``kind``)
+        is encrypted (its key asked of the conductor, never logged), else ``{}``."""
         if not payload.get("encrypted"):
             return {}
         from overcast.volume.drivers.luks import Encryption
 
         if not self.driver.capabilities.supports_encryption:
             raise RuntimeError(f"the {self.driver.name} volume driver cannot encrypt volumes")
-        found = await self.bus.call(CONDUCTOR, "volume_encryption", {"id": volume_id}, timeout=30)
+        found = await self.bus.call(CONDUCTOR, "volume_encryption", {"id": volume_id, "kind": kind}, timeout=30)
         if not found:
-            raise RuntimeError(f"no key for encrypted volume {volume_id}")
-        return {"encryption": Encryption(passphrase=found["passphrase"].encode(), cipher=found["cipher"],
-                                         key_size=found["key_size"])}
+            raise RuntimeError(f"no key for encrypted {kind} {volume_id}")
+        return {name: Encryption(passphrase=found["passphrase"].encode(), cipher=found["cipher"],
+                                 key_size=found["key_size"])}
 
-    async def _keyed(self, kind: str, ident: str, payload: dict, volume_id: str, failed: str) -> dict | None:
-        """The driver's encryption argument, or None after reporting the failure."""
+    async def _keyed(self, kind: str, ident: str, payload: dict, volume_id: str, failed: str,
+                     source: str | None = None) -> dict | None:
+        """The driver's encryption argument (``source_encryption`` of a ``source`` volume or
+        snapshot), or None after reporting the failure."""
         try:
+            if source is not None:
+                return await self._encryption(payload, volume_id, source, "source_encryption")
             return await self._encryption(payload, volume_id)
         except Exception as error:  # no key: the volume cannot be written
             await self._report(kind, ident, {"status": failed, "error": str(error) or type(error).__name__})
@@ -185,9 +189,12 @@ class VolumeAgent:
         volume_id, size, source = payload["id"], payload["size"], payload.get("source") or {"kind": "blank"}
         async with self._lock(volume_id):
             enc = await self._keyed("volume_update", volume_id, payload, volume_id, "error")
+            kind = source["kind"]
+            if enc is not None and kind in ("volume", "snapshot"):  # the clone is re-keyed: the source's key too
+                found = await self._keyed("volume_update", volume_id, source, source["id"], "error", kind)
+                enc = None if found is None else {**enc, **found}
             if enc is None:
                 return
-            kind = source["kind"]
             if kind == "snapshot":
                 def work():
                     self.driver.create_volume_from_snapshot(volume_id, source["id"], size, **enc)
@@ -196,28 +203,30 @@ class VolumeAgent:
                     self.driver.create_cloned_volume(volume_id, source["id"], size, **enc)
             elif kind == "image" and self.image is None and self.fetch_image is not None:
                 def work():
-                    self._from_fetched_image(volume_id, size, source["id"], enc)
+                    self._from_fetched_image(volume_id, size, source, enc)
             elif kind == "image":
                 def work():
-                    self.driver.create_volume_from_image(volume_id, size, self._image_source(source["id"]), **enc)
+                    self.driver.create_volume_from_image(volume_id, size, self._image_source(source), **enc)
             else:
                 def work():
                     self.driver.create_volume(volume_id, size, **enc)
             await self._run("volume_update", volume_id, work, {"status": "available", "error": None}, "error")
 
-    def _from_fetched_image(self, volume_id: str, size: int, image_id: str, enc: dict | None = None) -> None:
+    def _from_fetched_image(self, volume_id: str, size: int, spec: dict, enc: dict | None = None) -> None:
         """Stage the image here (through the controller, over the bus), then copy it in."""
+        image_id = spec["id"]
         fd, staged = tempfile.mkstemp(prefix=".image-", dir=self.scratch)
         os.close(fd)
         try:
             known = self.fetch_image(image_id, Path(staged))
             source = ImageSource(id=image_id, disk_format=known.get("disk_format") or "raw",
-                                 size=os.path.getsize(staged), path=staged)
+                                 size=os.path.getsize(staged), path=staged, encrypted=bool(spec.get("encrypted")))
             self.driver.create_volume_from_image(volume_id, size, source, **(enc or {}))
         finally:
             Path(staged).unlink(missing_ok=True)
 
-    def _image_source(self, image_id: str) -> ImageSource:
+    def _image_source(self, spec: dict) -> ImageSource:
+        image_id = spec["id"]
         if self.image is None:
             raise RuntimeError("this volume agent has no image service to read images from")
         admin = RequestContext(roles=["admin"], user_id="cinder-volume")
@@ -226,7 +235,8 @@ class VolumeAgent:
             raise RuntimeError(f"image {image_id} has no data")
         store = self.image.store
         return ImageSource(id=image.id, disk_format=image.disk_format or "raw", size=image.size or 0,
-                           path=store.path(image.location), chunks=lambda: store.open(image.location))
+                           path=store.path(image.location), chunks=lambda: store.open(image.location),
+                           encrypted=bool(spec.get("encrypted")))
 
     async def delete_volume(self, payload: dict) -> None:
         volume_id = payload["id"]
@@ -280,8 +290,9 @@ class VolumeAgent:
             fd, path = tempfile.mkstemp(prefix=".upload-", dir=self.scratch)
             os.close(fd)
             try:
+                enc = await self._encryption(payload, volume_id)  # uploaded as a LUKS container
                 written = await asyncio.to_thread(self.driver.copy_volume_to_image, volume_id,
-                                                  payload["disk_format"], path)
+                                                  payload["disk_format"], path, **enc)
                 await self.image.data.upload(ctx, image_id, _read_chunks(path), written.size)
                 error = None
             except Exception as failure:  # the volume is fine; the image stays queued without data

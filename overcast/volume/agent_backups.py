@@ -7,7 +7,10 @@ in the project's container, and ``<backup id>/metadata`` lists them (index, the
 metadata. An incremental backup (Cinder's ``incremental``) stores only the chunks whose
 digest differs from its parent's and lists the parent's objects for the others, so a
 restore walks the chain. A restore rebuilds a sparse raw file from the chunks, the
-driver makes the volume from it and the volume gets the backed-up metadata back. The
+driver makes the volume from it and the volume gets the backed-up metadata back. An
+encrypted volume is backed up as its LUKS container (the encrypted bytes, as Cinder does;
+the backup keeps a copy of the key) and restored into a volume holding a copy of that key.
+The
 object store is reached through its Python interface (in-process), never its HTTP API.
 """
 
@@ -79,7 +82,8 @@ def handlers(agent) -> dict:
                     parent = payload["parent"]
                     parent_meta = await _metadata(store, parent["account"], parent["container"], parent["prefix"])
                     known = {index: (where, digest) for index, where, digest in entries(parent_meta, parent)}
-                await asyncio.to_thread(agent.driver.copy_volume_to_image, volume_id, "raw", path)
+                enc = await agent._encryption(payload, volume_id)  # an encrypted volume: its LUKS container
+                await asyncio.to_thread(agent.driver.copy_volume_to_image, volume_id, "raw", path, **enc)
                 await asyncio.to_thread(store.put_container, account, container, {}, {})
                 box = await asyncio.to_thread(store.container, account, container)
                 chunks = []
@@ -153,12 +157,14 @@ def handlers(agent) -> dict:
                         handle.seek(index * meta["chunk_size"])
                         async for piece in await store.open(row):
                             await asyncio.to_thread(handle.write, piece)
-                source = ImageSource(id=backup_id, disk_format="raw", size=meta["length"], path=path)
+                enc = await agent._encryption(payload, volume_id)  # the volume's key: a copy of the backup's
+                source = ImageSource(id=backup_id, disk_format="raw", size=meta["length"], path=path,
+                                     encrypted=bool(enc))
 
                 def rebuild():
                     if not payload.get("new"):
                         agent.driver.delete_volume(volume_id)
-                    agent.driver.create_volume_from_image(volume_id, size, source)
+                    agent.driver.create_volume_from_image(volume_id, size, source, **enc)
 
                 await asyncio.to_thread(rebuild)
                 volume_values = {"status": "available", "error": None, "meta": meta.get("volume_meta") or {}}

@@ -49,7 +49,10 @@ class Conductor:
     # -- keys of encrypted volumes (never logged) ---------------------------------------
 
     async def volume_encryption(self, payload: dict) -> dict | None:
-        """For the volume agent writing the volume: its passphrase, cipher and key size."""
+        """For the volume agent writing the volume (or reading a clone's source volume or
+        snapshot, ``kind``): its passphrase, cipher and key size."""
+        if payload.get("kind") == "snapshot":
+            return await asyncio.to_thread(self.volume.keys.for_snapshot, payload["id"])
         return await asyncio.to_thread(self.volume.keys.for_volume, payload["id"])
 
     async def attachment_encryption(self, payload: dict) -> dict | None:
@@ -153,7 +156,7 @@ class Conductor:
                 return []
             before = row.status
             if payload.get("deleted"):
-                if model is Volume:
+                if model is Volume or model is Backup:  # (a snapshot's key is its volume's)
                     forget = row.encryption_key_id
                 session.delete(row)
             else:
@@ -175,7 +178,7 @@ class Conductor:
 
                 servers = [uuid for uuid in session.scalars(select(Attachment.instance_uuid).where(
                     Attachment.volume_id == row.id, Attachment.attach_status == "attached")) if uuid]
-        self.volume.keys.forget(forget)  # a deleted volume's key (its snapshots went first)
+        self.volume.keys.forget(forget)  # a deleted volume's or backup's key (a volume's snapshots went first)
         return servers
 
     def _message(self, session, model, row, before: str, values: dict) -> None:

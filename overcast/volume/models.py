@@ -154,6 +154,7 @@ class Backup(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
     parent_id: Mapped[str | None] = mapped_column(String(36), index=True)  # an incremental's previous backup
+    encryption_key_id: Mapped[str | None] = mapped_column(String(36))  # a copy of its encrypted volume's key
 
 
 class VolumeTypeAccess(Base):

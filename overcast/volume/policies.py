@@ -118,6 +118,8 @@ RULES = [
        "/types/{type_id}/encryption/{encryption_id}"),
     _r("volume_extension:volume_type_encryption:delete", ADMIN, "Remove a type's encryption.", "DELETE",
        "/types/{type_id}/encryption/{encryption_id}"),
+    _r("volume_extension:volume_encryption_metadata", READER, "Show a volume's encryption metadata.", "GET",
+       V + "/encryption"),
     _r("backup:create", MEMBER, "Back a volume up.", "POST", "/backups"),
     _r("backup:get", READER, "Show a backup.", "GET", "/backups/{backup_id}"),
     _r("backup:get_all", READER, "List backups.", "GET", "/backups"),

@@ -353,3 +353,43 @@ def test_file_driver_makes_luks_volumes_snapshots_and_clones(tmp_path, file_form
     with pytest.raises(VolumeDriverError):
         driver.create_cloned_volume(new_id(), volume, 2, Encryption(passphrase=b"11" * 32))
     assert not list(driver.root.glob(".tmp-*"))
+
+
+def test_file_driver_rekeys_clones_and_uploads_luks_containers(tmp_path):
+    from overcast.volume.drivers.luks import Encryption, open_args, secret_object
+
+    driver = FileVolumeDriver(tmp_path, file_format="raw")
+    driver.init_host("test")
+    old, new, other = (Encryption(passphrase=digit * 64) for digit in (b"1", b"2", b"3"))
+    image = tmp_path / "image.raw"
+    image.write_bytes(MARK + b"\0" * (1 << 20))
+    volume, snap, clone, restored, back = new_id(), new_id(), new_id(), new_id(), new_id()
+    driver.create_volume_from_image(volume, 1, ImageSource(id=new_id(), disk_format="raw",
+                                                           size=image.stat().st_size, path=str(image)), old)
+    driver.create_snapshot(snap, volume, old)
+    driver.create_cloned_volume(clone, volume, 1, new, source_encryption=old)
+    driver.create_volume_from_snapshot(restored, snap, 2, other, source_encryption=old)
+    for made, key in ((clone, new), (restored, other)):
+        path = driver.root / f"volume-{made}.qcow2"
+        assert _plain(path, key, tmp_path) == MARK
+        with pytest.raises(subprocess.CalledProcessError):  # the source's passphrase no longer opens it
+            _plain(path, old, tmp_path)
+    # an upload is a raw LUKS container with the volume's passphrase; a volume made from it opens
+    container = tmp_path / "upload.raw"
+    written = driver.copy_volume_to_image(clone, "raw", str(container), new)
+    assert written.disk_format == "raw" and MARK not in container.read_bytes()
+    assert _info(container)["format"] == "luks"
+    with pytest.raises(VolumeDriverError):
+        driver.copy_volume_to_image(clone, "qcow2", str(tmp_path / "upload.qcow2"), new)
+    plain = tmp_path / "plain.raw"
+    with secret_object(tmp_path, new) as secret:
+        subprocess.run(["qemu-img", "convert", *secret, *open_args(container, "luks", new), "-O", "raw", str(plain)],
+                       check=True, capture_output=True)
+    assert plain.read_bytes()[:len(MARK)] == MARK
+    driver.create_volume_from_image(back, 1, ImageSource(id=new_id(), disk_format="raw", size=written.size,
+                                                         path=str(container), encrypted=True), new)
+    assert _plain(driver.root / f"volume-{back}.qcow2", new, tmp_path) == MARK
+    with pytest.raises(VolumeDriverError):  # an encrypted image needs an encrypted volume
+        driver.create_volume_from_image(new_id(), 1, ImageSource(id=new_id(), disk_format="raw", size=written.size,
+                                                                 path=str(container), encrypted=True))
+    assert not list(driver.root.glob(".tmp-*")) and not list(driver.root.glob("volume-*.tmp*"))

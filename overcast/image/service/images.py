@@ -9,17 +9,22 @@ the caller may not see is reported missing (404), never forbidden.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 import uuid
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 
 from overcast.common.db import utcnow
+from overcast.common.errors import Forbidden, NotFound
 from overcast.image import errors
 from overcast.image.models import Image, ImageMember, ImageProperty, ImageTag
 from overcast.image.schemas import (
     CONTAINER_FORMATS, CREATE_FORBIDDEN, DISK_FORMATS, MUTABLE_CORE, READ_ONLY, SORT_KEYS, UUID_PATTERN, is_reserved,
 )
+from overcast.volume.key_manager.base import IMAGE_KEY, IMAGE_KEY_POLICY, ON_IMAGE_DELETION
+
+log = logging.getLogger("overcast.image.images")
 
 VISIBILITIES = ("public", "private", "shared", "community")
 INT_FIELDS = ("min_ram", "min_disk")
@@ -330,11 +335,23 @@ class Images:
             if row.protected:
                 raise errors.ImageForbidden(f"Image {image_id} is protected and cannot be deleted.")
             location, staging = row.location, row.staging
+            keyed = dict(session.execute(select(ImageProperty.name, ImageProperty.value).where(
+                ImageProperty.image_id == image_id, ImageProperty.name.in_((IMAGE_KEY, IMAGE_KEY_POLICY)))).all())
             session.execute(delete(ImageTag).where(ImageTag.image_id == image_id))
             session.execute(delete(ImageProperty).where(ImageProperty.image_id == image_id))
             session.execute(delete(ImageMember).where(ImageMember.image_id == image_id))
             session.delete(row)
+        if keyed.get(IMAGE_KEY) and keyed.get(IMAGE_KEY_POLICY) == ON_IMAGE_DELETION:
+            self._delete_key(ctx, keyed[IMAGE_KEY])
         return location, staging
+
+    def _delete_key(self, ctx, key_id: str) -> None:
+        """Glance's ``_delete_encryption_key``: the key of an encrypted volume's upload goes
+        with the image, as the caller; a key missing or not the caller's is only logged."""
+        try:
+            self.service.key_manager.delete(ctx, key_id)
+        except (NotFound, Forbidden) as error:
+            log.warning("encryption key %s of a deleted image not deleted: %s", key_id, error)
 
 
 def _time_filter(column, expression: str):

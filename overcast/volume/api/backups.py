@@ -29,6 +29,8 @@ def _detail(req, row, parents: set[str]) -> dict:
         body["os-backup-project-attr:project_id"] = row.project_id
     if req.version.at_least("3.56"):
         body["user_id"] = row.user_id
+    if req.version.at_least("3.64"):
+        body["encryption_key_id"] = row.encryption_key_id
     return body
 
 

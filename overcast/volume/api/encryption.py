@@ -1,6 +1,8 @@
 """/v3/{project_id}/types/{type_id}/encryption: encryption types (admin). Kept and shown;
 volumes of an encrypted type are LUKS volumes with a key in the key manager
-(``overcast.volume.service.encryption``) and say ``encrypted: true``."""
+(``overcast.volume.service.encryption``) and say ``encrypted: true``.
+/v3/{project_id}/volumes/{volume_id}/encryption (os-volume-encryption-metadata): a volume's
+key id and its type's encryption, the key itself never."""
 
 from __future__ import annotations
 
@@ -68,3 +70,20 @@ def delete(req):
     req.authorize()
     req.state.volume.types.set_encryption(req.params["type_id"], None)
     return reply(None, status=202)
+
+
+def _volume_metadata(req) -> dict:
+    row = req.state.volume.volumes.get(req.context, req.params["volume_id"])
+    req.authorize({"project_id": row.project_id})
+    return req.state.volume.keys.metadata(row)
+
+
+def volume_metadata(req):
+    return reply(_volume_metadata(req))
+
+
+def volume_metadata_item(req):
+    found = _volume_metadata(req)
+    if req.params["key"] not in found:
+        raise errors.NotFound(f"Volume {req.params['volume_id']} has no encryption key {req.params['key']}.")
+    return reply(found[req.params["key"]])

@@ -72,6 +72,10 @@ ROUTES = [
     Route("GET", T + "/encryption/{key}", encryption.show_item, "volume_extension:volume_type_encryption:get"),
     Route("PUT", T + "/encryption/{key}", encryption.update, "volume_extension:volume_type_encryption:update"),
     Route("DELETE", T + "/encryption/{key}", encryption.delete, "volume_extension:volume_type_encryption:delete"),
+    Route("GET", V3 + "/volumes/{volume_id}/encryption", encryption.volume_metadata,
+          "volume_extension:volume_encryption_metadata"),
+    Route("GET", V3 + "/volumes/{volume_id}/encryption/{key}", encryption.volume_metadata_item,
+          "volume_extension:volume_encryption_metadata"),
     # quotas, limits, services, zones, extensions
     Route("GET", V3 + "/os-quota-sets/{target_id}", quotas.show, "volume_extension:quotas:show"),
     Route("PUT", V3 + "/os-quota-sets/{target_id}", quotas.update, "volume_extension:quotas:update"),
@@ -190,7 +194,6 @@ ROUTES = [
         ("POST", "/workers/cleanup"),
         ("GET", "/resource_filters"), ("GET", "/default-types"), ("GET", "/default-types/{target_id}"),
         ("PUT", "/default-types/{target_id}"), ("DELETE", "/default-types/{target_id}"),
-        ("GET", "/volumes/{volume_id}/encryption"), ("POST", "/volumes/{volume_id}/encryption"),
         ("GET", "/os-backup-services"),
     )],
 ]

@@ -46,7 +46,9 @@ class Capabilities:
     supports_multiattach: bool = False   # one volume connected to several hosts at once
     thin_provisioning: bool = False      # sizes are promises, not allocations
     supports_manage: bool = False        # manageable_*, manage_existing*, unmanage*
-    # the ``encryption`` argument of create/extend/clone/snapshot/from-image (LUKS volumes)
+    # the ``encryption`` argument of create/extend/clone/snapshot/from-image/to-image (LUKS
+    # volumes) and ``source_encryption`` of clones and volumes from snapshots (the source's
+    # passphrase when the copy gets its own key, as Cinder re-keys clones)
     supports_encryption: bool = False
 
     def as_dict(self) -> dict[str, bool]:
@@ -62,6 +64,8 @@ class ImageSource:
     size: int
     path: str | None = None
     chunks: Callable[[], Iterator[bytes]] | None = None
+    # an encrypted volume's upload: a raw LUKS container whose key the new volume copies
+    encrypted: bool = False
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ class FakeVolumeDriver(VolumeDriver):
                 raise VolumeDriverError(what=f"volume {volume_id}", reason="volumes do not shrink")
             volume["size"] = new_size_gb
 
-    def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int, encryption=None) -> None:
+    def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int, encryption=None,
+                             source_encryption=None) -> None:
         with self._lock:
             data = self._get(source_id)["data"]
         self._new(volume_id, size_gb, data, encryption)
@@ -85,7 +86,7 @@ class FakeVolumeDriver(VolumeDriver):
             raise VolumeDriverError(what=f"volume {volume_id}", reason="the image is larger than the volume")
         self._new(volume_id, size_gb, f"image:{image.id}", encryption)
 
-    def copy_volume_to_image(self, volume_id: str, disk_format: str, path: str) -> ImageWritten:
+    def copy_volume_to_image(self, volume_id: str, disk_format: str, path: str, encryption=None) -> ImageWritten:
         with self._lock:
             data = self._get(volume_id)["data"].encode()
         with open(path, "wb") as handle:
@@ -101,7 +102,8 @@ class FakeVolumeDriver(VolumeDriver):
         with self._lock:
             self.snapshots.pop(snapshot_id, None)
 
-    def create_volume_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int, encryption=None) -> None:
+    def create_volume_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int, encryption=None,
+                                    source_encryption=None) -> None:
         with self._lock:
             if snapshot_id not in self.snapshots:
                 raise SnapshotNotFound(snapshot_id=snapshot_id)

@@ -22,9 +22,13 @@ resize``) is left for that QEMU to grow, which it does when the hypervisor is to
 new size (``block_resize``, as Nova's libvirt driver does for file-based volumes).
 
 Encrypted volumes (``encryption``, an :class:`~.luks.Encryption`) are qcow2 files with
-LUKS encryption whatever ``file_format`` says; their snapshots and copies are encrypted
-with the same passphrase (Cinder gives a clone a copy of its source's key), images are
-written into them through the encryption. The connection info says ``encrypted``.
+LUKS encryption whatever ``file_format`` says; their snapshots are encrypted with the same
+passphrase; clones and volumes from snapshots are written with their own (``encryption``),
+the source opened with its (``source_encryption``), so the copy is re-keyed as Cinder
+re-keys clones. Images are written into them through the encryption; an encrypted image
+(``ImageSource.encrypted``, what an encrypted volume uploads) is a raw LUKS container opened
+with the new volume's passphrase (its key is a copy of the image's). Uploading writes such
+a container. The connection info says ``encrypted``.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from pathlib import Path
 from .base import BackendStats, Capabilities, ImageSource, ImageWritten, VolumeDriver
 from .errors import SnapshotNotFound, VolumeDriverError, VolumeExists, VolumeNotFound
 from .targets import TgtTargets
-from .luks import Encryption, open_args, secret_object
+from .luks import SOURCE_SECRET_ID, Encryption, open_args, secret_object
 
 # Glance disk formats -> qemu-img format names
 QEMU_FORMATS = {"raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx",
@@ -180,14 +184,18 @@ class FileVolumeDriver(VolumeDriver):
     def _convert(self, what: str, source: Path, source_format: str, target: Path, target_format: str,
                  source_encryption: Encryption | None = None, encryption: Encryption | None = None) -> None:
         """Copy ``source`` into a new ``target``; with ``encryption`` the target is an
-        encrypted qcow2 (``source_encryption`` opens an encrypted source)."""
-        secret_of = encryption or source_encryption
-        with secret_object(self.root, secret_of) as secret:
+        encrypted qcow2, or with ``target_format`` "luks" a raw LUKS container
+        (``source_encryption`` opens an encrypted source: a qcow2, or with
+        ``source_format`` "luks" a container; each has its own secret, so a copy can change
+        the passphrase)."""
+        with secret_object(self.root, encryption) as secret, \
+                secret_object(self.root, source_encryption, SOURCE_SECRET_ID) as source_secret:
             target_args = ["-O", target_format]
             if encryption is not None:
-                target_args = ["-O", "qcow2", "-o", encryption.create_options()]
-            _run(what, self.qemu_img, "convert", "-U", "-q", *secret,
-                 *open_args(source, source_format, source_encryption), *target_args, str(target))
+                container = target_format == "luks"
+                target_args = ["-O", "luks" if container else "qcow2", "-o", encryption.create_options(container)]
+            _run(what, self.qemu_img, "convert", "-U", "-q", *secret, *source_secret,
+                 *open_args(source, source_format, source_encryption, SOURCE_SECRET_ID), *target_args, str(target))
 
     # -- volumes -------------------------------------------------------------------------
 
@@ -239,10 +247,10 @@ class FileVolumeDriver(VolumeDriver):
         self._make(volume_id, build, encrypted=encryption is not None)
 
     def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int,
-                             encryption: Encryption | None = None) -> None:
+                             encryption: Encryption | None = None, source_encryption: Encryption | None = None) -> None:
         source = self._existing(source_id)
         self._copy_from(volume_id, source, source.suffix.lstrip("."), size_gb, f"cloning volume {source_id}",
-                        encryption, encryption)
+                        source_encryption or encryption, encryption)
 
     def create_volume_from_image(self, volume_id: str, size_gb: int, image: ImageSource,
                                  encryption: Encryption | None = None) -> None:
@@ -250,27 +258,36 @@ class FileVolumeDriver(VolumeDriver):
         if fmt is None:
             raise VolumeDriverError(what=f"image {image.id}", reason=f"disk format {image.disk_format} is not "
                                                                    "supported")
+        source_encryption = None
+        if image.encrypted:
+            if encryption is None or fmt != "raw":
+                raise VolumeDriverError(what=f"image {image.id}", reason="an encrypted image is a raw LUKS "
+                                                                       "container for an encrypted volume")
+            fmt, source_encryption = "luks", encryption
         if image.path:
             self._copy_from(volume_id, Path(image.path), fmt, size_gb, f"copying image {image.id}",
-                            encryption=encryption)
+                            source_encryption, encryption)
             return
         staged = self._temp(f"image-{image.id}")
         try:
             with open(staged, "wb") as handle:
                 for chunk in image.chunks():
                     handle.write(chunk)
-            self._copy_from(volume_id, staged, fmt, size_gb, f"copying image {image.id}", encryption=encryption)
+            self._copy_from(volume_id, staged, fmt, size_gb, f"copying image {image.id}", source_encryption,
+                            encryption)
         finally:
             staged.unlink(missing_ok=True)
 
-    def copy_volume_to_image(self, volume_id: str, disk_format: str, path: str) -> ImageWritten:
+    def copy_volume_to_image(self, volume_id: str, disk_format: str, path: str,
+                             encryption: Encryption | None = None) -> ImageWritten:
         source = self._existing(volume_id)
         fmt = QEMU_FORMATS.get(disk_format)
-        if fmt is None:
+        if fmt is None or (encryption is not None and fmt != "raw"):
             raise VolumeDriverError(what=f"uploading volume {volume_id}", reason=f"disk format {disk_format} is "
                                                                                  "not supported")
         try:
-            self._convert(f"uploading volume {volume_id}", source, source.suffix.lstrip("."), Path(path), fmt)
+            self._convert(f"uploading volume {volume_id}", source, source.suffix.lstrip("."), Path(path),
+                          "luks" if encryption is not None else fmt, encryption, encryption)
         except BaseException:
             Path(path).unlink(missing_ok=True)
             raise
@@ -294,12 +311,13 @@ class FileVolumeDriver(VolumeDriver):
         self._snapshot_path(snapshot_id).unlink(missing_ok=True)
 
     def create_volume_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int,
-                                    encryption: Encryption | None = None) -> None:
+                                    encryption: Encryption | None = None,
+                                    source_encryption: Encryption | None = None) -> None:
         source = self._snapshot_path(snapshot_id)
         if not source.exists():
             raise SnapshotNotFound(snapshot_id=snapshot_id)
-        self._copy_from(volume_id, source, "qcow2", size_gb, f"copying snapshot {snapshot_id}", encryption,
-                        encryption)
+        self._copy_from(volume_id, source, "qcow2", size_gb, f"copying snapshot {snapshot_id}",
+                        source_encryption or encryption, encryption)
 
     # -- manage and unmanage: any file in the volume directory, by its name -------------------
 

@@ -15,6 +15,13 @@ from abc import ABC, abstractmethod
 from overcast.common.errors import Forbidden, NotFound
 
 
+# the image properties naming an encrypted volume's upload's key and when the image
+# service deletes it (Glance deletes it with the image for "on_image_deletion")
+IMAGE_KEY = "cinder_encryption_key_id"
+IMAGE_KEY_POLICY = "cinder_encryption_key_deletion_policy"
+ON_IMAGE_DELETION = "on_image_deletion"
+
+
 class KeyNotFound(NotFound):
     def __init__(self, key_id: str):
         super().__init__(f"Key {key_id} could not be found.")

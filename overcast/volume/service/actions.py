@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from overcast.common.db import utcnow
 from overcast.volume import errors
+from overcast.volume.key_manager.base import IMAGE_KEY, IMAGE_KEY_POLICY, ON_IMAGE_DELETION
 from overcast.volume.models import VolumeType
 from overcast.volume.service.hosts import queue_of
 
@@ -138,8 +139,9 @@ class Actions:
             raise errors.InvalidInput("The image service is not available.")
         with self.db.session() as session:
             volume = self._volume(ctx, volume_id, session)
-            if volume.encryption_key_id:
-                raise errors.InvalidVolume("Uploading an encrypted volume to an image is not supported here yet.")
+            if volume.encryption_key_id and disk_format != "raw":
+                raise errors.InvalidInput(f"An encrypted volume is uploaded as its LUKS container: disk-format "
+                                          f"'{disk_format}' is not allowed, only raw.")
             force = str(fields.get("force", False)).lower() in ("true", "1", "yes")
             allowed = ("available", "in-use") if force else ("available",)
             if volume.status not in allowed:
@@ -150,7 +152,14 @@ class Actions:
                             "container_format": fields.get("container_format", "bare"),
                             "visibility": fields.get("visibility", "private"),
                             "protected": bool(fields.get("protected", False))}
-            image = image_service.images.create(ctx, dict(image_fields))
+            if volume.encryption_key_id:  # the image's own copy of the key (Cinder's), gone with the image
+                image_fields[IMAGE_KEY] = self.service.keys.copy(ctx, volume.encryption_key_id)
+                image_fields[IMAGE_KEY_POLICY] = ON_IMAGE_DELETION
+            try:
+                image = image_service.images.create(ctx, dict(image_fields))
+            except Exception:
+                self.service.keys.forget(image_fields.get(IMAGE_KEY))
+                raise
             volume.status, volume.updated_at = "uploading", utcnow()
             vtype = session.get(VolumeType, volume.volume_type_id) if volume.volume_type_id else None
             body = {"id": volume.id, "updated_at": volume.updated_at.isoformat(), "status": "uploading",
@@ -162,6 +171,8 @@ class Actions:
             cast = (queue_of(volume), {"id": volume.id, "image_id": image.id, "disk_format": disk_format,
                                              "status_after": status_after, "project_id": ctx.project_id,
                                              "user_id": ctx.user_id, "roles": list(ctx.roles)})
+            if volume.encryption_key_id:
+                cast[1]["encrypted"] = True
             return body, cast
 
     # -- the legacy attach-state actions (os-reserve ... os-roll_detaching) -------------

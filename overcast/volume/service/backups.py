@@ -121,6 +121,8 @@ class Backups:
                          availability_zone=volume.availability_zone, meta=dict(fields.get("metadata") or {}),
                          snapshot_id=fields.get("snapshot_id"), data_timestamp=now, created_at=now, updated_at=now,
                          parent_id=parent.id if parent else None)
+            if volume.encryption_key_id:  # the backup's own copy of the key, gone with the backup
+                row.encryption_key_id = self.service.keys.copy(ctx, volume.encryption_key_id)
             session.add(row)
             status_after = volume.status
             volume.status, volume.updated_at = "backing-up", now
@@ -128,6 +130,8 @@ class Backups:
                     "volume_meta": dict(volume.meta or {})}
             if parent is not None:
                 cast["parent"] = location(parent)
+            if row.encryption_key_id:
+                cast["encrypted"] = True
             return row, (queue_of(volume), cast)
 
     def update(self, ctx, backup_id: str, fields: dict) -> Backup:
@@ -163,11 +167,19 @@ class Backups:
             if backup.status != "available":
                 raise errors.InvalidInput(f"Backup status must be available, but the current status is "
                                           f"'{backup.status}'.")
+            key_id = backup.encryption_key_id
+            original = session.get(Volume, backup.volume_id) if key_id else None
+            original_type = original.volume_type_id if original is not None else None
         new = volume_id is None
         if new:
-            volume, cast = self.service.volumes.create(ctx, {"size": backup.size, "name": name or
-                                                             f"restore_backup_{backup.id}", "restore": True})
+            fields = {"size": backup.size, "name": name or f"restore_backup_{backup.id}", "restore": True}
+            if key_id:  # a new volume of the backed-up volume's (encrypted) type, holding a copy of the key
+                fields["backup_key"] = key_id
+                if original_type is not None:
+                    fields["volume_type"] = original_type
+            volume, cast = self.service.volumes.create(ctx, fields)
             volume_id = volume.id
+        forget = None
         with self.db.session() as session:
             backup = self.get(ctx, backup_id, session)
             volume = self.service.volumes.get(ctx, volume_id, session)
@@ -178,13 +190,22 @@ class Backups:
                 if volume.size < backup.size:
                     raise errors.InvalidVolume(f"Volume to be restored to is smaller than the backup to be "
                                                f"restored.")
+                if bool(key_id) != bool(volume.encryption_key_id):
+                    raise errors.InvalidVolume("Volume to be restored to must be encrypted if and only if the backup "
+                                               "is: an encrypted backup restores into an encrypted volume.")
             if volume.host is None:
                 raise errors.NoValidBackend()
+            if key_id and not new:  # the volume takes a copy of the backup's key; its own goes
+                forget, volume.encryption_key_id = volume.encryption_key_id, self.service.keys.copy(ctx, key_id)
             volume.status, volume.updated_at = "restoring-backup", utcnow()
             backup.status, backup.updated_at = "restoring", utcnow()
             answer = {"backup_id": backup.id, "volume_id": volume.id, "volume_name": volume.name or ""}
-            return answer, (queue_of(volume), {"id": backup.id, "volume_id": volume.id, "size": volume.size,
-                                                     "new": new, **location(backup)})
+            cast = {"id": backup.id, "volume_id": volume.id, "size": volume.size, "new": new, **location(backup)}
+            if key_id:
+                cast["encrypted"] = True
+            topic = queue_of(volume)
+        self.service.keys.forget(forget)
+        return answer, (topic, cast)
 
     def reset_status(self, ctx, backup_id: str, status: str) -> None:
         if status not in ("available", "error"):

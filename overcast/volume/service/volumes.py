@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from overcast.common.db import utcnow
 from overcast.volume import errors
+from overcast.volume.key_manager.base import IMAGE_KEY
 from overcast.volume.models import Attachment, Snapshot, Volume
 from overcast.volume.service import messages
 from overcast.volume.service.hosts import queue_of
@@ -21,6 +22,7 @@ DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_
 SORT_KEYS = {"created_at": Volume.created_at, "updated_at": Volume.updated_at, "name": Volume.name,
              "display_name": Volume.name, "size": Volume.size, "status": Volume.status, "id": Volume.id,
              "availability_zone": Volume.availability_zone, "bootable": Volume.bootable}
+LUKS_HEADER_ALLOWANCE = 16 * 1024 * 1024
 IMAGE_FIELDS = ("checksum", "container_format", "disk_format", "min_disk", "min_ram", "size")
 GiB = 1 << 30
 
@@ -166,7 +168,7 @@ class Volumes:
                 elif source is not None:
                     size = source.size
                 elif image is not None:
-                    size = max(-(-int(image.virtual_size or image.size or 0) // GiB), image.min_disk or 0, 1)
+                    size = max(_image_gb(image), image.min_disk or 0, 1)
                 else:
                     raise errors.InvalidInput("Invalid input for field/attribute size. Value: None. "
                                               "None is not of type 'integer', 'string'")
@@ -178,7 +180,7 @@ class Volumes:
                 raise errors.InvalidInput(f"Volume size '{size}'GB cannot be smaller than original volume size  "
                                           f"{source.size}GB. They must be >= original volume size.")
             if image is not None:
-                needed = max(-(-int(image.virtual_size or image.size or 0) // GiB), image.min_disk or 0)
+                needed = max(_image_gb(image), image.min_disk or 0)
                 if size < needed:
                     raise errors.InvalidInput(f"Size of specified image {needed}GB is larger than volume size "
                                               f"{size}GB.")
@@ -204,7 +206,12 @@ class Volumes:
             parent_key = snapshot.encryption_key_id if snapshot is not None else \
                 (source.encryption_key_id if source is not None else None)
             parent_encrypted = parent is not None and bool(self.service.types.encrypted([parent.volume_type_id]))
-            key_id = self.service.keys.key_for_new_volume(ctx, vtype.encryption, parent_key, parent_encrypted)
+            image_key = ((getattr(image, "properties", None) or {}).get(IMAGE_KEY) if image is not None else None)
+            copied = image_key or fields.get("backup_key")
+            if copied:  # an encrypted volume's upload or backup: its LUKS container opens with a copy of the key
+                parent_key, parent_encrypted = copied, True
+            key_id = self.service.keys.key_for_new_volume(ctx, vtype.encryption, parent_key, parent_encrypted,
+                                                          copy=bool(copied))
             row = Volume(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
                          name=fields.get("name"), description=fields.get("description"), size=size,
                          status="creating" if host else "error", availability_zone=zone or self.service.default_zone,
@@ -232,6 +239,8 @@ class Volumes:
             source_spec = {"kind": "volume", "id": source.id}
         elif image is not None:
             source_spec = {"kind": "image", "id": image.id}
+        if parent_key:
+            source_spec["encrypted"] = True
         payload = {"id": row.id, "size": size, "source": source_spec}
         if key_id:
             payload["encrypted"] = True
@@ -306,3 +315,12 @@ class Volumes:
             for snap in snapshots:
                 snap.status, snap.updated_at = "deleting", utcnow()
             return queue_of(row), {"id": row.id, "snapshots": [s.id for s in snapshots]}
+
+
+def _image_gb(image) -> int:
+    """The GiB a volume needs for an image's disk: an encrypted volume's upload is a LUKS
+    container whose header (qemu writes LUKS1: at most a few MiB) is not volume data."""
+    size = int(image.virtual_size or image.size or 0)
+    if (getattr(image, "properties", None) or {}).get(IMAGE_KEY):
+        size = max(size - LUKS_HEADER_ALLOWANCE, 0)
+    return -(-size // GiB)
