@@ -25,6 +25,18 @@ IMAGE_FIELDS = ("checksum", "container_format", "disk_format", "min_disk", "min_
 GiB = 1 << 30
 
 
+def image_metadata(image) -> dict:
+    """A volume's ``volume_image_metadata`` for an image (Cinder's glance metadata)."""
+    meta = {"image_id": image.id, "image_name": image.name or ""}
+    for key in IMAGE_FIELDS:
+        value = getattr(image, key, None)
+        if value is not None:
+            meta[key] = str(value)
+    for key, value in (getattr(image, "properties", None) or {}).items():
+        meta[key] = str(value)
+    return meta
+
+
 def _size_of(value) -> int:
     """A volume size in GiB from the request; Cinder accepts integers and integer strings."""
     if isinstance(value, bool):
@@ -132,14 +144,7 @@ class Volumes:
             raise errors.InvalidInput("Invalid image identifier or unable to access requested image.") from None
         if image.status != "active":
             raise errors.InvalidImage(f"Image {image.id} is not active.")
-        meta = {"image_id": image.id, "image_name": image.name or ""}
-        for key in IMAGE_FIELDS:
-            value = getattr(image, key, None)
-            if value is not None:
-                meta[key] = str(value)
-        for key, value in (getattr(image, "properties", None) or {}).items():
-            meta[key] = str(value)
-        return image, meta
+        return image, image_metadata(image)
 
     def create(self, ctx, fields: dict) -> tuple[Volume, tuple | None]:
         """Write the volume (creating) after the checks; (row, (topic, payload) or None).
