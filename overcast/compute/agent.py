@@ -19,7 +19,7 @@ import traceback
 from overcast.common import heartbeats
 from overcast.common.db import utcnow
 from overcast.compute import agent_interfaces, agent_moves, agent_power
-from overcast.compute import agent_volumes
+from overcast.compute import agent_reimage, agent_volumes
 from overcast.compute import power_state as ps
 from overcast.compute import states
 from overcast.compute.agent_ops import OPS as BASIC_OPS
@@ -57,6 +57,7 @@ class ComputeAgent:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task] = []
         self.live_aborts: set[str] = set()  # instances whose live migration was asked to stop (agent_moves)
+        self.waiters = agent_reimage.Waiters()  # events operations wait for (volume-reimaged)
 
     # -- start and stop ------------------------------------------------------------
 
@@ -176,9 +177,11 @@ class ComputeAgent:
 
     async def external_event(self, payload: dict) -> None:
         """Events from the network and volume services (network-vif-plugged, ...).
-        ``volume-extended`` (tag: the volume id) tells the guest its volume grew; nothing
-        waits on the others yet."""
+        ``volume-extended`` (tag: the volume id) tells the guest its volume grew; an
+        operation waiting for an event (a rebuild for ``volume-reimaged``) gets it."""
         log.info("event %s for %s (%s)", payload.get("name"), payload.get("uuid"), payload.get("status"))
+        self.waiters.deliver(payload["uuid"], payload.get("name"), payload.get("tag"),
+                             payload.get("status") or "completed")
         if payload.get("name") == "volume-extended" and payload.get("tag"):
             await agent_volumes.volume_extended(self, payload["uuid"], payload["tag"])
 
