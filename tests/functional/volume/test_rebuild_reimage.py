@@ -88,6 +88,8 @@ def test_cli_rebuild_at_2_93_reimages_the_root_volume(cloud, cli, admin, api, ra
     finally:
         compute.close()
         cli.ok("server", "delete", "--wait", name)
+        volumes.wait(root, "available")
+        volumes.delete(f"/volumes/{root}")
 
 
 def test_image_server_gets_kernel_and_ramdisk_of_its_image(cloud, cli, admin, second_image):
@@ -102,3 +104,26 @@ def test_image_server_gets_kernel_and_ramdisk_of_its_image(cloud, cli, admin, se
     finally:
         compute.close()
         cli.ok("server", "delete", "--wait", name)
+
+
+def test_rebuild_whose_reimage_fails_puts_the_server_in_error(cloud, cli, admin, api, raw_image):
+    """The volume agent cannot write the image: the volume goes error, no volume-reimaged
+    comes and after ``reimage_timeout_per_gb`` (20 s for this 1 GiB image) the server is
+    ERROR with Nova's fault."""
+    first, _ = raw_image
+    broken = admin.image.create_image(name=random_name("broken"), disk_format="vmdk", container_format="bare",
+                                      data=b"not a vmdk at all" * 64)
+    name = random_name("bfv")
+    made = cli.run("server", "create", "--flavor", "1", "--image", first.id, "--boot-from-volume", "1", "--wait",
+                   name)
+    root = admin.compute.get_server(made["id"]).attached_volumes[0]["id"]
+    try:
+        cli.ok("--os-compute-api-version", "2.93", "server", "rebuild", "--image", broken.id,
+               "--reimage-boot-volume", name)
+        server = admin.compute.wait_for_server(admin.compute.get_server(made["id"]), status="ERROR", wait=120)
+        assert "Failed to rebuild volume backed instance." in server.fault["message"]
+        assert api(admin).wait(root, "error")["id"] == root
+    finally:
+        cli.ok("server", "delete", "--wait", name)
+        admin.image.delete_image(broken)
+        api(admin).delete(f"/volumes/{root}")
