@@ -69,13 +69,9 @@ class Reimage:
 
     def _image(self, ctx, image_id: str, size: int):
         """The image, checked as Cinder's check_image_metadata does."""
-        image_service = self.service.image
-        if image_service is None:
-            raise errors.InvalidInput("The image service is not available.")
-        try:
-            image = image_service.images.get(ctx, image_id)
-        except NotFound:
-            raise ImageNotFound(image_id) from None
+        image = self.service.volumes.find_image(ctx, image_id)
+        if image is None:
+            raise ImageNotFound(image_id)
         if image.status != "active":
             raise errors.InvalidInput(f"Image {image.id} is not active.")
         image_gb = -(-int(image.size or 0) // GiB)

@@ -132,16 +132,22 @@ class Volumes:
 
     # -- create --------------------------------------------------------------------
 
-    def _image_source(self, ctx, image_ref: str) -> tuple[object, dict]:
+    def find_image(self, ctx, image_ref: str):
+        """The image service's record of ``image_ref``, or None when it has none for ``ctx``."""
         image_service = self.service.image
         if image_service is None:
             raise errors.InvalidInput("The image service is not available.")
         from overcast.common.errors import NotFound
 
         try:
-            image = image_service.images.get(ctx, image_ref)
+            return image_service.images.get(ctx, image_ref)
         except NotFound:
-            raise errors.InvalidInput("Invalid image identifier or unable to access requested image.") from None
+            return None
+
+    def _image_source(self, ctx, image_ref: str) -> tuple[object, dict]:
+        image = self.find_image(ctx, image_ref)
+        if image is None:
+            raise errors.InvalidInput("Invalid image identifier or unable to access requested image.")
         if image.status != "active":
             raise errors.InvalidImage(f"Image {image.id} is not active.")
         return image, image_metadata(image)

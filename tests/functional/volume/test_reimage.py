@@ -26,14 +26,6 @@ def other_image(admin):
     admin.image.delete_image(image, ignore_missing=True)
 
 
-def _first_bytes(cloud, volume_id: str, count: int, tmp_path) -> bytes:
-    path = next((cloud.data_dir / "volumes").glob(f"volume-{volume_id}.*"))
-    out = tmp_path / f"{volume_id}.raw"
-    subprocess.run(["qemu-img", "convert", "-U", "-O", "raw", str(path), str(out)], check=True, capture_output=True)
-    with open(out, "rb") as handle:
-        return handle.read(count)
-
-
 def _cinder(cloud, *args) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     env.update(OS_AUTH_URL=cloud.auth_url, OS_USERNAME="admin", OS_PASSWORD=cloud.passwords()["admin"],
@@ -45,19 +37,19 @@ def _cinder(cloud, *args) -> str:
 
 
 def test_cinderclient_reimage_replaces_the_data_and_the_image_metadata(cloud, admin, api, raw_image, other_image,
-                                                                       tmp_path):
+                                                                       volume_bytes):
     first, first_data = raw_image
     second, second_data = other_image
     http = api(admin, "3.68")
     volume = http.create(imageRef=first.id)
     http.wait(volume["id"], "available", timeout=60)
-    assert _first_bytes(cloud, volume["id"], 20, tmp_path) == first_data[:20]
+    assert volume_bytes(volume["id"], 20) == first_data[:20]
     _cinder(cloud, "--os-volume-api-version", "3.68", "reimage", volume["id"], second.id)
     done = http.wait(volume["id"], "available", timeout=60)
     meta = done["volume_image_metadata"]
     assert meta["image_id"] == second.id and meta["image_name"] == second.name and meta["os_distro"] == "other"
     assert done["bootable"] == "true" and done["size"] == 1 and done["id"] == volume["id"]
-    assert _first_bytes(cloud, volume["id"], 16, tmp_path) == second_data[:16]
+    assert volume_bytes(volume["id"], 16) == second_data[:16]
     assert http.delete(f"/volumes/{volume['id']}").status_code == 202
 
 
