@@ -81,6 +81,7 @@ class ComputeAgent:
             self._tasks.append(asyncio.create_task(agent_power.sync_forever(self, self.power_sync_interval)))
 
     async def stop(self) -> None:
+        self.waiters.cancel_all()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -48,6 +48,14 @@ class Waiters:
         with self._lock:
             self._waiting.pop(key, None)
 
+    def cancel_all(self) -> None:
+        """The agent stops: every waiter wakes as if its event failed."""
+        with self._lock:
+            waiting = list(self._waiting.values())
+        for event, status in waiting:
+            status.append("failed")
+            event.set()
+
     def deliver(self, uuid: str, name: str, tag: str | None, status: str) -> bool:
         """Wake whoever waits for this event; False when nobody does."""
         with self._lock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import random_name
+from conftest import connect, random_name
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +66,11 @@ def test_cli_rebuild_at_2_93_reimages_the_root_volume(cloud, cli, admin, api, ra
         actions = [a["Action"] for a in cli.run("server", "event", "list", name)]
         assert actions.count("rebuild") == 1
 
-        # openstacksdk at 2.93 (its compute proxy takes the microversion from the connection)
-        admin.compute.default_microversion = "2.93"
-        try:
-            admin.compute.rebuild_server(made["id"], image=first.id)
-        finally:
-            admin.compute.default_microversion = None
+        # openstacksdk at 2.93 (a connection of its own: the microversion is the proxy's)
+        sdk = connect(cloud)
+        sdk.compute.default_microversion = "2.93"
+        sdk.compute.rebuild_server(made["id"], image=first.id)
+        sdk.close()
         admin.compute.wait_for_server(admin.compute.get_server(made["id"]), status="ACTIVE", wait=60)
         assert volumes.wait(root, "in-use")["volume_image_metadata"]["image_id"] == first.id
         assert volume_bytes(root, 20) == first_data[:20]
