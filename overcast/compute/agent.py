@@ -19,7 +19,7 @@ import traceback
 from overcast.common import heartbeats
 from overcast.common.db import utcnow
 from overcast.compute import agent_interfaces, agent_moves, agent_power
-from overcast.compute import agent_volumes
+from overcast.compute import agent_reimage, agent_volumes
 from overcast.compute import power_state as ps
 from overcast.compute import states
 from overcast.compute.agent_ops import OPS as BASIC_OPS
@@ -60,6 +60,7 @@ class ComputeAgent:
         signals = getattr(driver, "live", None)
         if signals is not None:  # a switch to post-copy shows in the migration's status, as Nova's
             signals.post_copy_listener = lambda uuid: agent_moves.post_copy(self, uuid)
+        self.waiters = agent_reimage.Waiters()  # events operations wait for (volume-reimaged)
 
     # -- start and stop ------------------------------------------------------------
 
@@ -83,6 +84,7 @@ class ComputeAgent:
             self._tasks.append(asyncio.create_task(agent_power.sync_forever(self, self.power_sync_interval)))
 
     async def stop(self) -> None:
+        self.waiters.cancel_all()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -179,9 +181,11 @@ class ComputeAgent:
 
     async def external_event(self, payload: dict) -> None:
         """Events from the network and volume services (network-vif-plugged, ...).
-        ``volume-extended`` (tag: the volume id) tells the guest its volume grew; nothing
-        waits on the others yet."""
+        ``volume-extended`` (tag: the volume id) tells the guest its volume grew; an
+        operation waiting for an event (a rebuild for ``volume-reimaged``) gets it."""
         log.info("event %s for %s (%s)", payload.get("name"), payload.get("uuid"), payload.get("status"))
+        self.waiters.deliver(payload["uuid"], payload.get("name"), payload.get("tag"),
+                             payload.get("status") or "completed")
         if payload.get("name") == "volume-extended" and payload.get("tag"):
             await agent_volumes.volume_extended(self, payload["uuid"], payload["tag"])
 

@@ -92,11 +92,17 @@ def _simple(method: str, vm_state: str) -> Callable:
 
 
 def rebuild(agent, payload):
-    spec = _plugged(agent, payload)
+    from overcast.compute import agent_reimage
+
+    spec, attachment_id = _plugged(agent, payload), None
+    if payload.get("reimage"):  # Nova 2.93: the root volume gets the new image first
+        spec, attachment_id = agent_reimage.reimage_root(agent, payload, spec)
     if spec.uuid in agent.driver.list_instances():
         agent.driver.rebuild(spec)
     else:
         agent.driver.spawn(spec)
+    if attachment_id:
+        agent_reimage.complete(agent, attachment_id)
     if payload.get("stopped"):  # a stopped server stays stopped, as Nova's rebuild does
         agent.driver.power_off(spec.uuid, 0)
     return _state_after(agent, spec.uuid, states.STOPPED if payload.get("stopped") else states.ACTIVE,

@@ -93,8 +93,8 @@ def server(base: str, row, version, is_admin: bool, show_specs: bool = False, gr
         if version.at_least("2.3"):
             body.update({"OS-EXT-SRV-ATTR:reservation_id": row.reservation_id,
                          "OS-EXT-SRV-ATTR:launch_index": row.launch_index,
-                         "OS-EXT-SRV-ATTR:hostname": row.hostname, "OS-EXT-SRV-ATTR:kernel_id": "",
-                         "OS-EXT-SRV-ATTR:ramdisk_id": "", "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+                         "OS-EXT-SRV-ATTR:hostname": row.hostname, "OS-EXT-SRV-ATTR:kernel_id": row.kernel_id or "",
+                         "OS-EXT-SRV-ATTR:ramdisk_id": row.ramdisk_id or "", "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
                          "OS-EXT-SRV-ATTR:user_data": row.user_data})
     elif version.at_least("2.90"):
         body["OS-EXT-SRV-ATTR:hostname"] = row.hostname

@@ -80,7 +80,8 @@ class VolumeAgent:
             extra.update(agent_manage.handlers(self))
         handlers = {**extra,
             "create_volume": self.create_volume, "delete_volume": self.delete_volume,
-            "extend_volume": self.extend_volume, "create_snapshot": self.create_snapshot,
+            "extend_volume": self.extend_volume, "reimage_volume": self.reimage_volume,
+            "create_snapshot": self.create_snapshot,
             "delete_snapshot": self.delete_snapshot, "copy_volume_to_image": self.copy_volume_to_image,
             "initialize_connection": self.initialize_connection,
             "terminate_connection": self.terminate_connection}
@@ -100,7 +101,8 @@ class VolumeAgent:
         """After a restart: work the conductor still sees in flight is finished or failed.
         A volume being created is kept if the driver has it (creates are all-or-nothing),
         else it is an error; deletes are done again (they are idempotent); an extend or an
-        upload whose outcome is unknown leaves the volume usable and says so."""
+        upload whose outcome is unknown leaves the volume usable and says so, a reimage
+        leaves it ``error``."""
         found = await self.bus.call(CONDUCTOR, "unfinished", {"host": self.host}, timeout=30)
         present = set(await asyncio.to_thread(self.driver.list_volumes))
         lost = "The volume agent restarted while this was in progress."
@@ -114,6 +116,8 @@ class VolumeAgent:
                 await self.delete_volume({"id": ident})
             elif status == "extending":
                 await self._report("volume_update", ident, {"status": "error_extending", "error": lost})
+            elif status == "downloading":  # a reimage: the data may be half written
+                await self._report("volume_update", ident, {"status": "error", "error": lost})
             else:  # uploading: the volume's data is intact
                 await self._report("volume_update", ident, {"status": "in-use" if volume["attached"] else
                                                             "available", "error": lost})
@@ -201,27 +205,29 @@ class VolumeAgent:
             elif kind == "volume":
                 def work():
                     self.driver.create_cloned_volume(volume_id, source["id"], size, **enc)
-            elif kind == "image" and self.image is None and self.fetch_image is not None:
-                def work():
-                    self._from_fetched_image(volume_id, size, source, enc)
             elif kind == "image":
                 def work():
-                    self.driver.create_volume_from_image(volume_id, size, self._image_source(source), **enc)
+                    self._with_image(source, lambda image: self.driver.create_volume_from_image(
+                        volume_id, size, image, **enc))
             else:
                 def work():
                     self.driver.create_volume(volume_id, size, **enc)
             await self._run("volume_update", volume_id, work, {"status": "available", "error": None}, "error")
 
-    def _from_fetched_image(self, volume_id: str, size: int, spec: dict, enc: dict | None = None) -> None:
-        """Stage the image here (through the controller, over the bus), then copy it in."""
+    def _with_image(self, spec: dict, use) -> None:
+        """``use(ImageSource)`` for the image ``spec`` names (``id``, ``encrypted``): the image
+        service's file in-process; else the image staged here first (through the controller,
+        over the bus)."""
         image_id = spec["id"]
+        if self.image is not None or self.fetch_image is None:
+            use(self._image_source(spec))
+            return
         fd, staged = tempfile.mkstemp(prefix=".image-", dir=self.scratch)
         os.close(fd)
         try:
             known = self.fetch_image(image_id, Path(staged))
-            source = ImageSource(id=image_id, disk_format=known.get("disk_format") or "raw",
-                                 size=os.path.getsize(staged), path=staged, encrypted=bool(spec.get("encrypted")))
-            self.driver.create_volume_from_image(volume_id, size, source, **(enc or {}))
+            use(ImageSource(id=image_id, disk_format=known.get("disk_format") or "raw",
+                            size=os.path.getsize(staged), path=staged, encrypted=bool(spec.get("encrypted"))))
         finally:
             Path(staged).unlink(missing_ok=True)
 
@@ -261,6 +267,22 @@ class VolumeAgent:
             await self._run("volume_update", volume_id, lambda: self.driver.extend_volume(volume_id, size, **enc),
                             {"status": payload.get("status_after", "available"), "size": size, "error": None},
                             "error_extending")
+
+    async def reimage_volume(self, payload: dict) -> None:
+        """os-reimage: the image written over the volume's data; the volume back to its
+        status before with the image's metadata, or ``error``."""
+        volume_id, size = payload["id"], payload["size"]
+        async with self._lock(volume_id):
+            enc = await self._keyed("volume_update", volume_id, payload, volume_id, "error")
+            if enc is None:
+                return
+            await self._run("volume_update", volume_id,
+                            lambda: self._with_image({"id": payload["image_id"]}, lambda source:
+                                                     self.driver.reimage_volume(volume_id, size, source, **enc)),
+                            {"status": payload.get("status_after", "available"), "error": None, "bootable": True,
+                             "image_id": payload["image_id"], "image_metadata": payload.get("image_metadata") or {},
+                             "reimaged": True},
+                            "error")
 
     # -- snapshots -----------------------------------------------------------------------
 

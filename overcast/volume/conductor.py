@@ -19,7 +19,7 @@ from overcast.volume.service.hosts import VOLUME
 TOPIC = "volume-conductor"
 COMPUTE_CONDUCTOR = "compute-conductor"
 log = logging.getLogger("overcast.volume.conductor")
-VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host")
+VOLUME_COLUMNS = ("status", "size", "error", "bootable", "attach_status", "host", "image_id", "image_metadata")
 SNAPSHOT_COLUMNS = ("status", "progress", "error", "size")
 BACKUP_COLUMNS = ("status", "object_count", "fail_reason")
 ADMIN = RequestContext(user_id="cinder", roles=["admin"])
@@ -43,6 +43,7 @@ class Conductor:
                 "attachment_complete": self.attachment_complete, "attachment_delete": self.attachment_delete,
                 "attachment_roll_detaching": self.attachment_roll_detaching,
                 "boot_volume": self.boot_volume, "unfinished": self.unfinished,
+                "reimage_boot_volume": self.reimage_boot_volume,
                 "attachment_info": self.attachment_info,
                 "volume_encryption": self.volume_encryption, "attachment_encryption": self.attachment_encryption}
 
@@ -67,9 +68,24 @@ class Conductor:
 
     async def volume_update(self, payload: dict) -> None:
         servers = await asyncio.to_thread(self._apply, Volume, VOLUME_COLUMNS, payload)
-        if servers:  # an attached volume grew: Nova's side is told, as Cinder posts the event to Nova
-            events = [{"name": "volume-extended", "server_uuid": uuid, "tag": payload["id"]} for uuid in servers]
+        # an attached volume grew, a reserved one was reimaged: Nova's side is told, as
+        # Cinder posts the event to Nova
+        name = "volume-reimaged" if payload.get("values", {}).get("reimaged") else "volume-extended"
+        if servers:
+            events = [{"name": name, "server_uuid": uuid, "tag": payload["id"]} for uuid in servers]
             await self.volume.bus.cast(COMPUTE_CONDUCTOR, "external_events", {"events": events})
+
+    async def reimage_boot_volume(self, payload: dict) -> dict:
+        """A compute agent rebuilds a volume-backed server (Nova 2.93): the root volume's
+        attachment swapped for a reserved one and the volume reimaged; the new attachment."""
+        owner = payload.get("owner") or {}
+        ctx = RequestContext(user_id=owner.get("user_id"), project_id=owner.get("project_id"),
+                             roles=["member", "reader"])
+        found = await asyncio.to_thread(self.volume.reimage.for_rebuild, ctx, payload["instance_uuid"],
+                                        payload["volume_id"], payload["image_id"])
+        await self.volume.send("terminate_connection", found["terminate"])
+        await self.volume.send("reimage_volume", found["reimage"])
+        return {"attachment_id": found["attachment_id"]}
 
     async def attachment_info(self, payload: dict) -> dict | None:
         """The volume's size (GiB) and its connection info on the server, for a compute
@@ -136,7 +152,7 @@ class Conductor:
     def _unfinished(self, host: str) -> dict:
         from sqlalchemy import select
 
-        transient = ("creating", "deleting", "extending", "uploading")
+        transient = ("creating", "deleting", "extending", "uploading", "downloading")
         with self.db.session() as session:
             volumes = session.execute(select(Volume.id, Volume.status, Volume.attach_status)
                                       .where(Volume.host.like(f"{host}#%"), Volume.status.in_(transient))).all()
@@ -173,7 +189,10 @@ class Conductor:
             elif model is Snapshot and row.group_snapshot_id:
                 GroupSnapshots.settle(session, row.group_snapshot_id)
             servers = []
-            if model is Volume and before == "extending" and row.status == "in-use":
+            if model is Volume and before == "downloading" and row.status == "reserved" \
+                    and payload.get("values", {}).get("reimaged"):
+                servers = self.volume.reimage.servers_to_tell(session, row)
+            elif model is Volume and before == "extending" and row.status == "in-use":
                 from sqlalchemy import select
 
                 servers = [uuid for uuid in session.scalars(select(Attachment.instance_uuid).where(

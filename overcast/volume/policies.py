@@ -24,6 +24,8 @@ RULES = [
     _r("volume:force_delete", ADMIN, "Delete a volume with cascade or force.", "DELETE", V),
     _r("volume:extend", MEMBER, "Extend a volume.", "POST", A + " (os-extend)"),
     _r("volume:extend_attached_volume", MEMBER, "Extend an attached volume.", "POST", A + " (os-extend)"),
+    _r("volume:reimage", MEMBER, "Reimage a volume in 'available' or 'error' status.", "POST", A + " (os-reimage)"),
+    _r("volume:reimage_reserved", MEMBER, "Reimage a volume in 'reserved' status.", "POST", A + " (os-reimage)"),
     _r("volume:update_readonly_flag", MEMBER, "Set a volume read-only.", "POST", A + " (os-update_readonly_flag)"),
     _r("volume:retype", MEMBER, "Change a volume's type.", "POST", A + " (os-retype)"),
     _r("volume_extension:volume_actions:upload_image", MEMBER, "Upload a volume to an image.", "POST",

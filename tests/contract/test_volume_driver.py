@@ -108,6 +108,32 @@ class VolumeDriverContract:
                                                                    path=str(path)))
         assert volume not in driver.list_volumes()
 
+    def test_reimage_replaces_the_data_and_keeps_the_size(self, driver, tmp_path):
+        volume = new_id()
+        driver.create_volume_from_image(volume, 2, self.image(tmp_path, b"the first image"))
+        other = tmp_path / "other"
+        other.mkdir()
+        driver.reimage_volume(volume, 2, self.image(other))
+        if self.read(driver, volume) is not None:
+            assert self.read(driver, volume).startswith(MARK)
+        assert volume in driver.list_volumes()
+        with pytest.raises(VolumeNotFound):
+            driver.reimage_volume(new_id(), 1, self.image(other))
+        driver.delete_volume(volume)
+
+    def test_reimage_with_a_larger_image_fails_and_keeps_the_data(self, driver, tmp_path):
+        volume = new_id()
+        driver.create_volume_from_image(volume, 1, self.image(tmp_path))
+        path = tmp_path / "big.raw"
+        with open(path, "wb") as handle:
+            handle.truncate(2 * GiB)
+        with pytest.raises(VolumeDriverError):
+            driver.reimage_volume(volume, 1, ImageSource(id=new_id(), disk_format="raw", size=2 * GiB,
+                                                         path=str(path)))
+        if self.read(driver, volume) is not None:
+            assert self.read(driver, volume).startswith(MARK)
+        driver.delete_volume(volume)
+
     def test_copy_to_image_round_trips(self, driver, tmp_path):
         volume = new_id()
         driver.create_volume_from_image(volume, 1, self.image(tmp_path))
@@ -352,6 +378,14 @@ def test_file_driver_makes_luks_volumes_snapshots_and_clones(tmp_path, file_form
     assert not list(driver.root.glob(".tmp-*"))  # no passphrase file is left
     with pytest.raises(VolumeDriverError):
         driver.create_cloned_volume(new_id(), volume, 2, Encryption(passphrase=b"11" * 32))
+    assert not list(driver.root.glob(".tmp-*"))
+    other = tmp_path / "other.raw"  # os-reimage writes the new image through the encryption
+    other.write_bytes(b"another image!" + b"\0" * (1 << 20))
+    driver.reimage_volume(volume, 2, ImageSource(id=new_id(), disk_format="raw", size=other.stat().st_size,
+                                                 path=str(other)), secret)
+    assert _info(path)["encrypted"] is True and _info(path)["virtual-size"] == 2 * GiB
+    assert b"another image!" not in path.read_bytes()
+    assert _plain(path, secret, tmp_path).startswith(b"another image!")
     assert not list(driver.root.glob(".tmp-*"))
 
 

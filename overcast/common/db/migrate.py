@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from overcast.common.db.engine import Database
 
-HEAD = "0020"  # newest revision in migrations/versions; tests check it matches Alembic's head
+HEAD = "0021"  # newest revision in migrations/versions; tests check it matches Alembic's head
 SCRIPTS = Path(__file__).parent / "migrations"
 
 

@@ -85,7 +85,8 @@ async def rebuild(req, body):
         values["key_data"] = compute.servers.key_for(req.context, body["key_name"])
     if "metadata" in body:
         await asyncio.to_thread(compute.metadata.replace, req.context, row.uuid, check_metadata(body["metadata"]))
-    await _lifecycle(req).rebuild(req.context, row.uuid, body["imageRef"].rsplit("/", 1)[-1], values)
+    await _lifecycle(req).rebuild(req.context, row.uuid, body["imageRef"].rsplit("/", 1)[-1], values,
+                                  reimage=req.version.at_least("2.93"))
     full = await asyncio.to_thread(compute.servers.show, req.context, row.uuid)
     server = render(req, full, slim=True)
     if req.version.at_least("2.54"):

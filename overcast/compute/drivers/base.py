@@ -240,9 +240,11 @@ class HypervisorDriver(ABC):
 
     def rebuild(self, spec: InstanceSpec) -> None:
         """Rebuild ``spec.uuid`` in place from ``spec.image``: a new root disk (a boot
-        volume stays the root, not reimaged), blank ephemeral and swap disks, the config
-        drive written again from ``spec``; the same UUID, NICs and attached volumes (the
-        agent's ``spec.block_devices`` may be empty: what the instance has stays). Any
+        volume stays the root: the agent reimaged it before, when asked), blank ephemeral
+        and swap disks, the config drive written again from ``spec``; the same UUID, NICs
+        and attached volumes (the agent's ``spec.block_devices`` may be empty: what the
+        instance has stays; an entry it gives replaces the instance's entry for the same
+        volume, see :func:`merge_block_devices`). Any
         power state before, RUNNING after. Raises InstanceNotFound (checked first),
         InstanceBuildFailed: an in-place driver leaves the instance SHUTDOWN on its old
         disk. The default is ``destroy`` + ``spawn``, nova's fallback (then a failure
@@ -445,5 +447,16 @@ class HypervisorDriver(ABC):
         self._unsupported("supports_diagnostics")
 
 
+def merge_block_devices(kept: list[dict], fresh: list[dict]) -> list[dict]:
+    """The instance's ``kept`` volume entries, each one ``fresh`` names (by the volume's
+    serial) updated with its entry: a rebuild's new connection to a reimaged root volume."""
+    def serial(entry: dict):
+        return (entry.get("connection_info") or {}).get("serial")
+
+    newer = {serial(entry): entry for entry in fresh if serial(entry)}
+    return [{**entry, **newer[serial(entry)]} if serial(entry) in newer else entry for entry in kept]
+
+
 __all__ = ["Capabilities", "HostResources", "HypervisorDriver", "ImageRef", "InstanceInfo", "InstanceSpec",
+           "merge_block_devices",
            "SnapshotInfo", "WriteTo"]

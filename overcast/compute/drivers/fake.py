@@ -35,7 +35,7 @@ from typing import Callable
 from overcast.compute import power_state as ps
 
 from .base import (Capabilities, HostResources, HypervisorDriver, ImageRef, InstanceInfo, InstanceSpec,
-                   SnapshotInfo, WriteTo)
+                   SnapshotInfo, WriteTo, merge_block_devices)
 from .errors import (DeviceBusy, DriverCapabilityError, InstanceBuildFailed, InstanceExists, InstanceInvalidState,
                      InstanceNotFound, InstanceRebootFailed, MigrationCancelled, ResizeError)
 from .live_signals import LiveSignals
@@ -167,7 +167,8 @@ class FakeHypervisor(HypervisorDriver):
             if self._should_fail(spec):
                 inst.power_state = ps.SHUTDOWN
                 raise InstanceBuildFailed(uuid=spec.uuid, reason="injected failure (fail_spawn_on)")
-            inst.spec = dataclasses.replace(spec, block_devices=inst.spec.block_devices)
+            inst.spec = dataclasses.replace(spec, block_devices=merge_block_devices(inst.spec.block_devices,
+                                                                                    spec.block_devices))
             inst.power_state, inst.rescued, inst.resize_from = ps.RUNNING, False, None
             inst.boots += 1
 

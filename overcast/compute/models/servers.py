@@ -32,6 +32,8 @@ class Instance(Base):
     display_description: Mapped[str | None] = mapped_column(Text)
     hostname: Mapped[str] = mapped_column(String(255), default="")
     image_ref: Mapped[str] = mapped_column(String(255), default="")
+    kernel_id: Mapped[str] = mapped_column(String(255), default="", server_default="")  # the image's property
+    ramdisk_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
     flavor_id: Mapped[str] = mapped_column(String(255))
     flavor: Mapped[dict] = mapped_column(JSON)
     old_flavor: Mapped[dict | None] = mapped_column(JSON)

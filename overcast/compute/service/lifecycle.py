@@ -18,7 +18,7 @@ from overcast.compute.scheduler import COMPUTE_BINARY, RequestSpec
 from overcast.compute.service.moves import Moves
 from overcast.compute.service.server_actions import TRANSITIONS
 from overcast.compute.service.volume_backed import is_volume_backed
-from overcast.compute.service.servers import flavor_copy
+from overcast.compute.service.servers import flavor_copy, image_columns
 
 IMAGE_PROPS_KEPT = ("hw_disk_bus", "hw_vif_model", "hw_machine_type", "os_type", "os_distro", "architecture")
 
@@ -83,15 +83,17 @@ class Lifecycle:
     async def reboot(self, ctx, uuid: str, hard: bool):
         return await self.act(ctx, uuid, "reboot_hard" if hard else "reboot_soft", {"hard": hard}, with_spec=hard)
 
-    async def rebuild(self, ctx, uuid: str, image_ref: str, values: dict):
+    async def rebuild(self, ctx, uuid: str, image_ref: str, values: dict, reimage: bool = False):
+        """``reimage`` (2.93+): a volume-backed server's root volume gets the image."""
         current = await asyncio.to_thread(self.compute.servers.get, ctx, uuid)
         image = await asyncio.to_thread(self.compute.servers.image_for, ctx, image_ref, _Flavor(current.flavor))
         stopped = current.vm_state == states.STOPPED
-        if is_volume_backed(current):  # it boots from its volume: the image only says it is the same
-            await asyncio.to_thread(self.compute.volume_backed.check_rebuild, ctx, current, image.id)
-            return await self.act(ctx, uuid, "rebuild", {"stopped": stopped}, values, with_spec=True)
-        return await self.act(ctx, uuid, "rebuild", {"stopped": stopped}, {**values, "image_ref": image.id},
-                              with_spec=True)
+        if is_volume_backed(current):  # it boots from its volume, reimaged from 2.93
+            found = await asyncio.to_thread(self.compute.volume_backed.check_rebuild, ctx, current, image, reimage)
+            extra = {"stopped": stopped, **({"reimage": found} if found else {})}
+            return await self.act(ctx, uuid, "rebuild", extra, {**values, **image_columns(image)}, with_spec=True)
+        return await self.act(ctx, uuid, "rebuild", {"stopped": stopped},
+                              {**values, "image_ref": image.id, **image_columns(image)}, with_spec=True)
 
     async def resize(self, ctx, uuid: str, flavor_ref: str):
         compute = self.compute

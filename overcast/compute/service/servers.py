@@ -51,6 +51,13 @@ def hostname_for(name: str) -> str:
     return label.rstrip(".-") or "server"
 
 
+def image_columns(image) -> dict:
+    """The instance's ``kernel_id`` and ``ramdisk_id``: the image's properties, as Nova
+    keeps them at boot and rebuild ("" without an image or the properties)."""
+    props = (getattr(image, "properties", None) or {}) if image is not None else {}
+    return {"kernel_id": props.get("kernel_id") or "", "ramdisk_id": props.get("ramdisk_id") or ""}
+
+
 def flavor_copy(flavor) -> dict:
     return {"flavorid": flavor.flavorid, "name": flavor.name, "memory_mb": flavor.memory_mb, "vcpus": flavor.vcpus,
             "root_gb": flavor.root_gb, "ephemeral_gb": flavor.ephemeral_gb, "swap": flavor.swap,
@@ -70,6 +77,15 @@ class Servers:
             return self.compute.flavors.get(ctx, ref)
         except NotFound:
             raise errors.ComputeInvalid(f"Flavor {ref} could not be found.") from None
+
+    def _volume_image(self, ctx, boot: list[dict]):
+        """The image a new boot volume is made from (for its kernel and ramdisk), or None."""
+        if not boot or boot[0].get("source_type") != "image" or not boot[0].get("uuid"):
+            return None
+        try:
+            return self.compute.image.images.get(ctx, boot[0]["uuid"])
+        except NotFound:
+            return None
 
     def image_for(self, ctx, ref: str, flavor):
         """The image a boot or rebuild names, checked against the flavor (400s as Nova)."""
@@ -137,7 +153,8 @@ class Servers:
             image_ref = None
         if image_ref is not None and not image_ref:
             raise errors.ComputeInvalid("Missing imageRef attribute")
-        image_id = self.image_for(ctx, image_ref, flavor).id if image_ref else ""
+        image = self.image_for(ctx, image_ref, flavor) if image_ref else self._volume_image(ctx, boot)
+        image_id = image.id if image_ref else ""
         key_data = self.key_for(ctx, req.key_name)
         zone, force_host = self._zone(ctx, req.availability_zone)
         limits = self.compute.quotas.limits(ctx.project_id)
@@ -172,7 +189,7 @@ class Servers:
                     requested_zone=zone, vm_state=states.BUILDING, task_state="scheduling", power_state=0,
                     access_ip_v4=req.access_ip_v4, access_ip_v6=req.access_ip_v6, reservation_id=reservation,
                     launch_index=index, security_groups=req.security_groups, networks=req.networks,
-                    block_devices=req.block_devices,
+                    block_devices=req.block_devices, **image_columns(image),
                     system_metadata=system_metadata,
                     created_at=now + datetime.timedelta(microseconds=index), updated_at=now,
                 )

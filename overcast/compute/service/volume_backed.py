@@ -11,8 +11,8 @@ null). Booting that image (``server create --image``) boots from new volumes mad
 the snapshots: ``image_mappings`` turns the image's mappings into the request's
 ``block_device_mapping_v2`` (a mapping the request gives for the same device wins).
 Backups (``createBackup``) of volume-backed servers are refused, as Nova does, and so is
-a rebuild with another image than the root volume's (Nova before 2.93; its reimage of the
-root volume is not done here).
+a rebuild with another image than the root volume's before 2.93; from 2.93 the rebuild
+reimages the root volume (``check_rebuild``, ``compute.agent_reimage``).
 """
 
 from __future__ import annotations
@@ -92,23 +92,39 @@ class VolumeBackedImages:
             self.compute.actions.record(session, ctx, row.uuid, "createImage")
         return record.id
 
-    def root_image(self, ctx, row) -> str | None:
-        """The image the server's root volume was made from (its volume image metadata)."""
+    def root_volume(self, ctx, row):
+        """The server's root volume (attached at /dev/vda), or None."""
         volume = self.compute.volume_attachments.volume
         if volume is None:
             return None
         for attachment in volume.attachments.for_instance(row.uuid):
             if attachment.mountpoint == ROOT_DEVICE:
-                found = volume.volumes.get(RequestContext(roles=["admin"], user_id=ctx.user_id), attachment.volume_id)
-                return (found.image_metadata or {}).get("image_id") or found.image_id
+                return volume.volumes.get(RequestContext(roles=["admin"], user_id=ctx.user_id), attachment.volume_id)
         return None
 
-    def check_rebuild(self, ctx, row, image_id: str) -> None:
-        """A volume-backed server rebuilds with the image its root volume holds, as Nova
-        before 2.93 (its volume is not reimaged here at any version): else 400."""
-        if image_id != self.root_image(ctx, row):
-            raise errors.ComputeInvalid(f"Image {image_id} is unacceptable: Unable to rebuild with a different "
-                                        f"image for a volume-backed server.")
+    def root_image(self, ctx, row) -> str | None:
+        """The image the server's root volume was made from (its volume image metadata)."""
+        found = self.root_volume(ctx, row)
+        return None if found is None else (found.image_metadata or {}).get("image_id") or found.image_id
+
+    def check_rebuild(self, ctx, row, image, reimage: bool) -> dict | None:
+        """A volume-backed server rebuilds with the image its root volume holds (Nova
+        before 2.93: else 400); from 2.93 its root volume is reimaged with ``image``
+        whatever it held: what the agent needs for that (Nova's reimage_boot_volume)."""
+        if not reimage:
+            if image.id != self.root_image(ctx, row):
+                raise errors.ComputeInvalid(f"Image {image.id} is unacceptable: Unable to rebuild with a different "
+                                            f"image for a volume-backed server.")
+            return None
+        root = self.root_volume(ctx, row)
+        if root is None:
+            raise errors.ComputeInvalid("Unable to find root block device mapping for volume-backed instance.")
+        if root.status != "in-use":
+            raise errors.ComputeInvalid(f"Volume {root.id} status must be in-use, but the current status is "
+                                        f"{root.status}.")
+        image_gb = max(1, -(-int(image.size or 0) // (1 << 30)))
+        return {"volume_id": root.id, "image_id": image.id, "device": ROOT_DEVICE,
+                "timeout": self.compute.config.compute.reimage_timeout_per_gb * image_gb}
 
     def image_mappings(self, ctx, image_ref: str, requested: list[dict]) -> list[dict] | None:
         """The block_device_mapping_v2 a boot of ``image_ref`` gets when the image is a

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from overcast.common.api import reply
+from overcast.common.errors import NotFound
 from overcast.volume import errors
 from overcast.volume.api import common, manage
+from overcast.volume.service.types import is_uuid
 
 P = "volume_extension:volume_actions:"
 ADMIN = "volume_extension:volume_admin_actions:"
@@ -24,7 +26,7 @@ async def action(req):
     rule, handler = entry
     service = req.state.volume
     row = await asyncio.to_thread(service.volumes.get, req.context, req.params["volume_id"])
-    req.authorize({"project_id": row.project_id}, rule)
+    req.authorize({"project_id": row.project_id}, rule(req, row) if callable(rule) else rule)
     return await handler(req, service, row, args if args is not None else {})
 
 
@@ -97,6 +99,32 @@ async def upload_image(req, service, row, args):
     result, cast = await _thread(service.actions.begin_upload, req.context, row.id, args)
     await service.send("copy_volume_to_image", cast)
     return reply({"os-volume_upload_image": result}, status=202)
+
+
+def _reimage_rule(req, row) -> str:
+    """Cinder 3.68; a reserved volume (Nova's rebuild) has a rule of its own."""
+    if not req.version.at_least("3.68"):
+        req.authorized = True
+        raise NotFound("The resource could not be found.")
+    return "volume:reimage_reserved" if row.status == "reserved" else "volume:reimage"
+
+
+async def reimage(req, service, row, args):
+    args = _args(args, "os-reimage")
+    unknown = sorted(set(args) - {"image_id", "reimage_reserved"})
+    if unknown:
+        raise errors.InvalidInput(f"Additional properties are not allowed ({', '.join(map(repr, unknown))} "
+                                  f"{'was' if len(unknown) == 1 else 'were'} unexpected)")
+    image_id = args.get("image_id")
+    if "image_id" not in args:
+        raise errors.InvalidInput("'image_id' is a required property")
+    if not isinstance(image_id, str) or not is_uuid(image_id):
+        raise errors.InvalidInput(f"Invalid input for field/attribute image_id. Value: {image_id}. "
+                                  f"{image_id!r} is not a 'uuid'")
+    reserved = common.boolean(args.get("reimage_reserved", False), "reimage_reserved")
+    cast = await _thread(service.reimage.begin, req.context, row.id, image_id, reserved)
+    await service.send("reimage_volume", cast)
+    return reply(None, status=202)
 
 
 # -- image metadata --------------------------------------------------------------------
@@ -190,6 +218,7 @@ async def terminate_connection(req, service, row, args):
 
 ACTIONS = {
     "os-extend": ("volume:extend", extend),
+    "os-reimage": (_reimage_rule, reimage),
     "os-set_bootable": ("volume:set_bootable", set_bootable),
     "os-update_readonly_flag": ("volume:update_readonly_flag", readonly),
     "os-reset_status": (ADMIN + "reset_status", reset_status),

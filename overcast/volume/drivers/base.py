@@ -151,6 +151,14 @@ class VolumeDriver(ABC):
         image size / disk bandwidth. supports_image."""
         self._unsupported("supports_image")
 
+    def reimage_volume(self, volume_id: str, size_gb: int, image: ImageSource) -> None:
+        """Replace the data of the existing volume with ``image``'s disk (Cinder's
+        os-reimage), keeping its id and its size ``size_gb``. Raises VolumeNotFound, and
+        VolumeDriverError for data that is not a disk of that format or larger than
+        ``size_gb``; the file and rbd drivers then leave the old data as it was. Blocks
+        about image size / disk bandwidth. supports_image."""
+        self._unsupported("supports_image")
+
     def copy_volume_to_image(self, volume_id: str, disk_format: str, path: str) -> ImageWritten:
         """Write the volume's data as a standalone image of ``disk_format`` (raw, qcow2)
         to ``path`` (created by the driver; removed again on failure). Blocks about data

@@ -86,6 +86,12 @@ class FakeVolumeDriver(VolumeDriver):
             raise VolumeDriverError(what=f"volume {volume_id}", reason="the image is larger than the volume")
         self._new(volume_id, size_gb, f"image:{image.id}", encryption)
 
+    def reimage_volume(self, volume_id: str, size_gb: int, image: ImageSource, encryption=None) -> None:
+        if image.size > size_gb << 30:
+            raise VolumeDriverError(what=f"volume {volume_id}", reason="the image is larger than the volume")
+        with self._lock:
+            self._get(volume_id)["data"] = f"image:{image.id}"
+
     def copy_volume_to_image(self, volume_id: str, disk_format: str, path: str, encryption=None) -> ImageWritten:
         with self._lock:
             data = self._get(volume_id)["data"].encode()

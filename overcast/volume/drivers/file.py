@@ -33,6 +33,7 @@ a container. The connection info says ``encrypted``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -237,14 +238,17 @@ class FileVolumeDriver(VolumeDriver):
     def _copy_from(self, volume_id: str, source: Path, source_format: str, size_gb: int, what: str,
                    source_encryption: Encryption | None = None, encryption: Encryption | None = None) -> None:
         fmt = "qcow2" if encryption is not None else self.format
+        self._make(volume_id, lambda temp: self._fill(temp, fmt, source, source_format, size_gb, what,
+                                                       source_encryption, encryption),
+                   encrypted=encryption is not None)
 
-        def build(temp: Path) -> None:
-            self._convert(what, source, source_format, temp, fmt, source_encryption, encryption)
-            if self._virtual_size(temp, fmt) > size_gb * GiB:
-                raise VolumeDriverError(what=what, reason=f"the source is larger than {size_gb} GiB")
-            self._grow(temp, size_gb, encryption, fmt)
-
-        self._make(volume_id, build, encrypted=encryption is not None)
+    def _fill(self, temp: Path, fmt: str, source: Path, source_format: str, size_gb: int, what: str,
+              source_encryption: Encryption | None = None, encryption: Encryption | None = None) -> None:
+        """Convert ``source`` into ``temp`` (``fmt``) and grow it to ``size_gb``."""
+        self._convert(what, source, source_format, temp, fmt, source_encryption, encryption)
+        if self._virtual_size(temp, fmt) > size_gb * GiB:
+            raise VolumeDriverError(what=what, reason=f"the source is larger than {size_gb} GiB")
+        self._grow(temp, size_gb, encryption, fmt)
 
     def create_cloned_volume(self, volume_id: str, source_id: str, size_gb: int,
                              encryption: Encryption | None = None, source_encryption: Encryption | None = None) -> None:
@@ -254,6 +258,31 @@ class FileVolumeDriver(VolumeDriver):
 
     def create_volume_from_image(self, volume_id: str, size_gb: int, image: ImageSource,
                                  encryption: Encryption | None = None) -> None:
+        with self._image_file(image, encryption) as (path, fmt, source_encryption):
+            self._copy_from(volume_id, path, fmt, size_gb, f"copying image {image.id}", source_encryption, encryption)
+
+    def reimage_volume(self, volume_id: str, size_gb: int, image: ImageSource,
+                       encryption: Encryption | None = None) -> None:
+        """The image is written into a temp file of the volume's format (and encryption),
+        which then replaces the volume's file; an iSCSI export serves the new file."""
+        final = self._existing(volume_id)
+        what = f"reimaging volume {volume_id} with image {image.id}"
+        with self._image_file(image, encryption) as (path, fmt, source_encryption):
+            temp = self._temp(f"volume-{volume_id}")
+            try:
+                self._fill(temp, final.suffix.lstrip("."), path, fmt, size_gb, what, source_encryption, encryption)
+                self._publish(temp, final)
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+        if self.targets is not None:
+            with self._lock:
+                self.targets.refresh(volume_id)
+
+    @contextlib.contextmanager
+    def _image_file(self, image: ImageSource, encryption: Encryption | None):
+        """(path, qemu-img format, its encryption) of the image's data, staged here when it
+        comes in chunks; an encrypted image (a LUKS container) opens with the volume's key."""
         fmt = QEMU_FORMATS.get(image.disk_format)
         if fmt is None:
             raise VolumeDriverError(what=f"image {image.id}", reason=f"disk format {image.disk_format} is not "
@@ -265,16 +294,14 @@ class FileVolumeDriver(VolumeDriver):
                                                                        "container for an encrypted volume")
             fmt, source_encryption = "luks", encryption
         if image.path:
-            self._copy_from(volume_id, Path(image.path), fmt, size_gb, f"copying image {image.id}",
-                            source_encryption, encryption)
+            yield Path(image.path), fmt, source_encryption
             return
         staged = self._temp(f"image-{image.id}")
         try:
             with open(staged, "wb") as handle:
                 for chunk in image.chunks():
                     handle.write(chunk)
-            self._copy_from(volume_id, staged, fmt, size_gb, f"copying image {image.id}", source_encryption,
-                            encryption)
+            yield staged, fmt, source_encryption
         finally:
             staged.unlink(missing_ok=True)
 

@@ -26,6 +26,7 @@ the host, else Ceph's default keyring files).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -282,8 +283,29 @@ class RbdVolumeDriver(VolumeDriver):
         self._collect(source, snap)  # flattened: the snapshot has no use left
 
     def create_volume_from_image(self, volume_id: str, size_gb: int, image: ImageSource) -> None:
-        fmt = QEMU_FORMATS.get(image.disk_format)
         what = f"copying image {image.id}"
+        with self._staged(image, size_gb, what) as (path, fmt):
+            def build(temp: str) -> None:
+                self._run(what, ["qemu-img", "convert", "-U", "-q", "-f", fmt, "-O", "raw", path,
+                                 self._qemu_target(temp)])
+                self._grow(temp, size_gb, what)
+
+            self._make(volume_id, build)
+
+    def reimage_volume(self, volume_id: str, size_gb: int, image: ImageSource) -> None:
+        """Written in place (``qemu-img convert -n``), as a guest would write it: the
+        volume's snapshots and clones keep their data (copy on write); past the image's
+        end the volume keeps its old bytes. The size is checked before anything is written."""
+        target = self._volume_image(volume_id)
+        what = f"reimaging volume {volume_id} with image {image.id}"
+        with self._staged(image, size_gb, what) as (path, fmt):
+            self._run(what, ["qemu-img", "convert", "-U", "-q", "-n", "-f", fmt, "-O", "raw", path,
+                             self._qemu_target(target)])
+
+    @contextlib.contextmanager
+    def _staged(self, image: ImageSource, size_gb: int, what: str):
+        """(path, qemu-img format) of the image's data, checked to fit ``size_gb``."""
+        fmt = QEMU_FORMATS.get(image.disk_format)
         if fmt is None:
             raise VolumeDriverError(what=f"image {image.id}", reason=f"disk format {image.disk_format} is not "
                                                                    "supported")
@@ -300,13 +322,7 @@ class RbdVolumeDriver(VolumeDriver):
             info = json.loads(self._run(what, ["qemu-img", "info", "-U", "--output=json", "-f", fmt, path]))
             if int(info["virtual-size"]) > size_gb * GiB:
                 raise VolumeDriverError(what=what, reason=f"the image is larger than {size_gb} GiB")
-
-            def build(temp: str) -> None:
-                self._run(what, ["qemu-img", "convert", "-U", "-q", "-f", fmt, "-O", "raw", path,
-                                 self._qemu_target(temp)])
-                self._grow(temp, size_gb, what)
-
-            self._make(volume_id, build)
+            yield path, fmt
         finally:
             if staged:
                 os.unlink(staged)

@@ -26,6 +26,7 @@ from overcast.volume.service.manage import Manage
 from overcast.volume.service.messages import Messages
 from overcast.volume.service.qos import Qos
 from overcast.volume.service.quotas import Quotas
+from overcast.volume.service.reimage import Reimage
 from overcast.volume.service.snapshots import Snapshots
 from overcast.volume.service.transfers import Transfers
 from overcast.volume.service.types import Types
@@ -59,6 +60,7 @@ class VolumeService:
         self.groups = Groups(self)
         self.group_snapshots = GroupSnapshots(self)
         self.manage = Manage(self)
+        self.reimage = Reimage(self)
         self.agent = None
         self._tasks: list[asyncio.Task] = []
 

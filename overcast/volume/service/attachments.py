@@ -138,9 +138,10 @@ class Attachments:
         Returns the terminate_connection cast to make (or None)."""
         with self.db.session() as session:
             row = self.get(ctx, attachment_id, session)
-            return self._drop(session, row)
+            return self.drop(session, row)
 
-    def _drop(self, session, row: Attachment) -> tuple | None:
+    def drop(self, session, row: Attachment) -> tuple | None:
+        """Delete ``row`` in ``session``; the volume's status follows; the terminate_connection cast."""
         volume = session.get(Volume, row.volume_id)
         session.delete(row)
         session.flush()
@@ -174,7 +175,7 @@ class Attachments:
                 rows = [r for r in rows if r.instance_uuid == instance_uuid]
             if not rows:
                 raise errors.InvalidVolume("Volume must be attached in order to detach.")
-            return [cast for cast in (self._drop(session, r) for r in rows) if cast]
+            return [cast for cast in (self.drop(session, r) for r in rows) if cast]
 
     def server_gone(self, instance_uuid: str) -> list[str]:
         """A server was deleted: its attachments go; the volume ids to delete with it
@@ -184,5 +185,5 @@ class Attachments:
             for row in session.scalars(select(Attachment).where(Attachment.instance_uuid == instance_uuid)).all():
                 if row.delete_on_termination:
                     doomed.append(row.volume_id)
-                self._drop(session, row)
+                self.drop(session, row)
         return doomed

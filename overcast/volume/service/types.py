@@ -13,7 +13,7 @@ from overcast.volume.models import Volume, VolumeType, VolumeTypeAccess
 DEFAULT_DESCRIPTION = "Default Volume Type"
 
 
-def _is_uuid(text: str) -> bool:
+def is_uuid(text: str) -> bool:
     try:
         uuid.UUID(text)
         return True
@@ -56,10 +56,10 @@ class Types:
         """The type a volume create names (id or name); the default one when None."""
         if not ref:
             return self.default(session)
-        clause = VolumeType.id == ref if _is_uuid(ref) else VolumeType.name == ref
+        clause = VolumeType.id == ref if is_uuid(ref) else VolumeType.name == ref
         row = session.scalar(select(VolumeType).where(clause, self._visible(ctx)))
         if row is None:
-            if _is_uuid(ref):
+            if is_uuid(ref):
                 raise errors.VolumeTypeNotFound(ref)
             raise errors.VolumeTypeNotFoundByName(ref)
         return row

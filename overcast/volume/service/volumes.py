@@ -27,6 +27,18 @@ IMAGE_FIELDS = ("checksum", "container_format", "disk_format", "min_disk", "min_
 GiB = 1 << 30
 
 
+def image_metadata(image) -> dict:
+    """A volume's ``volume_image_metadata`` for an image (Cinder's glance metadata)."""
+    meta = {"image_id": image.id, "image_name": image.name or ""}
+    for key in IMAGE_FIELDS:
+        value = getattr(image, key, None)
+        if value is not None:
+            meta[key] = str(value)
+    for key, value in (getattr(image, "properties", None) or {}).items():
+        meta[key] = str(value)
+    return meta
+
+
 def _size_of(value) -> int:
     """A volume size in GiB from the request; Cinder accepts integers and integer strings."""
     if isinstance(value, bool):
@@ -122,26 +134,25 @@ class Volumes:
 
     # -- create --------------------------------------------------------------------
 
-    def _image_source(self, ctx, image_ref: str) -> tuple[object, dict]:
+    def find_image(self, ctx, image_ref: str):
+        """The image service's record of ``image_ref``, or None when it has none for ``ctx``."""
         image_service = self.service.image
         if image_service is None:
             raise errors.InvalidInput("The image service is not available.")
         from overcast.common.errors import NotFound
 
         try:
-            image = image_service.images.get(ctx, image_ref)
+            return image_service.images.get(ctx, image_ref)
         except NotFound:
-            raise errors.InvalidInput("Invalid image identifier or unable to access requested image.") from None
+            return None
+
+    def _image_source(self, ctx, image_ref: str) -> tuple[object, dict]:
+        image = self.find_image(ctx, image_ref)
+        if image is None:
+            raise errors.InvalidInput("Invalid image identifier or unable to access requested image.")
         if image.status != "active":
             raise errors.InvalidImage(f"Image {image.id} is not active.")
-        meta = {"image_id": image.id, "image_name": image.name or ""}
-        for key in IMAGE_FIELDS:
-            value = getattr(image, key, None)
-            if value is not None:
-                meta[key] = str(value)
-        for key, value in (getattr(image, "properties", None) or {}).items():
-            meta[key] = str(value)
-        return image, meta
+        return image, image_metadata(image)
 
     def create(self, ctx, fields: dict) -> tuple[Volume, tuple | None]:
         """Write the volume (creating) after the checks; (row, (topic, payload) or None).

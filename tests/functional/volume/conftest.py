@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import httpx
@@ -68,3 +69,18 @@ def raw_image(admin):
     admin.image.wait_for_status(image, "active", wait=30)
     yield image, data
     admin.image.delete_image(image, ignore_missing=True)
+
+
+@pytest.fixture
+def volume_bytes(cloud, tmp_path):
+    """``volume_bytes(volume_id, count)``: the first bytes of a file volume of the session's
+    cloud, as a guest reads them."""
+    def read(volume_id: str, count: int) -> bytes:
+        path = next((cloud.data_dir / "volumes").glob(f"volume-{volume_id}.*"))
+        out = tmp_path / f"{volume_id}.raw"
+        subprocess.run(["qemu-img", "convert", "-U", "-O", "raw", str(path), str(out)], check=True,
+                       capture_output=True)
+        with open(out, "rb") as handle:
+            return handle.read(count)
+
+    return read

@@ -7,7 +7,8 @@ image is made beside the old one and only then replaces it, so a rebuild that fa
 on its old disk and spec, and a hard reboot starts it again. Ephemeral and swap disks
 come back blank and the config drive is written again from the new spec (metadata, user
 data, key), as Nova's libvirt driver recreates the instance's local disks. A guest booted
-from a volume keeps the volume as its root disk (the volume is not reimaged). Whatever a
+from a volume keeps the volume as its root disk (reimaged by the agent before, while the
+guest was off, on a 2.93 rebuild). Whatever a
 rescue, a suspend or an unconfirmed resize left is dropped. The driver holds the
 instance's lock.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from ..base import InstanceSpec
+from ..base import InstanceSpec, merge_block_devices
 from . import devices, disks, resize
 from .guest import Guest
 from .hotplug import save_spec
@@ -26,11 +27,13 @@ MiB = 1 << 20
 
 
 def merged(old: InstanceSpec, new: InstanceSpec) -> InstanceSpec:
-    """``new`` with what the instance keeps: its volumes (the agent's rebuild spec names
-    none; they stay attached) and its NICs' PCI slots (hot-plugged ones keep theirs)."""
+    """``new`` with what the instance keeps: its volumes (they stay attached; the agent's
+    spec names only a reimaged root volume's new connection) and its NICs' PCI slots
+    (hot-plugged ones keep theirs)."""
     kept = {vif.get("id"): vif for vif in old.vifs}
     vifs = [{**kept.get(vif.get("id"), {}), **vif} for vif in new.vifs]
-    return dataclasses.replace(new, block_devices=old.block_devices, vifs=vifs)
+    return dataclasses.replace(new, block_devices=merge_block_devices(old.block_devices, new.block_devices),
+                               vifs=vifs)
 
 
 def rebuild_in_place(guest: Guest, images: disks.ImageCache, spec: InstanceSpec, stop_timeout: float) -> None:
