@@ -29,8 +29,8 @@ def handlers(agent) -> dict:
                                             timeout=120)
                 if (info.get("data") or {}).get("encrypted"):  # the key, for a server of the volume's project
                     key = await agent.bus.call(VOLUME_CONDUCTOR, "attachment_encryption",
-                                               {"attachment_id": attachment_id, "instance_uuid": uuid}, timeout=30)
-                    info = {**info, "data": {**info["data"], "encryption": key}}
+                                               _key_request(attachment_id, uuid), timeout=30)
+                    info = _with_key(info, key)
                 device = await asyncio.to_thread(agent.driver.attach_volume, uuid, info, payload.get("device"))
             except Exception as error:  # the volume goes back to available; the server is untouched
                 log.warning("attaching volume (attachment %s) to %s failed: %s", attachment_id, uuid, error)
@@ -54,6 +54,16 @@ def handlers(agent) -> dict:
             await agent.bus.cast(VOLUME_CONDUCTOR, "attachment_delete", {"attachment_id": attachment_id})
 
     return {"attach_volume": attach_volume, "detach_volume": detach_volume}
+
+
+def _key_request(attachment_id: str, uuid: str) -> dict:
+    return {"attachment_id": attachment_id, "instance_uuid": uuid}
+
+
+def _with_key(info: dict, key: dict | None) -> dict:
+    """The connection info of an encrypted volume with what opens it (the driver seals the
+    passphrase at once; it is never stored in clear)."""
+    return {**info, "data": {**info["data"], "encryption": key}}
 
 
 async def volume_extended(agent, uuid: str, volume_id: str) -> None:
@@ -88,7 +98,11 @@ def prepare_boot(agent, payload: dict, spec):
     for bdm in mappings:
         ready = agent._call(VOLUME_CONDUCTOR, "boot_volume", {"instance_uuid": spec.uuid, "bdm": bdm,
                                                              "owner": owner, "connector": {"host": agent.host}})
-        devices.append({"connection_info": ready["connection_info"], "device": ready["device"],
+        info = ready["connection_info"]
+        if (info.get("data") or {}).get("encrypted"):  # an encrypted boot volume: its key, as for an attach
+            info = _with_key(info, agent._call(VOLUME_CONDUCTOR, "attachment_encryption",
+                                               _key_request(ready["attachment_id"], spec.uuid)))
+        devices.append({"connection_info": info, "device": ready["device"],
                         "boot_index": bdm.get("boot_index")})
         attached.append(ready)
     return dataclasses.replace(spec, block_devices=devices), attached

@@ -189,8 +189,9 @@ def free_slot(spec: InstanceSpec) -> int:
 
 
 def secret_for(node: str) -> str:
-    """The secret object of block node ``node`` (``vol-<hash>`` -> ``sec-<hash>``)."""
-    return "sec-" + (node.partition("-")[2] or node)
+    """The secret object of block node ``node`` (``vol-<hash>`` -> ``sec-<hash>``, the
+    boot volume's ``root`` -> ``sec-root-auth``: ``sec-root`` is its LUKS key's, see secrets)."""
+    return "sec-" + (node.partition("-")[2] or f"{node}-auth")
 
 
 def _volume_backend(entry: dict, node: str) -> dict:
@@ -248,13 +249,17 @@ def _secret_args(entry: dict, node: str, directory) -> list[str]:
     return ["-object", f"secret,id={sid},file={path},format={secret['format']}"]
 
 
+def _backend_args(entry: dict, node: str, directory) -> list[str]:
+    """The volume's secrets (CHAP password or Ceph key, sealed LUKS key) and block node."""
+    sealed = secrets.volume_object(entry, node)
+    return [*_secret_args(entry, node, directory), *(secrets.object_arg(sealed) if sealed else []),
+            "-blockdev", json.dumps(_volume_backend(entry, node))]
+
+
 def volume_args(entry: dict, directory=None) -> list[str]:
     """The volume's command line, its secret (if any) written into ``directory``."""
     node, device_id = volume_ids(entry)
-    sealed = secrets.volume_object(entry, node)
-    return [*_secret_args(entry, node, directory), *(secrets.object_arg(sealed) if sealed else []),
-            "-blockdev", json.dumps(_volume_backend(entry, node)),
-            "-device", _keyval(_volume_device(entry, node, device_id))]
+    return [*_backend_args(entry, node, directory), "-device", _keyval(_volume_device(entry, node, device_id))]
 
 
 def forget_secret(entry: dict, directory) -> None:
@@ -316,11 +321,18 @@ def apply_throttles(qmp_path: str, spec: InstanceSpec) -> None:
                 set_throttle(session, entry)
 
 
-def rbd_root_args(entry: dict, directory, node: str, bootindex: bool) -> list[str]:
-    """A guest's root disk on an rbd boot volume: block node ``node`` and its device."""
+def opened_as_blockdev(entry: dict) -> bool:
+    """Whether QEMU opens this boot volume as a ``-blockdev`` node (iSCSI, rbd, LUKS:
+    each needs options or a secret a ``-drive`` file cannot carry) rather than a plain file."""
+    info = entry["connection_info"]
+    return info.get("driver_volume_type") != "file" or bool((info.get("data") or {}).get("encrypted"))
+
+
+def root_volume_args(entry: dict, directory, node: str, bootindex: bool) -> list[str]:
+    """A guest's root disk on an iSCSI, rbd or encrypted boot volume: its secrets, block
+    node ``node`` and its device (the guest's first disk, ``/dev/vda``)."""
     device = "virtio-blk-pci,drive=" + node + (",bootindex=0" if bootindex else "")
-    return [*_secret_args(entry, node, directory), "-blockdev", json.dumps(_volume_backend(entry, node)),
-            "-device", device]
+    return [*_backend_args(entry, node, directory), "-device", device]
 
 
 def _nic_device(vif: dict, netdev: str, device_id: str | None) -> dict:

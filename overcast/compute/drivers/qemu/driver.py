@@ -170,7 +170,7 @@ class QemuHypervisor(HypervisorDriver):
 
     def _build(self, spec: InstanceSpec, guest: Guest) -> None:
         paths = guest.paths
-        spec = hotplug.settle(spec)
+        spec = hotplug.settle(spec, paths.dir)
         if devices.boot_volume(spec) is None:
             if spec.image is None:
                 raise disks.DiskError("no image and no boot volume to boot from")
@@ -465,7 +465,7 @@ class QemuHypervisor(HypervisorDriver):
         with self._lock(spec.uuid):
             guest = self._new_dir(spec)
             try:
-                spec = self._with_kernel(hotplug.settle(spec), strict=False)
+                spec = self._with_kernel(hotplug.settle(spec, guest.paths.dir), strict=False)
                 local = self._transport(migrate_data) == "local"
                 copy = (cold.local_copy(migrate_data) if local
                         else cold.pulled_copy(migrate_data, spec.uuid, self.peer_reader))

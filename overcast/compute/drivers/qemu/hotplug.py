@@ -28,22 +28,21 @@ def save_spec(guest: Guest, spec: InstanceSpec) -> None:
     write_spec(guest.paths.spec, spec)
 
 
-def settle(spec: InstanceSpec) -> InstanceSpec:
+def settle(spec: InstanceSpec, instance_dir) -> InstanceSpec:
     """The spec of a new guest with a device name on every block device (the boot volume
-    is ``/dev/vda``); raises DiskError for a volume QEMU cannot open here."""
+    is ``/dev/vda``) and each encrypted volume's passphrase sealed with the master key in
+    ``instance_dir``; raises DiskError for a volume QEMU cannot open here."""
     settled: list[dict] = []
     for entry in spec.block_devices:
+        info = secrets.seal(instance_dir, entry.get("connection_info") or {})
         try:
-            info = entry.get("connection_info") or {}
-            if devices.is_root(entry) and info.get("driver_volume_type") == "iscsi":
-                raise devices.DeviceError("booting from an iSCSI volume is not done yet")
             devices.check_volume(info)
         except devices.DeviceError as error:
             raise disks.DiskError(str(error)) from error
         name = "/dev/vda" if devices.is_root(entry) else entry.get("device")
         if not name:
             name = devices.next_device(dataclasses.replace(spec, block_devices=settled))
-        settled.append({**entry, "device": name})
+        settled.append({**entry, "connection_info": info, "device": name})
     return dataclasses.replace(spec, block_devices=settled)
 
 
@@ -135,8 +134,10 @@ def extend(guest: Guest, volume_id: str, size: int) -> None:
     running = guest.pid() is not None
     try:
         if running and devices.is_root(entry):
+            # a -drive root is the block backend ``root``; an iSCSI, rbd or LUKS one the node ``root``
+            target = {"node-name": "root"} if devices.opened_as_blockdev(entry) else {"device": "root"}
             with QMPSession(str(guest.paths.qmp)) as session:
-                session.execute("block_resize", device="root", size=int(size))
+                session.execute("block_resize", size=int(size), **target)
         elif running:
             devices.resize_volume(str(guest.paths.qmp), entry, size)
         elif entry["connection_info"].get("driver_volume_type") == "file":

@@ -7,8 +7,9 @@ Each guest has a standard VGA card and a VNC server on a unix socket beside its 
 socket (``layout``), so every start (boot, resume, resize, rescue) keeps the console.
 Guests only get the taps the network driver made (checked before start) or no NIC at
 all; QEMU's user-mode networking is never used. A guest booted from a volume opens the
-volume's file (or its Ceph RBD image) as its root disk; attached volumes and NICs come from
-``devices``.
+volume's file as its root disk, or, for an iSCSI LUN, a Ceph RBD image or a LUKS-encrypted
+volume, the volume's block node with its secrets (``devices.root_volume_args``); attached
+volumes and NICs come from ``devices``.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
     """The command line for ``spec``; the disks it names must exist (see the driver).
     ``rescue`` boots ``rescue.qcow2`` with the instance's own root disk second."""
     boot = devices.boot_volume(spec)
-    on_rbd = boot is not None and devices.rbd.is_rbd(boot["connection_info"])
-    root, root_format = ("", "raw") if on_rbd else root_disk(spec, paths)
+    on_blockdev = boot is not None and devices.opened_as_blockdev(boot)
+    root, root_format = ("", "raw") if on_blockdev else root_disk(spec, paths)
     direct = spec.image is not None and bool(spec.image.kernel_path) and not rescue  # -kernel takes bootindex 0
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
             "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
@@ -61,15 +62,17 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
             "-chardev", f"file,id=console,path={paths.console},append=on", "-serial", "chardev:console",
             "-chardev", f"socket,id=qmp,path={paths.qmp},server=on,wait=off", "-mon", "chardev=qmp,mode=control",
             "-pidfile", str(paths.pid), "-daemonize"]
+    if any(secrets.sealed(entry) for entry in spec.block_devices):  # before the LUKS keys sealed with it
+        line += secrets.object_arg(secrets.master_object(paths.dir))
     try:
-        if on_rbd and not rescue:
-            line += devices.rbd_root_args(boot, paths.dir, "root", bootindex=not direct)
+        if on_blockdev and not rescue:
+            line += devices.root_volume_args(boot, paths.dir, "root", bootindex=not direct)
         else:
             line += ["-drive", f"file={paths.rescue_disk if rescue else root},if=none,id=root,"
                                f"format={'qcow2' if rescue else root_format},cache=writeback,discard=unmap",
                      "-device", "virtio-blk-pci,drive=root" + ("" if direct else ",bootindex=0")]
-        if rescue and on_rbd:
-            line += devices.rbd_root_args(boot, paths.dir, "root-volume", bootindex=False)
+        if rescue and on_blockdev:
+            line += devices.root_volume_args(boot, paths.dir, "root-volume", bootindex=False)
         elif rescue:
             line += ["-drive", f"file={root},if=virtio,format={root_format}"]
     except devices.DeviceError as error:
@@ -86,8 +89,6 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
         if image.ramdisk_path:
             line += ["-initrd", image.ramdisk_path]
     try:
-        if any(secrets.sealed(entry) for entry in devices.attached_volumes(spec)):
-            line += secrets.object_arg(secrets.master_object(paths.dir))
         for entry in devices.attached_volumes(spec):
             line += devices.volume_args(entry, paths.dir)
     except devices.DeviceError as error:
@@ -104,8 +105,6 @@ def root_disk(spec: InstanceSpec, paths: InstancePaths) -> tuple[str, str]:
     entry = devices.boot_volume(spec)
     if entry is None:
         return str(paths.disk), "qcow2"
-    if (entry["connection_info"].get("data") or {}).get("encrypted"):
-        raise ProcessError("cannot boot from volume: booting from an encrypted volume is not supported yet")
     try:
         return devices.volume_file(entry["connection_info"])
     except devices.DeviceError as error:

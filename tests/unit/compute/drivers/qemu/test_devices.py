@@ -120,3 +120,42 @@ def test_qos_specs_become_block_set_io_throttle_arguments():
         devices.throttle(iscsi_volume("v", qos_specs={"total_bytes_sec": "fast"}))
     with pytest.raises(devices.DeviceError):  # QEMU refuses total together with read/write
         devices.throttle(iscsi_volume("v", qos_specs={"total_iops_sec": 10, "read_iops_sec": 5}))
+
+
+def test_a_guest_boots_from_an_iscsi_volume_through_qemus_initiator(tmp_path):
+    paths = InstancePaths(dir=tmp_path / "u1", qmp=tmp_path / "u1.qmp")
+    paths.dir.mkdir()
+    root = {**iscsi_volume("root"), "device": "/dev/vda", "boot_index": 0}
+    line = process.argv("qemu-system-x86_64", "tcg", spec(image=None, block_devices=[root]), paths)
+    assert "s3cret-pass" not in " ".join(line) and str(paths.disk) not in " ".join(line)
+    assert "virtio-blk-pci,drive=root,bootindex=0" in line
+    import json
+
+    backend = json.loads(line[line.index("-blockdev") + 1])
+    assert backend["node-name"] == "root" and backend["file"]["driver"] == "iscsi"
+    assert backend["file"]["password-secret"] == "sec-root-auth"
+    assert (paths.dir / "sec-root-auth.key").read_text() == "s3cret-pass"
+    rescue = process.argv("qemu-system-x86_64", "tcg", spec(image=None, block_devices=[root]), paths, rescue=True)
+    assert "virtio-blk-pci,drive=root-volume" in rescue and "virtio-blk-pci,drive=root,bootindex=0" in rescue
+
+
+def test_a_guest_boots_from_an_encrypted_volume_with_its_key_sealed(tmp_path):
+    from overcast.compute.drivers.qemu import hotplug
+
+    paths = InstancePaths(dir=tmp_path / "u1", qmp=tmp_path / "u1.qmp")
+    paths.dir.mkdir()
+    root = volume(tmp_path, "root", boot_index=0)
+    root["connection_info"]["data"].update(encrypted=True, encryption={"passphrase": "0123abcd" * 8})
+    settled = hotplug.settle(spec(image=None, block_devices=[root]), paths.dir)
+    (entry,) = settled.block_devices
+    assert entry["device"] == "/dev/vda" and "0123abcd" not in str(entry)
+    line = process.argv("qemu-system-x86_64", "tcg", settled, paths)
+    assert "0123abcd" not in " ".join(line)
+    objects = [line[n + 1] for n, arg in enumerate(line) if arg == "-object"]
+    assert objects[0].startswith("secret,id=masterkey0,") and objects[1].startswith("secret,id=sec-root,")
+    import json
+
+    backend = json.loads(line[line.index("-blockdev") + 1])
+    assert backend["node-name"] == "root" and backend["driver"] == "qcow2"
+    assert backend["encrypt"] == {"format": "luks", "key-secret": "sec-root"}
+    assert "virtio-blk-pci,drive=root,bootindex=0" in line

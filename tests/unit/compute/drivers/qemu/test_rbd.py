@@ -76,7 +76,7 @@ def test_a_guest_boots_from_an_rbd_volume_with_no_disk_of_its_own(tmp_path):
     assert "virtio-blk-pci,drive=root,bootindex=0" in line
     backend = json.loads(line[line.index("-blockdev") + 1])
     assert backend["node-name"] == "root" and backend["file"]["image"] == "volume-root"
-    assert backend["file"]["key-secret"] == "sec-root"
+    assert backend["file"]["key-secret"] == "sec-root-auth"  # sec-root is a LUKS key's name
     rescue = process.argv("qemu-system-x86_64", "tcg", spec(image=None, block_devices=[root]), paths, rescue=True)
     assert "virtio-blk-pci,drive=root-volume" in rescue
 
