@@ -15,7 +15,11 @@ overlay at the image in this host's own cache (the base image is fetched here li
 a boot; an overlay needs its base on the same host) with an unsafe rebase, which is
 right because both caches hold the same image bytes, and grows the disks to the (maybe
 new) flavor as a resize does. Swap is made blank (Nova does not copy it either), the
-config drive is written again from the spec, and the console log comes along. When the
+config drive is written again from the spec, and the console log comes along. Volumes
+(a boot volume too) are opened again by their connection info from the source's spec
+(``take_volumes``): a file volume at the same path, an iSCSI or rbd one from any host
+that reaches its target; an encrypted one only where the source's master key can be read
+(``secrets.adopt``). When the
 image cannot be had any more (deleted from the image service), the overlay is flattened
 from the source's chain instead, which needs the source's cache readable (``local``
 only; over ``tcp`` the move fails and leaves nothing here).
@@ -23,6 +27,7 @@ only; over ``tcp`` the move fails and leaves nothing here).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -30,7 +35,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..base import InstanceSpec
-from . import disks, remote
+from . import disks, remote, secrets
 from .guest import Guest
 
 GiB = 1 << 30
@@ -48,7 +53,26 @@ def hand_over(guest: Guest, dest_host: str, power_state: int, offer: dict) -> di
     (guest.paths.dir / "migrated.json").write_text(json.dumps({"dest": dest_host, "power_state": power_state}))
     paths = {name: getattr(guest.paths, name) for name in FILES if getattr(guest.paths, name).exists()}
     return {"transport": "local", "files": {name: str(path) for name, path in paths.items()},
-            "sums": remote.file_sums(paths), "power_state": power_state, **offer}
+            "sums": remote.file_sums(paths), "power_state": power_state, **moved_volumes(guest), **offer}
+
+
+def moved_volumes(guest: Guest) -> dict:
+    """The guest's volumes (its boot volume too) as the destination must open them, and
+    where the source's instance directory is (for the key of an encrypted one)."""
+    return {"block_devices": guest.spec().block_devices, "instance_dir": str(guest.paths.dir)}
+
+
+def take_volumes(guest: Guest, spec: InstanceSpec, data: dict | None, local: bool) -> InstanceSpec:
+    """Destination: ``spec`` with the source's volumes (``moved_volumes``; the agent's spec
+    does not carry their connections) and, for encrypted ones, the master key they are
+    sealed with; DiskError when a key cannot be had here."""
+    data = data or {}
+    block_devices = list(data.get("block_devices") or spec.block_devices)
+    try:
+        secrets.adopt(guest.paths.dir, block_devices, data.get("instance_dir"), local)
+    except ValueError as error:
+        raise disks.DiskError(str(error)) from error
+    return dataclasses.replace(spec, block_devices=block_devices)
 
 
 def readable(guest: Guest, name: str) -> Path:

@@ -465,8 +465,9 @@ class QemuHypervisor(HypervisorDriver):
         with self._lock(spec.uuid):
             guest = self._new_dir(spec)
             try:
-                spec = self._with_kernel(hotplug.settle(spec, guest.paths.dir), strict=False)
                 local = self._transport(migrate_data) == "local"
+                spec = cold.take_volumes(guest, spec, migrate_data, local)
+                spec = self._with_kernel(hotplug.settle(spec, guest.paths.dir), strict=False)
                 copy = (cold.local_copy(migrate_data) if local
                         else cold.pulled_copy(migrate_data, spec.uuid, self.peer_reader))
                 cold.take_over(self.images, guest, spec, copy, local)
@@ -505,8 +506,8 @@ class QemuHypervisor(HypervisorDriver):
         with self._lock(spec.uuid):
             guest = self._new_dir(spec)
             try:
-                spec = self._with_kernel(live.matched(spec, source_data), strict=False)
                 tcp = self._transport(source_data) == "tcp"
+                spec = self._with_kernel(live.matched(guest, spec, source_data, not tcp), strict=False)
                 listen = (self.my_ip, self.live_migration_ports) if tcp else None
                 data = live.prepare(self.images, guest, spec, self.binary, self.accel, listen, self.live_settings)
                 incoming = {"transport": "tcp" if tcp else "local"}

@@ -64,7 +64,7 @@ from typing import Callable
 from ..base import InstanceSpec
 from ..errors import MigrationCancelled
 from ..live_signals import Signals
-from . import disks, mirrors, process, remote, tls
+from . import cold, disks, mirrors, process, remote, tls
 from .guest import Guest
 from .qmp import QMPError, QMPSession
 
@@ -96,17 +96,16 @@ def source_data(guest: Guest) -> dict:
     """What the destination must copy from the source's spec: where each hot-plugged
     device sits (PCI slot) and the device names the guest sees."""
     spec = guest.spec()
-    return {"block_devices": spec.block_devices, "vifs": [{"id": v.get("id"), "slot": v.get("slot")}
-                                                          for v in spec.vifs]}
+    return {**cold.moved_volumes(guest), "vifs": [{"id": v.get("id"), "slot": v.get("slot")} for v in spec.vifs]}
 
 
-def matched(spec: InstanceSpec, data: dict | None) -> InstanceSpec:
-    """``spec`` (plugged on this host) with the source's device layout."""
+def matched(guest: Guest, spec: InstanceSpec, data: dict | None, local: bool) -> InstanceSpec:
+    """``spec`` (plugged on this host) with the source's device layout and volumes."""
     if not data:
         return spec
     slots = {v["id"]: v.get("slot") for v in data.get("vifs") or [] if v.get("id")}
     vifs = [{**vif, "slot": slots[vif["id"]]} if slots.get(vif.get("id")) is not None else vif for vif in spec.vifs]
-    return dataclasses.replace(spec, vifs=vifs, block_devices=list(data.get("block_devices") or spec.block_devices))
+    return cold.take_volumes(guest, dataclasses.replace(spec, vifs=vifs), data, local)
 
 
 def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: str, accel: str,

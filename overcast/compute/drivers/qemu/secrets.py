@@ -7,6 +7,11 @@ it at once (AES-256-CBC, PKCS#7 padding, a random IV), and only the sealed form 
 spec.json and put on the command line or in QMP (``secret`` objects with ``keyid`` and
 ``iv``), so the passphrase is neither in ``/proc/<pid>/cmdline`` nor in QMP traffic. QEMU
 opens the volume with ``encrypt.key-secret`` naming that object.
+
+A guest moved to another host's directory on the same machine (or a shared filesystem)
+takes its master key along (``adopt``), so the sealed keys in its spec still open; between
+machines the key is not sent (it would cross the bus in clear), and the move of a guest
+with an encrypted volume fails before anything starts there.
 """
 
 from __future__ import annotations
@@ -51,6 +56,20 @@ def seal(instance_dir: Path, connection_info: dict) -> dict:
     data["encryption"] = {"format": "luks", "secret": base64.b64encode(sealed).decode(),
                           "iv": base64.b64encode(iv).decode()}
     return {**connection_info, "data": data}
+
+
+def adopt(instance_dir: Path, block_devices: list[dict], source_dir: str | None, local: bool) -> None:
+    """Destination of a move: the source's master key (``source_dir`` is its instance
+    directory) for ``block_devices`` sealed with it; ValueError when it cannot be had."""
+    if not any(sealed(entry) for entry in block_devices):
+        return
+    found = master_path(Path(source_dir)) if source_dir and local else None
+    if found is None or not found.is_file():
+        raise ValueError("an encrypted volume's key cannot move to another machine (its master key stays with the "
+                         "source)")
+    fd = os.open(master_path(instance_dir), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(found.read_bytes())
 
 
 def sealed(entry: dict) -> dict | None:

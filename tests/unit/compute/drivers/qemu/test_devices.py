@@ -159,3 +159,18 @@ def test_a_guest_boots_from_an_encrypted_volume_with_its_key_sealed(tmp_path):
     assert backend["node-name"] == "root" and backend["driver"] == "qcow2"
     assert backend["encrypt"] == {"format": "luks", "key-secret": "sec-root"}
     assert "virtio-blk-pci,drive=root,bootindex=0" in line
+
+
+def test_a_moved_guest_takes_the_master_key_its_volume_keys_are_sealed_with(tmp_path):
+    from overcast.compute.drivers.qemu import secrets
+
+    source, dest = tmp_path / "a", tmp_path / "b"
+    source.mkdir(), dest.mkdir()
+    entry = {"connection_info": secrets.seal(source, {"data": {"encryption": {"passphrase": "abc"}}})}
+    secrets.adopt(dest, [{"connection_info": {"data": {}}}], None, local=False)  # nothing sealed: nothing to take
+    assert not secrets.master_path(dest).exists()
+    with pytest.raises(ValueError, match="another machine"):
+        secrets.adopt(dest, [entry], str(source), local=False)
+    secrets.adopt(dest, [entry], str(source), local=True)
+    assert secrets.master_path(dest).read_bytes() == secrets.master_path(source).read_bytes()
+    assert secrets.master_path(dest).stat().st_mode & 0o777 == 0o600
