@@ -22,6 +22,17 @@ def skip_without_qemu() -> None:
             pytest.skip(f"{tool} is not installed (./run.sh installs qemu-system-x86 and qemu-utils)")
 
 
+def iscsi_missing() -> str | None:
+    """Why tgtd exports and QEMU's iSCSI initiator cannot be used here, or None."""
+    if os.geteuid() != 0:
+        return "needs root"
+    if shutil.which("tgtd") is None or shutil.which("tgtadm") is None:
+        return "tgtd is not installed (Debian package tgt)"
+    if not any(os.path.exists(f"{d}/block-iscsi.so") for d in ("/usr/lib/x86_64-linux-gnu/qemu", "/usr/lib/qemu")):
+        return "QEMU's iSCSI block driver is not installed (Debian package qemu-block-extra)"
+    return None
+
+
 def build() -> Path:
     """The guest's directory (vmlinuz, initramfs.cpio.gz, disk.qcow2), built if needed."""
     skip_without_qemu()

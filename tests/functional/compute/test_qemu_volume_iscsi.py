@@ -14,27 +14,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
 from conftest import Cli, random_name
 from guestscripts import MARK, WATCH_VDB
-from qemuguests import console, qemu_pids, start_cloud, stop_cloud, wait_volume
+from qemuguests import console, qemu_pids, start_cloud, stop_cloud, wait_status, wait_volume
 import testguest
 
 pytestmark = pytest.mark.qemu
-
-def _iscsi_ready() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root"
-    if shutil.which("tgtd") is None or shutil.which("tgtadm") is None:
-        return "tgtd is not installed (Debian package tgt)"
-    if not any(os.path.exists(f"{d}/block-iscsi.so") for d in ("/usr/lib/x86_64-linux-gnu/qemu", "/usr/lib/qemu")):
-        return "QEMU's iSCSI block driver is not installed (Debian package qemu-block-extra)"
-    return None
-
 
 def tgt_targets() -> str:
     done = subprocess.run(["tgtadm", "--lld", "iscsi", "--mode", "target", "--op", "show"], capture_output=True,
@@ -49,7 +38,7 @@ def tgtd_running() -> bool:
 
 @pytest.fixture(scope="module")
 def iscsi_cloud(tmp_path_factory):
-    reason = _iscsi_ready()
+    reason = testguest.iscsi_missing()
     if reason:
         pytest.skip(reason)
     had_tgtd = tgtd_running()
@@ -142,4 +131,54 @@ def test_an_iscsi_volume_with_qos_is_attached_grown_and_removed(iscsi_cloud, tmp
         cli.raw("server", "delete", "--wait", name)
         cli.raw("volume", "delete", volume["id"])
         cli.raw("image", "delete", image["id"], source["id"])
+        cli.raw("flavor", "delete", flavor["id"])
+
+
+def test_a_guest_boots_from_an_iscsi_volume_through_stop_start_reboot_and_delete(iscsi_cloud):
+    """`--block-device ...,boot_index=0,delete_on_termination=true` from the test guest's
+    image: the root disk is the volume's LUN through QEMU's initiator (no disk file of the
+    guest's own), kept over a stop/start and a hard reboot; deleting the server removes the
+    target and the volume."""
+    cli = Cli(iscsi_cloud)
+    data_dir = iscsi_cloud.data_dir
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(iscsi_cloud.guest / "disk.qcow2"), random_name("guest"))
+    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
+    before = {v["ID"] for v in cli.run("volume", "list")}
+    name = random_name("bfv")
+    try:
+        server = cli.run("server", "create", "--nic", "none", "--flavor", flavor["id"], "--block-device",
+                         f"uuid={image['id']},source_type=image,destination_type=volume,volume_size=1,boot_index=0,"
+                         "delete_on_termination=true", "--wait", name)
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY", timeout=300)
+        (volume_id,) = {v["ID"] for v in cli.run("volume", "list")} - before
+        assert wait_volume(cli, volume_id, "in-use")["attachments"][0]["device"] == "/dev/vda"
+        iqn = f"iqn.2010-10.org.openstack:volume-{volume_id}"
+        assert iqn in tgt_targets()
+        instance = data_dir / "compute" / "qemu" / "instances" / server["id"]
+        assert not (instance / "disk.qcow2").exists() and not list(instance.glob("sec-*.key"))
+        (root,) = [b for b in query_block(data_dir, server["id"]) if (b.get("inserted") or {}).get("node-name") == "root"]
+        assert iqn in root["inserted"]["image"]["filename"]
+        password = json.loads((data_dir / "volume-targets" / f"{volume_id}.json").read_text())["password"]
+        for pid in qemu_pids(str(data_dir)):
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                assert password.encode() not in handle.read()
+
+        cli.ok("server", "stop", name)  # the boot counter is written to the volume
+        wait_status(cli, name, "SHUTOFF")
+        cli.ok("server", "start", name)
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-BOOTCOUNT 2", timeout=300)
+        cli.ok("server", "reboot", "--hard", "--wait", name)
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-BOOTCOUNT 3", timeout=300)
+
+        cli.ok("server", "delete", "--wait", name)
+        testguest.wait_for(lambda: "" if volume_id in {v["ID"] for v in cli.run("volume", "list")} else "gone",
+                           "gone")
+        assert iqn not in tgt_targets()
+        assert not list((data_dir / "volumes").glob(f"volume-{volume_id}.*"))
+        for log in data_dir.rglob("*.log"):
+            assert password not in log.read_text(errors="replace"), log
+    finally:
+        cli.raw("server", "delete", "--wait", name)
+        cli.raw("image", "delete", image["id"])
         cli.raw("flavor", "delete", flavor["id"])
