@@ -3,7 +3,9 @@
 A volume type with `--encryption-provider luks` makes LUKS volumes: one made from an image
 whose first bytes the test wrote holds those bytes only as ciphertext in its file, while
 the guest it is attached to (`server add volume`) reads them in clear, also after a stop
-and start. Deleting the volume deletes its key.
+and start. Deleting the volume deletes its key. A guest boots from an encrypted volume made
+from the test guest's image (the image written through LUKS), over a stop/start and a
+hard reboot.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from qemuguests import after_last_boot, console, start_cloud, stop_cloud, wait_s
 import testguest
 
 pytestmark = pytest.mark.qemu
+#: the test guest's FAT16 boot sector: volume label and file system type
+BOOT_SECTOR = b"OVERCAST   FAT16   "
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +83,52 @@ def test_an_encrypted_volume_is_ciphertext_on_disk_and_plaintext_in_the_guest(qe
     cli.ok("image", "delete", image["id"])
     cli.ok("flavor", "delete", flavor["id"])
     cli.ok("volume", "type", "delete", vtype["id"])
+
+
+def test_a_guest_boots_from_an_encrypted_volume(qemu_cloud):
+    cli = Cli(qemu_cloud)
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
+    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
+    vtype = cli.run("volume", "type", "create", "--encryption-provider", "luks", "--encryption-cipher",
+                    "aes-xts-plain64", "--encryption-key-size", "256", "--encryption-control-location", "front-end",
+                    random_name("luks"))
+    volume = cli.run("volume", "create", "--type", vtype["id"], "--image", image["id"], "--size", "1", "--bootable",
+                     random_name("root"))
+    assert wait_volume(cli, volume["id"], "available")["encrypted"] is True
+    (path,) = (qemu_cloud.data_dir / "volumes").glob(f"volume-{volume['id']}.*")
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], capture_output=True,
+                                     text=True, check=True).stdout)
+    assert info["encrypted"] is True and info["format-specific"]["data"]["encrypt"]["format"] == "luks"
+    # the image's FAT boot sector (label and type) is in the image in clear, in the volume only as ciphertext
+    assert BOOT_SECTOR in (qemu_cloud.guest / "disk.raw").read_bytes() and BOOT_SECTOR not in path.read_bytes()
+
+    name = random_name("vm")
+    server = cli.run("server", "create", "--nic", "none", "--flavor", flavor["id"], "--volume", volume["id"],
+                     "--wait", name)
+    try:
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY", timeout=300)
+        assert wait_volume(cli, volume["id"], "in-use")["attachments"][0]["device"] == "/dev/vda"
+        instance = qemu_cloud.data_dir / "compute" / "qemu" / "instances" / server["id"]
+        assert not (instance / "disk.qcow2").exists()
+        (root,) = json.loads((instance / "spec.json").read_text())["block_devices"]
+        sealed = root["connection_info"]["data"]["encryption"]
+        assert "passphrase" not in sealed and sealed["secret"] and sealed["iv"]  # only sealed with the master key
+        cli.ok("server", "stop", name)  # the boot counter is written through LUKS
+        wait_status(cli, name, "SHUTOFF")
+        cli.ok("server", "start", name)
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-BOOTCOUNT 2", timeout=300)
+        cli.ok("server", "reboot", "--hard", "--wait", name)
+        testguest.wait_for(lambda: console(cli, name), "OVERCAST-BOOTCOUNT 3", timeout=300)
+        assert BOOT_SECTOR not in path.read_bytes()
+    finally:
+        cli.raw("server", "delete", "--wait", name)
+        wait_volume(cli, volume["id"], "available")  # not delete_on_termination: it stays
+        cli.ok("volume", "delete", volume["id"])
+        _wait_gone(cli, volume["id"])
+        cli.raw("image", "delete", image["id"])
+        cli.raw("flavor", "delete", flavor["id"])
+        cli.raw("volume", "type", "delete", vtype["id"])
 
 
 def _key_count(cloud) -> int:
