@@ -12,9 +12,11 @@ and every guest write from then on goes to both sides; once each mirror is ready
 memory migration runs with ``pause-before-switchover``: when QEMU has stopped the vCPUs
 for the switch, the mirrors are completed (``block-job-cancel`` of a ready mirror leaves
 the copy consistent), the console log written so far is appended to the destination's,
-and the switch goes on. Volumes (file volumes the volume service keeps at one path) are
-shared: both QEMUs open the same file and QEMU's image locking hands it over at the
-switch. The VNC and QMP sockets are the destination's own (the console URL asks the
+and the switch goes on. Volumes (a boot volume too) are shared, taken from the source's
+spec (``cold.take_volumes``): both QEMUs open the same file (QEMU's image locking hands it
+over at the switch), or both log in to the same iSCSI target (tgt lets in any initiator
+with the volume's CHAP account; the destination's block node stays inactive until the
+switch), or open the same rbd image. The VNC and QMP sockets are the destination's own (the console URL asks the
 server's host). ``abort`` cancels the migration and the mirrors, ``force`` pauses the
 guest (Nova's libvirt driver does the same) so no page is dirtied again and it converges,
 and lifts the bandwidth limit (``Settings``) for the rest of the copy.
