@@ -157,7 +157,8 @@ def test_a_guest_boots_from_an_iscsi_volume_through_stop_start_reboot_and_delete
         assert iqn in tgt_targets()
         instance = data_dir / "compute" / "qemu" / "instances" / server["id"]
         assert not (instance / "disk.qcow2").exists() and not list(instance.glob("sec-*.key"))
-        (root,) = [b for b in query_block(data_dir, server["id"]) if (b.get("inserted") or {}).get("node-name") == "root"]
+        (root,) = [b for b in query_block(data_dir, server["id"])
+                   if (b.get("inserted") or {}).get("node-name") == "root"]
         assert iqn in root["inserted"]["image"]["filename"]
         password = json.loads((data_dir / "volume-targets" / f"{volume_id}.json").read_text())["password"]
         for pid in qemu_pids(str(data_dir)):
