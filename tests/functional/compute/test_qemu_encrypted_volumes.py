@@ -32,13 +32,7 @@ def qemu_cloud(tmp_path_factory):
 
 
 def test_an_encrypted_volume_is_ciphertext_on_disk_and_plaintext_in_the_guest(qemu_cloud, tmp_path):
-    cli = Cli(qemu_cloud)
-    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
-                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
-    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
-    vtype = cli.run("volume", "type", "create", "--encryption-provider", "luks", "--encryption-cipher",
-                    "aes-xts-plain64", "--encryption-key-size", "256", "--encryption-control-location", "front-end",
-                    random_name("luks"))
+    cli, image, flavor, vtype = _guest_and_luks_type(qemu_cloud)
     head = f"SECRET-{random_name('v')[-8:]}".replace("_", "-")
     data = tmp_path / "data.raw"
     with open(data, "wb") as handle:
@@ -86,13 +80,7 @@ def test_an_encrypted_volume_is_ciphertext_on_disk_and_plaintext_in_the_guest(qe
 
 
 def test_a_guest_boots_from_an_encrypted_volume(qemu_cloud):
-    cli = Cli(qemu_cloud)
-    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
-                    str(qemu_cloud.guest / "disk.qcow2"), random_name("guest"))
-    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
-    vtype = cli.run("volume", "type", "create", "--encryption-provider", "luks", "--encryption-cipher",
-                    "aes-xts-plain64", "--encryption-key-size", "256", "--encryption-control-location", "front-end",
-                    random_name("luks"))
+    cli, image, flavor, vtype = _guest_and_luks_type(qemu_cloud)
     volume = cli.run("volume", "create", "--type", vtype["id"], "--image", image["id"], "--size", "1", "--bootable",
                      random_name("root"))
     assert wait_volume(cli, volume["id"], "available")["encrypted"] is True
@@ -129,6 +117,18 @@ def test_a_guest_boots_from_an_encrypted_volume(qemu_cloud):
         cli.raw("image", "delete", image["id"])
         cli.raw("flavor", "delete", flavor["id"])
         cli.raw("volume", "type", "delete", vtype["id"])
+
+
+def _guest_and_luks_type(cloud):
+    """(cli, the test guest's image, a flavor, a LUKS volume type)."""
+    cli = Cli(cloud)
+    image = cli.run("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file",
+                    str(cloud.guest / "disk.qcow2"), random_name("guest"))
+    flavor = cli.run("flavor", "create", "--ram", "128", "--disk", "1", "--vcpus", "1", random_name("q"))
+    vtype = cli.run("volume", "type", "create", "--encryption-provider", "luks", "--encryption-cipher",
+                    "aes-xts-plain64", "--encryption-key-size", "256", "--encryption-control-location", "front-end",
+                    random_name("luks"))
+    return cli, image, flavor, vtype
 
 
 def _key_count(cloud) -> int:
