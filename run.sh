@@ -64,6 +64,7 @@ case "$cmd" in
     ;;
   test)
     venv test
+    unset PYTHONDONTWRITEBYTECODE  # cached bytecode: pytest's assert rewriting, every `overcast up`
     status=0
     # Tempest first (against a fresh cloud), so pytest's summary is the last line: identity,
     # image, compute, network, volume and object storage

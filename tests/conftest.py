@@ -12,6 +12,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# Bytecode is cached even where the machine sets PYTHONDONTWRITEBYTECODE: otherwise every
+# test module's asserts are rewritten at each collection (~1.5 min here) and every `overcast
+# up` the tests start compiles overcast again
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 from cloudproc import CloudProcess  # noqa: E402
 
