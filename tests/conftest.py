@@ -42,17 +42,24 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadscope`` (run.sh's default) hands a worker a whole file, or a whole class in
-    files with classes, so module fixtures (clouds, guests) start once; every file using
-    the Ceph cluster goes to one worker, so there is one cluster."""
+    files with classes, so module fixtures (clouds, guests) start once. The files that boot
+    QEMU guests or use the Ceph cluster run in two lanes, each a whole worker's queue, so at
+    most two of them boot guests at once (TCG on 2 cores) and one worker has every Ceph file
+    (one cluster)."""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
+        lanes: dict[str, str] = {}
+
         def _split_scope(self, nodeid: str) -> str:
             parts = nodeid.split("[")[0].split("::")
-            if "ceph_cluster" in _source(parts[0]):
-                return "ceph"
+            source = _source(parts[0])
+            if "ceph_cluster" in source:
+                return "qemu-0"
+            if "mark.qemu" in source or "testguest.build(" in source:
+                return self.lanes.setdefault(parts[0], f"qemu-{len(self.lanes) % 2}")
             return "::".join(parts[:2] if len(parts) > 2 else parts[:1])
 
     return Scheduling(config, log)
