@@ -40,6 +40,7 @@ def pytest_collection_modifyitems(config, items):
         items.sort(key=_cost)
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, unknown without it
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadscope`` (run.sh's default) hands a worker a whole file, or a whole class in
     files with classes, so module fixtures (clouds, guests) start once. The files that boot
