@@ -64,6 +64,7 @@ case "$cmd" in
     ;;
   test)
     venv test
+    unset PYTHONDONTWRITEBYTECODE  # cached bytecode: pytest's assert rewriting, every `overcast up`
     status=0
     # Tempest first (against a fresh cloud), so pytest's summary is the last line: identity,
     # image, compute, network, volume and object storage
@@ -76,7 +77,13 @@ case "$cmd" in
         '^tempest\.api\.(identity|image|compute|network|volume|object_storage)|^tempest\.serial_tests\.api\.compute' \
         || status=$?
     fi
-    "$VENV/bin/python" -m pytest "$@" || status=$?
+    # pytest-xdist: OVERCAST_TEST_WORKERS processes (default 4: most tests wait on clouds,
+    # guests and subprocesses, not on the 2 cores), each taking whole files, the slowest
+    # first (tests/conftest.py); OVERCAST_TEST_WORKERS=0 runs them all in this process
+    workers=${OVERCAST_TEST_WORKERS:-4}
+    xdist=()
+    [ "$workers" != 0 ] && xdist=(-n "$workers" --dist loadscope --no-loadscope-reorder)
+    "$VENV/bin/python" -m pytest "${xdist[@]}" "$@" || status=$?
     exit $status
     ;;
   *)

@@ -44,7 +44,7 @@ class CloudProcess:
     def passwords(self) -> dict:
         return yaml.safe_load((self.data_dir / "passwords.yaml").read_text())
 
-    def start(self, timeout: float = 30.0) -> "CloudProcess":
+    def start(self, timeout: float = 120.0) -> "CloudProcess":
         # the fake drivers unless a test asks for real ones (auto would pick qemu and linux as root)
         env = {**os.environ, "OVERCAST_COMPUTE_DRIVER": "fake", "OVERCAST_NETWORK_DRIVER": "fake", **self.env}
         log = open(self.data_dir.parent / f"overcast-{self.port}.log", "ab")

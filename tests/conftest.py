@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -12,12 +13,62 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# Bytecode is cached even where the machine sets PYTHONDONTWRITEBYTECODE: otherwise every
+# test module's asserts are rewritten at each collection (~1.5 min here) and every `overcast
+# up` the tests start compiles overcast again
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 from cloudproc import CloudProcess  # noqa: E402
 
 # bcrypt cost 4 keeps test logins fast; the benchmark and real clouds use the default, 12
 FAST_HASH = {"OVERCAST_IDENTITY_PASSWORD_HASH_ROUNDS": "4"}
 OPENSTACK = str(Path(sys.executable).with_name("openstack"))
+
+
+def _cost(item) -> int:
+    """0: boots QEMU guests or needs the Ceph cluster, 1: other functional tests, 2: the rest."""
+    if item.get_closest_marker("qemu") or "ceph_cluster" in item.fixturenames:
+        return 0
+    return 1 if item.nodeid.startswith("tests/functional/") else 2
+
+
+def pytest_collection_modifyitems(config, items):
+    """On pytest-xdist's workers: the slowest kinds first, so none is left running alone at
+    the end (run.sh passes --no-loadscope-reorder, which keeps this order)."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=_cost)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, unknown without it
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` (run.sh's default) hands a worker a whole file, or a whole class in
+    files with classes, so module fixtures (clouds, guests) start once. The files that boot
+    QEMU guests or use the Ceph cluster run in two lanes, each a whole worker's queue, so at
+    most two of them boot guests at once (TCG on 2 cores) and one worker has every Ceph file
+    (one cluster)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        lanes: dict[str, str] = {}
+
+        def _split_scope(self, nodeid: str) -> str:
+            parts = nodeid.split("[")[0].split("::")
+            source = _source(parts[0])
+            if "ceph_cluster" in source:
+                return "qemu-0"
+            if "mark.qemu" in source or "testguest.build(" in source:
+                return self.lanes.setdefault(parts[0], f"qemu-{len(self.lanes) % 2}")
+            return "::".join(parts[:2] if len(parts) > 2 else parts[:1])
+
+    return Scheduling(config, log)
+
+
+@functools.cache
+def _source(path: str) -> str:
+    return (Path(__file__).parent.parent / path).read_text()
 
 
 @pytest.fixture(scope="session")
