@@ -77,10 +77,11 @@ case "$cmd" in
         '^tempest\.api\.(identity|image|compute|network|volume|object_storage)|^tempest\.serial_tests\.api\.compute' \
         || status=$?
     fi
-    # pytest-xdist: OVERCAST_TEST_WORKERS processes (default 4: most tests wait on clouds,
-    # guests and subprocesses, not on the 2 cores), each taking whole files, the slowest
-    # first (tests/conftest.py); OVERCAST_TEST_WORKERS=0 runs them all in this process
-    workers=${OVERCAST_TEST_WORKERS:-4}
+    # pytest-xdist: OVERCAST_TEST_WORKERS processes (e.g. 4: most tests wait on clouds, guests
+    # and subprocesses, not on the 2 cores), each taking whole files, the slowest first
+    # (tests/conftest.py); the default, 0, runs them all in this process (workers have not had
+    # a whole green run yet)
+    workers=${OVERCAST_TEST_WORKERS:-0}
     xdist=()
     [ "$workers" != 0 ] && xdist=(-n "$workers" --dist loadscope --no-loadscope-reorder)
     "$VENV/bin/python" -m pytest "${xdist[@]}" "$@" || status=$?
