@@ -6,25 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from conftest import random_name
+from volumewait import wait_status
 
 CINDER = str(Path(sys.executable).with_name("cinder"))
 
 
-def _wait(http, path: str, key: str, status: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = http.get(path)
-        if status == "deleted" and got.status_code == 404:
-            return {}
-        body = got.json().get(key, {}) if got.status_code == 200 else {}
-        if body.get("status") == status:
-            return body
-        assert time.monotonic() < deadline, f"{path} is {body.get('status') or got.status_code}, not {status}"
-        time.sleep(0.2)
 
 
 def test_cli_consistency_group_lifecycle(cli, admin, api):
@@ -56,7 +45,7 @@ def test_cli_consistency_group_lifecycle(cli, admin, api):
     # a cgsnapshot: one snapshot per member volume
     snap_name = random_name("cgs")
     snap = cli.run("consistency", "group", "snapshot", "create", "--consistency-group", renamed, snap_name)
-    _wait(http, f"/cgsnapshots/{snap['id']}", "cgsnapshot", "available")
+    wait_status(http, f"/cgsnapshots/{snap['id']}", "cgsnapshot", "available")
     shown = cli.run("consistency", "group", "snapshot", "show", snap_name)
     assert shown["consistencygroup_id"] == made["id"] and shown["status"] == "available"
     # (openstacksdk filters the answer by status on the client, None unless --status is given)
@@ -73,17 +62,17 @@ def test_cli_consistency_group_lifecycle(cli, admin, api):
                         random_name("cg"))
     clone = cli.run("consistency", "group", "create", "--consistency-group-source", renamed, random_name("cg"))
     for new in (from_snap, clone):
-        _wait(http, f"/consistencygroups/{new['id']}", "consistencygroup", "available")
+        wait_status(http, f"/consistencygroups/{new['id']}", "consistencygroup", "available")
         copies = [v for v in api(admin, "3.13").get("/volumes/detail").json()["volumes"] if v["group_id"] == new["id"]]
         assert len(copies) == 2 and all(v["status"] == "available" for v in copies)
     cli.ok("consistency", "group", "snapshot", "delete", snap_name)
-    _wait(http, f"/cgsnapshots/{snap['id']}", "cgsnapshot", "deleted")
+    wait_status(http, f"/cgsnapshots/{snap['id']}", "cgsnapshot", "deleted")
     # without --force a group with volumes stays; with it, it goes with its volumes
     refused = http.post(f"/consistencygroups/{made['id']}/delete", json={"consistencygroup": {"force": False}})
     assert refused.status_code == 400 and "delete-volumes" in refused.json()["badRequest"]["message"]
     cli.ok("consistency", "group", "delete", "--force", renamed, from_snap["id"], clone["id"])
     for ident in (made["id"], from_snap["id"], clone["id"]):
-        _wait(http, f"/consistencygroups/{ident}", "consistencygroup", "deleted")
+        wait_status(http, f"/consistencygroups/{ident}", "consistencygroup", "deleted")
     for volume in volumes:
         http.wait(volume["id"], "deleted")
     http.delete(f"/volumes/{outsider['id']}")
@@ -118,19 +107,19 @@ def test_cinderclient_consisgroup_and_cgsnapshot(cloud, admin, api):
     snap_name = random_name("ccgs")
     cinder("cgsnapshot-create", "--name", snap_name, name)
     snap = [s for s in http.get("/cgsnapshots/detail").json()["cgsnapshots"] if s["name"] == snap_name][0]
-    _wait(http, f"/cgsnapshots/{snap['id']}", "cgsnapshot", "available")
+    wait_status(http, f"/cgsnapshots/{snap['id']}", "cgsnapshot", "available")
     assert snap_name in cinder("cgsnapshot-list", "--consistencygroup-id", group["id"])
     assert snap_name not in cinder("cgsnapshot-list", "--status", "error")
     assert group["id"] in cinder("cgsnapshot-show", snap["id"])
     clone = random_name("ccg")
     cinder("consisgroup-create-from-src", "--cgsnapshot", snap["id"], "--name", clone)
     clone_id = [g["id"] for g in http.get("/consistencygroups").json()["consistencygroups"] if g["name"] == clone][0]
-    _wait(http, f"/consistencygroups/{clone_id}", "consistencygroup", "available")
+    wait_status(http, f"/consistencygroups/{clone_id}", "consistencygroup", "available")
     cinder("cgsnapshot-delete", snap["id"])
-    _wait(http, f"/cgsnapshots/{snap['id']}", "cgsnapshot", "deleted")
+    wait_status(http, f"/cgsnapshots/{snap['id']}", "cgsnapshot", "deleted")
     cinder("consisgroup-delete", "--force", name, clone)
     for ident in (group["id"], clone_id):
-        _wait(http, f"/consistencygroups/{ident}", "consistencygroup", "deleted")
+        wait_status(http, f"/consistencygroups/{ident}", "consistencygroup", "deleted")
     for ident in (volume["id"], outsider["id"]):
         http.wait(ident, "deleted")
 
@@ -187,5 +176,5 @@ def test_bad_requests_answer_as_cinder(admin, api):
     assert refused.status_code == 400 and "reserved for migrating CGs" in refused.text
     for group_id in (ident, generic_id):
         assert http.post(f"/consistencygroups/{group_id}/delete").status_code == 202
-        _wait(http, f"/consistencygroups/{group_id}", "consistencygroup", "deleted")
+        wait_status(http, f"/consistencygroups/{group_id}", "consistencygroup", "deleted")
     assert api(admin, "3.11").delete(f"/group_types/{gt['id']}").status_code == 202

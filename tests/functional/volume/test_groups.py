@@ -3,24 +3,13 @@ openstacksdk and plain HTTP, on the file driver (one snapshot file per member vo
 
 from __future__ import annotations
 
-import time
 
 from conftest import random_name
+from volumewait import wait_status
 
 V = ("--os-volume-api-version", "3.14")
 
 
-def _wait(api, path: str, key: str, status: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = api.get(path)
-        if status == "deleted" and got.status_code == 404:
-            return {}
-        body = got.json().get(key, {}) if got.status_code == 200 else {}
-        if body.get("status") == status:
-            return body
-        assert time.monotonic() < deadline, f"{path} is {body.get('status') or got.status_code}, not {status}"
-        time.sleep(0.1)
 
 
 def test_group_types_with_specs_and_the_default(cli, admin, api):
@@ -52,7 +41,7 @@ def test_group_lifecycle_snapshot_clone_and_delete(cloud, cli, admin, api):
     group_name = random_name("grp")
     group = cli.run(*V, "volume", "group", "create", "--volume-group-type", gt["ID"], "--volume-type", "__DEFAULT__",
                     "--name", group_name)
-    group = _wait(http, f"/groups/{group['ID']}", "group", "available")
+    group = wait_status(http, f"/groups/{group['ID']}", "group", "available")
     assert group["name"] == group_name and group["group_type"] == gt["ID"] and len(group["volume_types"]) == 1
     # volumes in the group, one made outside and added, then removed again
     members = [http.post("/volumes", json={"volume": {"size": 1, "name": random_name("gv"),
@@ -75,7 +64,7 @@ def test_group_lifecycle_snapshot_clone_and_delete(cloud, cli, admin, api):
     # group snapshot: one snapshot file per member, carrying the group snapshot's id
     gs = cli.run(*V, "volume", "group", "snapshot", "create", "--description", "both", "--name", random_name("gs"),
                  group["id"])
-    gs = _wait(http, f"/group_snapshots/{gs['ID']}", "group_snapshot", "available")
+    gs = wait_status(http, f"/group_snapshots/{gs['ID']}", "group_snapshot", "available")
     snaps = [s for s in http.get("/snapshots/detail").json()["snapshots"] if s["group_snapshot_id"] == gs["id"]]
     assert sorted(s["volume_id"] for s in snaps) == sorted(v["id"] for v in members)
     files = {p.name for p in (cloud.data_dir / "volumes").iterdir()}
@@ -87,7 +76,7 @@ def test_group_lifecycle_snapshot_clone_and_delete(cloud, cli, admin, api):
     assert from_snapshot.status_code == 202, from_snapshot.text
     clone = http.post("/groups/action", json={"create-from-src": {"source_group_id": group["id"]}}).json()["group"]
     for made in (from_snapshot.json()["group"], clone):
-        shown = _wait(http, f"/groups/{made['id']}", "group", "available")
+        shown = wait_status(http, f"/groups/{made['id']}", "group", "available")
         assert shown["group_type"] == gt["ID"]
         volumes = [v for v in http.get("/volumes/detail").json()["volumes"] if v["group_id"] == made["id"]]
         assert len(volumes) == 2 and all(v["status"] == "available" for v in volumes)
@@ -95,13 +84,13 @@ def test_group_lifecycle_snapshot_clone_and_delete(cloud, cli, admin, api):
     refused = http.post(f"/groups/{group['id']}/action", json={"delete": {"delete-volumes": True}})
     assert refused.status_code == 400 and "snapshots" in refused.text
     cli.ok(*V, "volume", "group", "snapshot", "delete", gs["id"])
-    _wait(http, f"/group_snapshots/{gs['id']}", "group_snapshot", "deleted")
+    wait_status(http, f"/group_snapshots/{gs['id']}", "group_snapshot", "deleted")
     refused = http.post(f"/groups/{clone['id']}/action", json={"delete": {"delete-volumes": False}})
     assert refused.status_code == 400 and "delete-volumes" in refused.text
     for ident in (group["id"], clone["id"], from_snapshot.json()["group"]["id"]):
         assert http.post(f"/groups/{ident}/action", json={"delete": {"delete-volumes": True}}).status_code == 202
     for ident in (group["id"], clone["id"], from_snapshot.json()["group"]["id"]):
-        _wait(http, f"/groups/{ident}", "group", "deleted")
+        wait_status(http, f"/groups/{ident}", "group", "deleted")
     assert not [v for v in http.get("/volumes").json()["volumes"] if v["id"] != outsider["id"]
                 and v["id"] in {m["id"] for m in members}]
     http.delete(f"/volumes/{outsider['id']}")
@@ -137,5 +126,5 @@ def test_group_bad_input_reset_status_and_quota(admin, demo, api):
     finally:
         http.put(f"/os-quota-sets/{project}", json={"quota_set": {"groups": 10}})
     assert http.post(f"/groups/{group_id}/action", json={"delete": {}}).status_code == 202
-    _wait(http, f"/groups/{group_id}", "group", "deleted")
+    wait_status(http, f"/groups/{group_id}", "group", "deleted")
     assert http.delete(f"/group_types/{gt['id']}").status_code == 202
