@@ -321,7 +321,7 @@ class NetworkAgent:
         wanted = plugged if port_ids is None else plugged & set(port_ids)
         if not wanted:
             return
-        ports = None if reread else self._ports.all()
+        ports = None if reread or not self.follow_events else self._ports.all()  # kept only by events
         if ports is None:
             ports = self.source.ports()
             self._ports.fill(ports)
