@@ -60,6 +60,7 @@ class NetworkAgent:
         self._dhcp_asked: dict[str, tuple] = {}  # network id -> the DHCP port change last asked for
         self._filters: dict = {}  # port id -> the PortFilter last set on it (unchanged ones are not set again)
         self._ports = PortCache()  # what port events keep up to date between reads (agent_ports.py)
+        self._pending_ports: dict[str, str | None] = {}  # port events waiting for the lock
         self._peers: list[str] | None = None  # the tunnel peers last given to the driver (None: not yet)
 
     # -- start and stop ------------------------------------------------------------
@@ -145,10 +146,20 @@ class NetworkAgent:
     # -- fanout events ---------------------------------------------------------------
 
     async def on_port_update(self, payload: dict) -> None:
-        await self._run(self._port_changed, payload["port_id"], None)
+        await self._port_event(payload["port_id"], None)
 
     async def on_port_delete(self, payload: dict) -> None:
-        await self._run(self._port_changed, payload["port_id"], payload.get("network_id"))
+        await self._port_event(payload["port_id"], payload.get("network_id"))
+
+    async def _port_event(self, port_id: str, network_id: str | None) -> None:
+        """Port events wait for the lock together: the first to get it takes every port
+        changed meanwhile, reads them in one go and brings each network's DHCP, each
+        router and the filters up to date once (the others find nothing left to do)."""
+        self._pending_ports[port_id] = network_id or self._pending_ports.get(port_id)
+        async with self._lock:
+            pending, self._pending_ports = self._pending_ports, {}
+            if pending:
+                await asyncio.to_thread(self._ports_changed, pending)
 
     async def on_network_update(self, payload: dict) -> None:
         await self._run(self._network_changed, payload["network_id"])
@@ -167,26 +178,40 @@ class NetworkAgent:
 
     # -- the work (worker threads, under the lock) ---------------------------------------
 
-    def _port_changed(self, port_id: str, network_id: str | None) -> None:
-        port = next(iter(self.source.ports(id=[port_id])), None)
-        if port is None:
-            self._ports.drop(port_id)
-        else:
-            self._ports.put(port)
-        if port_id in self.driver.list_ports():
-            self._filters.pop(port_id, None)  # unplugged, or plugged again below: its filter is set anew
-            if port is None or port.get("binding:host_id") not in (self.host, ""):
-                self.driver.unplug_port(port_id)
+    def _ports_changed(self, pending: dict[str, str | None]) -> None:
+        """Ports changed (id -> its network, when a deleted port's event named it)."""
+        found = {port["id"]: port for port in self.source.ports(id=list(pending))}
+        networks, routers = {}, {}  # ordered sets
+        plugged = set(self.driver.list_ports())
+        for port_id, network_id in pending.items():
+            port = found.get(port_id)
+            if port is None:
+                self._ports.drop(port_id)
             else:
-                network = next(iter(self.source.networks(id=[port["network_id"]])), None)
-                if network is not None:
-                    self.driver.plug_port(specs.port_spec(port, network))  # MAC/MTU/IPs brought up to date
-        network_id = port["network_id"] if port else network_id
-        if network_id:
+                self._ports.put(port)
+            if port_id in plugged:
+                self._replug(port_id, port)
+            network_id = port["network_id"] if port else network_id
+            if network_id:
+                networks[network_id] = None
+            if port and port.get("device_owner", "").startswith("network:router") and port.get("device_id"):
+                routers[port["device_id"]] = None
+        for network_id in networks:
             self._network_changed(network_id, reread=False)
-        if port and port.get("device_owner", "").startswith("network:router") and port.get("device_id"):
-            self._router_changed(port["device_id"])
+        for router_id in routers:
+            self._router_changed(router_id)
         self._filter(None)
+
+    def _replug(self, port_id: str, port: dict | None) -> None:
+        """A port plugged here changed: unplugged when gone or bound elsewhere, else plugged
+        again (MAC, MTU and addresses brought up to date); its filter is set anew."""
+        self._filters.pop(port_id, None)
+        if port is None or port.get("binding:host_id") not in (self.host, ""):
+            self.driver.unplug_port(port_id)
+            return
+        network = next(iter(self.source.networks(id=[port["network_id"]])), None)
+        if network is not None:
+            self.driver.plug_port(specs.port_spec(port, network))
 
     def _network_changed(self, network_id: str, reread: bool = True) -> None:
         """The network's DHCP and metadata brought up to date; its ports read whole again
@@ -215,7 +240,7 @@ class NetworkAgent:
         if not hosted:
             self.driver.remove_dhcp(network["id"])
             return
-        spec = specs.dhcp_spec(network, subnets, ports, self._dhcp_device(network["id"]))
+        spec = specs.dhcp_spec(network, subnets, ports, self._dhcp_device(network["id"]), self._ports.hosts_of)
         self.driver.sync_dhcp(spec)
         if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \
                 and next(p for p in ports if p["id"] == spec.dhcp_port.id).get("status") != "ACTIVE":

@@ -9,6 +9,7 @@ by the controller), so the agent itself never touches the database.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from overcast.common.api.context import RequestContext
 from overcast.network.drivers import (DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec, PortFilter,
@@ -114,14 +115,23 @@ def hostname(ip: str) -> str:
     return "host-" + ip.replace(".", "-").replace(":", "-")
 
 
-def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict], device_id: str | None = None) -> DhcpSpec:
-    """The network's DHCP, answered from the DHCP port of ``device_id`` (None: any)."""
+def dhcp_hosts(port: dict) -> list[DhcpHost]:
+    """The port's reservations, one per fixed IP (none for a DHCP port: it is the server)."""
+    if port.get("device_owner") == DHCP_OWNER:
+        return []
+    return [DhcpHost(port["id"], port["mac_address"], ip["ip_address"], hostname(ip["ip_address"]))
+            for ip in port.get("fixed_ips") or []]
+
+
+def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict], device_id: str | None = None,
+              hosts_of: Callable[[dict], list[DhcpHost]] = dhcp_hosts) -> DhcpSpec:
+    """The network's DHCP, answered from the DHCP port of ``device_id`` (None: any);
+    ``hosts_of`` gives a port's reservations (the agent's keeps them between events)."""
     mine = [subnet for subnet in subnets if subnet["network_id"] == network["id"]]
     on_network = [port for port in ports if port["network_id"] == network["id"]]
     server = next((port for port in on_network if port.get("device_owner") == DHCP_OWNER
                    and (device_id is None or port.get("device_id") == device_id)), None)
-    hosts = [DhcpHost(port["id"], port["mac_address"], ip["ip_address"], hostname(ip["ip_address"]))
-             for port in on_network if port.get("device_owner") != DHCP_OWNER for ip in port.get("fixed_ips") or []]
+    hosts = [host for port in on_network for host in hosts_of(port)]
     return DhcpSpec(segment=segment(network), hosts=hosts, dhcp_port=port_spec(server, network) if server else None,
                     dns_domain=network.get("dns_domain") or "openstacklocal",
                     subnets=[SubnetSpec(id=s["id"], cidr=s["cidr"], ip_version=s.get("ip_version", 4),

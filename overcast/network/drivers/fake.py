@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 
-from .base import (NETWORK_TYPES, Capabilities, DhcpSpec, NetworkDriver, PortFilter, PortSpec, RouterSpec,
+from .base import (NETWORK_TYPES, Capabilities, address_within, DhcpSpec, NetworkDriver, PortFilter, PortSpec, RouterSpec,
                    Segment)
 from .errors import NetworkDriverError, PlugFailed, PortNotPlugged, UnsupportedNetworkType
 
@@ -163,14 +163,14 @@ class FakeNetworkDriver(NetworkDriver):
     def sync_dhcp(self, spec: DhcpSpec) -> None:
         self.calls.append("sync_dhcp")
         network_id = spec.segment.network_id
-        subnets = [ipaddress.ip_network(s.cidr, strict=False) for s in spec.subnets if s.enable_dhcp]
-        if not subnets or spec.dhcp_port is None:
+        cidrs = tuple(s.cidr for s in spec.subnets if s.enable_dhcp)
+        if not cidrs or spec.dhcp_port is None:
             self.remove_dhcp(network_id)
             return
         self._bridge(spec.segment)["users"].add("dhcp")
         hosts: dict[str, list[str]] = {}
         for host in spec.hosts:
-            if any(ipaddress.ip_address(host.ip_address) in net for net in subnets):
+            if address_within(host.ip_address, cidrs):
                 hosts.setdefault(host.mac, []).append(host.ip_address)
         server = [ip["ip_address"] for ip in spec.dhcp_port.fixed_ips]
         self.dhcp[network_id] = {"spec": spec, "hosts": hosts, "server": server}

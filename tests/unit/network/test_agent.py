@@ -434,3 +434,27 @@ def test_a_port_event_reads_that_port_only_and_dhcp_follows_it(world):
     assert reads == [["id"], ["id"], ["id"]]  # never the network's 50 other ports, nor the cloud's
     asyncio.run(agent.on_network_update({"network_id": net["id"]}))  # a network event reads it whole
     assert reads[-1] == ["network_id"] and len(driver.dhcp[net["id"]]["hosts"]) == 50
+
+
+def test_port_events_waiting_together_are_read_at_once_and_each_network_synced_once(world):
+    source, driver, agent = world
+    net, sub = source.network()
+    other, other_sub = source.network(cidr="10.1.0.0/24")
+    asyncio.run(agent.resync())
+    reads, syncs = [], []
+    listing, sync = source.ports, driver.sync_dhcp
+    source.ports = lambda **filters: reads.append(sorted(filters.get("id", []))) or listing(**filters)
+    driver.sync_dhcp = lambda spec: syncs.append(spec.segment.network_id) or sync(spec)
+    new = [source.add_port(network_id=n["id"], device_owner="compute:nova", fixed_ips=fixed(s, f"10.{i}.0.{20 + k}"),
+                           **{"binding:host_id": "elsewhere"})
+           for k, (i, n, s) in enumerate([(0, net, sub), (0, net, sub), (0, net, sub), (1, other, other_sub)])]
+
+    async def burst():  # as the bus delivers them: concurrently (up to its prefetch)
+        await asyncio.gather(*(agent.on_port_update({"port_id": port["id"]}) for port in new))
+
+    asyncio.run(burst())
+    # the first is handled alone; the three that came while the agent worked on it, together
+    assert reads == [[new[0]["id"]], sorted(port["id"] for port in new[1:])]
+    assert syncs[0] == net["id"] and sorted(syncs[1:]) == sorted([net["id"], other["id"]])
+    assert sorted(driver.dhcp[net["id"]]["hosts"]) == sorted(port["mac_address"] for port in new[:3])
+    assert list(driver.dhcp[other["id"]]["hosts"]) == [new[3]["mac_address"]]

@@ -32,7 +32,7 @@ import signal
 import time
 from pathlib import Path
 
-from overcast.network.drivers.base import DhcpSpec, SubnetSpec
+from overcast.network.drivers.base import DhcpSpec, SubnetSpec, address_within
 from overcast.network.drivers.errors import NetworkDriverError
 
 from .bridges import Bridges
@@ -99,23 +99,22 @@ def command(spec: DhcpSpec, directory: Path, device: str) -> list[str]:
 
 def hosts_file(spec: DhcpSpec) -> str:
     """One reservation a line: ``mac,name,ip`` (``[ip]`` for IPv6), for addresses of served subnets only."""
-    networks = [ipaddress.ip_network(subnet.cidr, strict=False) for subnet in served_subnets(spec)]
+    cidrs = tuple(subnet.cidr for subnet in served_subnets(spec))
     lines = []
     for host in spec.hosts:
-        address = ipaddress.ip_address(host.ip_address)
-        if not any(address in network for network in networks):
+        if not address_within(host.ip_address, cidrs):
             continue
-        shown = f"[{address}]" if address.version == 6 else str(address)
+        shown = f"[{host.ip_address}]" if ":" in host.ip_address else host.ip_address
         lines.append(f"{host.mac},{host.hostname or hostname(host.ip_address)},{shown}")
     return "".join(f"{line}\n" for line in sorted(set(lines)))
 
 
 def names_file(spec: DhcpSpec) -> str:
     """The instances' names for DNS (``ip name.domain name``), as a hosts file."""
-    networks = [ipaddress.ip_network(subnet.cidr, strict=False) for subnet in served_subnets(spec)]
+    cidrs = tuple(subnet.cidr for subnet in served_subnets(spec))
     lines = set()
     for host in spec.hosts:
-        if any(ipaddress.ip_address(host.ip_address) in network for network in networks):
+        if address_within(host.ip_address, cidrs):
             name = host.hostname or hostname(host.ip_address)
             lines.add(f"{host.ip_address} {name}.{domain(spec)} {name}")
     return "".join(f"{line}\n" for line in sorted(lines))
