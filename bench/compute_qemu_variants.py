@@ -38,6 +38,8 @@ VARIANTS = {
     "thp-tb12": ("tcg,tb-size=12", "", False, []),
     "nothp": (None, "", True, []),
     "nothp-tb12": ("tcg,tb-size=12", "", True, []),
+    "nothp-tb10": ("tcg,tb-size=10", "", True, []),
+    "nothp-tb8": ("tcg,tb-size=8", "", True, []),
     "thp-machine-lean": (None, "vmport=off,hpet=off,mem-merge=off", False, []),
     "thp-vgamem1": (None, "", False, ["-vga", "none", "-device", "VGA,vgamem_mb=1"]),
 }
@@ -104,15 +106,15 @@ def main(argv=None) -> int:
                 out = boot(driver, guest, VARIANTS[name])
                 results[name].append(out)
                 print(f"round {round_no} {name:16} RSS beyond RAM {out['overhead_mb']:5.1f} MB, PSS "
-                      f"{out['overhead_pss_mb']:5.1f} MB, guest RAM {out['guest_ram_mb']:5.1f} MB, CPU to READY "
+                      f"{out['overhead_pss_mb']:5.1f} MB, private {out['overhead_private_mb']:5.1f} MB, guest RAM {out['guest_ram_mb']:5.1f} MB, CPU to READY "
                       f"{out['cpu_s']:4.1f} s, READY {out['ready_s']:4.1f} s", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\n{'variant':16} {'RSS+':>6} {'PSS+':>6} {'RAM':>6} {'CPU s':>6} {'total RSS':>9}")
+    print(f"\n{'variant':16} {'RSS+':>6} {'PSS+':>6} {'priv+':>6} {'RAM':>6} {'CPU s':>6} {'total RSS':>9}")
     for name in names:
         def med(key):
             return statistics.median(r[key] for r in results[name])
-        print(f"{name:16} {med('overhead_mb'):6.1f} {med('overhead_pss_mb'):6.1f} {med('guest_ram_mb'):6.1f} "
+        print(f"{name:16} {med('overhead_mb'):6.1f} {med('overhead_pss_mb'):6.1f} {med('overhead_private_mb'):6.1f} {med('guest_ram_mb'):6.1f} "
               f"{med('cpu_s'):6.1f} {med('rss_mb'):9.1f}")
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)

@@ -161,6 +161,7 @@ def make_agent(config: Config, bus, host: str, driver: str | None = None):
         loop = asyncio.get_running_loop()
         options = {"state_dir": compute.qemu_state_dir or str(config.data_path / "compute" / "qemu"),
                    "accel": compute.qemu_accel, "soft_reboot_timeout": compute.qemu_soft_reboot_seconds,
+                   "tcg_tb_size_mb": compute.qemu_tcg_tb_size_mb,
                    "image_fetcher": BusImageFetcher(bus, loop), "peer_reader": BusPeerReader(bus, loop),
                    "my_ip": host_ip, "migration_transport": compute.migration_transport,
                    "live_migration_ports": compute.port_range(),

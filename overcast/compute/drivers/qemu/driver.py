@@ -56,7 +56,7 @@ class QemuHypervisor(HypervisorDriver):
                  soft_reboot_timeout: float = 60.0, detach_timeout: float = devices.UNPLUG_SECONDS,
                  live_migration: live.Settings | None = None, my_ip: str = "127.0.0.1",
                  migration_transport: str = "auto", live_migration_ports: tuple[int, int] = (49152, 49215),
-                 peer_reader: remote.PeerReader | None = None):
+                 peer_reader: remote.PeerReader | None = None, tcg_tb_size_mb: int = process.TB_SIZE_MB):
         if accel not in ("auto", "kvm", "tcg"):
             raise ValueError(f"accel must be auto, kvm or tcg, not {accel!r}")
         if migration_transport not in remote.TRANSPORTS:
@@ -72,6 +72,7 @@ class QemuHypervisor(HypervisorDriver):
         self.migration_transport = migration_transport
         self.live_migration_ports = live_migration_ports
         self.peer_reader = peer_reader  # files of another host's instances (cold migration over tcp)
+        self.tcg_tb_size_mb = tcg_tb_size_mb  # TCG's translation buffer per guest
         self.machine = ""
         self.images = disks.ImageCache(self.state_dir / "images", image_fetcher)
         self.run_dir = run_dir_for(self.state_dir)
@@ -87,7 +88,7 @@ class QemuHypervisor(HypervisorDriver):
     def _guest(self, uuid: str, must_exist: bool = True) -> Guest:
         if not uuid or "/" in uuid or uuid in (".", ".."):
             raise InstanceNotFound(uuid=uuid)
-        guest = Guest(InstancePaths.of(self.state_dir, self.run_dir, uuid), self.binary, self.accel)
+        guest = Guest(InstancePaths.of(self.state_dir, self.run_dir, uuid), self.binary, self.accel, self.tcg_tb_size_mb)
         if must_exist and not guest.paths.spec.exists():
             raise InstanceNotFound(uuid=uuid)
         return guest
@@ -509,7 +510,7 @@ class QemuHypervisor(HypervisorDriver):
                 tcp = self._transport(source_data) == "tcp"
                 spec = self._with_kernel(live.matched(guest, spec, source_data, not tcp), strict=False)
                 listen = (self.my_ip, self.live_migration_ports) if tcp else None
-                data = live.prepare(self.images, guest, spec, self.binary, self.accel, listen, self.live_settings)
+                data = live.prepare(self.images, guest, spec, listen, self.live_settings)
                 incoming = {"transport": "tcp" if tcp else "local"}
                 if tcp and self.peer_reader is not None and (source_data or {}).get("host"):
                     try:  # the source's console so far, before this QEMU writes any

@@ -33,8 +33,9 @@ STATUS = {"running": ps.RUNNING, "paused": ps.PAUSED, "debug": ps.PAUSED, "inmig
 
 
 class Guest:
-    def __init__(self, paths: InstancePaths, binary: str, accel: str):
+    def __init__(self, paths: InstancePaths, binary: str, accel: str, tb_size_mb: int = process.TB_SIZE_MB):
         self.paths, self.binary, self.accel = paths, binary, accel
+        self.tb_size_mb = tb_size_mb  # TCG's translation buffer
 
     @property
     def uuid(self) -> str:
@@ -76,7 +77,7 @@ class Guest:
         """Start QEMU; ``resume`` loads the suspended state, else any saved state is
         forgotten. A rescued instance boots its rescue disk with its own disk second."""
         self.paths.stopping.unlink(missing_ok=True)
-        command = process.argv(self.binary, self.accel, spec, self.paths, rescue=self.rescued())
+        command = self.command(spec, rescue=self.rescued())
         if resume:
             process.start(command + suspend.incoming_args(self.paths), self.paths)
             suspend.wait_resumed(self.paths)
@@ -84,6 +85,10 @@ class Guest:
             self.paths.saved.unlink(missing_ok=True)
             process.start(command, self.paths)
         self.throttle(spec)
+
+    def command(self, spec: InstanceSpec, rescue: bool = False) -> list[str]:
+        """QEMU's command line for ``spec`` on this host."""
+        return process.argv(self.binary, self.accel, spec, self.paths, rescue=rescue, tb_size_mb=self.tb_size_mb)
 
     def throttle(self, spec: InstanceSpec) -> None:
         """The attached volumes' QoS limits, once QEMU runs; a limit QEMU refuses is logged

@@ -110,7 +110,7 @@ def matched(guest: Guest, spec: InstanceSpec, data: dict | None, local: bool) ->
     return cold.take_volumes(guest, dataclasses.replace(spec, vifs=vifs), data, local)
 
 
-def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: str, accel: str,
+def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec,
             listen: tuple[str, tuple[int, int]] | None = None, settings: Settings | None = None) -> dict:
     """Destination: disks, QEMU waiting for the stream, the NBD exports; the migrate data.
     ``listen``: (my_ip, (first port, last port)) for ``tcp``, None for unix sockets;
@@ -132,7 +132,7 @@ def prepare(images: disks.ImageCache, guest: Guest, spec: InstanceSpec, binary: 
         write_config_drive(spec, paths.config)
     stream, nbd = _sockets(guest)
     incoming = f"unix:{stream}" if listen is None else "defer"
-    command = process.argv(binary, accel, spec, paths) + ["-incoming", incoming]
+    command = guest.command(spec) + ["-incoming", incoming]
     paths.saved.unlink(missing_ok=True)
     process.start(command, paths)
     guest.throttle(spec)

@@ -26,10 +26,10 @@ from .layout import InstancePaths
 
 KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
 #: TCG keeps translated code in a buffer (QEMU 7 sizes it to 1 GiB and it fills over
-#: time, and all of it stays resident); 16 MiB boots the test guest as fast as 1 GiB and
-#: keeps QEMU's own memory per guest near 50 MB RSS. 12 MiB saves 4.5 MB but costs about
-#: 10% more CPU per boot, 8 MiB twice the boot time (bench/README.md)
-ACCEL_OPTIONS = {"tcg": "tcg,tb-size=16"}
+#: time, and all of it stays resident); ``compute.qemu_tcg_tb_size_mb`` sets it, and this
+#: is its default (bench/README.md: 16 MiB boots the test guest as fast as 1 GiB, 12 MiB
+#: holds 4 MB less per guest for about 10% more CPU, 8 MiB doubles the boot time)
+TB_SIZE_MB = 16
 #: QEMU under these accelerators starts with transparent huge pages off: a 128 MB TCG
 #: guest then holds 7 MB less (2.8 MB of QEMU's own, 4.6 MB of guest RAM) for the same
 #: CPU to boot (bench/compute_qemu_variants.py). KVM guests keep them (EPT walks gain).
@@ -48,15 +48,17 @@ def tap_exists(devname: str) -> bool:
     return bool(devname) and "/" not in devname and os.path.exists(f"/sys/class/net/{devname}")
 
 
-def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, rescue: bool = False) -> list[str]:
+def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, rescue: bool = False,
+         tb_size_mb: int = TB_SIZE_MB) -> list[str]:
     """The command line for ``spec``; the disks it names must exist (see the driver).
-    ``rescue`` boots ``rescue.qcow2`` with the instance's own root disk second."""
+    ``rescue`` boots ``rescue.qcow2`` with the instance's own root disk second;
+    ``tb_size_mb`` is TCG's translation buffer."""
     boot = devices.boot_volume(spec)
     on_blockdev = boot is not None and devices.opened_as_blockdev(boot)
     root, root_format = ("", "raw") if on_blockdev else root_disk(spec, paths)
     direct = spec.image is not None and bool(spec.image.kernel_path) and not rescue  # -kernel takes bootindex 0
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
-            "-machine", "pc", "-accel", ACCEL_OPTIONS.get(accel, accel), "-cpu", "host" if accel == "kvm" else "max",
+            "-machine", "pc", "-accel", f"tcg,tb-size={tb_size_mb}" if accel == "tcg" else accel, "-cpu", "host" if accel == "kvm" else "max",
             "-m", str(spec.memory_mb), "-smp", str(max(1, spec.vcpus)),
             "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", f"unix:{paths.vnc}",
             "-chardev", f"file,id=console,path={paths.console},append=on", "-serial", "chardev:console",

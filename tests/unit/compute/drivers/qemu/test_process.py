@@ -33,6 +33,17 @@ def test_a_kernel_boot_appends_the_image_command_line_and_leaves_bootindex_0_to_
     assert "virtio-blk-pci,drive=root,bootindex=0" in _argv(tmp_path, ImageRef(id="disk", path=""))
 
 
+def test_tcg_gets_the_configured_translation_buffer_and_kvm_none(tmp_path):
+    spec = InstanceSpec(uuid="u1", name="vm", vcpus=1, memory_mb=128, root_gb=1, image=ImageRef(id="disk", path=""))
+    paths = InstancePaths.of(tmp_path, tmp_path, "u1")
+    line = process.argv("qemu-system-x86_64", "tcg", spec, paths, tb_size_mb=12)
+    assert line[line.index("-accel") + 1] == "tcg,tb-size=12"
+    default = process.argv("qemu-system-x86_64", "tcg", spec, paths)
+    assert default[default.index("-accel") + 1] == f"tcg,tb-size={process.TB_SIZE_MB}"
+    kvm = process.argv("qemu-system-x86_64", "kvm", spec, paths, tb_size_mb=12)
+    assert kvm[kvm.index("-accel") + 1] == "kvm" and kvm[kvm.index("-cpu") + 1] == "host"
+
+
 def test_the_launcher_turns_thp_off_and_becomes_the_program():
     done = subprocess.run([sys.executable, "-c", process.NO_THP_LAUNCHER, "grep", "THP_enabled", "/proc/self/status"],
                           capture_output=True, text=True, check=True)
