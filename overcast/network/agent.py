@@ -226,32 +226,34 @@ class NetworkAgent:
             self.driver.stop_metadata(network_id)
             return
         subnets = self.source.subnets(network_id=[network_id])
-        ports = None if reread else self._ports.of_network(network_id)
-        self._serve_dhcp(network, subnets, self._network_ports(network_id) if ports is None else ports)
+        if reread or not self._ports.knows(network_id):
+            self._network_ports(network_id)
+        self._serve_dhcp(network, subnets)
         self._metadata(network, subnets)
 
-    def _serve_dhcp(self, network: dict, subnets: list[dict], ports: list[dict], hosted: bool | None = None) -> None:
+    def _serve_dhcp(self, network: dict, subnets: list[dict], hosted: bool | None = None) -> None:
+        """Serve the network's DHCP from the ports kept for it (read whole before)."""
         if not self.driver.capabilities.supports_dhcp:
             return
         if hosted is None:
             hosted = self.source.dhcp_choice(network["id"], self.host)
-        if self._dhcp_port(network, subnets if hosted else [], ports):
-            ports = self._network_ports(network["id"])
+        if self._dhcp_port(network, subnets if hosted else [], self._ports.dhcp_ports(network["id"])):
+            self._network_ports(network["id"])
         if not hosted:
             self.driver.remove_dhcp(network["id"])
             return
-        spec = specs.dhcp_spec(network, subnets, ports, self._dhcp_device(network["id"]), self._ports.hosts_of)
+        servers = self._ports.dhcp_ports(network["id"])
+        spec = specs.dhcp_spec(network, subnets, servers, self._dhcp_device(network["id"]),
+                               self._ports.reservations(network["id"]))
         self.driver.sync_dhcp(spec)
         if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \
-                and next(p for p in ports if p["id"] == spec.dhcp_port.id).get("status") != "ACTIVE":
+                and next(p for p in servers if p["id"] == spec.dhcp_port.id).get("status") != "ACTIVE":
             self.source.port_status(spec.dhcp_port.id, "ACTIVE")
             self._ports.set_status(spec.dhcp_port.id, "ACTIVE")
 
-    def _network_ports(self, network_id: str) -> list[dict]:
+    def _network_ports(self, network_id: str) -> None:
         """The network's ports read whole, and kept for the port events to come."""
-        ports = self.source.ports(network_id=[network_id])
-        self._ports.fill(ports, [network_id])
-        return ports
+        self._ports.fill(self.source.ports(network_id=[network_id]), [network_id])
 
     def _dhcp_port(self, network: dict, subnets: list[dict], ports: list[dict]) -> bool:
         """Give the network the DHCP port its DHCP-enabled subnets need (Neutron's DHCP
@@ -391,7 +393,7 @@ class NetworkAgent:
             for network_id in set(self.driver.list_dhcp()) - set(networks):
                 self.driver.remove_dhcp(network_id)
         for network in networks.values():
-            self._try(self._serve_dhcp, network, subnets, ports, network["id"] in hosted["networks"])
+            self._try(self._serve_dhcp, network, subnets, network["id"] in hosted["networks"])
             self._try(self._metadata, network, subnets)
         if self.driver.capabilities.supports_routers:
             routers = [router for router in self.source.routers() if router["id"] in hosted["routers"]]

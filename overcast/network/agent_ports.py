@@ -6,75 +6,81 @@ each change in a network of 10,000 ports cost seconds. The agent instead reads p
 at a re-sync (all of them) or a network event (that network's), then keeps them up to date
 one port at a time from the port events, as Neutron's DHCP agent keeps its network cache.
 Only networks read whole are kept: a port of a network not yet read waits for that read.
-Each kept port's DHCP reservations are kept too (built once per version of the port: at
-10,000 ports, building them all again took tens of milliseconds per event).
+
+Beside each network's ports it keeps their DHCP reservations and which of them are DHCP
+ports, each brought up to date with the port, so a DHCP sync after a port event gathers
+them without building 10,000 reservations again (tens of milliseconds a sync).
 """
 
 from __future__ import annotations
 
-from overcast.network.agent_specs import dhcp_hosts
+from itertools import chain
+
+from overcast.network.agent_specs import DHCP_OWNER, dhcp_hosts
+from overcast.network.drivers import DhcpHost
 
 
 class PortCache:
     def __init__(self):
         self._networks: dict[str, dict[str, dict]] = {}  # network id -> port id -> port
+        self._hosts: dict[str, dict[str, list[DhcpHost]]] = {}  # network id -> port id -> its reservations
+        self._servers: dict[str, dict[str, dict]] = {}  # network id -> port id -> DHCP port
         self._network_of: dict[str, str] = {}  # port id -> network id
-        self._hosts: dict[str, tuple[dict, list]] = {}  # port id -> (the port, its DHCP reservations)
         self.complete = False  # every network read whole (a re-sync): ``all()`` is the cloud's ports
 
     def fill(self, ports: list[dict], network_ids: list[str] | None = None) -> None:
         """Take ``ports`` as the whole of the given networks (None: of the cloud)."""
         if network_ids is None:
-            self._networks.clear()
-            self._network_of.clear()
-            self._hosts.clear()
+            for known in (self._networks, self._hosts, self._servers, self._network_of):
+                known.clear()
             self.complete = True
         for network_id in network_ids or []:
             self.forget(network_id)
-            self._networks[network_id] = {}
+            self._start(network_id)
         for port in ports:
-            self._networks.setdefault(port["network_id"], {})[port["id"]] = port
-            self._network_of[port["id"]] = port["network_id"]
+            if port["network_id"] not in self._networks:
+                self._start(port["network_id"])
+            self._keep(port)
+
+    def knows(self, network_id: str) -> bool:
+        """Whether the network's ports are all here (a network never seen after a re-sync has none)."""
+        return self.complete or network_id in self._networks
 
     def put(self, port: dict) -> None:
         """A port as it is now (kept only if its network is known whole)."""
         self.drop(port["id"])
-        known = self._networks.get(port["network_id"])
-        if known is None and self.complete:  # a network made since the re-sync: its first port
-            known = self._networks[port["network_id"]] = {}
-        if known is not None:
-            known[port["id"]] = port
-            self._network_of[port["id"]] = port["network_id"]
+        if port["network_id"] not in self._networks and self.complete:  # a network made since the re-sync
+            self._start(port["network_id"])
+        if port["network_id"] in self._networks:
+            self._keep(port)
 
     def drop(self, port_id: str) -> None:
         network_id = self._network_of.pop(port_id, None)
-        self._hosts.pop(port_id, None)
         if network_id is not None:
-            self._networks.get(network_id, {}).pop(port_id, None)
+            for known in (self._networks, self._hosts, self._servers):
+                known[network_id].pop(port_id, None)
 
     def forget(self, network_id: str) -> None:
-        """A network gone."""
+        """A network gone (or about to be read whole again)."""
         for port_id in self._networks.pop(network_id, {}):
             self._network_of.pop(port_id, None)
-            self._hosts.pop(port_id, None)
-
-    def hosts_of(self, port: dict) -> list:
-        """The port's DHCP reservations (``agent_specs.dhcp_hosts``), built again only when
-        the port changed; kept only for the ports kept here."""
-        known = self._hosts.get(port["id"])
-        if known is not None and known[0] is port:
-            return known[1]
-        hosts = dhcp_hosts(port)
-        if port["id"] in self._network_of:
-            self._hosts[port["id"]] = (port, hosts)
-        return hosts
+        self._hosts.pop(network_id, None)
+        self._servers.pop(network_id, None)
 
     def of_network(self, network_id: str) -> list[dict] | None:
         """The network's ports, None when it was never read whole."""
         known = self._networks.get(network_id)
         if known is None:
-            return None
+            return [] if self.complete else None
         return list(known.values())
+
+    def reservations(self, network_id: str) -> list[DhcpHost]:
+        """The DHCP reservations of the network's known ports (``agent_specs.dhcp_hosts``)."""
+        return list(chain.from_iterable(self._hosts.get(network_id, {}).values()))
+
+    def dhcp_ports(self, network_id: str) -> list[dict]:
+        """The network's known DHCP ports."""
+        return list(self._servers.get(network_id, {}).values())
 
     def all(self) -> list[dict] | None:
         """Every port, None before a re-sync read them all."""
@@ -86,4 +92,15 @@ class PortCache:
         network_id = self._network_of.get(port_id)
         port = self._networks.get(network_id, {}).get(port_id) if network_id else None
         if port is not None:
-            self._networks[network_id][port_id] = {**port, "status": status}
+            self._keep({**port, "status": status})
+
+    def _start(self, network_id: str) -> None:
+        self._networks[network_id], self._hosts[network_id], self._servers[network_id] = {}, {}, {}
+
+    def _keep(self, port: dict) -> None:
+        network_id, port_id = port["network_id"], port["id"]
+        self._networks[network_id][port_id] = port
+        self._hosts[network_id][port_id] = dhcp_hosts(port)
+        if port.get("device_owner") == DHCP_OWNER:
+            self._servers[network_id][port_id] = port
+        self._network_of[port_id] = network_id

@@ -9,7 +9,6 @@ by the controller), so the agent itself never touches the database.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 
 from overcast.common.api.context import RequestContext
 from overcast.network.drivers import (DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec, PortFilter,
@@ -124,14 +123,15 @@ def dhcp_hosts(port: dict) -> list[DhcpHost]:
 
 
 def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict], device_id: str | None = None,
-              hosts_of: Callable[[dict], list[DhcpHost]] = dhcp_hosts) -> DhcpSpec:
+              hosts: list[DhcpHost] | None = None) -> DhcpSpec:
     """The network's DHCP, answered from the DHCP port of ``device_id`` (None: any);
-    ``hosts_of`` gives a port's reservations (the agent's keeps them between events)."""
+    ``hosts``: the reservations when known (the agent keeps them), else those of ``ports``."""
     mine = [subnet for subnet in subnets if subnet["network_id"] == network["id"]]
     on_network = [port for port in ports if port["network_id"] == network["id"]]
     server = next((port for port in on_network if port.get("device_owner") == DHCP_OWNER
                    and (device_id is None or port.get("device_id") == device_id)), None)
-    hosts = [host for port in on_network for host in hosts_of(port)]
+    if hosts is None:
+        hosts = [host for port in on_network for host in dhcp_hosts(port)]
     return DhcpSpec(segment=segment(network), hosts=hosts, dhcp_port=port_spec(server, network) if server else None,
                     dns_domain=network.get("dns_domain") or "openstacklocal",
                     subnets=[SubnetSpec(id=s["id"], cidr=s["cidr"], ip_version=s.get("ip_version", 4),
