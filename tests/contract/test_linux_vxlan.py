@@ -95,7 +95,7 @@ def hosts(tmp_path):
         sh("ip", "link", "del", outer, check=False)
         sh("ip", "netns", "delete", netns, check=False)
     assert own_links(f"t{tag}", f"brx{tag}") == set()
-    assert namespaces() - before == set()
+    assert {ns for ns in namespaces() - before if tag in ns} == set()  # other tests make their own meanwhile
     assert not [line for line in sh("iptables-save").splitlines() if f"t{tag}-" in line]
 
 

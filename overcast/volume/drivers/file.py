@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from .base import BackendStats, Capabilities, ImageSource, ImageWritten, VolumeDriver
@@ -53,18 +54,21 @@ QEMU_FORMATS = {"raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "v
 FORMATS = ("qcow2", "raw")
 TARGET_HELPERS = ("none", "tgtadm")
 GiB = 1 << 30
+CPU_CLOCK_ATTEMPTS = 10  # tries of a qemu-img command whose PBKDF2 timing the host's load defeated
 
 
 def _run(what: str, *argv: str) -> str:
-    for _attempt in range(3):
+    for attempt in range(CPU_CLOCK_ATTEMPTS):
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
         except (OSError, subprocess.TimeoutExpired) as error:
             raise VolumeDriverError(what=what, reason=str(error)) from None
         # LUKS key-slot set-up times PBKDF2 on this thread's CPU clock, which a busy host
-        # can defeat now and then; trying again is safe (nothing was published)
+        # can defeat (three times in a row at load 6 on 2 cores); trying again a little
+        # later is safe (nothing was published)
         if done.returncode == 0 or "Unable to get accurate CPU usage" not in done.stderr:
             break
+        time.sleep(0.2 * (attempt + 1))
     if done.returncode != 0:
         reason = (done.stderr or done.stdout).strip().splitlines()
         raise VolumeDriverError(what=what, reason=reason[-1] if reason else f"{argv[0]} exited {done.returncode}")
