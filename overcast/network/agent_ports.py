@@ -14,10 +14,8 @@ them without building 10,000 reservations again (tens of milliseconds a sync).
 
 from __future__ import annotations
 
-from itertools import chain
-
 from overcast.network.agent_specs import DHCP_OWNER, dhcp_hosts
-from overcast.network.drivers import DhcpHost
+from overcast.network.drivers import DhcpHost, Reservations
 
 
 class PortCache:
@@ -74,9 +72,10 @@ class PortCache:
             return [] if self.complete else None
         return list(known.values())
 
-    def reservations(self, network_id: str) -> list[DhcpHost]:
-        """The DHCP reservations of the network's known ports (``agent_specs.dhcp_hosts``)."""
-        return list(chain.from_iterable(self._hosts.get(network_id, {}).values()))
+    def reservations(self, network_id: str) -> Reservations:
+        """The DHCP reservations of the network's known ports (``agent_specs.dhcp_hosts``) as
+        they are now."""
+        return Reservations(tuple(self._hosts.get(network_id, {}).values()))
 
     def dhcp_ports(self, network_id: str) -> list[dict]:
         """The network's known DHCP ports."""

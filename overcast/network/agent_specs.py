@@ -9,6 +9,7 @@ by the controller), so the agent itself never touches the database.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from overcast.common.api.context import RequestContext
 from overcast.network.drivers import (DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec, PortFilter,
@@ -123,7 +124,7 @@ def dhcp_hosts(port: dict) -> list[DhcpHost]:
 
 
 def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict], device_id: str | None = None,
-              hosts: list[DhcpHost] | None = None) -> DhcpSpec:
+              hosts: Sequence[DhcpHost] | None = None) -> DhcpSpec:
     """The network's DHCP, answered from the DHCP port of ``device_id`` (None: any);
     ``hosts``: the reservations when known (the agent keeps them), else those of ``ports``."""
     mine = [subnet for subnet in subnets if subnet["network_id"] == network["id"]]

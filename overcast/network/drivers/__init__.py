@@ -8,7 +8,7 @@ from __future__ import annotations
 from overcast.common.plugins import resolve
 
 from .base import (Capabilities, DhcpHost, DhcpSpec, FilterRule, FloatingSpec, ForwardingSpec, NetworkDriver,
-                   PortFilter, PortSpec, RouterLeg, RouterSpec, Segment, SubnetSpec)
+                   PortFilter, PortSpec, Reservations, RouterLeg, RouterSpec, Segment, SubnetSpec)
 
 #: alias -> "module:class"
 DRIVERS: dict[str, str] = {

@@ -63,7 +63,9 @@ import dataclasses
 import functools
 import ipaddress
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 from .errors import DriverCapabilityError
 
@@ -140,6 +142,29 @@ def address_within(ip: str, cidrs: tuple[str, ...]) -> bool:
     return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
+class Reservations(Sequence):
+    """A network's reservations, grouped by port as the network agent keeps them, laid
+    out in one list only when a driver reads them (a sync of 10,000 costs no more than a
+    sync of ten until then)."""
+
+    def __init__(self, groups: tuple[list[DhcpHost], ...]):
+        self._groups, self._flat = groups, None
+
+    def _all(self) -> list[DhcpHost]:
+        if self._flat is None:
+            self._flat = list(chain.from_iterable(self._groups))
+        return self._flat
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self):
+        return iter(self._all())
+
+
 @dataclass(frozen=True)
 class DhcpSpec:
     """A network's DHCP: its subnets, its ports' reservations, and the DHCP port the
@@ -148,7 +173,7 @@ class DhcpSpec:
 
     segment: Segment
     subnets: list[SubnetSpec] = field(default_factory=list)
-    hosts: list[DhcpHost] = field(default_factory=list)
+    hosts: Sequence[DhcpHost] = field(default_factory=list)  # a list, or Reservations
     dhcp_port: PortSpec | None = None
     dns_domain: str = "openstacklocal"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from overcast.network.drivers import DhcpHost, DhcpSpec, PortSpec, Segment, SubnetSpec
+from overcast.network.drivers import DhcpHost, DhcpSpec, PortSpec, Reservations, Segment, SubnetSpec
 from overcast.network.drivers.linux import dhcp
 
 SEG = Segment(network_id="net-1", mtu=1450)
@@ -38,6 +38,12 @@ def test_reservations_by_mac_only_in_served_subnets():
     assert dhcp.hosts_file(spec()) == ("fa:16:3e:00:00:05,host-10-0-0-5,10.0.0.5\n"
                                        "fa:16:3e:00:00:05,host-fd00-1--5,[fd00:1::5]\n")
     assert "10.0.0.5 host-10-0-0-5.example.org host-10-0-0-5\n" in dhcp.names_file(spec())
+
+
+def test_reservations_grouped_by_port_write_the_same_files_as_a_list():
+    grouped = spec(hosts=Reservations(([HOSTS[0], HOSTS[1]], [], [HOSTS[2]])))
+    assert len(grouped.hosts) == 3 and grouped.hosts[2] == HOSTS[2]
+    assert dhcp.hosts_file(grouped) == dhcp.hosts_file(spec()) and dhcp.names_file(grouped) == dhcp.names_file(spec())
 
 
 def test_options_router_dns_mtu_and_routes_with_metadata_and_default():
