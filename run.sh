@@ -77,24 +77,16 @@ case "$cmd" in
         '^tempest\.api\.(identity|image|compute|network|volume|object_storage)|^tempest\.serial_tests\.api\.compute' \
         || status=$?
     fi
-    # pytest-xdist: OVERCAST_TEST_WORKERS processes (e.g. 4: most tests wait on clouds, guests
-    # and subprocesses, not on the 2 cores), each taking whole files, the slowest first
-    # (tests/conftest.py); the default, 0, runs them all in this process (workers have not had
-    # a whole green run yet)
-    workers=${OVERCAST_TEST_WORKERS:-0}
+    # pytest-xdist: OVERCAST_TEST_WORKERS processes (the whole suite: 4 by default, as most
+    # tests wait on clouds, guests and subprocesses, not on the 2 cores), each taking whole
+    # files, the slowest first, the QEMU and Ceph files in two lanes (tests/conftest.py);
+    # 0 (the default when tests are named) runs them in this process
+    default_workers=4
+    [ $# -gt 0 ] && default_workers=0
+    workers=${OVERCAST_TEST_WORKERS:-$default_workers}
     xdist=()
     [ "$workers" != 0 ] && xdist=(-n "$workers" --dist loadscope --no-loadscope-reorder)
-    # The longest QEMU journeys (guests moved between hosts, in TLS, with their volumes; the
-    # two-host cloud; reimage on QEMU) run only with OVERCAST_TEST_LONG=1 (or when named): in
-    # one process the whole suite no longer fits CI's 90 minutes. Workers are meant to bring
-    # them back into the default run once a whole run on them has passed.
-    long=()
-    if [ "${OVERCAST_TEST_LONG:-0}" != 1 ] && [ "$workers" = 0 ] && [ $# -eq 0 ]; then
-      long=(--ignore=tests/contract/test_qemu_migration.py --ignore=tests/contract/test_qemu_migration_tls.py
-            --ignore=tests/contract/test_qemu_volume_moves.py --ignore=tests/functional/test_two_hosts.py
-            --ignore=tests/functional/compute/test_qemu_reimage.py)
-    fi
-    "$VENV/bin/python" -m pytest "${xdist[@]}" "${long[@]}" "$@" || status=$?
+    "$VENV/bin/python" -m pytest "${xdist[@]}" "$@" || status=$?
     exit $status
     ;;
   *)
