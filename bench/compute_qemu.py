@@ -70,7 +70,9 @@ def memory(pid: int, guest_mb: int) -> dict:
     """RSS of the QEMU process, how much of it is the guest's RAM block, and the rest
     (``overhead_mb``; ``overhead_pss_mb`` shares the pages of the QEMU binary and its
     libraries among the processes mapping them; ``overhead_private_mb`` counts only the
-    pages no other process maps: what one more guest adds to the host)."""
+    pages this QEMU wrote and no other process maps (Private_Dirty) and its page tables:
+    what one more guest adds to a host that runs QEMU already, the binary's and libraries'
+    pages being shared)."""
     total = ram = pss = private = 0
     size = None
     for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
@@ -83,7 +85,10 @@ def memory(pid: int, guest_mb: int) -> dict:
                 ram += rss
         elif line.startswith("Pss:"):
             pss += int(line.split()[1])
-        elif line.startswith(("Private_Clean:", "Private_Dirty:")):
+        elif line.startswith("Private_Dirty:"):
+            private += int(line.split()[1])
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmPTE:"):
             private += int(line.split()[1])
     return {"rss_mb": total / 1024, "guest_ram_mb": ram / 1024, "overhead_mb": (total - ram) / 1024,
             "overhead_pss_mb": (pss - ram) / 1024, "overhead_private_mb": (private - ram) / 1024}

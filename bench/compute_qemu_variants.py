@@ -49,8 +49,8 @@ def patched_argv(variant):
     accel, machine, _, extra = variant
     original = process.argv
 
-    def argv(binary, accel_name, spec, paths, rescue=False):
-        line = original(binary, accel_name, spec, paths, rescue)
+    def argv(binary, accel_name, spec, paths, rescue=False, **options):
+        line = original(binary, accel_name, spec, paths, rescue, **options)
         if accel:
             line[line.index("-accel") + 1] = accel
         if machine:
