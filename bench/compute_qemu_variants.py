@@ -33,11 +33,14 @@ from overcast.compute.drivers.qemu import QemuHypervisor, process  # noqa: E402
 
 #: name -> (accel option, extra -machine properties, THP off for QEMU, extra args);
 #: "thp" is the driver before it turned THP off for TCG guests, "nothp" the driver now
+#: (its default translation buffer, 10 MiB), "nothp-tb16" the default before
 VARIANTS = {
     "thp": (None, "", False, []),
     "thp-tb12": ("tcg,tb-size=12", "", False, []),
     "nothp": (None, "", True, []),
+    "nothp-tb16": ("tcg,tb-size=16", "", True, []),
     "nothp-tb12": ("tcg,tb-size=12", "", True, []),
+    "nothp-tb11": ("tcg,tb-size=11", "", True, []),
     "nothp-tb10": ("tcg,tb-size=10", "", True, []),
     "nothp-tb8": ("tcg,tb-size=8", "", True, []),
     "thp-machine-lean": (None, "vmport=off,hpet=off,mem-merge=off", False, []),

@@ -85,7 +85,7 @@ class ComputeConfig:
     qemu_accel: str = "auto"  # qemu driver: auto (KVM if a test boot works, else TCG), kvm or tcg
     qemu_state_dir: str = ""  # qemu driver: image cache and instance disks; empty: DATA_DIR/compute/qemu
     qemu_soft_reboot_seconds: int = 60  # qemu driver: wait for an ACPI shutdown before a hard reset, 0-3600
-    qemu_tcg_tb_size_mb: int = 16  # qemu driver: MiB of translated code each TCG guest keeps (all of it resident): less memory per guest, more CPU to run it, 4-1024
+    qemu_tcg_tb_size_mb: int = 10  # qemu driver: MiB of translated code each TCG guest keeps (all of it resident): less memory per guest, more CPU to run it, 4-1024
     reimage_timeout_per_gb: int = 20  # seconds per GiB of the image a 2.93 rebuild of a volume-backed server waits for its volume's reimage (volume-reimaged), 1-3600
     my_ip: str = ""  # the address other hosts reach this compute host on (live migration, os-hypervisors host_ip, os-migrations dest_host); empty: 127.0.0.1 with a memory or loopback bus, else the local address that routes to the bus host
     migration_transport: str = "auto"  # qemu driver: how guests move to another host: local (files by path, unix sockets: one machine or a shared filesystem), tcp (disks pulled over the bus, live migration over TCP to my_ip), auto (local when both hosts are on one machine)

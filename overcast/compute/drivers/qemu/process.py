@@ -27,9 +27,10 @@ from .layout import InstancePaths
 KERNEL_CMDLINE = "console=ttyS0,115200 root=/dev/vda"
 #: TCG keeps translated code in a buffer (QEMU 7 sizes it to 1 GiB and it fills over
 #: time, and all of it stays resident); ``compute.qemu_tcg_tb_size_mb`` sets it, and this
-#: is its default (bench/README.md: 16 MiB boots the test guest as fast as 1 GiB, 12 MiB
-#: holds 4 MB less per guest for about 10% more CPU, 8 MiB doubles the boot time)
-TB_SIZE_MB = 16
+#: is its default: 10 MiB keeps the memory only this guest's QEMU holds beyond guest RAM
+#: at 29 MB (34 MB with 16 MiB) for 12-37% more CPU to boot the test guest
+#: (bench/compute_qemu_variants.py, bench/README.md)
+TB_SIZE_MB = 10
 #: QEMU under these accelerators starts with transparent huge pages off: a 128 MB TCG
 #: guest then holds 7 MB less (2.8 MB of QEMU's own, 4.6 MB of guest RAM) for the same
 #: CPU to boot (bench/compute_qemu_variants.py). KVM guests keep them (EPT walks gain).
