@@ -109,7 +109,8 @@ def main(argv=None) -> int:
                 out = boot(driver, guest, VARIANTS[name])
                 results[name].append(out)
                 print(f"round {round_no} {name:16} RSS beyond RAM {out['overhead_mb']:5.1f} MB, PSS "
-                      f"{out['overhead_pss_mb']:5.1f} MB, private {out['overhead_private_mb']:5.1f} MB, guest RAM {out['guest_ram_mb']:5.1f} MB, CPU to READY "
+                      f"{out['overhead_pss_mb']:5.1f} MB, private {out['overhead_private_mb']:5.1f} MB, "
+                      f"guest RAM {out['guest_ram_mb']:5.1f} MB, CPU to READY "
                       f"{out['cpu_s']:4.1f} s, READY {out['ready_s']:4.1f} s", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -117,8 +118,8 @@ def main(argv=None) -> int:
     for name in names:
         def med(key):
             return statistics.median(r[key] for r in results[name])
-        print(f"{name:16} {med('overhead_mb'):6.1f} {med('overhead_pss_mb'):6.1f} {med('overhead_private_mb'):6.1f} {med('guest_ram_mb'):6.1f} "
-              f"{med('cpu_s'):6.1f} {med('rss_mb'):9.1f}")
+        print(f"{name:16} {med('overhead_mb'):6.1f} {med('overhead_pss_mb'):6.1f} {med('overhead_private_mb'):6.1f} "
+              f"{med('guest_ram_mb'):6.1f} {med('cpu_s'):6.1f} {med('rss_mb'):9.1f}")
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / f"compute-qemu-variants-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(

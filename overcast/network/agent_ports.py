@@ -65,13 +65,6 @@ class PortCache:
         self._hosts.pop(network_id, None)
         self._servers.pop(network_id, None)
 
-    def of_network(self, network_id: str) -> list[dict] | None:
-        """The network's ports, None when it was never read whole."""
-        known = self._networks.get(network_id)
-        if known is None:
-            return [] if self.complete else None
-        return list(known.values())
-
     def reservations(self, network_id: str) -> Reservations:
         """The DHCP reservations of the network's known ports (``agent_specs.dhcp_hosts``) as
         they are now."""

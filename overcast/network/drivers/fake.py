@@ -16,8 +16,8 @@ from __future__ import annotations
 import copy
 import ipaddress
 
-from .base import (NETWORK_TYPES, Capabilities, address_within, DhcpSpec, NetworkDriver, PortFilter, PortSpec, RouterSpec,
-                   Segment)
+from .base import (NETWORK_TYPES, Capabilities, DhcpSpec, NetworkDriver, PortFilter, PortSpec, RouterSpec, Segment,
+                   address_within)
 from .errors import NetworkDriverError, PlugFailed, PortNotPlugged, UnsupportedNetworkType
 
 

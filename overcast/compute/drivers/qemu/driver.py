@@ -88,7 +88,8 @@ class QemuHypervisor(HypervisorDriver):
     def _guest(self, uuid: str, must_exist: bool = True) -> Guest:
         if not uuid or "/" in uuid or uuid in (".", ".."):
             raise InstanceNotFound(uuid=uuid)
-        guest = Guest(InstancePaths.of(self.state_dir, self.run_dir, uuid), self.binary, self.accel, self.tcg_tb_size_mb)
+        guest = Guest(InstancePaths.of(self.state_dir, self.run_dir, uuid), self.binary, self.accel,
+                      self.tcg_tb_size_mb)
         if must_exist and not guest.paths.spec.exists():
             raise InstanceNotFound(uuid=uuid)
         return guest

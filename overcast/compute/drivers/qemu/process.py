@@ -58,8 +58,9 @@ def argv(binary: str, accel: str, spec: InstanceSpec, paths: InstancePaths, resc
     on_blockdev = boot is not None and devices.opened_as_blockdev(boot)
     root, root_format = ("", "raw") if on_blockdev else root_disk(spec, paths)
     direct = spec.image is not None and bool(spec.image.kernel_path) and not rescue  # -kernel takes bootindex 0
+    accel_option = f"tcg,tb-size={tb_size_mb}" if accel == "tcg" else accel
     line = [binary, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
-            "-machine", "pc", "-accel", f"tcg,tb-size={tb_size_mb}" if accel == "tcg" else accel, "-cpu", "host" if accel == "kvm" else "max",
+            "-machine", "pc", "-accel", accel_option, "-cpu", "host" if accel == "kvm" else "max",
             "-m", str(spec.memory_mb), "-smp", str(max(1, spec.vcpus)),
             "-nodefaults", "-no-user-config", "-display", "none", "-vga", "std", "-vnc", f"unix:{paths.vnc}",
             "-chardev", f"file,id=console,path={paths.console},append=on", "-serial", "chardev:console",
