@@ -109,7 +109,8 @@ def test_rebuild_in_place_gives_a_fresh_root_and_keeps_volumes_nics_and_console(
                          config_drive=True, display_name="after", metadata={"gen": "2"}))
     assert driver.get_info(spec.uuid).power_state == ps.RUNNING
     assert driver.list_instances() == [spec.uuid]
-    last = testguest.wait_for(lambda: _boot(driver, spec.uuid, 2), "OVERCAST-READY")  # the same log goes on
+    # the same log goes on; the disks are listed just after READY
+    last = testguest.wait_for(lambda: _boot(driver, spec.uuid, 2), "OVERCAST-DISKS")
     assert "OVERCAST-BOOTCOUNT 1" in last  # a fresh root disk counts from 1 again
     assert f"OVERCAST-CONFIGDRIVE uuid={spec.uuid} name=after" in last  # the config drive was written again
     assert "OVERCAST-DISKS vda vda1 vdb" in last  # the volume stayed attached

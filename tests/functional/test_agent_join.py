@@ -211,6 +211,7 @@ def test_a_network_agent_on_another_host_serves_dhcp_and_plugs_its_servers_ports
         admin = connect(cloud)
         alive = lambda: sorted(a.binary for a in admin.network.agents(host="node-n") if a.is_alive)  # noqa: E731
         wait_for(lambda: len(alive()) == 4, timeout=60, what="the four network agents of node-n alive")
+        wait_for(lambda: "node-n" in resources(cloud, admin), timeout=60, what="node-n's hypervisor")  # schedulable
         net = admin.network.create_network(name="split-net")
         admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.77.0.0/24")
 
