@@ -61,7 +61,7 @@ def test_an_ami_boots_its_kernel_then_rebuilds_in_place_onto_a_disk_image(qemu_c
     cli.ok("server", "rebuild", "--image", disk["id"], "--wait", name)
     shown = wait_status(cli, name, "ACTIVE")
     assert shown["id"] == server["id"] and disk["id"] in str(shown["image"])
-    second = testguest.wait_for(lambda: _boot(console(cli, name), 2), "OVERCAST-READY")
+    second = testguest.wait_for(lambda: _boot(console(cli, name), 2), "OVERCAST-DISKS")  # just after READY
     assert "OVERCAST-BOOTCOUNT 1" in second and "vdb" in second.split("OVERCAST-DISKS", 1)[1].split("\n", 1)[0]
     attached = wait_volume(cli, volume["id"], "in-use")["attachments"]
     assert [a["server_id"] for a in attached] == [server["id"]]

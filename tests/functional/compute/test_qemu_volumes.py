@@ -139,7 +139,7 @@ def test_volumes_of_a_new_server_marked_delete_on_termination_go_with_it(qemu_cl
             f"uuid={image['id']},source_type=image,destination_type=volume,volume_size=1,boot_index=0,"
             "delete_on_termination=true", "--block-device",
             "source_type=blank,destination_type=volume,volume_size=1,delete_on_termination=true", "--wait", name)
-    text = testguest.wait_for(lambda: console(cli, name), "OVERCAST-READY")
+    text = testguest.wait_for(lambda: console(cli, name), "OVERCAST-DISKS")  # just after READY
     assert "OVERCAST-DISKS vda vda1 vdb" in text  # the root volume, and the blank one second
     made = {v["ID"] for v in cli.run("volume", "list")} - before
     assert len(made) == 2
