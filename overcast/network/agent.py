@@ -243,8 +243,8 @@ class NetworkAgent:
             self.driver.remove_dhcp(network["id"])
             return
         servers = self._ports.dhcp_ports(network["id"])
-        spec = specs.dhcp_spec(network, subnets, servers, self._dhcp_device(network["id"]),
-                               self._ports.reservations(network["id"]))
+        spec = specs.dhcp_spec(network, subnets, servers, self._ports.reservations(network["id"]),
+                               self._dhcp_device(network["id"]))
         self.driver.sync_dhcp(spec)
         if spec.dhcp_port is not None and network["id"] in self.driver.list_dhcp() \
                 and next(p for p in servers if p["id"] == spec.dhcp_port.id).get("status") != "ACTIVE":

@@ -123,16 +123,14 @@ def dhcp_hosts(port: dict) -> list[DhcpHost]:
             for ip in port.get("fixed_ips") or []]
 
 
-def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict], device_id: str | None = None,
-              hosts: Sequence[DhcpHost] | None = None) -> DhcpSpec:
-    """The network's DHCP, answered from the DHCP port of ``device_id`` (None: any);
-    ``hosts``: the reservations when known (the agent keeps them), else those of ``ports``."""
+def dhcp_spec(network: dict, subnets: list[dict], ports: list[dict], hosts: Sequence[DhcpHost],
+              device_id: str | None = None) -> DhcpSpec:
+    """The network's DHCP with the reservations ``hosts`` (the agent keeps them per port),
+    answered from the DHCP port among ``ports`` of ``device_id`` (None: any)."""
     mine = [subnet for subnet in subnets if subnet["network_id"] == network["id"]]
     on_network = [port for port in ports if port["network_id"] == network["id"]]
     server = next((port for port in on_network if port.get("device_owner") == DHCP_OWNER
                    and (device_id is None or port.get("device_id") == device_id)), None)
-    if hosts is None:
-        hosts = [host for port in on_network for host in dhcp_hosts(port)]
     return DhcpSpec(segment=segment(network), hosts=hosts, dhcp_port=port_spec(server, network) if server else None,
                     dns_domain=network.get("dns_domain") or "openstacklocal",
                     subnets=[SubnetSpec(id=s["id"], cidr=s["cidr"], ip_version=s.get("ip_version", 4),
